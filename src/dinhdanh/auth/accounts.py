@@ -1,0 +1,162 @@
+"""Accounts and their authenticators: password, TOTP, recovery codes.
+
+Building blocks: ``passwords`` (Argon2id, policy), ``totp`` (RFC 6238, no reuse),
+``recovery`` (single-use codes). The TOTP secret is sealed with the key ring; the last
+accepted time step is stored so a code is never accepted twice.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from dinhdanh.auth import opaque, passwords, recovery, totp
+from dinhdanh.auth.models import Account, RecoveryCode
+from dinhdanh.crypto import KeyRing, open_sealed, seal
+from dinhdanh.identity import indexes
+from dinhdanh.identity.idnumber import IdNumberError
+from dinhdanh.identity.idnumber import parse as parse_id
+from dinhdanh.identity.models import Citizen
+
+
+def _totp_context(account_id: str) -> bytes:
+    return b"auth.totp:" + account_id.encode()
+
+
+@dataclass(frozen=True, slots=True)
+class Authenticators:
+    password: bool
+    totp: bool
+    recovery_codes_left: int
+
+
+class Accounts:
+    def __init__(self, ring: KeyRing, random: opaque.RandomBytes = os.urandom) -> None:
+        self._ring = ring
+        self._random = random
+
+    # -- lookup --
+    def subject_of(self, session: Session, id_number: str) -> str | None:
+        """The subject id of the citizen with this ID number (blind index; nothing decrypted)."""
+        try:
+            value = parse_id(id_number).value
+        except IdNumberError:
+            return None
+        return session.scalar(
+            select(Citizen.id).where(Citizen.id_bidx == indexes.id_index(self._ring, value))
+        )
+
+    def by_id_number(self, session: Session, id_number: str) -> Account | None:
+        """The account of the citizen with this ID number (blind index; nothing decrypted)."""
+        subject = self.subject_of(session, id_number)
+        return None if subject is None else self.by_subject(session, subject)
+
+    def by_subject(self, session: Session, subject_id: str) -> Account | None:
+        return session.scalars(select(Account).where(Account.subject_id == subject_id)).first()
+
+    def get(self, session: Session, account_id: str) -> Account | None:
+        return session.get(Account, account_id)
+
+    # -- lifecycle --
+    def create(self, session: Session, subject_id: str, level: int, now: datetime) -> Account:
+        account = Account(
+            id=opaque.new_id(self._random),
+            subject_id=subject_id,
+            level=level,
+            password_hash=None,
+            totp_sealed=None,
+            totp_last_step=None,
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(account)
+        session.flush()
+        return account
+
+    # -- password --
+    def set_password(
+        self, account: Account, password: str, user_inputs: list[str], now: datetime
+    ) -> list[passwords.PolicyViolation]:
+        violations = passwords.check_password_policy(password, user_inputs=user_inputs)
+        if not violations:
+            account.password_hash = passwords.hash_password(password)
+            account.updated_at = now
+        return violations
+
+    def check_password(self, account: Account | None, password: str) -> bool:
+        """Constant work whether or not the account (or its password) exists."""
+        if account is None or account.password_hash is None:
+            return passwords.dummy_verify(password)
+        if not passwords.verify_password(account.password_hash, password):
+            return False
+        if passwords.needs_rehash(account.password_hash):
+            account.password_hash = passwords.hash_password(password)
+        return True
+
+    # -- TOTP --
+    def set_totp(self, account: Account, secret: bytes, now: datetime) -> None:
+        account.totp_sealed = seal(self._ring, secret, _totp_context(account.id))
+        account.totp_last_step = None
+        account.updated_at = now
+
+    def totp_secret(self, account: Account) -> bytes | None:
+        if account.totp_sealed is None:
+            return None
+        return open_sealed(self._ring, account.totp_sealed, _totp_context(account.id))
+
+    def check_totp(self, account: Account, code: str, now: datetime) -> bool:
+        secret = self.totp_secret(account)
+        if secret is None:
+            return False
+        step = totp.verify_totp(secret, code, int(now.timestamp()), account.totp_last_step)
+        if step is None:
+            return False
+        account.totp_last_step = step
+        return True
+
+    # -- recovery codes --
+    def new_recovery_codes(self, session: Session, account: Account) -> list[str]:
+        session.execute(
+            update(RecoveryCode)
+            .where(RecoveryCode.account_id == account.id, RecoveryCode.used_at.is_(None))
+            .values(used_at=account.updated_at)
+        )
+        codes = recovery.generate_recovery_codes()
+        for code in codes:
+            session.add(RecoveryCode(account_id=account.id, code_sha256=recovery.hash_code(code)))
+        session.flush()
+        return codes
+
+    def use_recovery_code(
+        self, session: Session, account: Account, code: str, now: datetime
+    ) -> bool:
+        rows = list(
+            session.scalars(
+                select(RecoveryCode).where(
+                    RecoveryCode.account_id == account.id, RecoveryCode.used_at.is_(None)
+                )
+            )
+        )
+        index = recovery.match_code([r.code_sha256 for r in rows], code)
+        if index is None:
+            return False
+        rows[index].used_at = now
+        return True
+
+    def authenticators(self, session: Session, account: Account) -> Authenticators:
+        left = len(
+            list(
+                session.scalars(
+                    select(RecoveryCode.id).where(
+                        RecoveryCode.account_id == account.id, RecoveryCode.used_at.is_(None)
+                    )
+                )
+            )
+        )
+        return Authenticators(
+            account.password_hash is not None, account.totp_sealed is not None, left
+        )

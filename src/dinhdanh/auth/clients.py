@@ -1,0 +1,186 @@
+"""Relying parties (OIDC clients): registration by an administrator, lookup, listing.
+
+Client secrets are 256-bit random values stored as SHA-256 (issue 3, item 9: a slow password
+hash on client secrets is what caps other providers at a few hundred grants per second).
+Redirect URIs are compared exactly (RFC 9700 section 4.1.1). The sector identifier of
+pairwise subjects (OIDC Core 8.1) is the host of the redirect URIs unless given: clients
+whose redirect URIs span several hosts must name their sector.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from dinhdanh.auth import opaque
+from dinhdanh.auth.models import Client
+from dinhdanh.auth.oidc.claims import USER_SCOPES
+from dinhdanh.crypto.jose import SUPPORTED_ALGORITHMS, JoseError, parse_jwks
+
+GRANT_TYPES = ("authorization_code", "refresh_token", "client_credentials")
+AUTH_METHODS = ("client_secret_basic", "client_secret_post", "private_key_jwt")
+DEFAULT_GRANTS = ("authorization_code", "refresh_token")
+
+
+class ClientConfigError(ValueError):
+    """A client registration is invalid; the message says what to fix."""
+
+
+@dataclass(frozen=True, slots=True)
+class ClientInfo:
+    client_id: str
+    name: str
+    auth_method: str
+    redirect_uris: tuple[str, ...]
+    post_logout_redirect_uris: tuple[str, ...]
+    sector_identifier: str
+    grant_types: frozenset[str]
+    scope: frozenset[str]
+    signing_alg: str
+    jwks: dict[str, Any] | None
+    secret_sha256: bytes | None
+
+    @classmethod
+    def of(cls, row: Client) -> ClientInfo:
+        return cls(
+            client_id=row.client_id,
+            name=row.name,
+            auth_method=row.auth_method,
+            redirect_uris=tuple(json.loads(row.redirect_uris)),
+            post_logout_redirect_uris=tuple(json.loads(row.post_logout_redirect_uris)),
+            sector_identifier=row.sector_identifier,
+            grant_types=frozenset(row.grant_types.split()),
+            scope=frozenset(row.scope.split()),
+            signing_alg=row.signing_alg,
+            jwks=json.loads(row.jwks) if row.jwks else None,
+            secret_sha256=row.secret_sha256,
+        )
+
+    def public(self) -> dict[str, Any]:
+        """Registration metadata (RFC 7591 names), without secrets."""
+        return {
+            "client_id": self.client_id,
+            "client_name": self.name,
+            "token_endpoint_auth_method": self.auth_method,
+            "redirect_uris": list(self.redirect_uris),
+            "post_logout_redirect_uris": list(self.post_logout_redirect_uris),
+            "sector_identifier": self.sector_identifier,
+            "grant_types": sorted(self.grant_types),
+            "scope": " ".join(sorted(self.scope)),
+            "id_token_signed_response_alg": self.signing_alg,
+            "subject_type": "pairwise",
+        }
+
+
+def _check_uri(uri: str, what: str) -> str:
+    parts = urlsplit(uri)
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise ClientConfigError(f"{what} {uri!r} must be an absolute http(s) URI")
+    if parts.fragment:
+        raise ClientConfigError(f"{what} {uri!r} must not have a fragment (RFC 6749 3.1.2)")
+    return uri
+
+
+class Clients:
+    def __init__(self, random: opaque.RandomBytes = os.urandom) -> None:
+        self._random = random
+
+    def create(
+        self,
+        session: Session,
+        *,
+        name: str,
+        redirect_uris: list[str],
+        now: datetime,
+        sector_identifier: str | None = None,
+        grant_types: tuple[str, ...] = DEFAULT_GRANTS,
+        signing_alg: str = "EdDSA",
+        jwks: dict[str, Any] | None = None,
+        post_logout_redirect_uris: list[str] | None = None,
+        scope: frozenset[str] = USER_SCOPES,
+        client_id: str | None = None,
+        secret: str | None = None,
+    ) -> tuple[ClientInfo, str | None]:
+        """Register a client; returns it and its secret (None for private_key_jwt clients).
+
+        ``client_id`` and ``secret`` are normally generated; the demo passes its own so that
+        its fixed client survives a re-run.
+        """
+        name = name.strip()
+        if not name:
+            raise ClientConfigError("a client needs a name")
+        unknown = sorted(set(grant_types) - set(GRANT_TYPES))
+        if unknown or not grant_types:
+            raise ClientConfigError(f"grant types must be among {', '.join(GRANT_TYPES)}")
+        if signing_alg not in SUPPORTED_ALGORITHMS:
+            raise ClientConfigError(f"signing alg must be one of {', '.join(SUPPORTED_ALGORITHMS)}")
+        uris = [_check_uri(u, "redirect URI") for u in redirect_uris]
+        if "authorization_code" in grant_types and not uris:
+            raise ClientConfigError("the authorization_code grant needs a redirect URI")
+        logout_uris = [_check_uri(u, "post-logout URI") for u in post_logout_redirect_uris or []]
+        hosts = {urlsplit(u).hostname for u in uris}
+        if sector_identifier:
+            sector = sector_identifier.strip().lower()
+        elif len(hosts) == 1:
+            sector = str(hosts.pop())
+        elif not hosts:
+            sector = ""  # machine-only client: no users, no subjects
+        else:
+            raise ClientConfigError(
+                "redirect URIs span several hosts: give --sector-identifier (OIDC Core 8.1)"
+            )
+        if jwks is not None:
+            try:
+                if not len(parse_jwks(jwks)):
+                    raise ClientConfigError("the client's JWKS holds no usable key")
+            except JoseError as exc:
+                raise ClientConfigError(f"the client's JWKS is invalid: {exc}") from None
+        if jwks is not None:
+            secret = None
+        elif secret is None:
+            secret = opaque.new_token(self._random)
+        elif len(secret) < 43:
+            raise ClientConfigError("a client secret must carry 256 bits (43 base64url chars)")
+        row = Client(
+            client_id=client_id or "c_" + opaque.new_token(self._random, 12),
+            name=name,
+            secret_sha256=opaque.digest(secret) if secret else None,
+            auth_method="private_key_jwt" if jwks is not None else "client_secret_basic",
+            jwks=json.dumps(jwks) if jwks is not None else None,
+            redirect_uris=json.dumps(uris),
+            post_logout_redirect_uris=json.dumps(logout_uris),
+            sector_identifier=sector,
+            grant_types=" ".join(grant_types),
+            scope=" ".join(sorted(scope)),
+            signing_alg=signing_alg,
+            created_at=now,
+            revoked_at=None,
+        )
+        session.add(row)
+        session.flush()
+        return ClientInfo.of(row), secret
+
+    def get(self, session: Session, client_id: str) -> ClientInfo | None:
+        row = session.get(Client, client_id)
+        if row is None or row.revoked_at is not None:
+            return None
+        return ClientInfo.of(row)
+
+    def list(self, session: Session) -> list[ClientInfo]:
+        rows = session.scalars(select(Client).where(Client.revoked_at.is_(None)))
+        return [ClientInfo.of(r) for r in rows]
+
+    def names(self, session: Session, client_ids: set[str]) -> dict[str, str]:
+        if not client_ids:
+            return {}
+        rows = session.execute(
+            select(Client.client_id, Client.name).where(Client.client_id.in_(client_ids))
+        )
+        return {row[0]: row[1] for row in rows}

@@ -1,0 +1,259 @@
+"""Enrolment at level 1 (DESIGN.md "Levels of assurance"; Decree 69/2024 level 1).
+
+A citizen states ID number, full name and birth date; they must match the registry; a
+one-time code then goes to a phone number registered to that same citizen
+(``PhoneDirectory``). The flow is a state machine (docs/auth.md has the diagram):
+
+    started --match or not--> code_sent --right code--> verified --password--> completed
+    code_sent --wrong code--> code_sent, and after ``max_attempts`` --> locked
+    any --time--> expired
+
+Never revealing whether an ID number exists: a stated identity that matches nobody (or a
+citizen without a phone) gets a flow like any other, "code sent", whose codes all fail.
+Codes are 6 digits, stored as SHA-256 over the flow id and the code, valid ``otp_ttl``,
+single use (the hash is cleared once matched). ``max_attempts`` wrong codes lock enrolment
+for that ID number for ``lockout`` (15 minutes), across flows.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+
+from sqlalchemy.orm import Session
+
+from dinhdanh.auth import opaque
+from dinhdanh.auth.accounts import Accounts
+from dinhdanh.auth.models import Account, Enrolment
+from dinhdanh.auth.opaque import as_utc
+from dinhdanh.auth.passwords import PolicyViolation
+from dinhdanh.auth.phones import PhoneDirectory
+from dinhdanh.auth.sms import SmsGateway, mask_phone
+from dinhdanh.auth.throttle import Throttles
+from dinhdanh.identity import indexes
+from dinhdanh.identity.idnumber import parse as parse_id
+from dinhdanh.identity.rules import fold_name
+from dinhdanh.identity.service import Registry
+from dinhdanh.privacy.audit import AccessContext, AuditLog
+
+FLOW_TTL = timedelta(minutes=30)
+CTX = AccessContext("auth:enrolment", "system", "enrolment: match stated identity")
+
+
+class State(StrEnum):
+    CODE_SENT = "code_sent"
+    VERIFIED = "verified"
+    COMPLETED = "completed"
+    LOCKED = "locked"
+
+
+class Event(StrEnum):
+    CODE_OK = "code_ok"
+    CODE_WRONG = "code_wrong"
+    TOO_MANY = "too_many"
+    PASSWORD_SET = "password_set"  # noqa: S105  (an event name)
+
+
+TRANSITIONS: dict[State, dict[Event, State]] = {
+    State.CODE_SENT: {
+        Event.CODE_OK: State.VERIFIED,
+        Event.CODE_WRONG: State.CODE_SENT,
+        Event.TOO_MANY: State.LOCKED,
+    },
+    State.VERIFIED: {Event.PASSWORD_SET: State.COMPLETED},
+    State.COMPLETED: {},
+    State.LOCKED: {},
+}
+
+
+def next_state(state: State, event: Event) -> State:
+    """The transition table; an event a state doesn't accept raises ``EnrolmentFailed``."""
+    target = TRANSITIONS[state].get(event)
+    if target is None:
+        raise EnrolmentFailed("this step is not possible now")
+    return target
+
+
+class EnrolmentFailed(Exception):
+    """The step failed; the message is safe to show (it reveals no registry content)."""
+
+    def __init__(self, message: str, retry_after: datetime | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True, slots=True)
+class Started:
+    token: str
+    sent_to: str | None  # masked number, or None (the page then says "your registered phone")
+
+
+class Enrolments:
+    def __init__(
+        self,
+        registry: Registry,
+        accounts: Accounts,
+        phones: PhoneDirectory,
+        sms: SmsGateway,
+        throttles: Throttles,
+        audit: AuditLog,
+        *,
+        otp_ttl: timedelta,
+        max_attempts: int,
+        lockout: timedelta,
+        random: opaque.RandomBytes = os.urandom,
+    ) -> None:
+        self.registry = registry
+        self.accounts = accounts
+        self.phones = phones
+        self.sms = sms
+        self.throttles = throttles
+        self.audit = audit
+        self.otp_ttl = otp_ttl
+        self.max_attempts = max_attempts
+        self.lockout = lockout
+        self._random = random
+
+    def _code(self) -> str:
+        return str(int.from_bytes(self._random(8), "big") % 1_000_000).zfill(6)
+
+    @staticmethod
+    def _code_hash(flow_id: str, code: str) -> bytes:
+        return hashlib.sha256(f"{flow_id}\x00{code}".encode()).digest()
+
+    def start(
+        self,
+        session: Session,
+        id_number: str,
+        full_name: str,
+        date_of_birth: date,
+        *,
+        ip: str,
+        now: datetime,
+    ) -> Started:
+        value = parse_id(id_number).value  # IdNumberError: a format error, says nothing more
+        id_bidx = indexes.id_index(self.registry.ring, value)
+        lock_key = f"enrol:{id_bidx.hex()}"
+        blocked = self.throttles.blocked_until(session, [lock_key, f"enrol-ip:{ip}"], now)
+        if blocked is not None:
+            raise EnrolmentFailed("too many attempts: try again later", blocked)
+        view = self.registry.get_by_id_number(session, value, CTX, now)
+        subject = None
+        if (
+            view is not None
+            and view.record.date_of_death is None
+            and fold_name(view.record.full_name) == fold_name(full_name)
+            and view.record.date_of_birth == date_of_birth
+        ):
+            subject = view.subject_id
+        token = opaque.new_token(self._random)
+        flow_id = opaque.digest(token).hex()
+        code = self._code()
+        numbers = self.phones.numbers_for(session, subject, now) if subject else []
+        sent_to = None
+        if numbers:
+            self.sms.send(session, numbers[0], f"dinhdanh: your code is {code}", now)
+            sent_to = mask_phone(numbers[0])
+        session.add(
+            Enrolment(
+                id=flow_id,
+                state=State.CODE_SENT.value,
+                id_bidx=id_bidx,
+                subject_id=subject if numbers else None,
+                code_sha256=self._code_hash(flow_id, code),
+                code_expires_at=now + self.otp_ttl,
+                attempts=0,
+                created_at=now,
+                expires_at=now + FLOW_TTL,
+            )
+        )
+        # Rate of flows per IP (an enumeration attempt starts many flows).
+        self.throttles.fail(session, [f"enrol-ip:{ip}"], now)
+        session.flush()
+        return Started(token, sent_to)
+
+    def _flow(self, session: Session, token: str, now: datetime) -> Enrolment:
+        row = session.get(Enrolment, opaque.digest(token).hex())
+        if row is None or as_utc(row.expires_at) <= now:
+            raise EnrolmentFailed("this enrolment has expired: start again")
+        return row
+
+    def verify(self, session: Session, token: str, code: str, now: datetime) -> None:
+        row = self._flow(session, token, now)
+        lock_key = f"enrol:{row.id_bidx.hex()}"
+        blocked = self.throttles.blocked_until(session, [lock_key], now)
+        if blocked is not None or row.state == State.LOCKED:
+            raise EnrolmentFailed("too many wrong codes: try again later", blocked)
+        state = State(row.state)
+        if state is not State.CODE_SENT:
+            raise EnrolmentFailed("this code was already used")
+        ok = (
+            row.subject_id is not None
+            and row.code_sha256 is not None
+            and row.code_expires_at is not None
+            and as_utc(row.code_expires_at) > now
+            and hmac.compare_digest(row.code_sha256, self._code_hash(row.id, code.strip()))
+        )
+        if ok:
+            row.state = next_state(state, Event.CODE_OK).value
+            row.code_sha256 = None  # single use
+            self.audit.append(
+                session,
+                [
+                    AccessContext("auth:enrolment", "system", "enrolment").event(
+                        "enrolment:code_ok", row.subject_id, ()
+                    )
+                ],
+                now,
+            )
+            return
+        row.attempts += 1
+        event = Event.TOO_MANY if row.attempts >= self.max_attempts else Event.CODE_WRONG
+        row.state = next_state(state, event).value
+        if event is Event.TOO_MANY:
+            self.throttles.block(session, lock_key, now + self.lockout, now)
+        self.audit.append(
+            session,
+            [
+                AccessContext("auth:enrolment", "system", "enrolment").event(
+                    "enrolment:code_wrong", row.subject_id, ()
+                )
+            ],
+            now,
+        )
+        raise EnrolmentFailed("wrong or expired code")
+
+    def complete(
+        self, session: Session, token: str, password: str, now: datetime
+    ) -> Account | list[PolicyViolation]:
+        """Set the password and create (or update) the account at level 1."""
+        row = self._flow(session, token, now)
+        state = State(row.state)
+        if state is not State.VERIFIED or row.subject_id is None:
+            raise EnrolmentFailed("verify the code first")
+        rec = self.registry.open_subject(
+            session, row.subject_id, ("id_number", "full_name"), CTX, now
+        )
+        inputs = [rec.id_number, rec.full_name] if rec else []
+        account = self.accounts.by_subject(session, row.subject_id)
+        if account is None:
+            account = self.accounts.create(session, row.subject_id, 1, now)
+        violations = self.accounts.set_password(account, password, inputs, now)
+        if violations:
+            return violations
+        account.level = max(account.level, 1)
+        row.state = next_state(state, Event.PASSWORD_SET).value
+        self.audit.append(
+            session,
+            [
+                AccessContext(f"account:{account.id}", "citizen", "enrolment").event(
+                    "enrolment:completed", row.subject_id, ()
+                )
+            ],
+            now,
+        )
+        return account

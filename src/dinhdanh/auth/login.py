@@ -1,0 +1,181 @@
+"""Logging in: first factor (password), second factor (TOTP or recovery code), throttled.
+
+Level 1 needs two factors (issue 3, item 2): a password opens an ``mfa_pending`` session;
+a TOTP or recovery code completes it. A passkey with user verification counts as both
+(``webauthn``). Every attempt is audited (actor the account or "anonymous", no personal
+field is read) and recorded as a sign-in event the citizen sees on "my account". Failures
+count against the account and the client's IP (``throttle``); wrong ID numbers and wrong
+passwords get the same answer and cost the same time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from dinhdanh.auth.accounts import Accounts
+from dinhdanh.auth.models import Account, SignInEvent
+from dinhdanh.auth.passkeys import PasskeyFailed, Passkeys
+from dinhdanh.auth.sessions import Sessions
+from dinhdanh.auth.throttle import Throttles
+from dinhdanh.privacy.audit import AccessContext, AuditLog
+
+
+class LoginFailed(Exception):
+    """Wrong credentials, or throttled (``retry_after`` set): one message for the user."""
+
+    def __init__(self, retry_after: datetime | None = None) -> None:
+        super().__init__("login failed")
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True, slots=True)
+class LoginResult:
+    token: str
+    mfa_pending: bool
+    account_id: str
+
+
+def _ctx(account: Account | None) -> AccessContext:
+    actor = f"account:{account.id}" if account else "anonymous"
+    return AccessContext(actor, "citizen", "sign-in")
+
+
+class Login:
+    def __init__(
+        self,
+        accounts: Accounts,
+        sessions: Sessions,
+        throttles: Throttles,
+        audit: AuditLog,
+        passkeys: Passkeys,
+    ) -> None:
+        self.accounts = accounts
+        self.sessions = sessions
+        self.throttles = throttles
+        self.audit = audit
+        self.passkeys = passkeys
+
+    def record(
+        self,
+        session: Session,
+        account: Account | None,
+        method: str,
+        outcome: str,
+        ip: str,
+        now: datetime,
+    ) -> None:
+        subject = account.subject_id if account else None
+        self.audit.append(session, [_ctx(account).event(f"{method}:{outcome}", subject, ())], now)
+        if account is not None:
+            session.add(
+                SignInEvent(account_id=account.id, at=now, method=method, outcome=outcome, ip=ip)
+            )
+
+    def password(
+        self,
+        session: Session,
+        id_number: str,
+        password: str,
+        *,
+        ip: str,
+        user_agent: str,
+        now: datetime,
+    ) -> LoginResult:
+        """Raises ``LoginFailed``; the caller commits either way (failures must stick)."""
+        account = self.accounts.by_id_number(session, id_number)
+        keys = [f"ip:{ip}"] + ([f"account:{account.id}"] if account else [])
+        blocked = self.throttles.blocked_until(session, keys, now)
+        if blocked is not None:
+            self.record(session, account, "password", "throttled", ip, now)
+            raise LoginFailed(blocked)
+        if not self.accounts.check_password(account, password) or account is None:
+            self.throttles.fail(session, keys, now)
+            self.record(session, account, "password", "failed", ip, now)
+            raise LoginFailed(None)
+        self.throttles.reset(session, f"account:{account.id}")
+        mfa = account.totp_sealed is not None
+        token = self.sessions.create(
+            session,
+            account_id=account.id,
+            amr=("pwd",),
+            # Level 1 needs two factors: a password alone reaches level 0.
+            acr=account.level if mfa else 0,
+            mfa_pending=mfa,
+            ip=ip,
+            user_agent=user_agent,
+            now=now,
+        )
+        self.record(session, account, "password", "mfa_pending" if mfa else "ok", ip, now)
+        return LoginResult(token, mfa, account.id)
+
+    def second_factor(
+        self, session: Session, token: str, code: str, *, ip: str, now: datetime
+    ) -> str:
+        """A TOTP code or a recovery code completes an ``mfa_pending`` session; new token."""
+        view = self.sessions.resolve(session, token, now)
+        if view is None or not view.mfa_pending:
+            raise LoginFailed(None)
+        account = self.accounts.get(session, view.account_id)
+        if account is None:
+            raise LoginFailed(None)
+        keys = [f"ip:{ip}", f"account:{account.id}"]
+        blocked = self.throttles.blocked_until(session, keys, now)
+        if blocked is not None:
+            self.record(session, account, "otp", "throttled", ip, now)
+            raise LoginFailed(blocked)
+        factor = None
+        if self.accounts.check_totp(account, code, now):
+            factor = "otp"
+        elif self.accounts.use_recovery_code(session, account, code, now):
+            factor = "recovery"
+        if factor is None:
+            self.throttles.fail(session, keys, now)
+            self.record(session, account, "otp", "failed", ip, now)
+            raise LoginFailed(None)
+        new_token = self.sessions.complete_mfa(session, token, factor, now)
+        if new_token is None:
+            raise LoginFailed(None)
+        self.throttles.reset(session, f"account:{account.id}")
+        self.record(session, account, factor, "ok", ip, now)
+        return new_token
+
+    def passkey(
+        self,
+        session: Session,
+        handle: str,
+        credential: dict[str, Any],
+        *,
+        ip: str,
+        user_agent: str,
+        now: datetime,
+    ) -> LoginResult:
+        """A passkey with user verification: two factors at once (RFC 8176 ``hwk``, ``user``)."""
+        keys = [f"ip:{ip}"]
+        blocked = self.throttles.blocked_until(session, keys, now)
+        if blocked is not None:
+            raise LoginFailed(blocked)
+        try:
+            cred = self.passkeys.finish_login(session, handle, credential, now)
+        except PasskeyFailed:
+            self.throttles.fail(session, keys, now)
+            self.record(session, None, "passkey", "failed", ip, now)
+            raise LoginFailed(None) from None
+        account = self.accounts.get(session, cred.account_id)
+        if account is None:
+            raise LoginFailed(None)
+        token = self.sessions.create(
+            session,
+            account_id=account.id,
+            amr=("hwk", "user", "mfa"),
+            acr=account.level,
+            mfa_pending=False,
+            ip=ip,
+            user_agent=user_agent,
+            now=now,
+        )
+        self.record(session, account, "passkey", "ok", ip, now)
+        return LoginResult(token, False, account.id)

@@ -1,0 +1,243 @@
+"""WebAuthn passkeys (W3C Web Authentication Level 2, through py_webauthn): register, log in,
+list, revoke.
+
+- Registration (section 7.1) asks for a discoverable credential (``residentKey: required``)
+  with user verification (``userVerification: required``), so a passkey alone is two factors:
+  possession of the authenticator and the PIN or biometric that unlocks it (issue 3, item 2).
+- Authentication (section 7.2) needs no user name: the browser offers the passkeys it holds
+  for the relying party; the credential id it returns names the account.
+- The relying-party ID is ``DINHDANH_WEBAUTHN_RP_ID`` (default the issuer's host); the expected
+  origin is the issuer's origin. Browsers refuse WebAuthn on IP-address origins such as
+  ``http://127.0.0.1``: use a host name (``localhost`` locally).
+- Challenges are 32 random bytes, stored under a handle for five minutes, single use. The
+  signature counter must grow when the authenticator keeps one (section 6.1.1); passkeys
+  that always send 0 (synced ones) are accepted.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from webauthn import (
+    generate_authentication_options,
+    generate_registration_options,
+    options_to_json,
+    verify_authentication_response,
+    verify_registration_response,
+)
+from webauthn.helpers.exceptions import WebAuthnException
+from webauthn.helpers.structs import (
+    AuthenticatorSelectionCriteria,
+    PublicKeyCredentialDescriptor,
+    ResidentKeyRequirement,
+    UserVerificationRequirement,
+)
+
+from dinhdanh.auth import opaque
+from dinhdanh.auth.models import Account, Challenge, WebAuthnCredential
+from dinhdanh.auth.opaque import as_utc
+
+CHALLENGE_TTL = timedelta(minutes=5)
+REGISTER = "webauthn_register"
+LOGIN = "webauthn_login"
+
+
+class PasskeyFailed(Exception):
+    """The ceremony failed; the message is safe to show."""
+
+
+@dataclass(frozen=True, slots=True)
+class Ceremony:
+    handle: str  # names the stored challenge; sent back with the browser's answer
+    options: dict[str, Any]  # PublicKeyCredential{Creation,Request}Options as JSON
+
+
+def _b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def origin_of(issuer: str) -> str:
+    parts = urlsplit(issuer)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+class Passkeys:
+    def __init__(
+        self,
+        rp_id: str,
+        origin: str,
+        rp_name: str = "dinhdanh",
+        random: opaque.RandomBytes = os.urandom,
+    ) -> None:
+        self.rp_id = rp_id
+        self.origin = origin
+        self.rp_name = rp_name
+        self._random = random
+
+    # -- challenges --
+    def _store(
+        self,
+        session: Session,
+        purpose: str,
+        challenge: bytes,
+        account_id: str | None,
+        now: datetime,
+    ) -> str:
+        handle = opaque.new_token(self._random)
+        session.add(
+            Challenge(
+                id=handle,
+                purpose=purpose,
+                challenge=challenge,
+                account_id=account_id,
+                expires_at=now + CHALLENGE_TTL,
+                used_at=None,
+            )
+        )
+        session.flush()
+        return handle
+
+    def _take(self, session: Session, handle: str, purpose: str, now: datetime) -> Challenge:
+        row = session.get(Challenge, handle) if handle else None
+        if (
+            row is None
+            or row.purpose != purpose
+            or row.used_at is not None
+            or as_utc(row.expires_at) <= now
+        ):
+            raise PasskeyFailed("the request expired: try again")
+        row.used_at = now
+        return row
+
+    # -- registration --
+    def begin_registration(
+        self, session: Session, account: Account, user_name: str, now: datetime
+    ) -> Ceremony:
+        existing = self.list(session, account)
+        challenge = self._random(32)
+        options = generate_registration_options(
+            rp_id=self.rp_id,
+            rp_name=self.rp_name,
+            user_id=account.id.encode(),
+            user_name=user_name,
+            user_display_name=user_name,
+            challenge=challenge,
+            authenticator_selection=AuthenticatorSelectionCriteria(
+                resident_key=ResidentKeyRequirement.REQUIRED,
+                user_verification=UserVerificationRequirement.REQUIRED,
+            ),
+            exclude_credentials=[
+                PublicKeyCredentialDescriptor(
+                    id=base64.urlsafe_b64decode(c.id + "=" * (-len(c.id) % 4))
+                )
+                for c in existing
+            ],
+        )
+        handle = self._store(session, REGISTER, challenge, account.id, now)
+        return Ceremony(handle, json.loads(options_to_json(options)))
+
+    def finish_registration(
+        self,
+        session: Session,
+        account: Account,
+        handle: str,
+        credential: dict[str, Any],
+        name: str,
+        now: datetime,
+    ) -> WebAuthnCredential:
+        row = self._take(session, handle, REGISTER, now)
+        if row.account_id != account.id:
+            raise PasskeyFailed("the request expired: try again")
+        try:
+            verified = verify_registration_response(
+                credential=credential,
+                expected_challenge=row.challenge,
+                expected_rp_id=self.rp_id,
+                expected_origin=self.origin,
+                require_user_verification=True,
+            )
+        except (WebAuthnException, ValueError, KeyError, TypeError) as exc:
+            raise PasskeyFailed(f"the passkey was not accepted: {exc}") from None
+        cred_id = _b64url(verified.credential_id)
+        if session.get(WebAuthnCredential, cred_id) is not None:
+            raise PasskeyFailed("this passkey is already registered")
+        transports = credential.get("response", {}).get("transports") or []
+        cred = WebAuthnCredential(
+            id=cred_id,
+            account_id=account.id,
+            public_key=verified.credential_public_key,
+            sign_count=verified.sign_count,
+            name=(name.strip() or "passkey")[:100],
+            transports=" ".join(str(t) for t in transports)[:200],
+            user_verified=verified.user_verified,
+            created_at=now,
+            last_used_at=None,
+            revoked_at=None,
+        )
+        session.add(cred)
+        session.flush()
+        return cred
+
+    # -- authentication --
+    def begin_login(self, session: Session, now: datetime) -> Ceremony:
+        challenge = self._random(32)
+        options = generate_authentication_options(
+            rp_id=self.rp_id,
+            challenge=challenge,
+            user_verification=UserVerificationRequirement.REQUIRED,
+        )
+        handle = self._store(session, LOGIN, challenge, None, now)
+        return Ceremony(handle, json.loads(options_to_json(options)))
+
+    def finish_login(
+        self, session: Session, handle: str, credential: dict[str, Any], now: datetime
+    ) -> WebAuthnCredential:
+        """The credential used (its account logs in), or ``PasskeyFailed``."""
+        row = self._take(session, handle, LOGIN, now)
+        cred_id = credential.get("id") if isinstance(credential, dict) else None
+        cred = session.get(WebAuthnCredential, cred_id) if isinstance(cred_id, str) else None
+        if cred is None or cred.revoked_at is not None:
+            raise PasskeyFailed("this passkey is not registered")
+        try:
+            verified = verify_authentication_response(
+                credential=credential,
+                expected_challenge=row.challenge,
+                expected_rp_id=self.rp_id,
+                expected_origin=self.origin,
+                credential_public_key=cred.public_key,
+                credential_current_sign_count=cred.sign_count,
+                require_user_verification=True,
+            )
+        except (WebAuthnException, ValueError, KeyError, TypeError) as exc:
+            raise PasskeyFailed(f"the passkey was not accepted: {exc}") from None
+        cred.sign_count = verified.new_sign_count
+        cred.last_used_at = now
+        return cred
+
+    # -- management --
+    def list(self, session: Session, account: Account) -> list[WebAuthnCredential]:
+        return list(
+            session.scalars(
+                select(WebAuthnCredential)
+                .where(
+                    WebAuthnCredential.account_id == account.id,
+                    WebAuthnCredential.revoked_at.is_(None),
+                )
+                .order_by(WebAuthnCredential.created_at)
+            )
+        )
+
+    def revoke(self, session: Session, account: Account, cred_id: str, now: datetime) -> bool:
+        cred = session.get(WebAuthnCredential, cred_id)
+        if cred is None or cred.account_id != account.id or cred.revoked_at is not None:
+            return False
+        cred.revoked_at = now
+        return True

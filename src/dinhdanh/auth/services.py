@@ -1,0 +1,96 @@
+"""The auth domain's services, built together from the settings (wired by ``Container.auth``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+from dinhdanh.auth.accounts import Accounts
+from dinhdanh.auth.clients import Clients
+from dinhdanh.auth.enrolment import Enrolments
+from dinhdanh.auth.login import Login
+from dinhdanh.auth.oidc.provider import Provider, ProviderConfig
+from dinhdanh.auth.passkeys import Passkeys, origin_of
+from dinhdanh.auth.phones import PhoneDirectory, RegistryPhones
+from dinhdanh.auth.sessions import Sessions
+from dinhdanh.auth.sms import OutboxGateway
+from dinhdanh.auth.throttle import Throttles
+from dinhdanh.crypto import KeyRing
+from dinhdanh.identity.service import Registry
+from dinhdanh.privacy.audit import AuditLog
+from dinhdanh.settings import Settings
+
+
+@dataclass
+class AuthServices:
+    issuer: str
+    rp_id: str
+    clients: Clients
+    provider: Provider
+    accounts: Accounts
+    sessions: Sessions
+    throttles: Throttles
+    login: Login
+    outbox: OutboxGateway
+    phones: PhoneDirectory
+    enrolments: Enrolments
+    passkeys: Passkeys
+
+
+def build_auth(
+    settings: Settings,
+    ring: KeyRing,
+    registry: Registry,
+    audit: AuditLog,
+    phones: PhoneDirectory | None = None,
+) -> AuthServices:
+    s = settings
+    issuer = s.effective_issuer
+    clients = Clients()
+    provider = Provider(
+        ProviderConfig(
+            issuer=issuer,
+            code_ttl=timedelta(seconds=s.auth_code_seconds),
+            access_ttl=timedelta(seconds=s.access_token_seconds),
+            id_ttl=timedelta(seconds=s.id_token_seconds),
+            refresh_ttl=timedelta(days=s.refresh_token_days),
+        ),
+        ring,
+        registry,
+        audit,
+        clients,
+    )
+    accounts = Accounts(ring)
+    sessions = Sessions(
+        timedelta(minutes=s.session_idle_minutes), timedelta(hours=s.session_absolute_hours)
+    )
+    throttles = Throttles(s.throttle_free_failures, timedelta(minutes=s.lockout_minutes))
+    outbox = OutboxGateway(ring)
+    directory = phones or RegistryPhones(registry)
+    rp_id = s.webauthn_rp_id or str(urlsplit(issuer).hostname)
+    passkeys = Passkeys(rp_id, origin_of(issuer))
+    return AuthServices(
+        issuer=issuer,
+        rp_id=rp_id,
+        passkeys=passkeys,
+        clients=clients,
+        provider=provider,
+        accounts=accounts,
+        sessions=sessions,
+        throttles=throttles,
+        login=Login(accounts, sessions, throttles, audit, passkeys),
+        outbox=outbox,
+        phones=directory,
+        enrolments=Enrolments(
+            registry,
+            accounts,
+            directory,
+            outbox,
+            throttles,
+            audit,
+            otp_ttl=timedelta(seconds=s.otp_seconds),
+            max_attempts=s.otp_max_attempts,
+            lockout=timedelta(minutes=s.lockout_minutes),
+        ),
+    )

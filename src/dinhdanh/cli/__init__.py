@@ -1,0 +1,1 @@
+"""The `dinhdanh` command: a thin edge over the services."""

@@ -1,0 +1,215 @@
+"""`dinhdanh demo`: a synthetic population, a demo officer key, a demo platform (OIDC client)
+and a few demo citizens with an account, so a newcomer can try the API and log in at once.
+
+Idempotent: secrets are generated once and kept in the data directory (mode 0600):
+``demo-officer.key``, ``demo-client.json`` (client id and secret) and ``demo-citizens.json``
+(ID numbers, passwords, TOTP secrets). A re-run re-imports nothing, creates nothing and prints
+the same credentials (the current TOTP code aside).
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import json
+import os
+import time
+from collections.abc import Iterable
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from dinhdanh.auth import opaque, totp
+from dinhdanh.auth.clients import ClientConfigError
+from dinhdanh.cli.common import container_from, emit_json, fail, out, settings_from
+from dinhdanh.privacy.access import Role, create_api_key
+from dinhdanh.synth import CITIZEN_FIELDS, SynthCitizen
+from dinhdanh.wiring import Container, init_data_dir
+
+DEMO_SEED = 20250101
+DEMO_CLIENT_ID = "demo-platform"
+DEMO_REDIRECT = "http://127.0.0.1:8080/callback"
+DEMO_POST_LOGOUT = "http://127.0.0.1:8080/"
+DEMO_CITIZENS = 3
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Create ``path`` with mode 0600 (never overwrite: the first secret is the secret)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)
+
+
+def write_demo_feed(citizens: Iterable[SynthCitizen], path: Path) -> int:
+    """The registry feed plus a ``phone`` column (the importer's optional column): until the
+    telecom registry answers, enrolment sends its one-time code to this number."""
+    count = 0
+    tmp = path.with_suffix(".tmp")
+    with tmp.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow((*CITIZEN_FIELDS, "phone"))
+        for c in citizens:
+            death = c.date_of_death
+            writer.writerow(
+                (
+                    c.id_number,
+                    c.full_name,
+                    c.date_of_birth.isoformat(),
+                    c.sex.value,
+                    c.guardian_id_number or "",
+                    death.isoformat() if death is not None else "",
+                    c.phone,
+                )
+            )
+            count += 1
+    tmp.replace(path)
+    return count
+
+
+def _pick_citizens(feed: Path, today: date, n: int) -> list[dict[str, str]]:
+    """The first ``n`` living adults with a phone in the feed (file order: deterministic)."""
+    picked: list[dict[str, str]] = []
+    with feed.open(encoding="utf-8", newline="") as handle:
+        for row in csv.DictReader(handle):
+            dob = date.fromisoformat(row["date_of_birth"])
+            adult = (
+                today.year - dob.year - ((today.month, today.day) < (dob.month, dob.day))
+            ) >= 18
+            if adult and not row["date_of_death"] and row.get("phone"):
+                picked.append(
+                    {
+                        "id_number": row["id_number"],
+                        "full_name": row["full_name"],
+                        "date_of_birth": row["date_of_birth"],
+                        "phone": row["phone"],
+                    }
+                )
+                if len(picked) == n:
+                    break
+    return picked
+
+
+def _demo_password() -> str:
+    # Four random groups: long, not in the common-password list, no personal data.
+    return "-".join(os.urandom(3).hex() for _ in range(4))
+
+
+def _ensure_client(c: Container, path: Path) -> dict[str, Any]:
+    if not path.exists():
+        data = {
+            "client_id": DEMO_CLIENT_ID,
+            "client_secret": opaque.new_token(),
+            "redirect_uri": DEMO_REDIRECT,
+        }
+        _write_private(path, json.dumps(data, indent=2) + "\n")
+    data = json.loads(path.read_text(encoding="utf-8"))
+    with c.unit_of_work() as session:
+        if c.auth.clients.get(session, data["client_id"]) is None:
+            try:
+                c.auth.clients.create(
+                    session,
+                    name="Demo platform",
+                    redirect_uris=[data["redirect_uri"]],
+                    post_logout_redirect_uris=[DEMO_POST_LOGOUT],
+                    grant_types=("authorization_code", "refresh_token", "client_credentials"),
+                    client_id=data["client_id"],
+                    secret=data["client_secret"],
+                    now=c.clock(),
+                )
+            except ClientConfigError as exc:
+                fail(f"demo client: {exc}")
+    return dict(data)
+
+
+def _ensure_citizens(c: Container, path: Path, feed: Path) -> list[dict[str, str]]:
+    if not path.exists():
+        people = _pick_citizens(feed, c.clock().date(), DEMO_CITIZENS)
+        for person in people:
+            person["password"] = _demo_password()
+            secret = totp.new_secret()
+            person["totp_secret"] = base64.b32encode(secret).decode().rstrip("=")
+        _write_private(path, json.dumps(people, ensure_ascii=False, indent=2) + "\n")
+    people = list(json.loads(path.read_text(encoding="utf-8")))
+    now = c.clock()
+    with c.unit_of_work() as session:
+        for person in people:
+            if c.auth.accounts.by_id_number(session, person["id_number"]) is not None:
+                continue  # already there (a re-run): leave it as the citizen left it
+            subject = c.auth.accounts.subject_of(session, person["id_number"])
+            if subject is None:
+                fail(f"demo citizen {person['id_number']} is not in the registry")
+            account = c.auth.accounts.create(session, subject, 1, now)
+            if c.auth.accounts.set_password(account, person["password"], [], now):
+                fail("the demo password does not pass the password policy")
+            b32 = person["totp_secret"]
+            c.auth.accounts.set_totp(account, base64.b32decode(b32 + "=" * (-len(b32) % 8)), now)
+    return people
+
+
+def _with_code(person: dict[str, str]) -> dict[str, str]:
+    b32 = person["totp_secret"]
+    secret = base64.b32decode(b32 + "=" * (-len(b32) % 8))
+    return person | {"totp_code": totp.totp_at(secret, int(time.time()))}
+
+
+def demo(
+    ctx: typer.Context,
+    count: Annotated[int, typer.Option(min=1, help="Citizens to generate.")] = 10_000,
+    seed: Annotated[int, typer.Option(help="Seed of the synthetic population.")] = DEMO_SEED,
+    json_out: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+) -> None:
+    """Seed a demo population, officer key, platform client and citizens (re-running changes
+    nothing)."""
+    from dinhdanh.cli.imports import run_citizen_import
+    from dinhdanh.synth import generate_population
+
+    settings = settings_from(ctx)
+    init_data_dir(settings)[1].dispose()
+    feed = settings.data_dir / "demo" / f"citizens-{seed}-{count}-phones.csv"
+    feed.parent.mkdir(parents=True, exist_ok=True)
+    if not feed.exists():
+        write_demo_feed(generate_population(count, seed=seed), feed)
+    result = run_citizen_import(
+        ctx,
+        feed,
+        rejects=None,
+        strict=True,
+        chunk_size=5000,
+        actor="cli:demo",
+        quiet=json_out,
+    )
+    token_file = settings.data_dir / "demo-officer.key"
+    with container_from(ctx) as c:
+        if not token_file.exists():
+            with c.unit_of_work() as session:
+                _, token = create_api_key(session, "demo officer", Role.OFFICER, c.clock())
+            _write_private(token_file, token + "\n")
+        client = _ensure_client(c, settings.data_dir / "demo-client.json")
+        people = _ensure_citizens(c, settings.data_dir / "demo-citizens.json", feed)
+        issuer = c.auth.issuer
+    token = token_file.read_text().strip()
+    result |= {
+        "officer_api_key": token,
+        "officer_api_key_file": str(token_file),
+        "issuer": issuer,
+        "client": client,
+        "citizens": [_with_code(p) for p in people],
+    }
+    if json_out:
+        emit_json(result)
+        return
+    lines = [
+        f"demo population: {result['total_rows']} citizens "
+        f"({result['created']} new, {result['unchanged']} unchanged)",
+        f"officer API key (also in {token_file}):\n{token}",
+        f"demo platform: client_id {client['client_id']}, secret {client['client_secret']}, "
+        f"redirect {client['redirect_uri']}",
+        f"demo citizens (log in at {issuer}/login; `dinhdanh demo --json` prints current codes):",
+    ]
+    lines += [
+        f"  {p['id_number']}  password {p['password']}  TOTP secret {p['totp_secret']}"
+        for p in people
+    ]
+    out.print("\n".join(lines), highlight=False)

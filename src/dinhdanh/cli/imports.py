@@ -1,0 +1,168 @@
+"""`dinhdanh import citizens | subscriptions`: feeds with a progress bar and a rejects file."""
+
+from __future__ import annotations
+
+import getpass
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from dinhdanh.cli.common import container_from, emit_json, err, fail, out
+from dinhdanh.identity.importer import import_citizens, write_rejects
+from dinhdanh.privacy.audit import AccessContext
+from dinhdanh.store.batch import BatchReport
+from dinhdanh.store.batch import Progress as ProgressFn
+from dinhdanh.store.feeds import FeedError
+from dinhdanh.telecom.importer import import_subscriptions
+from dinhdanh.telecom.service import TelecomError
+from dinhdanh.wiring import Container
+
+import_app = typer.Typer(no_args_is_help=True, help="Batch imports (idempotent, resumable).")
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
+RejectsOpt = Annotated[
+    Path | None, typer.Option(help="Write rejected rows here (CSV: line, key, reason).")
+]
+StrictOpt = Annotated[
+    bool, typer.Option(help="Any rejected row aborts the whole file; nothing is applied.")
+]
+ChunkOpt = Annotated[int, typer.Option(min=1, help="Rows per committed chunk.")]
+ActorOpt = Annotated[str | None, typer.Option(help="Who runs the import (audit log).")]
+
+
+def run_import(
+    ctx: typer.Context,
+    run: Callable[[Container, ProgressFn], BatchReport],
+    *,
+    rejects: Path | None,
+    label: str,
+    quiet: bool,
+) -> dict[str, object]:
+    """Run one import with a Rich progress bar on stderr; sign the audit tip at the end."""
+    bar = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=False,
+    )
+    with container_from(ctx) as c, bar:
+        task = bar.add_task("validating", total=None, visible=not quiet)
+
+        def progress(phase: str, done: int, total: int | None) -> None:
+            bar.update(task, description=phase, completed=done, total=total)
+
+        try:
+            report = run(c, progress)
+        except (FeedError, TelecomError) as exc:
+            fail(str(exc))
+        finally:
+            c.checkpoint_audit()
+    if rejects is not None:
+        write_rejects(report.rejected, rejects, label)
+    return report.as_dict()
+
+
+def finish(result: dict[str, object], json_out: bool) -> None:
+    if json_out:
+        emit_json(result)
+    else:
+        resumed = result["resumed_from_line"]
+        out.print(
+            f"{result['total_rows']} rows: {result['created']} created, {result['updated']} "
+            f"updated, {result['unchanged']} unchanged, {result['rejected']} rejected"
+            + (f" (resumed at line {resumed})" if resumed else "")
+        )
+    if result["aborted"]:
+        fail(f"--strict: {result['rejected']} rejected row(s); nothing was applied")
+
+
+def run_citizen_import(
+    ctx: typer.Context,
+    file: Path,
+    *,
+    rejects: Path | None,
+    strict: bool,
+    chunk_size: int,
+    actor: str,
+    quiet: bool,
+) -> dict[str, object]:
+    def run(c: Container, progress: ProgressFn) -> BatchReport:
+        return import_citizens(
+            file,
+            registry=c.registry,
+            unit_of_work=c.unit_of_work,
+            ctx=AccessContext(actor, "registry_import", "population registry import"),
+            clock=c.clock,
+            today=c.clock().date(),
+            strict=strict,
+            chunk_size=chunk_size,
+            spill_dir=c.settings.data_dir,
+            progress=progress,
+        )
+
+    return run_import(ctx, run, rejects=rejects, label="id_number", quiet=quiet)
+
+
+@import_app.command("citizens")
+def citizens(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="CSV, JSONL or Parquet feed of the registry.")],
+    rejects: RejectsOpt = None,
+    strict: StrictOpt = False,
+    chunk_size: ChunkOpt = 5000,
+    actor: ActorOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Import citizens.
+
+    Columns: id_number, full_name, date_of_birth, sex, guardian_id_number, date_of_death
+    (and optionally phone). Re-importing a file changes nothing; a killed import resumes.
+    """
+    who = actor or f"cli:{getpass.getuser()}"
+    result = run_citizen_import(
+        ctx, file, rejects=rejects, strict=strict, chunk_size=chunk_size, actor=who, quiet=json_out
+    )
+    finish(result, json_out)
+
+
+@import_app.command("subscriptions")
+def subscriptions(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="CSV, JSONL or Parquet upload of a carrier.")],
+    carrier: Annotated[str, typer.Option(help="Code of the carrier the subscribers belong to.")],
+    rejects: RejectsOpt = None,
+    strict: StrictOpt = False,
+    chunk_size: ChunkOpt = 5000,
+    actor: ActorOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Import a carrier's subscribers.
+
+    Columns: msisdn, id_number, full_name, date_of_birth, activation_date, channel
+    (online|store|agent), agent_id, imei, status (active|terminated).
+    """
+    who = actor or f"cli:{getpass.getuser()}"
+
+    def run(c: Container, progress: ProgressFn) -> BatchReport:
+        return import_subscriptions(
+            file,
+            carrier=carrier,
+            telecom=c.telecom,
+            ring=c.ring,
+            unit_of_work=c.unit_of_work,
+            ctx=AccessContext(who, "carrier_upload", f"subscriber upload of {carrier}"),
+            clock=c.clock,
+            today=c.clock().date(),
+            minor_age=c.settings.telecom_minor_age,
+            strict=strict,
+            chunk_size=chunk_size,
+            spill_dir=c.settings.data_dir,
+            progress=progress,
+        )
+
+    finish(run_import(ctx, run, rejects=rejects, label="msisdn", quiet=json_out), json_out)

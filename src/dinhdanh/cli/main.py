@@ -1,0 +1,172 @@
+"""dinhdanh: identification and authentication for a nation's cyberspace."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from dinhdanh.cli.auth import clients_app
+from dinhdanh.cli.common import container_from, emit_json, fail, out, settings_from
+from dinhdanh.cli.imports import import_app
+from dinhdanh.cli.telecom import carriers_app, reconcile_app, telecom_app
+from dinhdanh.crypto import CryptoError, load_keyring, rotate, save_keyring
+from dinhdanh.privacy.access import Role, create_api_key
+from dinhdanh.settings import LogLevel
+from dinhdanh.wiring import init_data_dir
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
+audit_app = typer.Typer(no_args_is_help=True, help="The tamper-evident audit log.")
+keys_app = typer.Typer(no_args_is_help=True, help="The key ring.")
+apikeys_app = typer.Typer(no_args_is_help=True, help="API keys for officers and admins.")
+app.add_typer(import_app, name="import")
+app.add_typer(audit_app, name="audit")
+app.add_typer(keys_app, name="keys")
+app.add_typer(apikeys_app, name="apikeys")
+app.add_typer(carriers_app, name="carriers")
+app.add_typer(reconcile_app, name="reconcile")
+app.add_typer(telecom_app, name="telecom")
+app.add_typer(clients_app, name="clients")
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
+
+
+@app.callback()
+def main(
+    ctx: typer.Context,
+    data_dir: Annotated[
+        Path | None, typer.Option(help="Data directory (env DINHDANH_DATA_DIR; default ./var).")
+    ] = None,
+    database_url: Annotated[
+        str | None,
+        typer.Option(
+            help="SQLAlchemy URL (env DINHDANH_DATABASE_URL; default SQLite in the data directory)."
+        ),
+    ] = None,
+) -> None:
+    """dinhdanh: identification and authentication for a nation's cyberspace."""
+    ctx.obj = {"data_dir": data_dir, "database_url": database_url}
+
+
+@app.command()
+def init(ctx: typer.Context, json_out: JsonOpt = False) -> None:
+    """Create the data directory, the key ring (0600) and the database schema. Idempotent."""
+    settings = settings_from(ctx)
+    try:
+        created, engine = init_data_dir(settings)
+    except CryptoError as exc:
+        fail(f"key ring unusable: {exc}")
+    engine.dispose()
+    result = {
+        "data_dir": str(settings.data_dir.resolve()),
+        "keyring": "environment" if settings.keyring else str(settings.keyring_path),
+        "keyring_created": created,
+        "database": engine.url.render_as_string(hide_password=True),
+    }
+    if json_out:
+        emit_json(result)
+    else:
+        out.print(f"initialized {result['data_dir']} (database {result['database']})")
+
+
+@app.command()
+def serve(
+    ctx: typer.Context,
+    host: Annotated[str | None, typer.Option(help="Bind address (env DINHDANH_HOST).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (env DINHDANH_PORT).")] = None,
+    log_level: Annotated[LogLevel | None, typer.Option(help="Log level.")] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(min=1, help="Worker processes (granian); default one per core. 1: uvicorn."),
+    ] = None,
+) -> None:
+    """Serve the API (granian with N worker processes, or uvicorn in-process for --workers 1)."""
+    ctx.obj.update(host=host, port=port, log_level=log_level)
+    n = workers or os.cpu_count() or 1
+    with container_from(ctx) as c:  # fail now, in one line, if the data dir isn't ready
+        s = c.settings
+        if n == 1:
+            import uvicorn
+
+            from dinhdanh.web.app import create_app
+
+            uvicorn.run(create_app(c), host=s.host, port=s.port, log_level=s.log_level.value)
+            return
+    from granian import Granian
+    from granian.constants import Interfaces
+
+    # Workers rebuild the settings from the environment: pass the CLI overrides through it.
+    for key, value in ctx.obj.items():
+        if value is not None:
+            os.environ[f"DINHDANH_{key.upper()}"] = str(getattr(value, "value", value))
+    Granian(
+        "dinhdanh.web.asgi:app",
+        address=s.host,
+        port=s.port,
+        interface=Interfaces.ASGI,
+        factory=True,
+        workers=n,
+        log_level=s.log_level.value,  # type: ignore[arg-type]
+    ).serve()
+
+
+@audit_app.command("verify")
+def audit_verify(ctx: typer.Context, json_out: JsonOpt = False) -> None:
+    """Check the whole hash chain and every signed checkpoint; exit 1 at the first bad entry."""
+    with container_from(ctx) as c, c.unit_of_work() as session:
+        report = c.audit.verify(session)
+    if json_out:
+        emit_json(
+            {
+                "ok": report.ok,
+                "entries": report.entries,
+                "checkpoints": report.checkpoints,
+                "first_bad_seq": report.first_bad_seq,
+                "problem": report.problem,
+            }
+        )
+    if not report.ok:
+        fail(f"audit log broken at entry {report.first_bad_seq}: {report.problem}")
+    if not json_out:
+        out.print(f"audit log intact: {report.entries} entries, {report.checkpoints} checkpoints")
+
+
+@keys_app.command("rotate")
+def keys_rotate(ctx: typer.Context, json_out: JsonOpt = False) -> None:
+    """Add a new sealing and signing key version; old versions keep opening and verifying."""
+    settings = settings_from(ctx)
+    if settings.keyring:
+        fail("the key ring comes from DINHDANH_KEYRING: rotate it where that value is kept")
+    try:
+        ring = rotate(load_keyring(settings.keyring_path))
+    except CryptoError as exc:
+        fail(str(exc))
+    save_keyring(ring, settings.keyring_path)
+    result = {"seal_version": ring.seal_version, "sign_version": ring.sign_version}
+    if json_out:
+        emit_json(result)
+    else:
+        out.print(f"rotated: seal key v{ring.seal_version}, signing key v{ring.sign_version}")
+
+
+@apikeys_app.command("add")
+def apikeys_add(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Option(help="Who holds the key.")],
+    role: Annotated[Role, typer.Option(help="Role of the key.")] = Role.OFFICER,
+    json_out: JsonOpt = False,
+) -> None:
+    """Create an API key; the token is printed once and never stored."""
+    with container_from(ctx) as c, c.unit_of_work() as session:
+        key_id, token = create_api_key(session, name, role, c.clock())
+    if json_out:
+        emit_json({"id": key_id, "name": name, "role": role.value, "token": token})
+    else:
+        out.print(f"{role.value} key {key_id} for {name}:\n{token}")
+
+
+from dinhdanh.cli import demo as _demo  # noqa: E402  (registers `dinhdanh demo`)
+
+app.command("demo")(_demo.demo)

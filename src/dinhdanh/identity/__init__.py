@@ -1,0 +1,1 @@
+"""Identity: citizens, organizations and the personal identification number."""

@@ -1,0 +1,47 @@
+"""Pydantic shapes of the citizen registry at the API edge."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from pydantic import BaseModel
+
+from dinhdanh.identity.provinces import province
+from dinhdanh.identity.service import CitizenView
+
+
+class ProvinceOut(BaseModel):
+    code: str
+    name: str
+
+
+class CitizenOut(BaseModel):
+    subject_id: str
+    id_number: str
+    full_name: str
+    date_of_birth: date
+    sex: str
+    province: ProvinceOut
+    guardian_id_number: str | None
+    date_of_death: date | None
+    phone: str | None
+
+    @classmethod
+    def of(cls, view: CitizenView) -> CitizenOut:
+        rec = view.record
+        prov = province(rec.province_code)
+        return cls(
+            subject_id=view.subject_id,
+            id_number=rec.id_number,
+            full_name=rec.full_name,
+            date_of_birth=rec.date_of_birth,
+            sex=rec.sex.value,
+            province=ProvinceOut(code=rec.province_code, name=prov.name if prov else ""),
+            guardian_id_number=rec.guardian_id_number,
+            date_of_death=rec.date_of_death,
+            phone=rec.phone,
+        )
+
+
+class CitizenList(BaseModel):
+    items: list[CitizenOut]

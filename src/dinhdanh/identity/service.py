@@ -1,0 +1,219 @@
+"""Citizen registry use cases: store sealed records, look them up by blind index, audit all.
+
+Writing is split in two: `CitizenSealer.prepare` does the crypto (pure, so batch imports can run
+it in worker processes) and `Registry.apply` does the database work and the audit entries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import NamedTuple
+
+from sqlalchemy import Table, func, select, update
+from sqlalchemy.orm import Session
+
+from dinhdanh.crypto import KeyRing, open_sealed, seal
+from dinhdanh.identity import indexes
+from dinhdanh.identity.idnumber import parse as parse_id
+from dinhdanh.identity.models import Citizen
+from dinhdanh.identity.rules import CitizenRecord, normalize_phone
+from dinhdanh.privacy.audit import AccessContext, AuditLog
+from dinhdanh.store.batch import Counts
+from dinhdanh.store.bulk import insert_rows, lookup
+from dinhdanh.store.ids import uuid7s
+
+PERSONAL_FIELDS = (
+    "id_number",
+    "full_name",
+    "date_of_birth",
+    "sex",
+    "guardian_id_number",
+    "date_of_death",
+    "phone",
+)
+
+CITIZENS: Table = Citizen.__table__  # type: ignore[assignment]  # core insert: the fast path
+
+
+class Prepared(NamedTuple):
+    """A record ready for storage: blind indexes, keyed digest and the sealed record."""
+
+    id_bidx: bytes
+    name_bidx: bytes
+    dob_bidx: bytes
+    guardian_bidx: bytes | None
+    phone_bidx: bytes | None
+    deceased: bool
+    sealed: bytes
+    digest: bytes
+
+
+_STORED = Prepared._fields[1:]  # columns written on insert and update, after id and id_bidx
+
+
+def seal_context(id_bidx: bytes) -> bytes:
+    # Binds a ciphertext to its row: a sealed record copied onto another row will not open.
+    return b"citizen:" + id_bidx
+
+
+class CitizenSealer:
+    def __init__(self, ring: KeyRing) -> None:
+        self.ring = ring
+
+    def prepare(self, rec: CitizenRecord) -> Prepared:
+        ring = self.ring
+        canonical = rec.canonical()
+        id_bidx = indexes.id_index(ring, rec.id_number)
+        return Prepared(
+            id_bidx,
+            indexes.name_index(ring, rec.full_name),
+            indexes.dob_index(ring, rec.date_of_birth),
+            indexes.id_index(ring, rec.guardian_id_number) if rec.guardian_id_number else None,
+            indexes.phone_index(ring, rec.phone) if rec.phone else None,
+            rec.date_of_death is not None,
+            seal(ring, canonical.encode(), seal_context(id_bidx)),
+            indexes.record_digest(ring, canonical),
+        )
+
+    def open(self, row: Citizen) -> CitizenRecord:
+        text = open_sealed(self.ring, row.sealed, seal_context(row.id_bidx)).decode()
+        return CitizenRecord.from_canonical(text)
+
+
+@dataclass(frozen=True, slots=True)
+class CitizenView:
+    subject_id: str
+    record: CitizenRecord
+
+
+class Registry:
+    def __init__(self, ring: KeyRing, audit: AuditLog) -> None:
+        self.ring = ring
+        self._audit = audit
+        self.sealer = CitizenSealer(ring)
+
+    # -- writing --
+    def upsert(
+        self, session: Session, records: Sequence[CitizenRecord], ctx: AccessContext, now: datetime
+    ) -> Counts:
+        """Create or update records keyed by ID number (distinct within one call)."""
+        return self.apply(session, [self.sealer.prepare(r) for r in records], ctx, now)
+
+    def apply(
+        self, session: Session, prepared: Sequence[Prepared], ctx: AccessContext, now: datetime
+    ) -> Counts:
+        """Store prepared records; a record whose digest is unchanged is not touched."""
+        counts = Counts()
+        if not prepared:
+            return counts
+        existing = lookup(session, CITIZENS, "id_bidx", "digest", [p.id_bidx for p in prepared])
+        fresh = [p for p in prepared if p.id_bidx not in existing]
+        changed = [p for p in prepared if existing.get(p.id_bidx, p.digest) != p.digest]
+        counts.created, counts.updated = len(fresh), len(changed)
+        counts.unchanged = len(prepared) - len(fresh) - len(changed)
+
+        subjects = uuid7s(len(fresh), now)
+        insert_rows(
+            session,
+            CITIZENS,
+            ("id", *Prepared._fields),
+            [(s, *p) for s, p in zip(subjects, fresh, strict=True)],
+            constants={"created_at": now, "updated_at": now},
+        )
+        events = [ctx.event("create", s, PERSONAL_FIELDS) for s in subjects]
+        if changed:
+            ids = lookup(session, CITIZENS, "id_bidx", "id", [p.id_bidx for p in changed])
+            session.execute(
+                update(Citizen),
+                [
+                    {"id": ids[p.id_bidx], "updated_at": now}
+                    | dict(zip(_STORED, p[1:], strict=True))
+                    for p in changed
+                ],
+            )
+            events += [ctx.event("update", ids[p.id_bidx], PERSONAL_FIELDS) for p in changed]
+        self._audit.append(session, events, now)
+        return counts
+
+    # -- reading (always audited, always with a purpose) --
+    def _read(
+        self, session: Session, rows: Sequence[Citizen], ctx: AccessContext, now: datetime
+    ) -> list[CitizenView]:
+        views = [CitizenView(row.id, self.sealer.open(row)) for row in rows]
+        self._audit.append(
+            session, [ctx.event("read", v.subject_id, PERSONAL_FIELDS) for v in views], now
+        )
+        return views
+
+    def get_by_id_number(
+        self, session: Session, id_number: str, ctx: AccessContext, now: datetime
+    ) -> CitizenView | None:
+        """Raises IdNumberError on a malformed number; None when nobody has it (also audited)."""
+        value = parse_id(id_number).value
+        stmt = select(Citizen).where(Citizen.id_bidx == indexes.id_index(self.ring, value))
+        row = session.scalars(stmt).first()
+        if row is None:
+            self._audit.append(session, [ctx.event("lookup_miss", None, ("id_number",))], now)
+            return None
+        return self._read(session, [row], ctx, now)[0]
+
+    def get_by_phone(
+        self, session: Session, phone: str, ctx: AccessContext, now: datetime
+    ) -> list[CitizenView]:
+        e164 = normalize_phone(phone)
+        if e164 is None:
+            return []
+        stmt = select(Citizen).where(Citizen.phone_bidx == indexes.phone_index(self.ring, e164))
+        return self._read(session, list(session.scalars(stmt)), ctx, now)
+
+    def search(
+        self,
+        session: Session,
+        full_name: str,
+        date_of_birth: date,
+        ctx: AccessContext,
+        now: datetime,
+        limit: int = 50,
+    ) -> list[CitizenView]:
+        stmt = (
+            select(Citizen)
+            .where(
+                Citizen.name_bidx == indexes.name_index(self.ring, full_name),
+                Citizen.dob_bidx == indexes.dob_index(self.ring, date_of_birth),
+            )
+            .limit(limit)
+        )
+        rows = list(session.scalars(stmt))
+        if not rows:
+            self._audit.append(
+                session, [ctx.event("search_miss", None, ("full_name", "date_of_birth"))], now
+            )
+        return self._read(session, rows, ctx, now)
+
+    def open_subject(
+        self,
+        session: Session,
+        subject_id: str,
+        fields: tuple[str, ...],
+        ctx: AccessContext,
+        now: datetime,
+    ) -> CitizenRecord | None:
+        """One citizen's record by subject id; the audit entry names the ``fields`` used.
+
+        For services that release part of a record (an OIDC claim, a phone number to send a
+        code to): they read only ``fields`` of the result.
+        """
+        row = session.get(Citizen, subject_id)
+        if row is None:
+            return None
+        self._audit.append(session, [ctx.event("read", subject_id, fields)], now)
+        return self.sealer.open(row)
+
+    def id_bidx_of(self, session: Session, subject_id: str) -> bytes | None:
+        """The ID blind index of a citizen: how other domains find their records."""
+        return session.scalar(select(Citizen.id_bidx).where(Citizen.id == subject_id))
+
+    def count(self, session: Session) -> int:
+        return session.scalar(select(func.count()).select_from(Citizen)) or 0

@@ -1,0 +1,19 @@
+"""Every table, gathered for Alembic and for tests that build a schema."""
+
+from dinhdanh.auth import models as auth_models
+from dinhdanh.identity import models as identity_models
+from dinhdanh.privacy import models as privacy_models
+from dinhdanh.store import Base
+from dinhdanh.store import models as store_models
+from dinhdanh.telecom import models as telecom_models
+
+metadata = Base.metadata
+
+__all__ = [
+    "auth_models",
+    "identity_models",
+    "metadata",
+    "privacy_models",
+    "store_models",
+    "telecom_models",
+]

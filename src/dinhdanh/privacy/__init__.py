@@ -1,0 +1,1 @@
+"""Privacy: the audit log, roles and purposes, API keys."""

@@ -1,0 +1,86 @@
+"""Roles, purposes and API keys: who may read personal data, and why."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy.orm import Session
+
+from dinhdanh.privacy.models import ApiKey
+
+
+class Role(StrEnum):
+    OFFICER = "officer"
+    ADMIN = "admin"
+    CARRIER = "carrier"  # scope: the carrier's code; sees and changes only its own subscribers
+
+
+class AccessError(Exception):
+    code = "access_denied"
+
+
+class PurposeRequired(AccessError):
+    code = "purpose_required"
+
+
+MIN_PURPOSE, MAX_PURPOSE = 5, 500
+
+
+def check_purpose(purpose: str | None) -> str:
+    """A stated purpose is mandatory for every read of personal data."""
+    text = (purpose or "").strip()
+    if not MIN_PURPOSE <= len(text) <= MAX_PURPOSE:
+        raise PurposeRequired(
+            f"state a purpose of {MIN_PURPOSE} to {MAX_PURPOSE} characters for this access"
+        )
+    return text
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    key_id: str
+    name: str
+    role: Role
+    scope: str | None = None
+
+    @property
+    def actor(self) -> str:
+        return f"apikey:{self.key_id}:{self.name}"
+
+
+def create_api_key(
+    session: Session, name: str, role: Role, now: datetime, scope: str | None = None
+) -> tuple[str, str]:
+    """Return (key id, token). The token is shown once; only its SHA-256 is stored."""
+    key_id = secrets.token_hex(8)
+    secret = secrets.token_urlsafe(32)
+    session.add(
+        ApiKey(
+            id=key_id,
+            name=name,
+            role=role.value,
+            scope=scope,
+            secret_sha256=hashlib.sha256(secret.encode()).digest(),
+            created_at=now,
+            revoked_at=None,
+        )
+    )
+    return key_id, f"dd_{key_id}_{secret}"
+
+
+def authenticate(session: Session, token: str) -> Principal | None:
+    parts = token.split("_", 2)
+    if len(parts) != 3 or parts[0] != "dd":
+        return None
+    key = session.get(ApiKey, parts[1])
+    digest = hashlib.sha256(parts[2].encode()).digest()
+    if key is None or key.revoked_at is not None:
+        return None
+    if not hmac.compare_digest(digest, key.secret_sha256):
+        return None
+    return Principal(key_id=key.id, name=key.name, role=Role(key.role), scope=key.scope)

@@ -1,0 +1,112 @@
+"""The one settings object. Every value comes from DINHDANH_* environment variables or defaults."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Environment(StrEnum):
+    PROD = "prod"
+    DEV = "dev"
+
+
+class LogLevel(StrEnum):
+    DEBUG = "debug"
+    INFO = "info"
+    WARNING = "warning"
+    ERROR = "error"
+
+
+class SettingsError(Exception):
+    """Invalid configuration, phrased as one line for the operator."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="DINHDANH_", extra="ignore", frozen=True)
+
+    data_dir: Path = Path("var")
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL; default is SQLite inside the data directory",
+    )
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    log_level: LogLevel = LogLevel.INFO
+    env: Environment = Environment.PROD
+    keyring: str | None = Field(
+        default=None,
+        description="the key ring as JSON; when unset it is read from DATA_DIR/keyring.json",
+        repr=False,
+    )
+    audit_checkpoint_every: int = Field(default=1000, ge=1)
+
+    # Junk-SIM rules and lock timeline (POLICY.md, "SIM subscriptions"): laws change, so
+    # every number is a setting.
+    telecom_online_limit: int = Field(default=3, ge=1)
+    telecom_over_threshold: int = Field(default=10, ge=1)
+    telecom_agent_burst_n: int = Field(default=20, ge=1)
+    telecom_agent_burst_minutes: int = Field(default=60, ge=1)
+    telecom_shared_imei_k: int = Field(default=3, ge=1)
+    telecom_minor_age: int = Field(default=14, ge=1)
+    telecom_notice_days: int = Field(default=30, ge=0)
+    telecom_two_way_after_days: int = Field(default=60, ge=0)
+    telecom_revoke_after_days: int = Field(default=5, ge=0)
+
+    # OpenID Connect provider and login (docs/auth.md). Durations are settings: policy changes.
+    issuer: str | None = Field(
+        default=None, description="OIDC issuer URL; default http://HOST:PORT of `serve`"
+    )
+    webauthn_rp_id: str | None = Field(
+        default=None, description="WebAuthn relying-party ID; default the issuer's host"
+    )
+    sms_gateway: str = Field(default="outbox", pattern="^outbox$")
+    session_idle_minutes: int = Field(default=30, ge=1)
+    session_absolute_hours: int = Field(default=12, ge=1)
+    auth_code_seconds: int = Field(default=60, ge=1)
+    access_token_seconds: int = Field(default=300, ge=1)
+    id_token_seconds: int = Field(default=300, ge=1)
+    refresh_token_days: int = Field(default=30, ge=1)
+    otp_seconds: int = Field(default=300, ge=30)
+    otp_max_attempts: int = Field(default=5, ge=1)
+    lockout_minutes: int = Field(default=15, ge=1, le=15)
+    throttle_free_failures: int = Field(default=3, ge=0)
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("sqlite", "postgresql")):
+            raise ValueError("must start with sqlite:// or postgresql+psycopg://")
+        return value
+
+    @property
+    def keyring_path(self) -> Path:
+        return self.data_dir / "keyring.json"
+
+    @property
+    def effective_issuer(self) -> str:
+        return (self.issuer or f"http://{self.host}:{self.port}").rstrip("/")
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'dinhdanh.db').resolve()}"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build settings from the environment plus explicit overrides (CLI options).
+
+    Raises SettingsError with one line naming the bad setting, so start-up fails clearly.
+    """
+    clean = {k: v for k, v in overrides.items() if v is not None}
+    try:
+        return Settings(**clean)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = ".".join(str(p) for p in first["loc"]) or "settings"
+        env_name = f"DINHDANH_{name.upper()}"
+        raise SettingsError(f"invalid configuration {env_name}: {first['msg']}") from None

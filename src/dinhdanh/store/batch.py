@@ -1,0 +1,377 @@
+"""Batch imports with the guarantees every feed gets: idempotent, resumable, rejects reported.
+
+Pass 1 reads the file once. Worker processes validate each row and prepare the valid ones for
+storage (blind indexes, sealing); the main process finds keys given twice with different data
+and spills the prepared rows, which hold no plaintext, to a private temporary file. Nothing is
+written to the database in pass 1, so `strict` refuses a file with any rejected row with
+nothing applied.
+
+Pass 2 applies the spilled rows in chunks; each chunk commits together with the run's ledger
+row (`ImportRun.next_line`), so a killed import resumes after its last committed chunk, and
+applying unchanged data changes nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import tempfile
+import uuid
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from functools import partial
+from multiprocessing import get_context
+from pathlib import Path
+from typing import IO, Any, Generic, Protocol, TypeVar
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from dinhdanh.store.feeds import Reason, Row, check_feed, file_sha256, read_rows
+from dinhdanh.store.models import ImportRun
+
+R = TypeVar("R")
+P = TypeVar("P")
+T = TypeVar("T")
+
+Progress = Callable[[str, int, int | None], None]  # (phase, rows done, rows total or None)
+UnitOfWork = Callable[[], AbstractContextManager[Session]]
+
+# Below this size the worker processes cost more to start than they save.
+PARALLEL_FROM_BYTES = 4 << 20
+
+
+class FeedSpec(Protocol[R, P]):
+    """The pure half of an import. Picklable: it runs in worker processes."""
+
+    columns: tuple[str, ...]  # required columns
+    label: str  # the column shown beside a rejected line (e.g. id_number)
+
+    def check(self, row: Row, today: date) -> R | list[Reason]: ...
+
+    def key(self, record: R) -> int | str: ...  # identity within one file
+
+    def fingerprint(self, prepared: P) -> bytes: ...  # equal for equal data
+
+    def prepare(self, records: list[R]) -> list[P]: ...  # no plaintext in the result
+
+
+@dataclass(slots=True)
+class Counts:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+
+Apply = Callable[[Session, list[P], datetime], Counts]
+
+
+@dataclass(frozen=True, slots=True)
+class Rejected:
+    line: int
+    label: str
+    reasons: tuple[Reason, ...]
+
+    @property
+    def reason(self) -> str:
+        return "; ".join(str(r) for r in self.reasons)
+
+
+@dataclass(slots=True)
+class BatchReport:
+    run_id: str | None
+    total_rows: int
+    rejected: list[Rejected] = field(default_factory=list)
+    counts: Counts = field(default_factory=Counts)
+    resumed_from_line: int | None = None
+    aborted: bool = False
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "run_id": self.run_id,
+            "total_rows": self.total_rows,
+            "created": self.counts.created,
+            "updated": self.counts.updated,
+            "unchanged": self.counts.unchanged,
+            "rejected": len(self.rejected),
+            "resumed_from_line": self.resumed_from_line,
+            "aborted": self.aborted,
+        }
+
+
+_CONFLICT = (Reason("duplicate_conflict", "the same key appears again with different data"),)
+_MALFORMED = (Reason("malformed_row", "the line is not a record of the expected columns"),)
+
+Checked = tuple[int, int | str, bytes, Any]  # (line, key, fingerprint, prepared)
+
+# -- work done in worker processes (or in-process for small files) --
+_worker_spec: Any = None
+
+
+def _init_worker(spec: Any) -> None:
+    global _worker_spec  # noqa: PLW0603 - one spec per worker process, set once at start
+    _worker_spec = spec
+
+
+def _in_worker(fn: Callable[..., T], *args: Any) -> T:
+    return fn(_worker_spec, *args)
+
+
+def _check_chunk(
+    spec: FeedSpec[Any, Any], chunk: list[tuple[int, Row | None]], today: date
+) -> list[Checked | Rejected]:
+    out: list[Checked | Rejected] = []
+    valid = []
+    for line, row in chunk:
+        if row is None:
+            out.append(Rejected(line, "", _MALFORMED))
+            continue
+        result = spec.check(row, today)
+        if isinstance(result, list):
+            out.append(Rejected(line, (row.get(spec.label) or "").strip(), tuple(result)))
+        else:
+            valid.append((line, result))
+    prepared = spec.prepare([rec for _, rec in valid])
+    out += [
+        (line, spec.key(rec), spec.fingerprint(p), p)
+        for (line, rec), p in zip(valid, prepared, strict=True)
+    ]
+    return out
+
+
+class _Mapper:
+    """Maps chunks through a function, in order, in a bounded number of worker processes."""
+
+    def __init__(self, spec: FeedSpec[Any, Any], workers: int) -> None:
+        self._spec = spec
+        self._pool = (
+            ProcessPoolExecutor(
+                workers,
+                mp_context=get_context("spawn"),  # no fork: the parent holds threads and DB handles
+                initializer=_init_worker,
+                initargs=(spec,),
+            )
+            if workers > 1
+            else None
+        )
+        self._depth = 2 * workers
+
+    def map(self, fn: Callable[..., T], chunks: Iterable[Any], *args: Any) -> Iterator[T]:
+        if self._pool is None:
+            for chunk in chunks:
+                yield fn(self._spec, chunk, *args)
+            return
+        pending: deque[Future[T]] = deque()
+        task = partial(_in_worker, fn)
+        for chunk in chunks:
+            pending.append(self._pool.submit(task, chunk, *args))
+            if len(pending) >= self._depth:  # bounded: never the whole file in flight
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
+
+
+def _chunked(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    chunk: list[T] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+class _Spill(Generic[P]):
+    """Prepared rows parked between the passes: ciphertexts and blind indexes, no plaintext."""
+
+    def __init__(self, directory: Path | None) -> None:
+        fd, name = tempfile.mkstemp(prefix="dinhdanh-import-", suffix=".spill", dir=directory)
+        self.path = Path(name)  # mkstemp creates it 0600
+        self._fh: IO[bytes] = os.fdopen(fd, "w+b")
+
+    def write(self, rows: list[tuple[int, P]]) -> None:
+        if rows:
+            pickle.dump(rows, self._fh, protocol=pickle.HIGHEST_PROTOCOL)
+
+    def read(self) -> Iterator[list[tuple[int, P]]]:
+        self._fh.flush()
+        self._fh.seek(0)
+        while True:
+            try:
+                yield pickle.load(self._fh)  # noqa: S301 - our own 0600 file from this run
+            except EOFError:
+                return
+
+    def close(self) -> None:
+        self._fh.close()
+        self.path.unlink(missing_ok=True)
+
+
+@dataclass(slots=True)
+class _Plan:
+    total: int = 0
+    rejected: dict[int, Rejected] = field(default_factory=dict)
+    skip: set[int] = field(default_factory=set)  # repeats of an identical row
+
+
+def _validate(
+    path: Path,
+    spec: FeedSpec[Any, P],
+    mapper: _Mapper,
+    spill: _Spill[P],
+    today: date,
+    chunk_size: int,
+    progress: Progress | None,
+) -> _Plan:
+    plan = _Plan()
+    seen: dict[int | str, tuple[int, int]] = {}  # key -> (fingerprint as int, first line)
+    lines_of: dict[int | str, list[int]] = {}  # only keys seen more than once
+    conflicted: set[int | str] = set()
+    rows = read_rows(path, spec.columns)
+    for results in mapper.map(_check_chunk, _chunked(rows, chunk_size), today):
+        keep: list[tuple[int, P]] = []
+        for item in results:
+            plan.total += 1
+            if isinstance(item, Rejected):
+                plan.rejected[item.line] = item
+                continue
+            line, key, fingerprint, prepared = item
+            fp = int.from_bytes(fingerprint[:8], "big")
+            first = seen.setdefault(key, (fp, line))
+            if first[1] != line:
+                lines_of.setdefault(key, [first[1]]).append(line)
+                if first[0] != fp:
+                    conflicted.add(key)
+                plan.skip.add(line)  # only the first copy is applied (if no conflict)
+                continue
+            keep.append((line, prepared))
+        spill.write(keep)
+        if progress:
+            progress("validating", plan.total, None)
+    # No copy of a conflicting key is applied: nothing tells which one is right.
+    for key in conflicted:
+        for line in lines_of[key]:
+            plan.skip.discard(line)
+            label = f"{key:012d}" if isinstance(key, int) else key
+            plan.rejected[line] = Rejected(line, label, _CONFLICT)
+    return plan
+
+
+def default_workers(path: Path) -> int:
+    if path.stat().st_size < PARALLEL_FROM_BYTES:
+        return 1
+    return max(1, os.cpu_count() or 1)
+
+
+def run_batch(
+    path: Path,
+    *,
+    spec: FeedSpec[R, P],
+    apply: Apply[P],
+    unit_of_work: UnitOfWork,
+    clock: Callable[[], datetime],
+    today: date,
+    kind: str,
+    scope: str = "",
+    strict: bool = False,
+    chunk_size: int = 5000,
+    workers: int | None = None,
+    spill_dir: Path | None = None,
+    progress: Progress | None = None,
+) -> BatchReport:
+    """Import one feed file. Raises FeedError when the file as a whole cannot be read."""
+    check_feed(path)
+    mapper = _Mapper(spec, default_workers(path) if workers is None else workers)
+    spill: _Spill[P] = _Spill(spill_dir)
+    try:
+        plan = _validate(path, spec, mapper, spill, today, chunk_size, progress)
+        mapper.close()
+        report = BatchReport(
+            run_id=None,
+            total_rows=plan.total,
+            rejected=sorted(plan.rejected.values(), key=lambda r: r.line),
+        )
+        if strict and plan.rejected:
+            report.aborted = True
+            return report
+        run_id, start = _open_run(path, unit_of_work, clock, kind, scope, plan)
+        report.run_id, report.resumed_from_line = run_id, (start or None)
+
+        def commit(prepared: list[P], next_line: int, done: bool) -> None:
+            with unit_of_work() as session:
+                now = clock()
+                counts = apply(session, prepared, now)
+                run = session.get(ImportRun, run_id)
+                assert run is not None
+                run.next_line = next_line
+                run.created += counts.created
+                run.updated += counts.updated
+                run.unchanged += counts.unchanged
+                if done:
+                    run.status, run.finished_at = "done", now
+                    report.counts = Counts(run.created, run.updated, run.unchanged)
+
+        todo = plan.total - len(plan.rejected) - len(plan.skip)
+        done_rows = 0
+        for chunk in spill.read():
+            wanted = [p for line, p in chunk if line >= start and line not in plan.rejected]
+            if wanted:
+                commit(wanted, chunk[-1][0] + 1, done=False)
+            done_rows += len(chunk)
+            if progress:
+                progress("importing", done_rows, todo)
+        commit([], 0, done=True)
+        return report
+    finally:
+        mapper.close()
+        spill.close()
+
+
+def _open_run(
+    path: Path,
+    unit_of_work: UnitOfWork,
+    clock: Callable[[], datetime],
+    kind: str,
+    scope: str,
+    plan: _Plan,
+) -> tuple[str, int]:
+    """Find the unfinished run of this very file, or start one. Returns (run id, first line)."""
+    digest = file_sha256(path)
+    with unit_of_work() as session:
+        run = session.scalars(
+            select(ImportRun).where(
+                ImportRun.kind == kind,
+                ImportRun.scope == scope,
+                ImportRun.source_sha256 == digest,
+                ImportRun.status == "running",
+            )
+        ).first()
+        if run is not None:
+            return run.id, run.next_line
+        run = ImportRun(
+            id=str(uuid.uuid4()),
+            kind=kind,
+            scope=scope,
+            source_sha256=digest,
+            source_name=path.name[:500],
+            status="running",
+            next_line=0,
+            total_rows=plan.total,
+            created=0,
+            updated=0,
+            unchanged=0,
+            rejected=len(plan.rejected),
+            started_at=clock(),
+            finished_at=None,
+        )
+        session.add(run)
+        return run.id, 0

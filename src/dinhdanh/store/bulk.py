@@ -1,0 +1,89 @@
+"""Fast multi-row inserts for batch imports, below the ORM.
+
+SQLAlchemy's per-value type processing costs more than the insert itself at a million rows,
+so batch paths hand plain tuples to the driver: executemany on SQLite, COPY on PostgreSQL.
+Row values must already be what the driver takes (bytes, str, int, None); datetimes go in
+`constants`, converted once per call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Table
+from sqlalchemy.orm import Session
+
+
+def _sqlite_value(value: Any) -> Any:
+    # SQLAlchemy stores DateTime on SQLite as naive UTC text; match it so the ORM reads it back.
+    if isinstance(value, datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(UTC).replace(tzinfo=None)
+        return value.isoformat(" ", "microseconds")
+    return value
+
+
+def insert_rows(
+    session: Session,
+    table: Table,
+    columns: Sequence[str],
+    rows: Sequence[tuple[Any, ...]],
+    constants: Mapping[str, Any] | None = None,
+) -> None:
+    """Insert rows (tuples in `columns` order); `constants` fill the same value into every row.
+
+    Constants are converted for the driver once, not once per row.
+    """
+    if not rows:
+        return
+    conn = session.connection()
+    dbapi: Any = conn.connection.driver_connection
+    const = dict(constants or {})
+    names = ", ".join([*columns, *const])
+    if conn.dialect.name == "postgresql":
+        tail = tuple(const.values())
+        with dbapi.cursor() as cur, cur.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row + tail)
+        return
+    tail = tuple(_sqlite_value(v) for v in const.values())
+    marks = ", ".join("?" for _ in range(len(columns) + len(tail)))
+    params = [row + tail for row in rows] if tail else rows
+    cur = dbapi.cursor()
+    try:
+        cur.executemany(f"INSERT INTO {table.name} ({names}) VALUES ({marks})", params)  # noqa: S608
+    finally:
+        cur.close()
+
+
+def lookup(
+    session: Session,
+    table: Table,
+    key: str,
+    value: str,
+    keys: Sequence[Any],
+    where: Mapping[str, Any] | None = None,
+) -> dict[Any, Any]:
+    """{key: value} for the rows whose `key` column is in `keys` and that match `where`
+    (column = value), in one round trip."""
+    if not keys:
+        return {}
+    conn = session.connection()
+    cur: Any = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    extra = dict(where or {})
+    pg = conn.dialect.name == "postgresql"
+    mark = "%s" if pg else "?"
+    filters = "".join(f" AND {col} = {mark}" for col in extra)
+    try:
+        if pg:
+            sql = f"SELECT {key}, {value} FROM {table.name} WHERE {key} = ANY(%s){filters}"  # noqa: S608
+            cur.execute(sql, (list(keys), *extra.values()))
+        else:
+            marks = ", ".join("?" for _ in keys)
+            sql = f"SELECT {key}, {value} FROM {table.name} WHERE {key} IN ({marks}){filters}"  # noqa: S608
+            cur.execute(sql, [*keys, *extra.values()])
+        return {k: v for k, v in cur.fetchall()}  # noqa: C416 - rows are driver tuples
+    finally:
+        cur.close()

@@ -1,0 +1,17 @@
+"""Alembic environment: the engine is handed in by dinhdanh.store.migrate."""
+
+from alembic import context
+
+from dinhdanh.models import metadata
+
+config = context.config
+engine = config.attributes["engine"]
+
+with engine.begin() as connection:
+    context.configure(
+        connection=connection,
+        target_metadata=metadata,
+        render_as_batch=connection.dialect.name == "sqlite",
+        compare_type=True,
+    )
+    context.run_migrations()

@@ -1,0 +1,99 @@
+"""Telecom tables: carriers, subscriptions, citizens' declarations, the lock timeline.
+
+A subscription row keeps its owner's stated identity only as blind indexes (the same bytes as
+the registry's, see identity/indexes.py) plus two facts computed at upload from the plaintext:
+whether the ID number agrees with the stated birth date, and whether the owner was under the
+minor age at activation. The MSISDN is stored in clear: it is the carrier's own key, the
+verdict files carry it, and it links only to a pseudonymous blind index (ADR 0003).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from dinhdanh.store import Base
+
+
+class Carrier(Base):
+    __tablename__ = "carriers"
+
+    code: Mapped[str] = mapped_column(String(16), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Subscription(Base):
+    __tablename__ = "subscriptions"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)  # UUIDv7
+    carrier: Mapped[str] = mapped_column(ForeignKey("carriers.code"))
+    msisdn: Mapped[str] = mapped_column(String(16))  # E.164
+    id_bidx: Mapped[bytes] = mapped_column(LargeBinary(16), index=True)
+    name_bidx: Mapped[bytes] = mapped_column(LargeBinary(16))
+    dob_bidx: Mapped[bytes] = mapped_column(LargeBinary(16))
+    id_dob_consistent: Mapped[bool] = mapped_column(Boolean)
+    minor_at_activation: Mapped[bool] = mapped_column(Boolean)
+    # Province code of the stated ID number (its first three digits), for the report's
+    # per-province chart; coarse, and the same for millions of people.
+    province: Mapped[str] = mapped_column(String(3))
+    activation_at: Mapped[datetime] = mapped_column(DateTime)  # as the carrier states it
+    channel: Mapped[str] = mapped_column(String(10))
+    agent_id: Mapped[str | None] = mapped_column(String(64))
+    imei_bidx: Mapped[bytes | None] = mapped_column(LargeBinary(16))
+    status: Mapped[str] = mapped_column(String(12))
+    digest: Mapped[bytes] = mapped_column(LargeBinary(16))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        Index("uq_subscriptions_carrier_msisdn", "carrier", "msisdn", unique=True),
+        Index("ix_subscriptions_msisdn", "msisdn"),
+    )
+
+
+class NumberDeclaration(Base):
+    """What a citizen said about a number registered to them ("my numbers")."""
+
+    __tablename__ = "number_declarations"
+
+    msisdn: Mapped[str] = mapped_column(String(16), primary_key=True)
+    subject_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    declaration: Mapped[str] = mapped_column(String(10))  # confirmed | disowned
+    declared_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class LockCase(Base):
+    """One junk subscription walking the lock timeline (telecom/timeline.py)."""
+
+    __tablename__ = "lock_cases"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    carrier: Mapped[str] = mapped_column(ForeignKey("carriers.code"), index=True)
+    msisdn: Mapped[str] = mapped_column(String(16))
+    state: Mapped[str] = mapped_column(String(20), index=True)
+    reasons: Mapped[str] = mapped_column(Text)  # comma-separated reason codes
+    opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    state_since: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    resolution: Mapped[str | None] = mapped_column(String(200))
+
+    __table_args__ = (Index("ix_lock_cases_carrier_msisdn", "carrier", "msisdn"),)
+
+
+class CarrierAction(Base):
+    """An instruction a carrier fetches and acknowledges (notify, lock, revoke, unlock)."""
+
+    __tablename__ = "carrier_actions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    carrier: Mapped[str] = mapped_column(ForeignKey("carriers.code"))
+    case_id: Mapped[str] = mapped_column(ForeignKey("lock_cases.id"))
+    msisdn: Mapped[str] = mapped_column(String(16))
+    action: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    acknowledged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (Index("ix_carrier_actions_pending", "carrier", "acknowledged_at"),)

@@ -1,0 +1,353 @@
+"""Telecom use cases: carriers, subscriber uploads, "my numbers", the lock timeline."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Table, select, update
+from sqlalchemy.orm import Session
+
+from dinhdanh.identity.models import Citizen
+from dinhdanh.privacy.audit import AccessContext, AuditLog
+from dinhdanh.store.batch import Counts
+from dinhdanh.store.bulk import insert_rows, lookup
+from dinhdanh.store.ids import uuid7s
+from dinhdanh.telecom import models as m
+from dinhdanh.telecom.feed import PreparedSubscription
+from dinhdanh.telecom.rules import Reason
+from dinhdanh.telecom.timeline import (
+    TERMINAL,
+    CarrierAction,
+    State,
+    TimelineConfig,
+    due_steps,
+    resolution,
+)
+
+SUBSCRIPTIONS: Table = m.Subscription.__table__  # type: ignore[assignment]
+CARRIER_CODE = re.compile(r"[A-Z0-9_-]{2,16}")
+UPLOAD_FIELDS = ("msisdn", "id_number", "full_name", "date_of_birth", "imei")
+
+
+class TelecomError(Exception):
+    code, status, title = "telecom_error", 400, "Invalid telecom request"
+
+
+class UnknownCarrier(TelecomError):
+    code, status, title = "carrier_not_found", 404, "No such carrier"
+
+
+class CarrierExists(TelecomError):
+    code, status, title = "carrier_exists", 409, "The carrier exists already"
+
+
+class NotYourNumber(TelecomError):
+    # Same answer whether the number does not exist or is someone else's.
+    code, status, title = "number_not_found", 404, "No such number of yours"
+
+
+@dataclass(frozen=True, slots=True)
+class MyNumber:
+    carrier: str
+    msisdn: str
+    activation_at: datetime
+    channel: str
+    declaration: str | None  # confirmed | disowned | None
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    carrier: str
+    msisdn: str
+    reasons: tuple[str, ...]
+    action: str  # from telecom.rules.Action: none | review | notify
+
+
+class Telecom:
+    def __init__(self, audit: AuditLog, timeline: TimelineConfig) -> None:
+        self._audit = audit
+        self._timeline = timeline
+
+    # -- carriers --
+    def add_carrier(self, session: Session, code: str, name: str, now: datetime) -> m.Carrier:
+        code = code.strip().upper()
+        if not CARRIER_CODE.fullmatch(code):
+            raise TelecomError("a carrier code is 2-16 letters, digits, '_' or '-'")
+        if session.get(m.Carrier, code) is not None:
+            raise CarrierExists(f"carrier {code} exists")
+        carrier = m.Carrier(code=code, name=name.strip(), created_at=now)
+        session.add(carrier)
+        return carrier
+
+    def carrier(self, session: Session, code: str) -> m.Carrier:
+        carrier = session.get(m.Carrier, code.strip().upper())
+        if carrier is None:
+            raise UnknownCarrier(f"no carrier {code}")
+        return carrier
+
+    def carriers(self, session: Session) -> list[m.Carrier]:
+        return list(session.scalars(select(m.Carrier).order_by(m.Carrier.code)))
+
+    # -- subscriber uploads --
+    def apply_upload(
+        self,
+        session: Session,
+        carrier: str,
+        prepared: Sequence[PreparedSubscription],
+        ctx: AccessContext,
+        now: datetime,
+    ) -> Counts:
+        """Store one chunk of a carrier's upload; unchanged rows are not touched."""
+        counts = Counts()
+        if not prepared:
+            return counts
+        existing = lookup(
+            session,
+            SUBSCRIPTIONS,
+            "msisdn",
+            "digest",
+            [p.msisdn for p in prepared],
+            where={"carrier": carrier},
+        )
+        fresh = [p for p in prepared if p.msisdn not in existing]
+        changed = [p for p in prepared if existing.get(p.msisdn, p.digest) != p.digest]
+        counts.created, counts.updated = len(fresh), len(changed)
+        counts.unchanged = len(prepared) - len(fresh) - len(changed)
+        insert_rows(
+            session,
+            SUBSCRIPTIONS,
+            ("id", "carrier", *PreparedSubscription._fields),
+            [(i, carrier, *p) for i, p in zip(uuid7s(len(fresh), now), fresh, strict=True)],
+            constants={"created_at": now, "updated_at": now},
+        )
+        if changed:
+            ids = lookup(
+                session,
+                SUBSCRIPTIONS,
+                "msisdn",
+                "id",
+                [p.msisdn for p in changed],
+                where={"carrier": carrier},
+            )
+            session.execute(
+                update(m.Subscription),
+                [{"id": ids[p.msisdn], "updated_at": now} | p._asdict() for p in changed],
+            )
+        if counts.created or counts.updated:
+            # One entry per chunk: the upload stores blind indexes, it discloses nothing.
+            self._audit.append(session, [ctx.event("upload", None, UPLOAD_FIELDS)], now)
+        return counts
+
+    # -- "my numbers" --
+    def numbers_of(self, session: Session, id_bidx: bytes) -> list[MyNumber]:
+        """Every active number registered to this ID number, at every carrier."""
+        stmt = (
+            select(m.Subscription, m.NumberDeclaration.declaration)
+            .join(
+                m.NumberDeclaration,
+                m.NumberDeclaration.msisdn == m.Subscription.msisdn,
+                isouter=True,
+            )
+            .where(m.Subscription.id_bidx == id_bidx, m.Subscription.status == "active")
+            .order_by(m.Subscription.activation_at)
+        )
+        return [
+            MyNumber(s.carrier, s.msisdn, s.activation_at, s.channel, declaration)
+            for s, declaration in session.execute(stmt)
+        ]
+
+    def declare(
+        self,
+        session: Session,
+        subject_id: str,
+        id_bidx: bytes,
+        msisdn: str,
+        declaration: str,
+        ctx: AccessContext,
+        now: datetime,
+    ) -> MyNumber:
+        """The citizen confirms or disowns a number; disowning opens a lock case at once."""
+        if declaration not in ("confirmed", "disowned"):
+            raise TelecomError("declaration is confirmed or disowned")
+        mine = [n for n in self.numbers_of(session, id_bidx) if n.msisdn == msisdn]
+        if not mine:
+            raise NotYourNumber("no active number of yours has this value")
+        row = session.get(m.NumberDeclaration, (msisdn, subject_id))
+        if row is None:
+            row = m.NumberDeclaration(msisdn=msisdn, subject_id=subject_id)
+            session.add(row)
+        row.declaration, row.declared_at = declaration, now
+        self._audit.append(session, [ctx.event(f"number_{declaration}", subject_id, ())], now)
+        if declaration == "disowned":
+            for n in mine:
+                self._open_case(session, n.carrier, msisdn, (Reason.DISOWNED.value,), now)
+        return MyNumber(
+            mine[0].carrier, msisdn, mine[0].activation_at, mine[0].channel, declaration
+        )
+
+    # -- lock timeline --
+    def _open_case(
+        self, session: Session, carrier: str, msisdn: str, reasons: Iterable[str], now: datetime
+    ) -> bool:
+        """Open a case, or refresh the reasons of the open one; True if newly opened."""
+        case = self._open_case_of(session, carrier, msisdn)
+        joined = ",".join(sorted(set(reasons)))
+        if case is not None:
+            case.reasons = joined
+            return False
+        session.add(
+            m.LockCase(
+                id=uuid7s(1, now)[0],
+                carrier=carrier,
+                msisdn=msisdn,
+                state=State.FLAGGED.value,
+                reasons=joined,
+                opened_at=now,
+                state_since=now,
+                resolved_at=None,
+                resolution=None,
+            )
+        )
+        return True
+
+    def _open_case_of(self, session: Session, carrier: str, msisdn: str) -> m.LockCase | None:
+        stmt = select(m.LockCase).where(
+            m.LockCase.carrier == carrier,
+            m.LockCase.msisdn == msisdn,
+            m.LockCase.state.not_in([s.value for s in TERMINAL]),
+        )
+        return session.scalars(stmt).first()
+
+    def apply_verdicts(
+        self,
+        session: Session,
+        junk: Iterable[Verdict],
+        checked: Iterable[str] | None,
+        ctx: AccessContext,
+        now: datetime,
+    ) -> dict[str, int]:
+        """Open a case for every junk number whose action is `notify` (review flags alone do
+        not lock); resolve open cases of numbers that were checked and are no longer junk
+        (the carrier corrected the data, or the owner re-verified). `checked` limits the
+        resolution to some carriers (None: all)."""
+        opened = resolved = 0
+        flagged: set[tuple[str, str]] = set()
+        for v in junk:
+            flagged.add((v.carrier, v.msisdn))
+            if v.action == "notify":
+                opened += self._open_case(session, v.carrier, v.msisdn, v.reasons, now)
+        stmt = select(m.LockCase.carrier, m.LockCase.msisdn).where(
+            m.LockCase.state.not_in([s.value for s in TERMINAL])
+        )
+        if checked is not None:
+            stmt = stmt.where(m.LockCase.carrier.in_(list(checked)))
+        for carrier, msisdn in session.execute(stmt).all():
+            if (carrier, msisdn) not in flagged:
+                resolved += self.resolve(
+                    session, carrier, msisdn, "reconciliation found it ok", ctx, now
+                )
+        return {"opened": opened, "resolved": resolved}
+
+    def resolve(
+        self,
+        session: Session,
+        carrier: str,
+        msisdn: str,
+        why: str,
+        ctx: AccessContext,
+        now: datetime,
+    ) -> bool:
+        case = self._open_case_of(session, carrier, msisdn)
+        if case is None:
+            return False
+        action = resolution(State(case.state))
+        case.state, case.state_since = State.RESOLVED.value, now
+        case.resolved_at, case.resolution = now, why[:200]
+        if action is not None:
+            self._action(session, case, action, now)
+        self._audit.append(
+            session,
+            [ctx.event("lock_case_resolved", self._owner(session, carrier, msisdn), ())],
+            now,
+        )
+        return True
+
+    def _owner(self, session: Session, carrier: str, msisdn: str) -> str | None:
+        stmt = (
+            select(Citizen.id)
+            .join(m.Subscription, m.Subscription.id_bidx == Citizen.id_bidx)
+            .where(m.Subscription.carrier == carrier, m.Subscription.msisdn == msisdn)
+        )
+        return session.scalars(stmt).first()
+
+    def _action(
+        self, session: Session, case: m.LockCase, action: CarrierAction, at: datetime
+    ) -> None:
+        session.add(
+            m.CarrierAction(
+                carrier=case.carrier,
+                case_id=case.id,
+                msisdn=case.msisdn,
+                action=action.value,
+                created_at=at,
+                acknowledged_at=None,
+            )
+        )
+
+    def advance(self, session: Session, now: datetime) -> dict[str, int]:
+        """Apply every transition due by `now`; returns how many cases entered each state."""
+        entered: dict[str, int] = {}
+        stmt = select(m.LockCase).where(m.LockCase.state.not_in([s.value for s in TERMINAL]))
+        for case in session.scalars(stmt):
+            since = case.state_since
+            for step in due_steps(State(case.state), _aware(since, now), now, self._timeline):
+                case.state, case.state_since = step.state.value, step.since
+                self._action(session, case, step.action, step.since)
+                entered[step.state.value] = entered.get(step.state.value, 0) + 1
+        return entered
+
+    def pending_actions(
+        self, session: Session, carrier: str, limit: int = 1000
+    ) -> list[m.CarrierAction]:
+        stmt = (
+            select(m.CarrierAction)
+            .where(m.CarrierAction.carrier == carrier, m.CarrierAction.acknowledged_at.is_(None))
+            .order_by(m.CarrierAction.id)
+            .limit(limit)
+        )
+        return list(session.scalars(stmt))
+
+    def acknowledge(
+        self, session: Session, carrier: str, action_ids: Sequence[int], now: datetime
+    ) -> int:
+        """Mark the carrier's own actions done; ids of other carriers are ignored."""
+        if not action_ids:
+            return 0
+        result = session.execute(
+            update(m.CarrierAction)
+            .where(
+                m.CarrierAction.carrier == carrier,
+                m.CarrierAction.id.in_(list(action_ids)),
+                m.CarrierAction.acknowledged_at.is_(None),
+            )
+            .values(acknowledged_at=now)
+        )
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
+    def case_of(self, session: Session, carrier: str, msisdn: str) -> m.LockCase | None:
+        stmt = (
+            select(m.LockCase)
+            .where(m.LockCase.carrier == carrier, m.LockCase.msisdn == msisdn)
+            .order_by(m.LockCase.opened_at.desc())
+        )
+        return session.scalars(stmt).first()
+
+
+def _aware(value: datetime, like: datetime) -> datetime:
+    # SQLite returns naive UTC datetimes; compare like with like.
+    if value.tzinfo is None and like.tzinfo is not None:
+        return value.replace(tzinfo=like.tzinfo)
+    return value

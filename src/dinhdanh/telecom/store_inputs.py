@@ -1,0 +1,120 @@
+"""The reconciliation engine's inputs, read from our own database through DuckDB's scanners.
+
+DuckDB attaches the SQLite file or the PostgreSQL database read-only (extensions loaded from
+their wheels, see analytics/duck.py) and copies what the rules need to Parquet once. Only
+blind indexes and non-identifying flags cross over; the one personal value the rules need,
+a date of death, is opened row by row for the deceased only (about 0.5 % of the registry),
+and each opening is audited.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+from sqlalchemy import Engine, make_url, select
+from sqlalchemy.orm import Session
+
+from dinhdanh.analytics.duck import load_extension, stage
+from dinhdanh.identity.models import Citizen
+from dinhdanh.identity.service import CitizenSealer
+from dinhdanh.privacy.audit import AccessContext, AuditLog
+
+STORE = "store"
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def attach(con: duckdb.DuckDBPyConnection, engine: Engine) -> None:
+    url = engine.url
+    if url.get_backend_name() == "sqlite":
+        load_extension(con, "sqlite_scanner")
+        con.execute(f"ATTACH {_literal(url.database or '')} AS {STORE} (TYPE sqlite, READ_ONLY)")
+        return
+    load_extension(con, "postgres_scanner")
+    u = make_url(url)
+    parts = {
+        "host": u.host or "127.0.0.1",
+        "port": str(u.port or 5432),
+        "dbname": u.database or "",
+        "user": u.username or "",
+        "password": u.password or "",
+    }
+    dsn = " ".join(f"{k}={v}" for k, v in parts.items() if v)
+    con.execute(f"ATTACH {_literal(dsn)} AS {STORE} (TYPE postgres, READ_ONLY)")
+
+
+def deaths(
+    session: Session, sealer: CitizenSealer, audit: AuditLog, ctx: AccessContext, now: datetime
+) -> pa.Table:
+    """(id_bidx, date_of_death) of the deceased, each opening audited."""
+    ids, dates, events = [], [], []
+    for row in session.scalars(select(Citizen).where(Citizen.deceased.is_(True))):
+        record = sealer.open(row)
+        ids.append(row.id_bidx)
+        dates.append(record.date_of_death)
+        events.append(ctx.event("read", row.id, ("date_of_death",)))
+    audit.append(session, events, now)
+    return pa.table(
+        {"id_bidx": pa.array(ids, pa.binary()), "date_of_death": pa.array(dates, pa.date32())}
+    )
+
+
+def stage_inputs(
+    con: duckdb.DuckDBPyConnection, engine: Engine, deceased: pa.Table, workdir: Path
+) -> dict[str, str]:
+    """Create the views `subscriptions`, `registry`, `disowned`, `provinces`; return names."""
+    attach(con, engine)
+    workdir.mkdir(parents=True, exist_ok=True)
+    con.register("deaths_in", deceased)
+    stage(
+        con,
+        f"""SELECT carrier, msisdn, id_bidx, name_bidx, dob_bidx,
+                   id_dob_consistent::BOOLEAN AS id_dob_consistent,
+                   minor_at_activation::BOOLEAN AS under_minor_age_at_activation,
+                   activation_at::TIMESTAMP AS activation_at, channel, agent_id,
+                   hex(imei_bidx) AS imei, status
+            FROM {STORE}.subscriptions""",
+        workdir / "subscriptions.parquet",
+        "subscriptions",
+    )
+    stage(
+        con,
+        f"""SELECT c.id_bidx, c.name_bidx, c.dob_bidx,
+                   c.guardian_bidx IS NOT NULL AS has_guardian, d.date_of_death
+            FROM {STORE}.citizens c LEFT JOIN deaths_in d ON d.id_bidx = c.id_bidx""",
+        workdir / "registry.parquet",
+        "registry",
+    )
+    con.execute(
+        f"""CREATE OR REPLACE VIEW disowned AS SELECT DISTINCT msisdn
+            FROM {STORE}.number_declarations WHERE declaration = 'disowned'"""
+    )
+    con.execute(
+        f"""CREATE OR REPLACE VIEW provinces AS
+            SELECT msisdn, any_value(province) AS province
+            FROM {STORE}.subscriptions GROUP BY msisdn"""
+    )
+    return {
+        "subscriptions": "subscriptions",
+        "registry": "registry",
+        "disowned": "disowned",
+        "provinces": "provinces",
+    }
+
+
+def verdict_rows(
+    con: duckdb.DuckDBPyConnection, out_dir: Path
+) -> list[tuple[str, str, list[str], str]]:
+    """(carrier, msisdn, reasons, action) of every row the engine wrote, junk and ok."""
+    files = sorted(str(p) for p in out_dir.glob("*.parquet"))
+    if not files:
+        return []
+    rows = con.execute(
+        "SELECT carrier, msisdn, reasons, action FROM read_parquet($files)", {"files": files}
+    ).fetchall()
+    return [(c, msisdn, list(reasons), action) for c, msisdn, reasons, action in rows]

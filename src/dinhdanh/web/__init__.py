@@ -1,0 +1,1 @@
+"""HTTP edge: the FastAPI app factory and one thin router per domain."""

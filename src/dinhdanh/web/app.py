@@ -1,0 +1,55 @@
+"""FastAPI app factory. All state comes from the container built by `dinhdanh.wiring`."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import text
+
+from dinhdanh import __version__
+from dinhdanh.settings import Environment
+from dinhdanh.web import problems
+from dinhdanh.web.deps import ContainerDep
+from dinhdanh.web.routers import auth, clients, dev, identity, numbers, oidc, telecom
+from dinhdanh.wiring import Container
+
+_HOME = """<!doctype html><html lang="en"><meta charset="utf-8"><title>dinhdanh</title>
+<h1>dinhdanh</h1><p>National identification and authentication platform.</p>
+<ul><li><a href="/docs">API documentation</a></li><li><a href="/openapi.json">OpenAPI</a></li>
+<li><a href="/healthz">Health</a></li></ul></html>"""
+
+
+def create_app(container: Container) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        container.checkpoint_audit()  # sign the audit tip at shutdown
+
+    app = FastAPI(title="dinhdanh", version=__version__, lifespan=lifespan)
+    app.state.container = container
+    problems.install(app)
+    app.include_router(identity.router)
+    app.include_router(telecom.router)
+    app.include_router(numbers.router)
+    app.include_router(oidc.router)
+    app.include_router(auth.router)
+    app.include_router(clients.router)
+    app.mount("/static", StaticFiles(packages=[("dinhdanh.web", "static")]), name="static")
+    if container.settings.env is Environment.DEV:
+        app.include_router(dev.router)
+
+    @app.get("/healthz", tags=["ops"])
+    def healthz(c: ContainerDep) -> dict[str, str]:
+        with c.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        return {"status": "ok", "version": __version__}
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    def home() -> str:
+        return _HOME
+
+    return app

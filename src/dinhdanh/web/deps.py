@@ -1,0 +1,49 @@
+"""Request-scoped helpers: the container and the authenticated principal."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+
+from dinhdanh.privacy.access import Principal, Role, authenticate
+from dinhdanh.web.problems import Problem
+from dinhdanh.wiring import Container
+
+
+def container(request: Request) -> Container:
+    c: Container = request.app.state.container
+    return c
+
+
+ContainerDep = Annotated[Container, Depends(container)]
+
+
+def principal(c: ContainerDep, authorization: Annotated[str | None, Header()] = None) -> Principal:
+    scheme, _, token = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise Problem(401, "unauthenticated", "API key required", "send Authorization: Bearer KEY")
+    with c.unit_of_work() as session:
+        who = authenticate(session, token.strip())
+    if who is None:
+        raise Problem(401, "unauthenticated", "Unknown or revoked API key")
+    return who
+
+
+def officer(who: Annotated[Principal, Depends(principal)]) -> Principal:
+    if who.role is not Role.OFFICER:
+        raise Problem(403, "forbidden", "The officer role is required")
+    return who
+
+
+OfficerDep = Annotated[Principal, Depends(officer)]
+
+
+def admin(who: Annotated[Principal, Depends(principal)]) -> Principal:
+    if who.role is not Role.ADMIN:
+        raise Problem(403, "forbidden", "The admin role is required")
+    return who
+
+
+AdminDep = Annotated[Principal, Depends(admin)]
+PrincipalDep = Annotated[Principal, Depends(principal)]

@@ -1,0 +1,102 @@
+"""RFC 9457 problem details: every error the API returns has this shape and a stable code."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from dinhdanh.identity.idnumber import IdNumberError
+from dinhdanh.privacy.access import PurposeRequired
+
+MEDIA_TYPE = "application/problem+json"
+TYPE_BASE = "urn:dinhdanh:problem:"
+
+
+class Problem(Exception):
+    def __init__(
+        self, status: int, code: str, title: str, detail: str | None = None, **extra: Any
+    ) -> None:
+        super().__init__(detail or title)
+        self.status, self.code, self.title, self.detail, self.extra = (
+            status,
+            code,
+            title,
+            detail,
+            extra,
+        )
+
+
+def problem_response(
+    request: Request,
+    status: int,
+    code: str,
+    title: str,
+    detail: str | None = None,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": TYPE_BASE + code,
+        "title": title,
+        "status": status,
+        "code": code,
+        "instance": request.url.path,
+    }
+    if detail:
+        body["detail"] = detail
+    body.update(extra)
+    return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
+
+
+_HTTP_CODES = {
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+}
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(Problem)
+    async def _problem(request: Request, exc: Problem) -> JSONResponse:
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        return problem_response(
+            request, exc.status, exc.code, exc.title, exc.detail, headers, **exc.extra
+        )
+
+    @app.exception_handler(IdNumberError)
+    async def _id_number(request: Request, exc: IdNumberError) -> JSONResponse:
+        return problem_response(request, 422, exc.code, "Invalid ID number", str(exc))
+
+    @app.exception_handler(PurposeRequired)
+    async def _purpose(request: Request, exc: PurposeRequired) -> JSONResponse:
+        return problem_response(request, 400, exc.code, "Purpose required", str(exc))
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            {"field": ".".join(str(p) for p in e["loc"][1:]), "message": e["msg"]}
+            for e in exc.errors()
+        ]
+        return problem_response(
+            request,
+            422,
+            "validation_failed",
+            "Invalid request",
+            errors[0]["message"],
+            errors=errors,
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = _HTTP_CODES.get(exc.status_code, f"http_{exc.status_code}")
+        return problem_response(request, exc.status_code, code, str(exc.detail))
+
+    @app.exception_handler(Exception)
+    async def _internal(request: Request, _exc: Exception) -> JSONResponse:
+        # Never echo internals: they may carry personal data or key material.
+        return problem_response(request, 500, "internal_error", "Internal server error")

@@ -1,0 +1,558 @@
+"""Pages of accounts and login (vi and en): enrol, log in, second factor, my account.
+
+Thin: each handler checks CSRF, calls one service and renders. Failures that must stick
+(a wrong code counts, a throttle grows) are caught inside the unit of work, so it commits.
+"""
+
+from __future__ import annotations
+
+import base64
+from datetime import date, timedelta
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from dinhdanh.auth import totp
+from dinhdanh.auth.enrolment import EnrolmentFailed
+from dinhdanh.auth.login import LoginFailed
+from dinhdanh.auth.models import Account, Challenge, Consent, Grant, SignInEvent
+from dinhdanh.auth.oidc.token import revoke_grant
+from dinhdanh.auth.opaque import as_utc, new_token
+from dinhdanh.auth.passkeys import PasskeyFailed
+from dinhdanh.auth.sessions import SessionView
+from dinhdanh.identity.idnumber import IdNumberError
+from dinhdanh.web.browser import (
+    ENROL_COOKIE,
+    SESSION_COOKIE,
+    check_csrf,
+    clear_cookie,
+    client_ip,
+    redirect,
+    render,
+    safe_next,
+    set_cookie,
+)
+from dinhdanh.web.deps import ContainerDep
+from dinhdanh.web.problems import Problem
+from dinhdanh.wiring import Container
+
+router = APIRouter(include_in_schema=False)
+FormStr = Annotated[str, Form()]
+
+
+def _bad_csrf(c: Container, request: Request) -> Response:
+    return render(c, request, "error.html", {"error": "csrf", "detail": "form expired"}, 400)
+
+
+def _with_session(response: Response, token: str) -> Response:
+    set_cookie(response, SESSION_COOKIE, token)
+    return response
+
+
+# -- log in -------------------------------------------------------------------------------
+
+
+@router.get("/login")
+def login_page(request: Request, c: ContainerDep, next: str = "/account") -> Response:
+    return render(c, request, "login.html", {"next": safe_next(next)})
+
+
+@router.post("/login")
+def login(
+    request: Request,
+    c: ContainerDep,
+    id_number: FormStr,
+    password: FormStr,
+    csrf: FormStr = "",
+    next: FormStr = "/account",
+) -> Response:
+    if not check_csrf(c, request, csrf):
+        return _bad_csrf(c, request)
+    now = c.clock()
+    failure: LoginFailed | None = None
+    with c.unit_of_work() as session:
+        try:
+            result = c.auth.login.password(
+                session,
+                id_number,
+                password,
+                ip=client_ip(request),
+                user_agent=request.headers.get("user-agent", ""),
+                now=now,
+            )
+        except LoginFailed as exc:
+            failure = exc
+    if failure is not None:
+        message = "throttled" if failure.retry_after else "login_failed"
+        return render(c, request, "login.html", {"next": safe_next(next), "message": message}, 401)
+    target = safe_next(next)
+    if result.mfa_pending:
+        target = "/login/second-factor?" + urlencode({"next": target})
+    return _with_session(redirect(target), result.token)
+
+
+@router.get("/login/second-factor")
+def second_factor_page(request: Request, c: ContainerDep, next: str = "/account") -> Response:
+    return render(c, request, "second_factor.html", {"next": safe_next(next)})
+
+
+@router.post("/login/second-factor")
+def second_factor(
+    request: Request,
+    c: ContainerDep,
+    code: FormStr,
+    csrf: FormStr = "",
+    next: FormStr = "/account",
+) -> Response:
+    if not check_csrf(c, request, csrf):
+        return _bad_csrf(c, request)
+    failure: LoginFailed | None = None
+    with c.unit_of_work() as session:
+        try:
+            token = c.auth.login.second_factor(
+                session,
+                request.cookies.get(SESSION_COOKIE, ""),
+                code,
+                ip=client_ip(request),
+                now=c.clock(),
+            )
+        except LoginFailed as exc:
+            failure = exc
+    if failure is not None:
+        message = "throttled" if failure.retry_after else "code_failed"
+        return render(
+            c, request, "second_factor.html", {"next": safe_next(next), "message": message}, 401
+        )
+    return _with_session(redirect(safe_next(next)), token)
+
+
+# -- enrolment --------------------------------------------------------------------------
+
+
+@router.get("/enrol")
+def enrol_page(request: Request, c: ContainerDep, next: str = "/account") -> Response:
+    return render(c, request, "enrol.html", {"step": "identity", "next": safe_next(next)})
+
+
+@router.post("/enrol")
+def enrol_start(
+    request: Request,
+    c: ContainerDep,
+    id_number: FormStr,
+    full_name: FormStr,
+    date_of_birth: FormStr,
+    csrf: FormStr = "",
+    next: FormStr = "/account",
+) -> Response:
+    if not check_csrf(c, request, csrf):
+        return _bad_csrf(c, request)
+    ctx = {"step": "identity", "next": safe_next(next)}
+    try:
+        dob = date.fromisoformat(date_of_birth)
+    except ValueError:
+        return render(c, request, "enrol.html", ctx | {"message": "birth_date"}, 400)
+    failure: str | None = None
+    with c.unit_of_work() as session:
+        try:
+            started = c.auth.enrolments.start(
+                session, id_number, full_name, dob, ip=client_ip(request), now=c.clock()
+            )
+        except IdNumberError:
+            failure = "invalid_id_number"
+        except EnrolmentFailed:
+            failure = "throttled"
+    if failure is not None:
+        return render(c, request, "enrol.html", ctx | {"message": failure}, 400)
+    response = render(
+        c, request, "enrol.html", {"step": "code", "next": safe_next(next), "message": "code_sent"}
+    )
+    set_cookie(response, ENROL_COOKIE, started.token, max_age=1800)
+    return response
+
+
+@router.post("/enrol/code")
+def enrol_code(
+    request: Request,
+    c: ContainerDep,
+    code: FormStr,
+    csrf: FormStr = "",
+    next: FormStr = "/account",
+) -> Response:
+    if not check_csrf(c, request, csrf):
+        return _bad_csrf(c, request)
+    failure: EnrolmentFailed | None = None
+    with c.unit_of_work() as session:
+        try:
+            c.auth.enrolments.verify(
+                session, request.cookies.get(ENROL_COOKIE, ""), code, c.clock()
+            )
+        except EnrolmentFailed as exc:
+            failure = exc
+    if failure is not None:
+        message = "throttled" if failure.retry_after else "code_failed"
+        return render(
+            c,
+            request,
+            "enrol.html",
+            {"step": "code", "next": safe_next(next), "message": message},
+            400,
+        )
+    return render(c, request, "enrol.html", {"step": "password", "next": safe_next(next)})
+
+
+@router.post("/enrol/password")
+def enrol_password(
+    request: Request,
+    c: ContainerDep,
+    password: FormStr,
+    csrf: FormStr = "",
+    next: FormStr = "/account",
+) -> Response:
+    if not check_csrf(c, request, csrf):
+        return _bad_csrf(c, request)
+    now = c.clock()
+    ctx = {"step": "password", "next": safe_next(next)}
+    with c.unit_of_work() as session:
+        try:
+            result = c.auth.enrolments.complete(
+                session, request.cookies.get(ENROL_COOKIE, ""), password, now
+            )
+        except EnrolmentFailed:
+            return render(c, request, "enrol.html", ctx | {"message": "code_failed"}, 400)
+        if isinstance(result, list):
+            return render(
+                c,
+                request,
+                "enrol.html",
+                ctx | {"violations": [f"policy_{v.value}" for v in result]},
+                400,
+            )
+        # Phone possession (the code) and the new password: two factors, level 1.
+        token = c.auth.sessions.create(
+            session,
+            account_id=result.id,
+            amr=("pwd", "sms", "mfa"),
+            acr=result.level,
+            mfa_pending=False,
+            ip=client_ip(request),
+            user_agent=request.headers.get("user-agent", ""),
+            now=now,
+        )
+    response = redirect("/account/totp?" + urlencode({"next": safe_next(next)}))
+    clear_cookie(response, ENROL_COOKIE)
+    return _with_session(response, token)
+
+
+# -- my account ---------------------------------------------------------------------------
+
+
+def _current(
+    c: Container, session: Session, request: Request
+) -> tuple[SessionView, Account] | None:
+    view = c.auth.sessions.resolve(session, request.cookies.get(SESSION_COOKIE), c.clock())
+    if view is None or view.mfa_pending:
+        return None
+    account = c.auth.accounts.get(session, view.account_id)
+    return None if account is None else (view, account)
+
+
+def _to_login(path: str) -> Response:
+    return redirect("/login?" + urlencode({"next": path}))
+
+
+@router.get("/account")
+def account_page(request: Request, c: ContainerDep) -> Response:
+    now = c.clock()
+    with c.unit_of_work() as session:
+        current = _current(c, session, request)
+        if current is None:
+            return _to_login("/account")
+        view, account = current
+        consents = list(
+            session.scalars(
+                select(Consent).where(
+                    Consent.account_id == account.id, Consent.revoked_at.is_(None)
+                )
+            )
+        )
+        names = c.auth.clients.names(session, {x.client_id for x in consents})
+        sign_ins = list(
+            session.scalars(
+                select(SignInEvent)
+                .where(SignInEvent.account_id == account.id)
+                .order_by(SignInEvent.id.desc())
+                .limit(20)
+            )
+        )
+        ctx = {
+            "authenticators": c.auth.accounts.authenticators(session, account),
+            "consents": [(x, names.get(x.client_id, x.client_id)) for x in consents],
+            "sessions": c.auth.sessions.active(session, account.id, now),
+            "current_session": view.id,
+            "sign_ins": sign_ins,
+            "level": account.level,
+            "passkeys": c.auth.passkeys.list(session, account),
+        }
+    return render(c, request, "account.html", ctx)
+
+
+@router.get("/account/totp")
+def totp_page(request: Request, c: ContainerDep, next: str = "/account") -> Response:
+    now = c.clock()
+    with c.unit_of_work() as session:
+        current = _current(c, session, request)
+        if current is None:
+            return _to_login("/account/totp")
+        _, account = current
+        secret = totp.new_secret()
+        handle = new_token()
+        session.add(
+            Challenge(
+                id=handle,
+                purpose="totp_setup",
+                challenge=secret,
+                account_id=account.id,
+                expires_at=now + timedelta(minutes=10),
+                used_at=None,
+            )
+        )
+    b32 = base64.b32encode(secret).decode().rstrip("=")
+    uri = totp.provisioning_uri(secret, account.id[:8], "dinhdanh")
+    return render(
+        c,
+        request,
+        "totp.html",
+        {"secret": b32, "uri": uri, "handle": handle, "next": safe_next(next)},
+    )
+
+
+@router.post("/account/totp")
+def totp_confirm(
+    request: Request,
+    c: ContainerDep,
+    handle: FormStr,
+    code: FormStr,
+    csrf: FormStr = "",
+    next: FormStr = "/account",
+) -> Response:
+    if not check_csrf(c, request, csrf):
+        return _bad_csrf(c, request)
+    now = c.clock()
+    with c.unit_of_work() as session:
+        current = _current(c, session, request)
+        if current is None:
+            return _to_login("/account/totp")
+        _, account = current
+        pending = session.get(Challenge, handle)
+        if (
+            pending is None
+            or pending.account_id != account.id
+            or pending.purpose != "totp_setup"
+            or pending.used_at is not None
+            or as_utc(pending.expires_at) <= now
+        ):
+            return _to_login("/account/totp")
+        step = totp.verify_totp(pending.challenge, code, int(now.timestamp()), None)
+        if step is None:
+            b32 = base64.b32encode(pending.challenge).decode().rstrip("=")
+            uri = totp.provisioning_uri(pending.challenge, account.id[:8], "dinhdanh")
+            return render(
+                c,
+                request,
+                "totp.html",
+                {
+                    "secret": b32,
+                    "uri": uri,
+                    "handle": handle,
+                    "next": safe_next(next),
+                    "message": "code_failed",
+                },
+                400,
+            )
+        pending.used_at = now
+        c.auth.accounts.set_totp(account, pending.challenge, now)
+        account.totp_last_step = step
+        codes = c.auth.accounts.new_recovery_codes(session, account)
+        c.auth.login.record(session, account, "totp", "enrolled", client_ip(request), now)
+    return render(c, request, "recovery_codes.html", {"codes": codes, "next": safe_next(next)})
+
+
+@router.post("/account/recovery-codes")
+def recovery_codes(request: Request, c: ContainerDep, csrf: FormStr = "") -> Response:
+    if not check_csrf(c, request, csrf):
+        return _bad_csrf(c, request)
+    with c.unit_of_work() as session:
+        current = _current(c, session, request)
+        if current is None:
+            return _to_login("/account")
+        _, account = current
+        account.updated_at = c.clock()
+        codes = c.auth.accounts.new_recovery_codes(session, account)
+    return render(c, request, "recovery_codes.html", {"codes": codes, "next": "/account"})
+
+
+@router.post("/account/consents/{client_id}/revoke")
+def revoke_consent(
+    request: Request, c: ContainerDep, client_id: str, csrf: FormStr = ""
+) -> Response:
+    if not check_csrf(c, request, csrf):
+        return _bad_csrf(c, request)
+    now = c.clock()
+    with c.unit_of_work() as session:
+        current = _current(c, session, request)
+        if current is None:
+            return _to_login("/account")
+        _, account = current
+        row = session.scalars(
+            select(Consent).where(Consent.account_id == account.id, Consent.client_id == client_id)
+        ).first()
+        if row is not None and row.revoked_at is None:
+            row.revoked_at = now
+            for grant in session.scalars(
+                select(Grant).where(
+                    Grant.account_id == account.id,
+                    Grant.client_id == client_id,
+                    Grant.revoked_at.is_(None),
+                )
+            ):
+                revoke_grant(session, grant.id, now)
+            c.auth.login.record(
+                session, account, "consent", f"revoked:{client_id}", client_ip(request), now
+            )
+    return redirect("/account")
+
+
+@router.post("/account/sessions/{session_id}/revoke")
+def revoke_session(
+    request: Request, c: ContainerDep, session_id: str, csrf: FormStr = ""
+) -> Response:
+    if not check_csrf(c, request, csrf):
+        return _bad_csrf(c, request)
+    with c.unit_of_work() as session:
+        current = _current(c, session, request)
+        if current is None:
+            return _to_login("/account")
+        _, account = current
+        c.auth.sessions.revoke(session, session_id, account.id, c.clock())
+    return redirect("/account")
+
+
+@router.post("/account/logout-everywhere")
+def logout_everywhere(request: Request, c: ContainerDep, csrf: FormStr = "") -> Response:
+    if not check_csrf(c, request, csrf):
+        return _bad_csrf(c, request)
+    now = c.clock()
+    with c.unit_of_work() as session:
+        current = _current(c, session, request)
+        if current is None:
+            return _to_login("/account")
+        _, account = current
+        c.auth.sessions.revoke_all(session, account.id, now)
+        c.auth.login.record(session, account, "logout", "everywhere", client_ip(request), now)
+    response = redirect("/login")
+    clear_cookie(response, SESSION_COOKIE)
+    return response
+
+
+# -- passkeys (WebAuthn): JSON endpoints called by static/passkeys.js -------------------------
+
+
+class PasskeyAnswer(BaseModel):
+    handle: str = Field(max_length=100)
+    credential: dict[str, Any]
+    name: str = Field(default="", max_length=100)
+    next: str = Field(default="/account", max_length=2000)
+
+
+def _json_csrf(c: Container, request: Request) -> None:
+    if not check_csrf(c, request, request.headers.get("x-csrf-token")):
+        raise Problem(403, "csrf", "Missing or wrong CSRF token", "reload the page")
+
+
+@router.post("/account/passkeys/options")
+def passkey_register_options(request: Request, c: ContainerDep) -> JSONResponse:
+    _json_csrf(c, request)
+    with c.unit_of_work() as session:
+        current = _current(c, session, request)
+        if current is None:
+            raise Problem(401, "unauthenticated", "Log in first")
+        _, account = current
+        ceremony = c.auth.passkeys.begin_registration(
+            session, account, f"dinhdanh-{account.id[:8]}", c.clock()
+        )
+    return JSONResponse({"handle": ceremony.handle, "options": ceremony.options})
+
+
+@router.post("/account/passkeys", status_code=201)
+def passkey_register(request: Request, c: ContainerDep, answer: PasskeyAnswer) -> JSONResponse:
+    _json_csrf(c, request)
+    now = c.clock()
+    with c.unit_of_work() as session:
+        current = _current(c, session, request)
+        if current is None:
+            raise Problem(401, "unauthenticated", "Log in first")
+        _, account = current
+        try:
+            cred = c.auth.passkeys.finish_registration(
+                session, account, answer.handle, answer.credential, answer.name, now
+            )
+        except PasskeyFailed as exc:
+            raise Problem(
+                400, "passkey_rejected", "The passkey was not accepted", str(exc)
+            ) from None
+        c.auth.login.record(session, account, "passkey", "registered", client_ip(request), now)
+        body = {"id": cred.id, "name": cred.name}
+    return JSONResponse(body, status_code=201)
+
+
+@router.post("/account/passkeys/{cred_id}/revoke")
+def passkey_revoke(request: Request, c: ContainerDep, cred_id: str, csrf: FormStr = "") -> Response:
+    if not check_csrf(c, request, csrf):
+        return _bad_csrf(c, request)
+    now = c.clock()
+    with c.unit_of_work() as session:
+        current = _current(c, session, request)
+        if current is None:
+            return _to_login("/account")
+        _, account = current
+        if c.auth.passkeys.revoke(session, account, cred_id, now):
+            c.auth.login.record(session, account, "passkey", "revoked", client_ip(request), now)
+    return redirect("/account")
+
+
+@router.post("/login/passkey/options")
+def passkey_login_options(request: Request, c: ContainerDep) -> JSONResponse:
+    _json_csrf(c, request)
+    with c.unit_of_work() as session:
+        ceremony = c.auth.passkeys.begin_login(session, c.clock())
+    return JSONResponse({"handle": ceremony.handle, "options": ceremony.options})
+
+
+@router.post("/login/passkey")
+def passkey_login(request: Request, c: ContainerDep, answer: PasskeyAnswer) -> JSONResponse:
+    _json_csrf(c, request)
+    failure: LoginFailed | None = None
+    with c.unit_of_work() as session:
+        try:
+            result = c.auth.login.passkey(
+                session,
+                answer.handle,
+                answer.credential,
+                ip=client_ip(request),
+                user_agent=request.headers.get("user-agent", ""),
+                now=c.clock(),
+            )
+        except LoginFailed as exc:
+            failure = exc  # commit: the failure counts
+    if failure is not None:
+        if failure.retry_after is not None:
+            raise Problem(429, "throttled", "Too many attempts", "try again later")
+        raise Problem(401, "passkey_rejected", "The passkey was not accepted")
+    response = JSONResponse({"redirect": safe_next(answer.next)})
+    set_cookie(response, SESSION_COOKIE, result.token)
+    return response

@@ -1,0 +1,63 @@
+"""Admin API for relying parties: an API key with the ``admin`` role registers clients."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel, Field
+
+from dinhdanh.auth.clients import DEFAULT_GRANTS, ClientConfigError
+from dinhdanh.privacy.access import Principal, Role
+from dinhdanh.web.deps import ContainerDep, principal
+from dinhdanh.web.problems import Problem
+
+router = APIRouter(prefix="/api/v1/clients", tags=["clients"])
+
+
+def admin(who: Annotated[Principal, Depends(principal)]) -> Principal:
+    if who.role is not Role.ADMIN:
+        raise Problem(403, "forbidden", "The admin role is required")
+    return who
+
+
+AdminDep = Annotated[Principal, Depends(admin)]
+
+
+class ClientIn(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+    redirect_uris: list[str] = Field(default_factory=list)
+    post_logout_redirect_uris: list[str] = Field(default_factory=list)
+    sector_identifier: str | None = None
+    grant_types: list[str] = Field(default_factory=lambda: list(DEFAULT_GRANTS))
+    id_token_signed_response_alg: str = "EdDSA"  # noqa: S105  (an algorithm name)
+    jwks: dict[str, Any] | None = None
+
+
+@router.post("", status_code=201)
+def create_client(body: ClientIn, c: ContainerDep, _who: AdminDep) -> dict[str, Any]:
+    try:
+        with c.unit_of_work() as session:
+            info, secret = c.auth.clients.create(
+                session,
+                name=body.name,
+                redirect_uris=body.redirect_uris,
+                post_logout_redirect_uris=body.post_logout_redirect_uris,
+                sector_identifier=body.sector_identifier,
+                grant_types=tuple(body.grant_types),
+                signing_alg=body.id_token_signed_response_alg,
+                jwks=body.jwks,
+                now=c.clock(),
+            )
+    except ClientConfigError as exc:
+        raise Problem(422, "invalid_client_metadata", "Invalid client", str(exc)) from None
+    out = info.public()
+    if secret is not None:
+        out["client_secret"] = secret
+    return out
+
+
+@router.get("")
+def list_clients(c: ContainerDep, _who: AdminDep) -> dict[str, Any]:
+    with c.unit_of_work() as session:
+        return {"items": [x.public() for x in c.auth.clients.list(session)]}

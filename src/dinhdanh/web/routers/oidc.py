@@ -1,0 +1,335 @@
+"""OpenID Connect endpoints: thin edges over ``dinhdanh.auth.oidc`` (one module per spec)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+from urllib.parse import parse_qsl, urlencode
+
+from fastapi import APIRouter, Form, Header, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+
+from dinhdanh.auth.oidc import authorize as authz
+from dinhdanh.auth.oidc.client_auth import authenticate_client
+from dinhdanh.auth.oidc.discovery import metadata
+from dinhdanh.auth.oidc.errors import OAuthError
+from dinhdanh.auth.oidc.introspection import introspect
+from dinhdanh.auth.oidc.logout import parse_logout
+from dinhdanh.auth.oidc.par import push
+from dinhdanh.auth.oidc.provider import Authentication
+from dinhdanh.auth.oidc.revocation import revoke
+from dinhdanh.auth.oidc.token import token_request
+from dinhdanh.auth.oidc.userinfo import userinfo
+from dinhdanh.web.browser import (
+    SESSION_COOKIE,
+    check_csrf,
+    clear_cookie,
+    redirect,
+    render,
+)
+from dinhdanh.web.deps import ContainerDep
+from dinhdanh.wiring import Container
+
+router = APIRouter(tags=["openid-connect"])
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+
+def oauth_error(exc: OAuthError) -> JSONResponse:
+    headers = dict(NO_STORE)
+    if exc.status == 401:
+        scheme = "Bearer" if exc.error == "invalid_token" else "Basic"
+        headers["WWW-Authenticate"] = f'{scheme} error="{exc.error}"'
+    return JSONResponse(exc.as_dict(), status_code=exc.status, headers=headers)
+
+
+async def _form(request: Request) -> dict[str, str]:
+    form = await request.form()
+    return {k: v for k, v in form.items() if isinstance(v, str)}
+
+
+@router.get("/.well-known/openid-configuration")
+def discovery(c: ContainerDep) -> dict[str, Any]:
+    return metadata(c.auth.provider)
+
+
+@router.get("/jwks")
+def jwks(c: ContainerDep) -> JSONResponse:
+    return JSONResponse(
+        c.auth.provider.keys.jwks,
+        media_type="application/jwk-set+json",
+        headers={"Cache-Control": "public, max-age=300"},
+    )
+
+
+@router.post("/token")
+async def token(request: Request, c: ContainerDep) -> JSONResponse:
+    form = await _form(request)
+    now = c.clock()
+    failure: OAuthError | None = None
+    with c.unit_of_work() as session:
+        try:
+            client = authenticate_client(
+                session,
+                c.auth.clients,
+                authorization=request.headers.get("authorization"),
+                form=form,
+                audiences=[c.auth.issuer, c.auth.issuer + "/token"],
+                now=now,
+            )
+            body = token_request(c.auth.provider, session, client, form, now)
+        except OAuthError as exc:
+            failure = exc  # still commit: a spent code or a revoked family must stay so
+    if failure is not None:
+        return oauth_error(failure)
+    return JSONResponse(body, headers=NO_STORE)
+
+
+@router.post("/par", status_code=201)
+async def par(request: Request, c: ContainerDep) -> JSONResponse:
+    form = await _form(request)
+    now = c.clock()
+    try:
+        with c.unit_of_work() as session:
+            client = authenticate_client(
+                session,
+                c.auth.clients,
+                authorization=request.headers.get("authorization"),
+                form=form,
+                audiences=[c.auth.issuer, c.auth.issuer + "/par"],
+                now=now,
+            )
+            body = push(c.auth.provider, session, client, form, now)
+    except OAuthError as exc:
+        return oauth_error(exc)
+    return JSONResponse(body, status_code=201, headers=NO_STORE)
+
+
+def _token_param(form: dict[str, str]) -> str:
+    token = form.get("token")
+    if not token:
+        raise OAuthError("invalid_request", "token is required")
+    return token
+
+
+@router.post("/revoke")
+async def revocation(request: Request, c: ContainerDep) -> Response:
+    form = await _form(request)
+    now = c.clock()
+    try:
+        with c.unit_of_work() as session:
+            client = authenticate_client(
+                session,
+                c.auth.clients,
+                authorization=request.headers.get("authorization"),
+                form=form,
+                audiences=[c.auth.issuer, c.auth.issuer + "/revoke"],
+                now=now,
+            )
+            revoke(c.auth.provider, session, client, _token_param(form), now)
+    except OAuthError as exc:
+        return oauth_error(exc)
+    return Response(status_code=200, headers=NO_STORE)
+
+
+@router.post("/introspect")
+async def introspection(request: Request, c: ContainerDep) -> JSONResponse:
+    form = await _form(request)
+    now = c.clock()
+    try:
+        with c.unit_of_work() as session:
+            client = authenticate_client(
+                session,
+                c.auth.clients,
+                authorization=request.headers.get("authorization"),
+                form=form,
+                audiences=[c.auth.issuer, c.auth.issuer + "/introspect"],
+                now=now,
+            )
+            body = introspect(c.auth.provider, session, client, _token_param(form), now)
+    except OAuthError as exc:
+        return oauth_error(exc)
+    return JSONResponse(body, headers=NO_STORE)
+
+
+@router.get("/userinfo", operation_id="userinfo_get")
+@router.post("/userinfo", operation_id="userinfo_post")
+def userinfo_endpoint(
+    c: ContainerDep, authorization: Annotated[str | None, Header()] = None
+) -> JSONResponse:
+    scheme, _, value = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not value.strip():
+        return JSONResponse(
+            {"error": "invalid_request", "error_description": "send a Bearer access token"},
+            status_code=401,
+            headers={"WWW-Authenticate": "Bearer", **NO_STORE},
+        )
+    try:
+        with c.unit_of_work() as session:
+            body = userinfo(c.auth.provider, session, value.strip(), c.clock())
+    except OAuthError as exc:
+        return oauth_error(exc)
+    return JSONResponse(body, headers=NO_STORE)
+
+
+# -- the browser side: authorize, consent, logout -------------------------------------------
+
+
+def current_authn(
+    c: Container, session: Any, request: Request, now: datetime
+) -> tuple[Authentication | None, str | None]:
+    view = c.auth.sessions.resolve(session, request.cookies.get(SESSION_COOKIE), now)
+    if view is None or view.mfa_pending:
+        return None, None
+    account = c.auth.accounts.get(session, view.account_id)
+    if account is None:
+        return None, None
+    return (
+        Authentication(account.id, account.subject_id, view.acr, view.auth_time, view.amr),
+        view.id,
+    )
+
+
+def _consent_lines(scopes: list[str]) -> list[str]:
+    return [f"scope_{s}" for s in scopes]
+
+
+@router.get("/authorize", include_in_schema=True)
+def authorize(request: Request, c: ContainerDep) -> Response:
+    now = c.clock()
+    params = dict(request.query_params)
+    provider = c.auth.provider
+    with c.unit_of_work() as session:
+        try:
+            req = authz.parse_request(provider, session, params, now)
+        except authz.RedirectError as exc:
+            return redirect(authz.error_redirect(provider, exc))
+        except OAuthError as exc:
+            return render(
+                c, request, "error.html", {"error": exc.error, "detail": exc.description}, 400
+            )
+        authn, session_id = current_authn(c, session, request, now)
+        started = params.get("_t", "")
+        requested_at = datetime.fromtimestamp(int(started), UTC) if started.isdigit() else None
+        if authz.needs_login(req, authn, now, requested_at):
+            if "none" in req.prompt:
+                return redirect(
+                    authz.error_redirect(
+                        provider,
+                        authz.RedirectError(
+                            "login_required",
+                            "the user is not logged in",
+                            req.redirect_uri,
+                            req.state,
+                        ),
+                    )
+                )
+            params["_t"] = started or str(int(now.timestamp()))
+            back = "/authorize?" + urlencode(params)
+            return redirect("/login?" + urlencode({"next": back}))
+        if authn is None or session_id is None:  # needs_login said no: both are set
+            return redirect("/login")
+        if authz.needs_consent(session, req, authn.account_id):
+            if "none" in req.prompt:
+                return redirect(
+                    authz.error_redirect(
+                        provider,
+                        authz.RedirectError(
+                            "consent_required", "consent is needed", req.redirect_uri, req.state
+                        ),
+                    )
+                )
+            query = urlencode({k: v for k, v in params.items() if k != "_t"})
+            return render(
+                c,
+                request,
+                "consent.html",
+                {
+                    "client_name": req.client.name,
+                    "lines": _consent_lines(req.scopes),
+                    "query": query,
+                },
+            )
+        return redirect(authz.issue_code(provider, session, req, authn, session_id, now))
+
+
+@router.post("/authorize/consent", include_in_schema=False)
+def consent(
+    request: Request,
+    c: ContainerDep,
+    query: Annotated[str, Form()],
+    csrf: Annotated[str, Form()] = "",
+    consent: Annotated[str, Form()] = "",
+) -> Response:
+    if not check_csrf(c, request, csrf):
+        return render(c, request, "error.html", {"error": "csrf", "detail": "form expired"}, 400)
+    now = c.clock()
+    provider = c.auth.provider
+    params = dict(parse_qsl(query, keep_blank_values=True))
+    with c.unit_of_work() as session:
+        try:
+            req = authz.parse_request(provider, session, params, now)
+        except authz.RedirectError as exc:
+            return redirect(authz.error_redirect(provider, exc))
+        except OAuthError as exc:
+            return render(
+                c, request, "error.html", {"error": exc.error, "detail": exc.description}, 400
+            )
+        authn, session_id = current_authn(c, session, request, now)
+        if authn is None or session_id is None:
+            return redirect("/login?" + urlencode({"next": "/authorize?" + query}))
+        if consent != "allow":
+            provider.audit.append(
+                session,
+                [
+                    authz.consent_ctx(authn.account_id).event(
+                        f"consent:denied:{req.client.client_id}", authn.subject_id, ()
+                    )
+                ],
+                now,
+            )
+            return redirect(
+                authz.error_redirect(
+                    provider,
+                    authz.RedirectError(
+                        "access_denied", "the user denied consent", req.redirect_uri, req.state
+                    ),
+                )
+            )
+        authz.record_consent(session, provider.audit, authn, req.client.client_id, req.scopes, now)
+        return redirect(authz.issue_code(provider, session, req, authn, session_id, now))
+
+
+@router.get("/logout", operation_id="logout_get")
+@router.post("/logout", operation_id="logout_post")
+async def logout(request: Request, c: ContainerDep) -> Response:
+    params = dict(request.query_params)
+    confirmed = False
+    if request.method == "POST":
+        form = await _form(request)
+        params |= form
+        confirmed = check_csrf(c, request, form.get("csrf"))
+    now = c.clock()
+    with c.unit_of_work() as session:
+        try:
+            req = parse_logout(c.auth.provider, session, params)
+        except OAuthError as exc:
+            return render(
+                c, request, "error.html", {"error": exc.error, "detail": exc.description}, 400
+            )
+        if not (req.hinted or confirmed):
+            return render(
+                c,
+                request,
+                "logout.html",
+                {"params": {k: v for k, v in params.items() if k != "csrf"}},
+            )
+        view = c.auth.sessions.resolve(session, request.cookies.get(SESSION_COOKIE), now)
+        if view is not None:
+            c.auth.sessions.revoke(session, view.id, view.account_id, now)
+    response: Response
+    if req.redirect:
+        response = RedirectResponse(req.redirect, status_code=303)
+    else:
+        response = render(c, request, "logged_out.html")
+    clear_cookie(response, SESSION_COOKIE)
+    return response

@@ -1,0 +1,163 @@
+"""Carrier API: subscriber uploads and lock-timeline actions; a carrier sees only its own."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from starlette.concurrency import run_in_threadpool
+
+from dinhdanh.privacy.access import Principal, Role, create_api_key
+from dinhdanh.privacy.audit import AccessContext
+from dinhdanh.store.feeds import FeedError
+from dinhdanh.telecom.importer import import_subscriptions
+from dinhdanh.telecom.schemas import (
+    AckIn,
+    AckOut,
+    ActionList,
+    ActionOut,
+    CarrierIn,
+    CarrierOut,
+    RejectedRow,
+    UploadReport,
+)
+from dinhdanh.telecom.service import TelecomError
+from dinhdanh.web.deps import AdminDep, ContainerDep, PrincipalDep
+from dinhdanh.web.problems import Problem
+
+router = APIRouter(prefix="/api/v1/carriers", tags=["telecom"])
+
+# Content type of an upload -> the file suffix the feed reader goes by.
+SUFFIX = {
+    "text/csv": ".csv",
+    "application/x-ndjson": ".jsonl",
+    "application/jsonl": ".jsonl",
+    "application/vnd.apache.parquet": ".parquet",
+}
+MAX_UPLOAD = 2 << 30
+
+
+def _own(who: Principal, carrier: str) -> str:
+    """A carrier key reaches its own carrier only; an admin reaches any."""
+    code = carrier.strip().upper()
+    if who.role is Role.ADMIN or (who.role is Role.CARRIER and who.scope == code):
+        return code
+    raise Problem(403, "forbidden", "This key cannot act for that carrier")
+
+
+def _problem(exc: TelecomError) -> Problem:
+    return Problem(exc.status, exc.code, exc.title, str(exc))
+
+
+@router.post("", response_model=CarrierOut, status_code=201)
+def add_carrier(c: ContainerDep, _admin: AdminDep, body: CarrierIn) -> CarrierOut:
+    """Register a carrier and create its API key (returned once)."""
+    with c.unit_of_work() as session:
+        try:
+            carrier = c.telecom.add_carrier(session, body.code, body.name, c.clock())
+        except TelecomError as exc:
+            raise _problem(exc) from None
+        _, token = create_api_key(
+            session, f"carrier {carrier.code}", Role.CARRIER, c.clock(), scope=carrier.code
+        )
+    return CarrierOut(code=carrier.code, name=carrier.name, api_key=token)
+
+
+@router.post("/{carrier}/subscriptions:batch", response_model=UploadReport)
+async def upload_subscriptions(
+    c: ContainerDep,
+    who: PrincipalDep,
+    carrier: str,
+    request: Request,
+    strict: Annotated[bool, Query(description="any rejected row: nothing applied")] = False,
+) -> UploadReport:
+    """Upload subscribers as the request body (text/csv, application/x-ndjson or
+    application/vnd.apache.parquet). Re-sending the same file changes nothing; a file whose
+    upload was cut off part-way resumes where it stopped when sent again."""
+    code = _own(who, carrier)
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    suffix = SUFFIX.get(media)
+    if suffix is None:
+        raise Problem(
+            415, "unsupported_media_type", "Send text/csv, application/x-ndjson or Parquet"
+        )
+    fd, name = tempfile.mkstemp(prefix="upload-", suffix=suffix, dir=c.settings.data_dir)
+    path = Path(name)
+    try:
+        size = 0
+        with os.fdopen(fd, "wb") as fh:
+            async for block in request.stream():
+                size += len(block)
+                if size > MAX_UPLOAD:
+                    raise Problem(413, "upload_too_large", "Uploads are limited to 2 GiB")
+                fh.write(block)
+        # The import is blocking work (database, crypto): off the event loop.
+        return await run_in_threadpool(_import, c, who, code, path, strict)
+    finally:
+        path.unlink(missing_ok=True)
+
+
+def _import(c: ContainerDep, who: Principal, code: str, path: Path, strict: bool) -> UploadReport:
+    try:
+        report = import_subscriptions(
+            path,
+            carrier=code,
+            telecom=c.telecom,
+            ring=c.ring,
+            unit_of_work=c.unit_of_work,
+            ctx=AccessContext(who.actor, who.role.value, f"subscriber upload of {code}"),
+            clock=c.clock,
+            today=c.clock().date(),
+            minor_age=c.settings.telecom_minor_age,
+            strict=strict,
+            spill_dir=c.settings.data_dir,
+            workers=1,  # inside a server worker: no process pool
+        )
+    except FeedError as exc:
+        raise Problem(422, "unreadable_file", "The file cannot be read", str(exc)) from None
+    except TelecomError as exc:
+        raise _problem(exc) from None
+    result = report.as_dict()
+    return UploadReport(
+        run_id=report.run_id,
+        total_rows=report.total_rows,
+        created=report.counts.created,
+        updated=report.counts.updated,
+        unchanged=report.counts.unchanged,
+        rejected=len(report.rejected),
+        resumed_from_line=report.resumed_from_line,
+        aborted=bool(result["aborted"]),
+        rejected_rows=[
+            RejectedRow(line=r.line, msisdn=r.label, reason=r.reason) for r in report.rejected
+        ],
+    )
+
+
+@router.get("/{carrier}/actions", response_model=ActionList)
+def pending_actions(
+    c: ContainerDep,
+    who: PrincipalDep,
+    carrier: str,
+    limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
+) -> ActionList:
+    """Lock-timeline instructions not yet acknowledged, oldest first."""
+    code = _own(who, carrier)
+    with c.unit_of_work() as session:
+        rows = c.telecom.pending_actions(session, code, limit)
+        items = [
+            ActionOut(id=a.id, msisdn=a.msisdn, action=a.action, created_at=a.created_at)
+            for a in rows
+        ]
+    return ActionList(items=items)
+
+
+@router.post("/{carrier}/actions:ack", response_model=AckOut)
+def acknowledge(c: ContainerDep, who: PrincipalDep, carrier: str, body: AckIn) -> AckOut:
+    """Acknowledge carried-out actions; ids of other carriers are ignored."""
+    code = _own(who, carrier)
+    with c.unit_of_work() as session:
+        n = c.telecom.acknowledge(session, code, body.ids, c.clock())
+    return AckOut(acknowledged=n)

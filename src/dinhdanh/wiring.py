@@ -1,0 +1,148 @@
+"""The one wiring point: settings in, engine, sessions, key ring and services out.
+
+Web, CLI, tests and benchmarks all build their collaborators here; no module keeps a global.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from dinhdanh.crypto import (
+    CryptoError,
+    KeyRing,
+    generate_keyring,
+    keyring_from_json,
+    load_keyring,
+    save_keyring,
+)
+from dinhdanh.identity.service import Registry
+from dinhdanh.privacy.audit import AuditLog
+from dinhdanh.settings import Settings
+from dinhdanh.store import (
+    current_revision,
+    head_revision,
+    make_engine,
+    make_sessionmaker,
+    unit_of_work,
+    upgrade,
+)
+from dinhdanh.telecom.rules import RuleConfig
+from dinhdanh.telecom.service import Telecom
+from dinhdanh.telecom.timeline import TimelineConfig
+
+if TYPE_CHECKING:
+    from dinhdanh.auth.services import AuthServices
+
+
+class NotInitialized(Exception):
+    """The data directory, key ring or schema is missing: run `dinhdanh init`."""
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Container:
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    ring: KeyRing
+    audit: AuditLog
+    clock: Callable[[], datetime] = utcnow
+
+    # -- domain services: one cached property each, built on first use --
+    @cached_property
+    def registry(self) -> Registry:
+        return Registry(self.ring, self.audit)
+
+    @cached_property
+    def telecom(self) -> Telecom:
+        s = self.settings
+        return Telecom(
+            self.audit,
+            TimelineConfig(
+                notice_days=s.telecom_notice_days,
+                two_way_after_days=s.telecom_two_way_after_days,
+                revoke_after_days=s.telecom_revoke_after_days,
+            ),
+        )
+
+    @property
+    def telecom_rules(self) -> RuleConfig:
+        s = self.settings
+        return RuleConfig(
+            online_limit=s.telecom_online_limit,
+            over_threshold=s.telecom_over_threshold,
+            agent_burst_n=s.telecom_agent_burst_n,
+            agent_burst_minutes=s.telecom_agent_burst_minutes,
+            shared_imei_k=s.telecom_shared_imei_k,
+            minor_age=s.telecom_minor_age,
+        )
+
+    @cached_property
+    def auth(self) -> AuthServices:
+        from dinhdanh.auth.services import build_auth
+
+        return build_auth(self.settings, self.ring, self.registry, self.audit)
+
+    def unit_of_work(self) -> AbstractContextManager[Session]:
+        return unit_of_work(self.sessions)
+
+    def checkpoint_audit(self) -> bool:
+        """Sign the audit tip; called when a process that wrote entries shuts down."""
+        with self.unit_of_work() as session:
+            return self.audit.checkpoint(session, self.clock())
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def read_keyring(settings: Settings) -> KeyRing:
+    if settings.keyring:
+        return keyring_from_json(settings.keyring)
+    if not settings.keyring_path.exists():
+        raise NotInitialized(f"no key ring at {settings.keyring_path}: run `dinhdanh init`")
+    return load_keyring(settings.keyring_path)
+
+
+def init_data_dir(settings: Settings) -> tuple[bool, Engine]:
+    """Create the data directory, a key ring (unless given by env) and the schema.
+
+    Idempotent. Returns (whether a key ring was created, the engine).
+    """
+    settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    created = False
+    if not settings.keyring and not settings.keyring_path.exists():
+        save_keyring(generate_keyring(), settings.keyring_path)
+        created = True
+    read_keyring(settings)  # fail now, not at the first request, on a broken key ring
+    engine = make_engine(settings.effective_database_url)
+    upgrade(engine)
+    return created, engine
+
+
+def build(settings: Settings, *, check_schema: bool = True) -> Container:
+    try:
+        ring = read_keyring(settings)
+    except CryptoError as exc:
+        raise NotInitialized(f"key ring unusable: {exc}") from None
+    engine = make_engine(settings.effective_database_url)
+    if check_schema and current_revision(engine) != head_revision():
+        engine.dispose()
+        raise NotInitialized("the database schema is not up to date: run `dinhdanh init`")
+    return Container(
+        settings=settings,
+        engine=engine,
+        sessions=make_sessionmaker(engine),
+        ring=ring,
+        audit=AuditLog(ring, settings.audit_checkpoint_every),
+    )

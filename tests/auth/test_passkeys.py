@@ -1,0 +1,75 @@
+"""Passkeys: the ceremonies' options, listing and revoking (the full ceremony with a real
+authenticator is in tests/browser/test_login.py)."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+import pytest
+from fastapi.testclient import TestClient
+
+from dinhdanh.auth.models import WebAuthnCredential
+from dinhdanh.auth.passkeys import PasskeyFailed
+from dinhdanh.wiring import Container
+from tests.oidc.conftest import Citizen, app_client, citizen, csrf_of, log_in
+
+__all__ = ["app_client", "citizen"]  # fixtures shared with the provider tests
+
+T0 = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
+
+
+def test_options_ask_for_a_discoverable_passkey_with_user_verification(
+    container: Container, citizen: Citizen
+) -> None:
+    c = container
+    with c.unit_of_work() as s:
+        account = c.auth.accounts.get(s, citizen.account_id)
+        assert account is not None
+        reg = c.auth.passkeys.begin_registration(s, account, "me", T0)
+        login = c.auth.passkeys.begin_login(s, T0)
+    assert reg.options["rp"]["id"] == c.auth.rp_id == "127.0.0.1"
+    assert reg.options["authenticatorSelection"]["residentKey"] == "required"
+    assert reg.options["authenticatorSelection"]["userVerification"] == "required"
+    assert login.options["userVerification"] == "required"
+    with c.unit_of_work() as s, pytest.raises(PasskeyFailed):
+        c.auth.passkeys.finish_login(s, login.handle, {"id": "nope"}, T0)
+    with c.unit_of_work() as s, pytest.raises(PasskeyFailed):  # the challenge was spent
+        c.auth.passkeys.finish_login(s, login.handle, {"id": "nope"}, T0)
+
+
+def test_list_and_revoke_on_my_account(
+    container: Container, app_client: TestClient, citizen: Citizen
+) -> None:
+    with container.unit_of_work() as s:
+        s.add(
+            WebAuthnCredential(
+                id="cred-1",
+                account_id=citizen.account_id,
+                public_key=b"\x00",
+                sign_count=0,
+                name="Laptop",
+                transports="internal",
+                user_verified=True,
+                created_at=T0,
+                last_used_at=None,
+                revoked_at=None,
+            )
+        )
+    log_in(app_client, citizen)
+    page = app_client.get("/account")
+    assert "Laptop" in page.text
+    csrf = csrf_of(page.text)
+    assert app_client.post("/account/passkeys/cred-1/revoke", data={"csrf": "x"}).status_code == 400
+    resp = app_client.post(
+        "/account/passkeys/cred-1/revoke", data={"csrf": csrf}, follow_redirects=False
+    )
+    assert resp.status_code == 303
+    assert "Laptop" not in app_client.get("/account").text
+    # JSON endpoints need the CSRF header and answer with problem details.
+    resp = app_client.post("/account/passkeys/options")
+    assert resp.status_code == 403
+    assert resp.headers["content-type"].startswith("application/problem+json")
+    ok = app_client.post("/account/passkeys/options", headers={"X-CSRF-Token": csrf})
+    assert ok.status_code == 200
+    assert re.fullmatch(r"[A-Za-z0-9_-]+", ok.json()["handle"])

@@ -1,0 +1,49 @@
+"""Hand-made subscriber rows for telecom tests."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+from dinhdanh.telecom.feed import COLUMNS
+
+Row = dict[str, str]
+
+
+def sub(
+    msisdn: str,
+    id_number: str = "001090012345",
+    full_name: str = "Nguyễn Văn An",
+    date_of_birth: str = "1990-05-12",
+    activation_date: str = "2025-03-01",
+    channel: str = "store",
+    agent_id: str = "",
+    imei: str = "",
+    status: str = "active",
+) -> Row:
+    return {
+        "msisdn": msisdn,
+        "id_number": id_number,
+        "full_name": full_name,
+        "date_of_birth": date_of_birth,
+        "activation_date": activation_date,
+        "channel": channel,
+        "agent_id": agent_id,
+        "imei": imei,
+        "status": status,
+    }
+
+
+def csv_bytes(rows: list[Row]) -> bytes:
+    from io import StringIO
+
+    buf = StringIO()
+    w = csv.DictWriter(buf, fieldnames=list(COLUMNS))
+    w.writeheader()
+    w.writerows(rows)
+    return buf.getvalue().encode()
+
+
+def write_csv(path: Path, rows: list[Row]) -> Path:
+    path.write_bytes(csv_bytes(rows))
+    return path

@@ -1,0 +1,134 @@
+"""Carrier API: uploads with the batch guarantees, actions, and carriers kept apart."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+
+from dinhdanh.privacy.access import Role, create_api_key
+from dinhdanh.telecom.models import Subscription
+from dinhdanh.web.app import create_app
+from dinhdanh.wiring import Container
+from tests.telecom.factories import csv_bytes, sub
+
+CSV = {"Content-Type": "text/csv"}
+
+
+@pytest.fixture
+def client(container: Container) -> Iterator[TestClient]:
+    with TestClient(create_app(container)) as tc:
+        yield tc
+
+
+def bearer(c: Container, role: Role, scope: str | None = None) -> dict[str, str]:
+    with c.unit_of_work() as s:
+        _, token = create_api_key(s, f"test {role}", role, datetime.now(UTC), scope=scope)
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
+def keys(client: TestClient, container: Container) -> dict[str, dict[str, str]]:
+    admin = bearer(container, Role.ADMIN)
+    out = {"admin": admin}
+    for code, name in (("VTL", "Viettel"), ("VNP", "Vinaphone")):
+        resp = client.post("/api/v1/carriers", json={"code": code, "name": name}, headers=admin)
+        assert resp.status_code == 201, resp.text
+        out[code] = {"Authorization": f"Bearer {resp.json()['api_key']}"}
+    return out
+
+
+def count(c: Container, carrier: str) -> int:
+    with c.unit_of_work() as s:
+        stmt = select(func.count()).select_from(Subscription).where(Subscription.carrier == carrier)
+        return s.scalar(stmt) or 0
+
+
+ROWS = [sub("0912345678"), sub("0912345679", activation_date="2025-03-02T08:30:00")]
+
+
+def test_upload_is_idempotent_and_reports_rejects(
+    client: TestClient, container: Container, keys: dict[str, dict[str, str]]
+) -> None:
+    body = csv_bytes([*ROWS, sub("0212345678"), sub("0912345670", channel="kiosk")])
+    url = "/api/v1/carriers/VTL/subscriptions:batch"
+    first = client.post(url, content=body, headers=keys["VTL"] | CSV)
+    assert first.status_code == 200, first.text
+    report = first.json()
+    assert (report["created"], report["rejected"]) == (2, 2)
+    assert [(r["line"], r["reason"].split(" ")[0]) for r in report["rejected_rows"]] == [
+        (4, "msisdn_invalid"),
+        (5, "invalid_channel"),
+    ]
+    again = client.post(url, content=body, headers=keys["VTL"] | CSV).json()
+    assert (again["created"], again["unchanged"]) == (0, 2)
+    assert count(container, "VTL") == 2
+
+
+def test_strict_upload_applies_nothing(
+    client: TestClient, container: Container, keys: dict[str, dict[str, str]]
+) -> None:
+    body = csv_bytes([*ROWS, sub("0912345670", date_of_birth="1990-02-30")])
+    resp = client.post(
+        "/api/v1/carriers/VTL/subscriptions:batch?strict=true",
+        content=body,
+        headers=keys["VTL"] | CSV,
+    )
+    assert resp.json()["aborted"] is True
+    assert count(container, "VTL") == 0
+
+
+def test_parquet_upload(
+    client: TestClient, container: Container, keys: dict[str, dict[str, str]]
+) -> None:
+    table = pa.Table.from_pylist(ROWS)
+    buf = io.BytesIO()
+    pq.write_table(table, buf)
+    resp = client.post(
+        "/api/v1/carriers/VNP/subscriptions:batch",
+        content=buf.getvalue(),
+        headers=keys["VNP"] | {"Content-Type": "application/vnd.apache.parquet"},
+    )
+    assert resp.status_code == 200, resp.text
+    assert resp.json()["created"] == 2
+    assert count(container, "VNP") == 2
+
+
+def test_a_carrier_cannot_touch_another_carriers_data(
+    client: TestClient, container: Container, keys: dict[str, dict[str, str]]
+) -> None:
+    body = csv_bytes(ROWS)
+    denied = client.post(
+        "/api/v1/carriers/VNP/subscriptions:batch", content=body, headers=keys["VTL"] | CSV
+    )
+    assert denied.status_code == 403
+    assert denied.json()["code"] == "forbidden"
+    assert count(container, "VNP") == 0
+    assert client.get("/api/v1/carriers/VNP/actions", headers=keys["VTL"]).status_code == 403
+    officer = bearer(container, Role.OFFICER)
+    assert client.get("/api/v1/carriers/VTL/actions", headers=officer).status_code == 403
+    assert client.get("/api/v1/carriers/VTL/actions", headers=keys["admin"]).status_code == 200
+    # A carrier key cannot register carriers either.
+    resp = client.post("/api/v1/carriers", json={"code": "XX", "name": "x"}, headers=keys["VTL"])
+    assert resp.status_code == 403
+
+
+def test_bad_uploads_are_problems(client: TestClient, keys: dict[str, dict[str, str]]) -> None:
+    url = "/api/v1/carriers/VTL/subscriptions:batch"
+    resp = client.post(url, content=b"x", headers=keys["VTL"] | {"Content-Type": "text/plain"})
+    assert (resp.status_code, resp.json()["code"]) == (415, "unsupported_media_type")
+    resp = client.post(url, content=b"a,b\n1,2\n", headers=keys["VTL"] | CSV)
+    assert (resp.status_code, resp.json()["code"]) == (422, "unreadable_file")
+    assert "missing column" in resp.json()["detail"]
+    resp = client.post(
+        "/api/v1/carriers",
+        json={"code": "VTL", "name": "again"},
+        headers=keys["admin"],
+    )
+    assert (resp.status_code, resp.json()["code"]) == (409, "carrier_exists")

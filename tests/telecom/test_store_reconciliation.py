@@ -1,0 +1,178 @@
+"""Reconciliation from the database (SQLite and PostgreSQL through DuckDB's scanners), the lock
+cases it opens and resolves, and "my numbers"."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from dinhdanh.identity import indexes
+from dinhdanh.identity.rules import check_citizen
+from dinhdanh.privacy.audit import AccessContext
+from dinhdanh.telecom.importer import import_subscriptions
+from dinhdanh.telecom.reconciliation import reconcile_store
+from dinhdanh.telecom.service import NotYourNumber
+from dinhdanh.wiring import Container
+from tests.identity.factories import GOOD
+from tests.telecom.factories import sub, write_csv
+
+NOW = datetime(2026, 6, 1, 9, tzinfo=UTC)
+CTX = AccessContext("test", "telecom_reconciliation", "test reconciliation")
+AN = GOOD[0]  # Nguyễn Văn An, 001090012345, alive, adult
+ELDER = GOOD[4]  # died 2020-03-03
+
+
+def seed(c: Container, tmp_path: Path, rows: list[dict[str, str]], carrier: str = "VTL") -> None:
+    with c.unit_of_work() as s:
+        if not c.telecom.carriers(s):
+            c.registry.upsert(s, [check_citizen(r, NOW.date()) for r in GOOD], CTX, NOW)  # type: ignore[misc]
+            c.telecom.add_carrier(s, "VTL", "Viettel", NOW)
+            c.telecom.add_carrier(s, "VNP", "Vinaphone", NOW)
+    report = import_subscriptions(
+        write_csv(tmp_path / f"{carrier}-{len(rows)}.csv", rows),
+        carrier=carrier,
+        telecom=c.telecom,
+        ring=c.ring,
+        unit_of_work=c.unit_of_work,
+        ctx=CTX,
+        clock=lambda: NOW,
+        today=NOW.date(),
+        workers=1,
+    )
+    assert report.rejected == [], report.rejected
+
+
+def run(c: Container, out: Path, carrier: str | None = None) -> dict[str, object]:
+    outcome = reconcile_store(
+        engine=c.engine,
+        unit_of_work=c.unit_of_work,
+        sealer=c.registry.sealer,
+        audit=c.audit,
+        telecom=c.telecom,
+        rules=c.telecom_rules,
+        ctx=CTX,
+        clock=lambda: NOW,
+        as_of=NOW.date(),
+        out_dir=out,
+        carrier=carrier,
+    )
+    return {
+        "opened": outcome.cases_opened,
+        "resolved": outcome.cases_resolved,
+        "s": outcome.summary,
+    }
+
+
+def verdicts(out: Path, carrier: str) -> dict[str, list[str]]:
+    rows = duckdb.sql(f"SELECT msisdn, reasons FROM read_parquet('{out / carrier}.parquet')")
+    return {msisdn: list(reasons) for msisdn, reasons in rows.fetchall()}
+
+
+def test_reconcile_from_the_store(container: Container, tmp_path: Path) -> None:
+    seed(
+        container,
+        tmp_path,
+        [
+            sub("0912000001", **{k: AN[k] for k in ("id_number", "full_name", "date_of_birth")}),
+            sub("0912000002", AN["id_number"], "Nguyễn Văn Ăn", AN["date_of_birth"]),
+            sub("0912000003", AN["id_number"], AN["full_name"], "1990-05-13"),
+            sub("0912000004", "001090777777", "Không Có Ai", "1990-01-01"),
+            sub("0912000005", ELDER["id_number"], ELDER["full_name"], ELDER["date_of_birth"]),
+            sub("0912000006", AN["id_number"], AN["full_name"], "1991-05-12"),
+        ],
+    )
+    out = tmp_path / "out"
+    result = run(container, out)
+    got = verdicts(out, "VTL")
+    assert got == {
+        "+84912000001": [],
+        "+84912000002": ["NAME_MISMATCH"],
+        "+84912000003": ["DOB_MISMATCH"],
+        "+84912000004": ["ID_NOT_FOUND"],
+        "+84912000005": ["OWNER_DECEASED"],
+        "+84912000006": ["DOB_MISMATCH", "ID_FORMAT"],
+    }
+    assert result["opened"] == 5
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["per_verdict"] == {"ok": 1, "junk": 5}
+    assert "<svg" in (out / "report.html").read_text()
+
+
+def test_correction_resolves_the_case_and_the_carrier_is_told(
+    container: Container, tmp_path: Path
+) -> None:
+    wrong = sub("0912000002", AN["id_number"], "Nguyễn Văn Ăn", AN["date_of_birth"])
+    seed(container, tmp_path, [wrong])
+    run(container, tmp_path / "out")
+    c = container
+    with c.unit_of_work() as s:
+        entered = c.telecom.advance(s, NOW + timedelta(days=31))
+        assert entered == {"notified": 1, "one_way_locked": 1}
+        actions = [a.action for a in c.telecom.pending_actions(s, "VTL")]
+        assert actions == ["notify", "one_way_lock"]
+    # The carrier corrects the name; the next reconciliation finds it ok.
+    seed(
+        container,
+        tmp_path,
+        [sub("0912000002", **{k: AN[k] for k in ("id_number", "full_name", "date_of_birth")})],
+    )
+    result = run(container, tmp_path / "out")
+    assert result["resolved"] == 1
+    with c.unit_of_work() as s:
+        case = c.telecom.case_of(s, "VTL", "+84912000002")
+        assert case is not None
+        assert case.state == "resolved"
+        pending = c.telecom.pending_actions(s, "VTL")
+        assert [a.action for a in pending][-1] == "unlock"
+        assert c.telecom.acknowledge(s, "VNP", [a.id for a in pending], NOW) == 0
+        assert c.telecom.acknowledge(s, "VTL", [a.id for a in pending], NOW) == 3
+        assert c.telecom.pending_actions(s, "VTL") == []
+        assert c.audit.verify(s).ok
+
+
+def test_my_numbers_across_carriers_and_disowning(container: Container, tmp_path: Path) -> None:
+    mine = {k: AN[k] for k in ("id_number", "full_name", "date_of_birth")}
+    seed(
+        container,
+        tmp_path,
+        [sub("0912000001", **mine), sub("0912000009", status="terminated", **mine)],
+    )
+    seed(container, tmp_path, [sub("0888000001", **mine)], carrier="VNP")
+    c = container
+    id_bidx = indexes.id_index(c.ring, AN["id_number"])
+    with c.unit_of_work() as s:
+        numbers = c.telecom.numbers_of(s, id_bidx)
+        assert [(n.carrier, n.msisdn) for n in numbers] == [
+            ("VTL", "+84912000001"),
+            ("VNP", "+84888000001"),
+        ]
+        view = c.registry.get_by_id_number(s, AN["id_number"], CTX, NOW)
+        assert view is not None
+        c.telecom.declare(s, view.subject_id, id_bidx, "+84888000001", "disowned", CTX, NOW)
+        with pytest.raises(NotYourNumber):
+            c.telecom.declare(s, view.subject_id, id_bidx, "+84912000009", "disowned", CTX, NOW)
+        case = c.telecom.case_of(s, "VNP", "+84888000001")
+        assert case is not None
+        assert (case.state, case.reasons) == ("flagged", "DISOWNED")
+    out = tmp_path / "out"
+    run(container, out)
+    assert verdicts(out, "VNP") == {"+84888000001": ["DISOWNED"]}
+    assert verdicts(out, "VTL") == {"+84912000001": []}
+
+
+def test_one_carrier_only(container: Container, tmp_path: Path) -> None:
+    seed(container, tmp_path, [sub("0912000001", "001090777777", "Không Có Ai", "1990-01-01")])
+    seed(
+        container,
+        tmp_path,
+        [sub("0888000001", "001090777777", "Không Có Ai", "1990-01-01")],
+        carrier="VNP",
+    )
+    out = tmp_path / "out"
+    result = run(container, out, carrier="VNP")
+    assert sorted(p.name for p in out.glob("*.parquet")) == ["VNP.parquet"]
+    assert result["opened"] == 1
