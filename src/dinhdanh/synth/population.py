@@ -85,13 +85,14 @@ PHONE_PREFIXES: tuple[tuple[str, float], ...] = (
     # Vinaphone
     ("88", 3.0), ("91", 4.5), ("94", 4.5), ("81", 2.0), ("82", 2.0), ("83", 2.0),
     ("84", 2.0), ("85", 2.0),
-    # MobiFone
-    ("89", 2.5), ("90", 4.5), ("93", 4.0), ("70", 2.0), ("76", 1.5), ("77", 1.5),
-    ("78", 1.5), ("79", 1.5),
+    # MobiFone (089 and 099: only the sub-ranges libphonenumber knows as mobile)
+    ("896", 0.625), ("897", 0.625), ("898", 0.625), ("899", 0.625), ("90", 4.5), ("93", 4.0),
+    ("70", 2.0), ("76", 1.5), ("77", 1.5), ("78", 1.5), ("79", 1.5),
     # Vietnamobile
     ("92", 2.0), ("56", 1.0), ("58", 1.0),
     # Gmobile
-    ("99", 0.6), ("59", 0.4),
+    ("990", 0.075), ("991", 0.075), ("993", 0.075), ("994", 0.075), ("995", 0.075),
+    ("996", 0.075), ("997", 0.075), ("998", 0.075), ("999", 0.075), ("59", 0.4),
 )  # fmt: skip
 
 DECEASED_SHARE = 0.005
@@ -104,7 +105,6 @@ GUARDIAN_POOL_SIZE = 8
 PARENT_RETIRE_CHANCE = 0.4
 
 _ID_SERIALS = 1_000_000
-_PHONE_SERIALS = 10_000_000
 _DAYS_PER_YEAR = 365.2425
 _MAX_AGE = 5 * len(AGE_GROUP_WEIGHTS) - 1
 
@@ -241,7 +241,10 @@ def _generate(n: int, rng: random.Random, today: date) -> Iterator[SynthCitizen]
     modern_from = names.MODERN_FROM_YEAR
 
     phone_prefixes, phone_cum, phone_total = _cumulative(PHONE_PREFIXES)
-    phones = [_serials(rng, _PHONE_SERIALS, "+84" + prefix, 7) for prefix in phone_prefixes]
+    phones = [
+        _serials(rng, 10 ** (9 - len(prefix)), "+84" + prefix, 9 - len(prefix))
+        for prefix in phone_prefixes
+    ]
     # (province, birth year, is female) -> its ID numbers.
     id_numbers: dict[tuple[str, int, bool], Iterator[str]] = {}
 

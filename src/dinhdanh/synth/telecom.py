@@ -42,6 +42,7 @@ from dinhdanh.identity.idnumber import Sex, make
 from dinhdanh.identity.indexes import dob_index, id_index, name_index
 from dinhdanh.identity.provinces import province
 from dinhdanh.synth.population import SynthCitizen, _coprime_stride, _serials
+from dinhdanh.telecom.feed import COLUMNS as FEED_COLUMNS
 from dinhdanh.telecom.msisdn import CARRIERS
 from dinhdanh.telecom.rules import Reason, RuleConfig, id_dob_consistent, under_age_at
 
@@ -62,18 +63,7 @@ __all__ = [
 ]
 
 # The carrier's upload (issue 4, item 2), with the carrier the upload is made under first.
-UPLOAD_FIELDS = (
-    "carrier",
-    "msisdn",
-    "id_number",
-    "full_name",
-    "date_of_birth",
-    "activation_date",
-    "channel",
-    "agent_id",
-    "imei",
-    "status",
-)
+UPLOAD_FIELDS = ("carrier", *FEED_COLUMNS)
 
 SUBSCRIPTION_SCHEMA = pa.schema(
     [
