@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import contextlib
+import os
+import secrets
 import subprocess
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+
+import psycopg
+from sqlalchemy import make_url
 
 
 def _children(pid: int) -> list[int]:
@@ -67,3 +73,22 @@ def measure(cmd: list[str], env: dict[str, str] | None = None) -> Measured:
     if proc.returncode != 0:
         raise SystemExit(f"{' '.join(cmd)} failed with exit code {proc.returncode}")
     return Measured(seconds, peak / 1024, out)
+
+
+@contextlib.contextmanager
+def scratch_postgres() -> Iterator[str]:
+    """A fresh PostgreSQL database for one run, dropped afterwards; yields its SQLAlchemy URL.
+
+    The server comes from DINHDANH_BENCH_POSTGRES_URL (default: the local trust-auth server).
+    """
+    base = os.environ.get(
+        "DINHDANH_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+    )
+    name = f"dinhdanh_bench_{secrets.token_hex(4)}"
+    libpq = make_url(base).set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(libpq, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+        try:
+            yield make_url(base).set(database=name).render_as_string(hide_password=False)
+        finally:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

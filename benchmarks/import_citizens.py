@@ -16,18 +16,14 @@ import argparse
 import json
 import os
 import platform
-import secrets
 import shutil
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-import psycopg
-from sqlalchemy import make_url
-
 sys.path.insert(0, str(Path(__file__).parent))
-from _measure import measure
+from _measure import measure, scratch_postgres
 from dinhdanh.synth import generate_population, write_citizens_csv
 
 OUT = Path(__file__).parent / "out"
@@ -87,18 +83,8 @@ def main() -> None:
     path = feed(args.rows)
     results = [run("sqlite", path, args.rows, None)]
     if not args.no_postgres:
-        base = os.environ.get(
-            "DINHDANH_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-        )
-        name = f"dinhdanh_bench_{secrets.token_hex(4)}"
-        libpq = make_url(base).set(drivername="postgresql").render_as_string(hide_password=False)
-        with psycopg.connect(libpq, autocommit=True) as admin:
-            admin.execute(f'CREATE DATABASE "{name}"')
-            try:
-                url = make_url(base).set(database=name).render_as_string(hide_password=False)
-                results.append(run("postgresql", path, args.rows, url))
-            finally:
-                admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        with scratch_postgres() as url:
+            results.append(run("postgresql", path, args.rows, url))
     print(json.dumps(results))
 
 

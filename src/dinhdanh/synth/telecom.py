@@ -558,14 +558,18 @@ class _Generator:
                 for c in (a, b)
             ]
         if kind == "recycled_ok":
-            a = self.carrier()
+            # Terminated at one carrier, active at another (ported): an upload holds one row
+            # per number, so the same carrier cannot list it twice.
+            if len(self.carriers) < 2:
+                return []
+            a, b = self.two_carriers()
             number = self.msisdn(a)
             first = self.moment(lo, hi)
             return [
                 self.sub(person, when=first, channel="store", carrier=a, msisdn=number,
                          status="terminated"),
                 self.sub(person, when=self.moment(lo, hi), channel="store",
-                         carrier=self.carrier(), msisdn=number),
+                         carrier=b, msisdn=number),
             ]  # fmt: skip
         raise AssertionError(kind)
 
