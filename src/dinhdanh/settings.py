@@ -70,6 +70,9 @@ class Settings(BaseSettings):
     access_token_seconds: int = Field(default=300, ge=1)
     id_token_seconds: int = Field(default=300, ge=1)
     refresh_token_days: int = Field(default=30, ge=1)
+    client_cache_seconds: float = Field(
+        default=10.0, ge=0, description="how long a process reuses a client it read; 0: never"
+    )
     otp_seconds: int = Field(default=300, ge=30)
     otp_max_attempts: int = Field(default=5, ge=1)
     lockout_minutes: int = Field(default=15, ge=1, le=15)

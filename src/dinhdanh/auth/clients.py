@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 import os
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -89,8 +91,20 @@ def _check_uri(uri: str, what: str) -> str:
 
 
 class Clients:
-    def __init__(self, random: opaque.RandomBytes = os.urandom) -> None:
+    """Registered clients. Lookups are cached in the process for ``cache_seconds``: the token
+    endpoint reads a client on every grant, and that read was most of a grant's cost. A change
+    made by another process (a revoked client) takes effect within that time."""
+
+    def __init__(
+        self,
+        random: opaque.RandomBytes = os.urandom,
+        cache_seconds: float = 10.0,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._random = random
+        self._ttl = cache_seconds
+        self._monotonic = monotonic
+        self._cache: dict[str, tuple[float, ClientInfo]] = {}
 
     def create(
         self,
@@ -168,10 +182,20 @@ class Clients:
         return ClientInfo.of(row), secret
 
     def get(self, session: Session, client_id: str) -> ClientInfo | None:
+        now = self._monotonic()
+        hit = self._cache.get(client_id)
+        if hit is not None and hit[0] > now:
+            return hit[1]
         row = session.get(Client, client_id)
         if row is None or row.revoked_at is not None:
-            return None
-        return ClientInfo.of(row)
+            self._cache.pop(client_id, None)
+            return None  # misses are not cached: a client registered a moment ago is found
+        info = ClientInfo.of(row)
+        if self._ttl > 0:
+            if len(self._cache) >= 10_000:  # bounded; client ids are chosen by callers
+                self._cache.clear()
+            self._cache[client_id] = (now + self._ttl, info)
+        return info
 
     def list(self, session: Session) -> list[ClientInfo]:
         rows = session.scalars(select(Client).where(Client.revoked_at.is_(None)))

@@ -47,7 +47,7 @@ def build_auth(
 ) -> AuthServices:
     s = settings
     issuer = s.effective_issuer
-    clients = Clients()
+    clients = Clients(cache_seconds=s.client_cache_seconds)
     provider = Provider(
         ProviderConfig(
             issuer=issuer,
