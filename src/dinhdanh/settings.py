@@ -77,6 +77,12 @@ class Settings(BaseSettings):
     otp_max_attempts: int = Field(default=5, ge=1)
     lockout_minutes: int = Field(default=15, ge=1, le=15)
     throttle_free_failures: int = Field(default=3, ge=0)
+    device_cookie_days: int = Field(
+        default=365,
+        ge=1,
+        description="lifetime of the device cookie that exempts a browser "
+        "from its account's lockout (OWASP device cookies)",
+    )
 
     @field_validator("database_url")
     @classmethod

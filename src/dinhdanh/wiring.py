@@ -90,9 +90,11 @@ class Container:
 
     @cached_property
     def auth(self) -> AuthServices:
+        from dinhdanh.auth.phones import TelecomPhones
         from dinhdanh.auth.services import build_auth
 
-        return build_auth(self.settings, self.ring, self.registry, self.audit)
+        phones = TelecomPhones(self.telecom, self.audit)
+        return build_auth(self.settings, self.ring, self.registry, self.audit, phones)
 
     def unit_of_work(self) -> AbstractContextManager[Session]:
         return unit_of_work(self.sessions)

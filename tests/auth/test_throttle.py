@@ -7,11 +7,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from dinhdanh.auth.login import LoginFailed
+from dinhdanh.auth import totp
+from dinhdanh.auth.login import LoginFailed, LoginResult
 from dinhdanh.auth.throttle import backoff
 from dinhdanh.privacy.models import AuditEntry
 from dinhdanh.wiring import Container
-from tests.oidc.conftest import PASSWORD, Citizen, make_citizen
+from tests.oidc.conftest import PASSWORD, TOTP_SECRET, Citizen, make_citizen
 
 T0 = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
 CAP = timedelta(minutes=15)
@@ -104,3 +105,99 @@ def test_every_failure_is_audited(container: Container, citizen: Citizen) -> Non
     assert counts.get("password:failed", 0) + counts.get("password:throttled", 0) == 5
     assert counts["password:failed"] >= 4
     assert subjects == {citizen.subject_id}
+
+
+# -- device cookies (OWASP): the attacker locks untrusted clients, never the citizen's device --
+
+
+def _attempt(
+    c: Container, citizen: Citizen, password: str, ip: str, now: datetime, device: str | None
+) -> LoginResult | LoginFailed:
+    with c.unit_of_work() as s:
+        try:
+            return c.auth.login.password(
+                s, citizen.id_number, password, ip=ip, user_agent="t", now=now, device=device
+            )
+        except LoginFailed as exc:
+            return exc
+
+
+def _full_login(c: Container, citizen: Citizen, now: datetime, device: str | None) -> str:
+    """Password then TOTP at ``now``; returns the new device cookie."""
+    first = _attempt(c, citizen, PASSWORD, "10.0.0.1", now, device)
+    assert isinstance(first, LoginResult), first.retry_after
+    assert first.mfa_pending
+    assert first.device is None  # no cookie before the second factor
+    code = totp.totp_at(TOTP_SECRET, int(now.timestamp()))
+    with c.unit_of_work() as s:
+        done = c.auth.login.second_factor(
+            s, first.token, code, ip="10.0.0.1", now=now, device=device
+        )
+    assert done.device is not None
+    return done.device
+
+
+def test_an_attacker_failing_forever_never_stops_the_citizen_on_their_device(
+    container: Container, citizen: Citizen
+) -> None:
+    c = container
+    device = _full_login(c, citizen, T0, None)
+    key = f"account:{citizen.account_id}"
+    attempts = blocked_seen = refused_untrusted = 0
+    block_until: datetime | None = None
+    # 4 hours: the attacker tries every 20 s from a new address, without the cookie.
+    for i in range(720):
+        now = T0 + timedelta(seconds=20 * (i + 1))
+        outcome = _attempt(c, citizen, "wrong password!", f"10.{i // 250}.{i % 250}.9", now, None)
+        attempts += 1
+        assert isinstance(outcome, LoginFailed)
+        if outcome.retry_after is not None:
+            blocked_seen += 1
+            # No single block is longer than 15 minutes, and trying during it extends nothing.
+            assert outcome.retry_after - now <= CAP
+            if block_until is not None and now < block_until:
+                assert outcome.retry_after == block_until
+            block_until = outcome.retry_after
+        if i % 21 == 20:  # every 7 minutes the citizen logs in, on their own device
+            device = _full_login(c, citizen, now + timedelta(seconds=1), device)
+            # Without the cookie (a new device) they would have shared the attacker's lockout.
+            with c.unit_of_work() as s:
+                if c.auth.throttles.blocked_until(s, [key], now + timedelta(seconds=2)):
+                    refused_untrusted += 1
+    assert blocked_seen > 600  # the account really was locked for untrusted clients
+    assert refused_untrusted > 20
+    with c.unit_of_work() as s:
+        audited = s.scalar(
+            select(func.count())
+            .select_from(AuditEntry)
+            .where(AuditEntry.action.in_(("password:failed", "password:throttled")))
+        )
+    assert audited == attempts  # every attacker attempt is audited
+
+
+def test_a_device_locks_only_itself_and_cookies_are_bound_to_their_account(
+    container: Container, citizen: Citizen
+) -> None:
+    c = container
+    device = _full_login(c, citizen, T0, None)
+    now = T0 + timedelta(minutes=1)
+    for _ in range(8):  # the device's own failures (someone at the citizen's computer)
+        _attempt(c, citizen, "wrong password!", f"10.9.{_}.1", now, device)
+    refused = _attempt(c, citizen, PASSWORD, "10.9.99.1", now, device)
+    assert isinstance(refused, LoginFailed)
+    assert refused.retry_after is not None
+    # The account itself is not locked: a client without that cookie gets in.
+    assert isinstance(_attempt(c, citizen, PASSWORD, "10.9.99.2", now, None), LoginResult)
+    # A cookie for another account, a forged one or an expired one counts as no cookie.
+    other = make_citizen(c, "001090012346", "Lê Thị Hoa", phone="+84912345679")
+    with c.unit_of_work() as s:
+        account = c.auth.accounts.by_id_number(s, other.id_number)
+        assert account is not None
+    assert c.auth.devices.find(device, account.id, now) is None
+    assert c.auth.devices.find(device, citizen.account_id, now) is not None
+    assert c.auth.devices.find(device[:-2] + "AA", citizen.account_id, now) is None
+    late = now + timedelta(days=c.settings.device_cookie_days + 1)
+    assert c.auth.devices.find(device, citizen.account_id, late) is None
+    both = c.auth.devices.issue(device, account.id, now)
+    assert c.auth.devices.find(both, account.id, now) is not None
+    assert c.auth.devices.find(both, citizen.account_id, now) is not None

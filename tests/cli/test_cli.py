@@ -170,3 +170,12 @@ def test_demo_seeds_once_and_prints_a_working_key(file_settings: Settings) -> No
     second = cli_json(file_settings, "demo", "--count", "300")
     assert (second["created"], second["unchanged"]) == (0, 300)
     assert second["officer_api_key"] == first["officer_api_key"]
+    # Carriers and subscriptions come through the real importer once; a re-run changes nothing.
+    assert set(first["subscriptions"]) == {"VTL", "VNP", "MBF"}
+    assert sum(v["created"] for v in first["subscriptions"].values()) > 300
+    assert all(v["rejected"] == 0 for v in first["subscriptions"].values())
+    assert all(v["created"] == 0 for v in second["subscriptions"].values())
+    # Demo citizens and the citizens offered for enrolment have a number the code can go to.
+    assert all(p["phone"].startswith("+84") for p in first["citizens"])
+    assert len(first["enrolable"]) == 3
+    assert second["enrolable"] == first["enrolable"]

@@ -1,18 +1,33 @@
 """Enrolment at level 1 (DESIGN.md "Levels of assurance"; Decree 69/2024 level 1).
 
 A citizen states ID number, full name and birth date; they must match the registry; a
-one-time code then goes to a phone number registered to that same citizen
-(``PhoneDirectory``). The flow is a state machine (docs/auth.md has the diagram):
+one-time code then goes to every number the telecom registry lists for that ID number and that
+is safe to use (``phones.TelecomPhones``). The flow is a state machine (docs/auth.md has the
+diagram):
 
     started --match or not--> code_sent --right code--> verified --password--> completed
-    code_sent --wrong code--> code_sent, and after ``max_attempts`` --> locked
+    code_sent --wrong code--> code_sent, and after ``max_attempts`` --> locked (this flow only)
     any --time--> expired
 
-Never revealing whether an ID number exists: a stated identity that matches nobody (or a
-citizen without a phone) gets a flow like any other, "code sent", whose codes all fail.
+Never revealing whether an ID number exists: a stated identity that matches nobody, a citizen
+the telecom registry lists no usable number for, and a citizen whose codes are being sent too
+often all get a flow like any other, "code sent", whose codes all fail.
 Codes are 6 digits, stored as SHA-256 over the flow id and the code, valid ``otp_ttl``,
-single use (the hash is cleared once matched). ``max_attempts`` wrong codes lock enrolment
-for that ID number for ``lockout`` (15 minutes), across flows.
+single use (the hash is cleared once matched).
+
+Locks are per flow, never per ID number: ``max_attempts`` wrong codes end that flow, and a
+fresh flow can start at once. A lock per ID number could be renewed by anyone who knows the
+number (a flow starts for any stated identity, and its codes all fail), locking the citizen
+out for good. What stops code guessing instead is the cost of a code: a code is sent only
+when name and birth date match, and codes sent for one ID number back off
+(``enrol-send:BIDX``: a few free, then 2 s, 4 s, ... capped at the throttle's cap,
+``DINHDANH_LOCKOUT_MINUTES``). A start during that back-off sends nothing and answers the same
+page. Guessing therefore needs the name and birth date and gets at most ``max_attempts``
+guesses per 15 minutes per ID number once the back-off is at its cap (480 a day: one chance
+in about 2,000 a day against 6 digits), and every code it triggers reaches the citizen's
+phone. The price: someone who knows the ID number, name and birth date can hold back the
+citizen's next code by up to 15 minutes at a time, and can repeat that as long as they keep
+texting the citizen a code every 15 minutes. They can never block a flow the citizen holds.
 """
 
 from __future__ import annotations
@@ -41,7 +56,9 @@ from dinhdanh.identity.service import Registry
 from dinhdanh.privacy.audit import AccessContext, AuditLog
 
 FLOW_TTL = timedelta(minutes=30)
+MESSAGE = "dinhdanh: your code is {code}. Never give it to anyone."
 CTX = AccessContext("auth:enrolment", "system", "enrolment: match stated identity")
+_EVENTS = AccessContext("auth:enrolment", "system", "enrolment")
 
 
 class State(StrEnum):
@@ -81,9 +98,12 @@ def next_state(state: State, event: Event) -> State:
 class EnrolmentFailed(Exception):
     """The step failed; the message is safe to show (it reveals no registry content)."""
 
-    def __init__(self, message: str, retry_after: datetime | None = None) -> None:
+    def __init__(
+        self, message: str, retry_after: datetime | None = None, *, flow_over: bool = False
+    ) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+        self.flow_over = flow_over  # this flow is locked: start a new one (at once)
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,7 +124,6 @@ class Enrolments:
         *,
         otp_ttl: timedelta,
         max_attempts: int,
-        lockout: timedelta,
         random: opaque.RandomBytes = os.urandom,
     ) -> None:
         self.registry = registry
@@ -115,7 +134,6 @@ class Enrolments:
         self.audit = audit
         self.otp_ttl = otp_ttl
         self.max_attempts = max_attempts
-        self.lockout = lockout
         self._random = random
 
     def _code(self) -> str:
@@ -137,9 +155,10 @@ class Enrolments:
     ) -> Started:
         value = parse_id(id_number).value  # IdNumberError: a format error, says nothing more
         id_bidx = indexes.id_index(self.registry.ring, value)
-        lock_key = f"enrol:{id_bidx.hex()}"
-        blocked = self.throttles.blocked_until(session, [lock_key, f"enrol-ip:{ip}"], now)
+        ip_key = f"enrol-ip:{ip}"
+        blocked = self.throttles.blocked_until(session, [ip_key], now)
         if blocked is not None:
+            self.audit.append(session, [_EVENTS.event("enrolment:throttled", None, ())], now)
             raise EnrolmentFailed("too many attempts: try again later", blocked)
         view = self.registry.get_by_id_number(session, value, CTX, now)
         subject = None
@@ -153,11 +172,21 @@ class Enrolments:
         token = opaque.new_token(self._random)
         flow_id = opaque.digest(token).hex()
         code = self._code()
-        numbers = self.phones.numbers_for(session, subject, now) if subject else []
+        numbers = self.phones.numbers_for(session, id_bidx, subject, now) if subject else []
+        send_key = f"enrol-send:{id_bidx.hex()}"
+        if numbers and self.throttles.blocked_until(session, [send_key], now) is not None:
+            # Codes for this ID number are being asked for too often: send nothing, answer
+            # the same page (this reveals nothing the first step did not).
+            self.audit.append(
+                session, [_EVENTS.event("enrolment:send_throttled", subject, ())], now
+            )
+            numbers = []
         sent_to = None
         if numbers:
-            self.sms.send(session, numbers[0], f"dinhdanh: your code is {code}", now)
-            sent_to = mask_phone(numbers[0])
+            for number in numbers:
+                self.sms.send(session, number, MESSAGE.format(code=code), now)
+            sent_to = ", ".join(mask_phone(n) for n in numbers)
+            self.throttles.fail(session, [send_key], now)
         session.add(
             Enrolment(
                 id=flow_id,
@@ -172,7 +201,7 @@ class Enrolments:
             )
         )
         # Rate of flows per IP (an enumeration attempt starts many flows).
-        self.throttles.fail(session, [f"enrol-ip:{ip}"], now)
+        self.throttles.fail(session, [ip_key], now)
         session.flush()
         return Started(token, sent_to)
 
@@ -184,10 +213,11 @@ class Enrolments:
 
     def verify(self, session: Session, token: str, code: str, now: datetime) -> None:
         row = self._flow(session, token, now)
-        lock_key = f"enrol:{row.id_bidx.hex()}"
-        blocked = self.throttles.blocked_until(session, [lock_key], now)
-        if blocked is not None or row.state == State.LOCKED:
-            raise EnrolmentFailed("too many wrong codes: try again later", blocked)
+        if row.state == State.LOCKED:
+            self.audit.append(
+                session, [_EVENTS.event("enrolment:code_locked", row.subject_id, ())], now
+            )
+            raise EnrolmentFailed("too many wrong codes: start again", flow_over=True)
         state = State(row.state)
         if state is not State.CODE_SENT:
             raise EnrolmentFailed("this code was already used")
@@ -202,29 +232,15 @@ class Enrolments:
             row.state = next_state(state, Event.CODE_OK).value
             row.code_sha256 = None  # single use
             self.audit.append(
-                session,
-                [
-                    AccessContext("auth:enrolment", "system", "enrolment").event(
-                        "enrolment:code_ok", row.subject_id, ()
-                    )
-                ],
-                now,
+                session, [_EVENTS.event("enrolment:code_ok", row.subject_id, ())], now
             )
             return
         row.attempts += 1
         event = Event.TOO_MANY if row.attempts >= self.max_attempts else Event.CODE_WRONG
         row.state = next_state(state, event).value
+        self.audit.append(session, [_EVENTS.event("enrolment:code_wrong", row.subject_id, ())], now)
         if event is Event.TOO_MANY:
-            self.throttles.block(session, lock_key, now + self.lockout, now)
-        self.audit.append(
-            session,
-            [
-                AccessContext("auth:enrolment", "system", "enrolment").event(
-                    "enrolment:code_wrong", row.subject_id, ()
-                )
-            ],
-            now,
-        )
+            raise EnrolmentFailed("too many wrong codes: start again", flow_over=True)
         raise EnrolmentFailed("wrong or expired code")
 
     def complete(

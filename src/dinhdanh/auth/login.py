@@ -3,9 +3,17 @@
 Level 1 needs two factors (issue 3, item 2): a password opens an ``mfa_pending`` session;
 a TOTP or recovery code completes it. A passkey with user verification counts as both
 (``webauthn``). Every attempt is audited (actor the account or "anonymous", no personal
-field is read) and recorded as a sign-in event the citizen sees on "my account". Failures
-count against the account and the client's IP (``throttle``); wrong ID numbers and wrong
-passwords get the same answer and cost the same time.
+field is read) and recorded as a sign-in event the citizen sees on "my account".
+
+Throttling (OWASP device cookies, ``sessions.DeviceCookies``): every failure counts against
+the client's IP (``ip:ADDR``). It also counts against the device (``device:NONCE``) when the
+browser holds a valid device cookie for the account, and against the account
+(``account:ID``) when it does not. So an attacker who fails on purpose, from as many addresses
+as they like, blocks only untrusted clients of the account: the citizen on a device they
+logged in from before is throttled by that device's own failures. No block exceeds the
+throttle's cap, and attempts during a block neither count nor extend it. Wrong ID numbers and
+wrong passwords get the same answer and cost the same time. A full login (both factors, a
+passkey) resets the key it was throttled under and returns a fresh device cookie.
 """
 
 from __future__ import annotations
@@ -19,7 +27,7 @@ from sqlalchemy.orm import Session
 from dinhdanh.auth.accounts import Accounts
 from dinhdanh.auth.models import Account, SignInEvent
 from dinhdanh.auth.passkeys import PasskeyFailed, Passkeys
-from dinhdanh.auth.sessions import Sessions
+from dinhdanh.auth.sessions import DeviceCookies, Sessions
 from dinhdanh.auth.throttle import Throttles
 from dinhdanh.privacy.audit import AccessContext, AuditLog
 
@@ -37,6 +45,8 @@ class LoginResult:
     token: str
     mfa_pending: bool
     account_id: str
+    # A new device cookie value after a full login (None while the second factor is due).
+    device: str | None = None
 
 
 def _ctx(account: Account | None) -> AccessContext:
@@ -52,12 +62,33 @@ class Login:
         throttles: Throttles,
         audit: AuditLog,
         passkeys: Passkeys,
+        devices: DeviceCookies,
     ) -> None:
         self.accounts = accounts
         self.sessions = sessions
         self.throttles = throttles
         self.audit = audit
         self.passkeys = passkeys
+        self.devices = devices
+
+    def keys(
+        self, account: Account | None, ip: str, device: str | None, now: datetime
+    ) -> list[str]:
+        """Throttle keys of an attempt: the IP, then the trusted device or the account."""
+        keys = [f"ip:{ip}"]
+        if account is not None:
+            trusted = self.devices.find(device, account.id, now)
+            keys.append(trusted.key if trusted else f"account:{account.id}")
+        return keys
+
+    def trust(
+        self, session: Session, keys: list[str], account_id: str, device: str | None, now: datetime
+    ) -> str:
+        """A full login: forget the failures of the device or account key it was throttled
+        under (never the IP's), and hand out a fresh device cookie for this account."""
+        for key in keys[1:]:
+            self.throttles.reset(session, key)
+        return self.devices.issue(device, account_id, now)
 
     def record(
         self,
@@ -84,10 +115,12 @@ class Login:
         ip: str,
         user_agent: str,
         now: datetime,
+        device: str | None = None,
     ) -> LoginResult:
-        """Raises ``LoginFailed``; the caller commits either way (failures must stick)."""
+        """Raises ``LoginFailed``; the caller commits either way (failures must stick).
+        ``device`` is the browser's device cookie, if any."""
         account = self.accounts.by_id_number(session, id_number)
-        keys = [f"ip:{ip}"] + ([f"account:{account.id}"] if account else [])
+        keys = self.keys(account, ip, device, now)
         blocked = self.throttles.blocked_until(session, keys, now)
         if blocked is not None:
             self.record(session, account, "password", "throttled", ip, now)
@@ -96,8 +129,10 @@ class Login:
             self.throttles.fail(session, keys, now)
             self.record(session, account, "password", "failed", ip, now)
             raise LoginFailed(None)
-        self.throttles.reset(session, f"account:{account.id}")
         mfa = account.totp_sealed is not None
+        # Counters are reset only by a full login: a known password must not buy fresh free
+        # guesses at the second factor.
+        new_device = None if mfa else self.trust(session, keys, account.id, device, now)
         token = self.sessions.create(
             session,
             account_id=account.id,
@@ -110,19 +145,27 @@ class Login:
             now=now,
         )
         self.record(session, account, "password", "mfa_pending" if mfa else "ok", ip, now)
-        return LoginResult(token, mfa, account.id)
+        return LoginResult(token, mfa, account.id, new_device)
 
     def second_factor(
-        self, session: Session, token: str, code: str, *, ip: str, now: datetime
-    ) -> str:
-        """A TOTP code or a recovery code completes an ``mfa_pending`` session; new token."""
+        self,
+        session: Session,
+        token: str,
+        code: str,
+        *,
+        ip: str,
+        now: datetime,
+        device: str | None = None,
+    ) -> LoginResult:
+        """A TOTP code or a recovery code completes an ``mfa_pending`` session: new token and
+        a fresh device cookie."""
         view = self.sessions.resolve(session, token, now)
         if view is None or not view.mfa_pending:
             raise LoginFailed(None)
         account = self.accounts.get(session, view.account_id)
         if account is None:
             raise LoginFailed(None)
-        keys = [f"ip:{ip}", f"account:{account.id}"]
+        keys = self.keys(account, ip, device, now)
         blocked = self.throttles.blocked_until(session, keys, now)
         if blocked is not None:
             self.record(session, account, "otp", "throttled", ip, now)
@@ -139,9 +182,9 @@ class Login:
         new_token = self.sessions.complete_mfa(session, token, factor, now)
         if new_token is None:
             raise LoginFailed(None)
-        self.throttles.reset(session, f"account:{account.id}")
+        new_device = self.trust(session, keys, account.id, device, now)
         self.record(session, account, factor, "ok", ip, now)
-        return new_token
+        return LoginResult(new_token, False, account.id, new_device)
 
     def passkey(
         self,
@@ -152,11 +195,14 @@ class Login:
         ip: str,
         user_agent: str,
         now: datetime,
+        device: str | None = None,
     ) -> LoginResult:
-        """A passkey with user verification: two factors at once (RFC 8176 ``hwk``, ``user``)."""
+        """A passkey with user verification: two factors at once (RFC 8176 ``hwk``, ``user``).
+        Only the IP is throttled: the account is unknown until the signature verifies."""
         keys = [f"ip:{ip}"]
         blocked = self.throttles.blocked_until(session, keys, now)
         if blocked is not None:
+            self.record(session, None, "passkey", "throttled", ip, now)
             raise LoginFailed(blocked)
         try:
             cred = self.passkeys.finish_login(session, handle, credential, now)
@@ -178,4 +224,5 @@ class Login:
             now=now,
         )
         self.record(session, account, "passkey", "ok", ip, now)
-        return LoginResult(token, False, account.id)
+        new_device = self.devices.issue(device, account.id, now)
+        return LoginResult(token, False, account.id, new_device)

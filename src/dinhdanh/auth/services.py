@@ -12,8 +12,8 @@ from dinhdanh.auth.enrolment import Enrolments
 from dinhdanh.auth.login import Login
 from dinhdanh.auth.oidc.provider import Provider, ProviderConfig
 from dinhdanh.auth.passkeys import Passkeys, origin_of
-from dinhdanh.auth.phones import PhoneDirectory, RegistryPhones
-from dinhdanh.auth.sessions import Sessions
+from dinhdanh.auth.phones import PhoneDirectory
+from dinhdanh.auth.sessions import DeviceCookies, Sessions
 from dinhdanh.auth.sms import OutboxGateway
 from dinhdanh.auth.throttle import Throttles
 from dinhdanh.crypto import KeyRing
@@ -36,6 +36,7 @@ class AuthServices:
     phones: PhoneDirectory
     enrolments: Enrolments
     passkeys: Passkeys
+    devices: DeviceCookies
 
 
 def build_auth(
@@ -43,7 +44,7 @@ def build_auth(
     ring: KeyRing,
     registry: Registry,
     audit: AuditLog,
-    phones: PhoneDirectory | None = None,
+    phones: PhoneDirectory,
 ) -> AuthServices:
     s = settings
     issuer = s.effective_issuer
@@ -67,7 +68,7 @@ def build_auth(
     )
     throttles = Throttles(s.throttle_free_failures, timedelta(minutes=s.lockout_minutes))
     outbox = OutboxGateway(ring)
-    directory = phones or RegistryPhones(registry)
+    devices = DeviceCookies(ring, timedelta(days=s.device_cookie_days))
     rp_id = s.webauthn_rp_id or str(urlsplit(issuer).hostname)
     passkeys = Passkeys(rp_id, origin_of(issuer))
     return AuthServices(
@@ -79,18 +80,18 @@ def build_auth(
         accounts=accounts,
         sessions=sessions,
         throttles=throttles,
-        login=Login(accounts, sessions, throttles, audit, passkeys),
+        login=Login(accounts, sessions, throttles, audit, passkeys, devices),
+        devices=devices,
         outbox=outbox,
-        phones=directory,
+        phones=phones,
         enrolments=Enrolments(
             registry,
             accounts,
-            directory,
+            phones,
             outbox,
             throttles,
             audit,
             otp_ttl=timedelta(seconds=s.otp_seconds),
             max_attempts=s.otp_max_attempts,
-            lockout=timedelta(minutes=s.lockout_minutes),
         ),
     )

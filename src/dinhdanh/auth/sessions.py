@@ -5,13 +5,22 @@ SameSite=Lax, Path=/); the database holds its SHA-256. A session ends at its abs
 timeout, after ``idle`` without a request, on logout, or on "log out everywhere". A new
 session is created at every login (no fixation); ``mfa_pending`` sessions only reach the
 second-factor page.
+
+``DeviceCookies``: OWASP's device cookies ("Slow Down Online Guessing Attacks with Device
+Cookies"). After a full login the browser gets a long-lived ``__Host-dd_device`` cookie naming
+the account and a random nonce, sealed (AES-256-GCM, ``crypto.seal``) so that it can be neither
+forged nor moved to another account. Throttling (``auth.login``) then tells a trusted device (a
+valid cookie for the account being tried) from every other client: the per-account lockout
+applies only to the others, and a trusted device is throttled by its own nonce.
 """
 
 from __future__ import annotations
 
+import base64
 import os
+import struct
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -19,6 +28,7 @@ from sqlalchemy.orm import Session
 from dinhdanh.auth import opaque
 from dinhdanh.auth.models import LoginSession
 from dinhdanh.auth.opaque import as_utc
+from dinhdanh.crypto import CryptoError, KeyRing, open_sealed, seal
 
 # Touch last_seen_at at most this often: one write per minute per session, not per request.
 _TOUCH_EVERY = timedelta(seconds=60)
@@ -151,3 +161,73 @@ class Sessions:
             for r in rows
             if as_utc(r.expires_at) > now and now - as_utc(r.last_seen_at) <= self.idle
         ]
+
+
+# -- device cookies ----------------------------------------------------------------------
+
+_DEVICE_CONTEXT = b"auth.device_cookie"
+_DEVICE_ENTRIES = 5  # accounts remembered per browser (a family computer), newest first
+_DEVICE_MAX_LEN = 1500  # longer cookie values are not parsed at all
+
+
+@dataclass(frozen=True, slots=True)
+class Device:
+    """A valid device cookie entry: the browser logged in to ``account_id`` before."""
+
+    account_id: str
+    nonce: str  # hex; the throttle key is ``device:NONCE``
+    issued_at: datetime
+
+    @property
+    def key(self) -> str:
+        return f"device:{self.nonce}"
+
+
+class DeviceCookies:
+    """Issue and check sealed device cookies; stateless (nothing is stored per device)."""
+
+    def __init__(
+        self, ring: KeyRing, lifetime: timedelta, random: opaque.RandomBytes = os.urandom
+    ) -> None:
+        self._ring = ring
+        self.lifetime = lifetime
+        self._random = random
+
+    def _entry(self, part: str, now: datetime) -> Device | None:
+        try:
+            raw = base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
+            plain = open_sealed(self._ring, raw, _DEVICE_CONTEXT)
+        except (ValueError, CryptoError):
+            return None
+        if len(plain) <= 24:
+            return None
+        (issued,) = struct.unpack(">q", plain[16:24])
+        at = datetime.fromtimestamp(issued, tz=UTC)
+        if at > now + timedelta(minutes=5) or now - at > self.lifetime:
+            return None
+        return Device(plain[24:].decode(), plain[:16].hex(), at)
+
+    def _parts(self, cookie: str | None) -> list[str]:
+        if not cookie or len(cookie) > _DEVICE_MAX_LEN:
+            return []
+        return cookie.split(".")[:_DEVICE_ENTRIES]
+
+    def find(self, cookie: str | None, account_id: str, now: datetime) -> Device | None:
+        """The cookie's valid entry for ``account_id``, if any (else: an untrusted client)."""
+        for part in self._parts(cookie):
+            entry = self._entry(part, now)
+            if entry is not None and entry.account_id == account_id:
+                return entry
+        return None
+
+    def issue(self, cookie: str | None, account_id: str, now: datetime) -> str:
+        """A new cookie value: a fresh entry for ``account_id`` first, then the other
+        accounts' still valid entries. The account's old entry (and its nonce) is dropped."""
+        plain = self._random(16) + struct.pack(">q", int(now.timestamp())) + account_id.encode()
+        fresh = base64.urlsafe_b64encode(seal(self._ring, plain, _DEVICE_CONTEXT))
+        keep = [fresh.rstrip(b"=").decode("ascii")]
+        for part in self._parts(cookie):
+            entry = self._entry(part, now)
+            if entry is not None and entry.account_id != account_id:
+                keep.append(part)
+        return ".".join(keep[:_DEVICE_ENTRIES])

@@ -1,9 +1,15 @@
 """Brute-force protection: per-account and per-IP failure counters with exponential back-off.
 
 ``backoff`` (pure): the first ``free`` failures cost nothing, then 2, 4, 8... seconds, capped
-at ``cap`` (15 minutes by default, ``DINHDANH_LOCKOUT_MINUTES``): an attacker can slow a
-citizen's logins down but never lock them out for longer than the cap. A success resets the
-account's counter. In a multi-node deployment these counters move to Redis (DESIGN.md).
+at ``cap`` (15 minutes by default, ``DINHDANH_LOCKOUT_MINUTES``, at most 15). Callers refuse
+an attempt on a blocked key before checking anything and do not call ``fail`` for it, so a
+block is never extended: every single block lasts at most ``cap``. Counters keep growing
+across blocks (forgotten after 24 hours without a failure), so a key that keeps failing is
+blocked again for ``cap`` at each failure once the back-off has reached it. That is why a
+key must be one an attacker cannot fail on the citizen's behalf: logins throttle the
+citizen's own trusted device, not the account, when the browser holds a device cookie
+(``auth.login``), and enrolment locks one flow, never an ID number (``auth.enrolment``).
+In a multi-node deployment these counters move to Redis (DESIGN.md).
 """
 
 from __future__ import annotations

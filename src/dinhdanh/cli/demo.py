@@ -1,5 +1,11 @@
-"""`dinhdanh demo`: a synthetic population, a demo officer key, a demo platform (OIDC client)
-and a few demo citizens with an account, so a newcomer can try the API and log in at once.
+"""`dinhdanh demo`: a synthetic population, its SIM subscriptions at three demo carriers, a demo
+officer key, a demo platform (OIDC client) and a few demo citizens with an account, so a
+newcomer can try the API, log in and enrol at once.
+
+Subscriptions come from ``synth.telecom.generate_subscriptions`` over the same population and
+go through the real importer, one upload per carrier (VTL, VNP, MBF): enrolment sends its
+codes to the numbers the telecom registry lists (``auth.phones``). About 2 % of them are
+planted junk (a stolen ID, a wrong name...), so a few citizens have no usable number.
 
 Idempotent: secrets are generated once and kept in the data directory (mode 0600):
 ``demo-officer.key``, ``demo-client.json`` (client id and secret) and ``demo-citizens.json``
@@ -24,8 +30,14 @@ import typer
 from dinhdanh.auth import opaque, totp
 from dinhdanh.auth.clients import ClientConfigError
 from dinhdanh.cli.common import container_from, emit_json, fail, out, settings_from
+from dinhdanh.identity import indexes
 from dinhdanh.privacy.access import Role, create_api_key
+from dinhdanh.privacy.audit import AccessContext
+from dinhdanh.store.batch import BatchReport, Progress
 from dinhdanh.synth import CITIZEN_FIELDS, SynthCitizen
+from dinhdanh.synth.telecom import SynthSubscription
+from dinhdanh.telecom.feed import COLUMNS as SUBSCRIPTION_COLUMNS
+from dinhdanh.telecom.msisdn import CARRIERS
 from dinhdanh.wiring import Container, init_data_dir
 
 DEMO_SEED = 20250101
@@ -33,6 +45,7 @@ DEMO_CLIENT_ID = "demo-platform"
 DEMO_REDIRECT = "http://127.0.0.1:8080/callback"
 DEMO_POST_LOGOUT = "http://127.0.0.1:8080/"
 DEMO_CITIZENS = 3
+DEMO_CARRIERS = ("VTL", "VNP", "MBF")
 
 
 def _write_private(path: Path, text: str) -> None:
@@ -68,26 +81,95 @@ def write_demo_feed(citizens: Iterable[SynthCitizen], path: Path) -> int:
     return count
 
 
-def _pick_citizens(feed: Path, today: date, n: int) -> list[dict[str, str]]:
-    """The first ``n`` living adults with a phone in the feed (file order: deterministic)."""
+def write_demo_subscriptions(subscriptions: Iterable[SynthSubscription], out_dir: Path) -> None:
+    """One upload file per carrier, in the carriers' upload columns."""
+    handles = {}
+    try:
+        for code in DEMO_CARRIERS:
+            handles[code] = (out_dir / f"{code}.tmp").open("w", encoding="utf-8", newline="")
+        writers = {code: csv.writer(h) for code, h in handles.items()}
+        for w in writers.values():
+            w.writerow(SUBSCRIPTION_COLUMNS)
+        for sub in subscriptions:
+            row = sub.upload_row()
+            writers[sub.carrier].writerow([row[col] for col in SUBSCRIPTION_COLUMNS])
+    finally:
+        for h in handles.values():
+            h.close()
+    for code in DEMO_CARRIERS:
+        (out_dir / f"{code}.tmp").replace(out_dir / f"{code}.csv")
+
+
+def _import_subscriptions(ctx: typer.Context, out_dir: Path, quiet: bool) -> dict[str, Any]:
+    """Register the demo carriers (once) and import their uploads (a re-run changes nothing)."""
+    from dinhdanh.cli.imports import run_import
+    from dinhdanh.telecom.importer import import_subscriptions
+
+    with container_from(ctx) as c, c.unit_of_work() as session:
+        known = {carrier.code for carrier in c.telecom.carriers(session)}
+        for code in DEMO_CARRIERS:
+            if code not in known:
+                c.telecom.add_carrier(session, code, CARRIERS[code].name, c.clock())
+    results: dict[str, Any] = {}
+    for code in DEMO_CARRIERS:
+
+        def run(c: Container, progress: Progress, code: str = code) -> BatchReport:
+            return import_subscriptions(
+                out_dir / f"{code}.csv",
+                carrier=code,
+                telecom=c.telecom,
+                ring=c.ring,
+                unit_of_work=c.unit_of_work,
+                ctx=AccessContext("cli:demo", "carrier_upload", f"demo upload of {code}"),
+                clock=c.clock,
+                today=c.clock().date(),
+                minor_age=c.settings.telecom_minor_age,
+                chunk_size=5000,
+                workers=1,
+                spill_dir=c.settings.data_dir,
+                progress=progress,
+            )
+
+        report = run_import(ctx, run, rejects=None, label="msisdn", quiet=quiet)
+        results[code] = {k: report[k] for k in ("total_rows", "created", "unchanged", "rejected")}
+    return results
+
+
+def _is_adult(born: str, today: date) -> bool:
+    dob = date.fromisoformat(born)
+    return (today.year - dob.year - ((today.month, today.day) < (dob.month, dob.day))) >= 18
+
+
+def _pick_citizens(
+    c: Container, feed: Path, n: int, *, skip: set[str], born_before: str = "9999"
+) -> list[dict[str, str]]:
+    """The first ``n`` living adults (file order: deterministic) whose enrolment code would
+    reach a number the telecom registry lists for them; ``phone`` is the first such number."""
     picked: list[dict[str, str]] = []
-    with feed.open(encoding="utf-8", newline="") as handle:
+    now = c.clock()
+    with feed.open(encoding="utf-8", newline="") as handle, c.unit_of_work() as session:
         for row in csv.DictReader(handle):
-            dob = date.fromisoformat(row["date_of_birth"])
-            adult = (
-                today.year - dob.year - ((today.month, today.day) < (dob.month, dob.day))
-            ) >= 18
-            if adult and not row["date_of_death"] and row.get("phone"):
-                picked.append(
-                    {
-                        "id_number": row["id_number"],
-                        "full_name": row["full_name"],
-                        "date_of_birth": row["date_of_birth"],
-                        "phone": row["phone"],
-                    }
-                )
-                if len(picked) == n:
-                    break
+            if row["date_of_death"] or row["id_number"] in skip:
+                continue
+            if row["date_of_birth"] >= born_before or not _is_adult(row["date_of_birth"], now):
+                continue
+            subject = c.auth.accounts.subject_of(session, row["id_number"])
+            if subject is None:
+                continue
+            id_bidx = indexes.id_index(c.ring, row["id_number"])
+            numbers = c.auth.phones.numbers_for(session, id_bidx, subject, now)
+            if not numbers:
+                continue
+            picked.append(
+                {
+                    "id_number": row["id_number"],
+                    "full_name": row["full_name"],
+                    "date_of_birth": row["date_of_birth"],
+                    "phone": numbers[0],
+                }
+            )
+            if len(picked) == n:
+                break
     return picked
 
 
@@ -125,7 +207,7 @@ def _ensure_client(c: Container, path: Path) -> dict[str, Any]:
 
 def _ensure_citizens(c: Container, path: Path, feed: Path) -> list[dict[str, str]]:
     if not path.exists():
-        people = _pick_citizens(feed, c.clock().date(), DEMO_CITIZENS)
+        people = _pick_citizens(c, feed, DEMO_CITIZENS, skip=set())
         for person in people:
             person["password"] = _demo_password()
             secret = totp.new_secret()
@@ -164,6 +246,7 @@ def demo(
     nothing)."""
     from dinhdanh.cli.imports import run_citizen_import
     from dinhdanh.synth import generate_population
+    from dinhdanh.synth.telecom import generate_subscriptions
 
     settings = settings_from(ctx)
     init_data_dir(settings)[1].dispose()
@@ -180,6 +263,14 @@ def demo(
         actor="cli:demo",
         quiet=json_out,
     )
+    subs_dir = settings.data_dir / "demo" / f"subscriptions-{seed}-{count}"
+    if not (subs_dir / f"{DEMO_CARRIERS[-1]}.csv").exists():
+        subs_dir.mkdir(parents=True, exist_ok=True)
+        population = generate_population(count, seed=seed)
+        write_demo_subscriptions(
+            generate_subscriptions(population, seed=seed + 1, carriers=DEMO_CARRIERS), subs_dir
+        )
+    subscriptions = _import_subscriptions(ctx, subs_dir, json_out)
     token_file = settings.data_dir / "demo-officer.key"
     with container_from(ctx) as c:
         if not token_file.exists():
@@ -188,6 +279,11 @@ def demo(
             _write_private(token_file, token + "\n")
         client = _ensure_client(c, settings.data_dir / "demo-client.json")
         people = _ensure_citizens(c, settings.data_dir / "demo-citizens.json", feed)
+        # A few citizens without an account who can try enrolment (born before 2000).
+        enrolable = _pick_citizens(
+            c, feed, 3, skip={p["id_number"] for p in people}, born_before="2000-01-01"
+        )
+        c.checkpoint_audit()
         issuer = c.auth.issuer
     token = token_file.read_text().strip()
     result |= {
@@ -196,6 +292,8 @@ def demo(
         "issuer": issuer,
         "client": client,
         "citizens": [_with_code(p) for p in people],
+        "subscriptions": subscriptions,
+        "enrolable": enrolable,
     }
     if json_out:
         emit_json(result)
@@ -203,6 +301,8 @@ def demo(
     lines = [
         f"demo population: {result['total_rows']} citizens "
         f"({result['created']} new, {result['unchanged']} unchanged)",
+        "demo carriers: "
+        + ", ".join(f"{k} {v['total_rows']} subscriptions" for k, v in subscriptions.items()),
         f"officer API key (also in {token_file}):\n{token}",
         f"demo platform: client_id {client['client_id']}, secret {client['client_secret']}, "
         f"redirect {client['redirect_uri']}",
@@ -212,4 +312,6 @@ def demo(
         f"  {p['id_number']}  password {p['password']}  TOTP secret {p['totp_secret']}"
         for p in people
     ]
+    lines.append(f"citizens who can enrol at {issuer}/enrol (code on /dev/outbox in dev):")
+    lines += [f"  {p['id_number']}  {p['full_name']}  {p['date_of_birth']}" for p in enrolable]
     out.print("\n".join(lines), highlight=False)

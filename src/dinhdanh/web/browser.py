@@ -64,6 +64,20 @@ MESSAGES: dict[str, dict[str, str]] = {
         "đã đăng ký.",
         "en": "If the details match the registry, a code was sent to the registered phone number.",
     },
+    "no_code_help": {
+        "vi": "Mã chỉ được gửi tới số di động mà nhà mạng đã đăng ký đúng số định danh, họ tên "
+        "và ngày sinh của bạn (không gửi tới số bạn đã báo không phải của mình hoặc số đang bị "
+        "khóa). Nếu sau vài phút vẫn không nhận được mã, hãy kiểm tra thông tin thuê bao tại "
+        "cửa hàng của nhà mạng, hoặc bắt đầu lại sau 15 phút.",
+        "en": "Codes go only to mobile numbers that a carrier has registered with your ID "
+        "number, full name and date of birth (never to a number you declared not yours, or "
+        "one that is locked). If no code arrives within a few minutes, check your subscriber "
+        "details at a carrier's store, or start again in 15 minutes.",
+    },
+    "enrol_locked": {
+        "vi": "Quá nhiều mã sai. Hãy bắt đầu lại để nhận mã mới.",
+        "en": "Too many wrong codes. Start again to get a new code.",
+    },
     "consent_title": {"vi": "Cho phép chia sẻ thông tin", "en": "Allow sharing"},
     "consent_intro": {
         "vi": "sẽ nhận được đúng những thông tin sau:",

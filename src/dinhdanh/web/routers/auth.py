@@ -43,14 +43,21 @@ from dinhdanh.wiring import Container
 
 router = APIRouter(include_in_schema=False)
 FormStr = Annotated[str, Form()]
+# OWASP device cookie (auth/sessions.py): sealed, names the accounts this browser logged in to.
+DEVICE_COOKIE = "__Host-dd_device"
 
 
 def _bad_csrf(c: Container, request: Request) -> Response:
     return render(c, request, "error.html", {"error": "csrf", "detail": "form expired"}, 400)
 
 
-def _with_session(response: Response, token: str) -> Response:
+def _with_session(
+    c: Container, response: Response, token: str, device: str | None = None
+) -> Response:
     set_cookie(response, SESSION_COOKIE, token)
+    if device is not None:
+        max_age = c.settings.device_cookie_days * 86400
+        set_cookie(response, DEVICE_COOKIE, device, max_age=max_age)
     return response
 
 
@@ -84,6 +91,7 @@ def login(
                 ip=client_ip(request),
                 user_agent=request.headers.get("user-agent", ""),
                 now=now,
+                device=request.cookies.get(DEVICE_COOKIE),
             )
         except LoginFailed as exc:
             failure = exc
@@ -93,7 +101,7 @@ def login(
     target = safe_next(next)
     if result.mfa_pending:
         target = "/login/second-factor?" + urlencode({"next": target})
-    return _with_session(redirect(target), result.token)
+    return _with_session(c, redirect(target), result.token, result.device)
 
 
 @router.get("/login/second-factor")
@@ -114,12 +122,13 @@ def second_factor(
     failure: LoginFailed | None = None
     with c.unit_of_work() as session:
         try:
-            token = c.auth.login.second_factor(
+            result = c.auth.login.second_factor(
                 session,
                 request.cookies.get(SESSION_COOKIE, ""),
                 code,
                 ip=client_ip(request),
                 now=c.clock(),
+                device=request.cookies.get(DEVICE_COOKIE),
             )
         except LoginFailed as exc:
             failure = exc
@@ -128,7 +137,7 @@ def second_factor(
         return render(
             c, request, "second_factor.html", {"next": safe_next(next), "message": message}, 401
         )
-    return _with_session(redirect(safe_next(next)), token)
+    return _with_session(c, redirect(safe_next(next)), result.token, result.device)
 
 
 # -- enrolment --------------------------------------------------------------------------
@@ -168,8 +177,13 @@ def enrol_start(
             failure = "throttled"
     if failure is not None:
         return render(c, request, "enrol.html", ctx | {"message": failure}, 400)
+    # The same page whether or not a code was sent (no match, no usable number, codes asked
+    # for too often): it explains every reason a code may not come, and names none.
     response = render(
-        c, request, "enrol.html", {"step": "code", "next": safe_next(next), "message": "code_sent"}
+        c,
+        request,
+        "enrol.html",
+        {"step": "code", "next": safe_next(next), "message": "code_sent", "no_code_help": True},
     )
     set_cookie(response, ENROL_COOKIE, started.token, max_age=1800)
     return response
@@ -194,12 +208,15 @@ def enrol_code(
         except EnrolmentFailed as exc:
             failure = exc
     if failure is not None:
-        message = "throttled" if failure.retry_after else "code_failed"
+        if failure.flow_over:
+            # This flow is over; a new one can start at once (locks are per flow).
+            ctx = {"step": "identity", "next": safe_next(next), "message": "enrol_locked"}
+            return render(c, request, "enrol.html", ctx, 400)
         return render(
             c,
             request,
             "enrol.html",
-            {"step": "code", "next": safe_next(next), "message": message},
+            {"step": "code", "next": safe_next(next), "message": "code_failed"},
             400,
         )
     return render(c, request, "enrol.html", {"step": "password", "next": safe_next(next)})
@@ -243,9 +260,10 @@ def enrol_password(
             user_agent=request.headers.get("user-agent", ""),
             now=now,
         )
+        device = c.auth.devices.issue(request.cookies.get(DEVICE_COOKIE), result.id, now)
     response = redirect("/account/totp?" + urlencode({"next": safe_next(next)}))
     clear_cookie(response, ENROL_COOKIE)
-    return _with_session(response, token)
+    return _with_session(c, response, token, device)
 
 
 # -- my account ---------------------------------------------------------------------------
@@ -546,6 +564,7 @@ def passkey_login(request: Request, c: ContainerDep, answer: PasskeyAnswer) -> J
                 ip=client_ip(request),
                 user_agent=request.headers.get("user-agent", ""),
                 now=c.clock(),
+                device=request.cookies.get(DEVICE_COOKIE),
             )
         except LoginFailed as exc:
             failure = exc  # commit: the failure counts
@@ -554,5 +573,5 @@ def passkey_login(request: Request, c: ContainerDep, answer: PasskeyAnswer) -> J
             raise Problem(429, "throttled", "Too many attempts", "try again later")
         raise Problem(401, "passkey_rejected", "The passkey was not accepted")
     response = JSONResponse({"redirect": safe_next(answer.next)})
-    set_cookie(response, SESSION_COOKIE, result.token)
+    _with_session(c, response, result.token, result.device)
     return response
