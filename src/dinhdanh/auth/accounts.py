@@ -2,19 +2,23 @@
 
 Building blocks: ``passwords`` (Argon2id, policy), ``totp`` (RFC 6238, no reuse),
 ``recovery`` (single-use codes). The TOTP secret is sealed with the key ring; the last
-accepted time step is stored so a code is never accepted twice.
+accepted time step is stored so a code is never accepted twice. While a TOTP setup waits for
+its first code, the new secret is a sealed challenge (``auth.challenges``), one per account,
+deleted once confirmed and purged once expired.
 """
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from enum import StrEnum
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from dinhdanh.auth import opaque, passwords, recovery, totp
+from dinhdanh.auth.challenges import Challenges
 from dinhdanh.auth.models import Account, RecoveryCode
 from dinhdanh.crypto import KeyRing, open_sealed, seal
 from dinhdanh.identity import indexes
@@ -22,9 +26,24 @@ from dinhdanh.identity.idnumber import IdNumberError
 from dinhdanh.identity.idnumber import parse as parse_id
 from dinhdanh.identity.models import Citizen
 
+TOTP_SETUP = "totp_setup"
+TOTP_SETUP_TTL = timedelta(minutes=10)
+
 
 def _totp_context(account_id: str) -> bytes:
     return b"auth.totp:" + account_id.encode()
+
+
+@dataclass(frozen=True, slots=True)
+class TotpSetup:
+    handle: str  # names the pending setup; sent back with the first code
+    secret: bytes  # shown once to the user (base32, QR code); stored sealed only
+
+
+class SetupOutcome(StrEnum):
+    CONFIRMED = "confirmed"
+    WRONG_CODE = "wrong_code"  # the setup stays pending: the user may try again
+    EXPIRED = "expired"  # unknown, expired, another account's, or already confirmed
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,8 +54,11 @@ class Authenticators:
 
 
 class Accounts:
-    def __init__(self, ring: KeyRing, random: opaque.RandomBytes = os.urandom) -> None:
+    def __init__(
+        self, ring: KeyRing, challenges: Challenges, random: opaque.RandomBytes = os.urandom
+    ) -> None:
         self._ring = ring
+        self.challenges = challenges
         self._random = random
 
     # -- lookup --
@@ -87,15 +109,18 @@ class Accounts:
             account.updated_at = now
         return violations
 
-    def check_password(self, account: Account | None, password: str) -> bool:
-        """Constant work whether or not the account (or its password) exists."""
-        if account is None or account.password_hash is None:
+    @staticmethod
+    def password_matches(stored: str | None, password: str) -> bool:
+        """Argon2id check; the same work when there is no stored hash. Needs no session."""
+        if stored is None:
             return passwords.dummy_verify(password)
-        if not passwords.verify_password(account.password_hash, password):
-            return False
-        if passwords.needs_rehash(account.password_hash):
+        return passwords.verify_password(stored, password)
+
+    @staticmethod
+    def rehash_if_needed(account: Account, password: str) -> None:
+        """After a successful check: a hash made with old parameters is made again."""
+        if account.password_hash is not None and passwords.needs_rehash(account.password_hash):
             account.password_hash = passwords.hash_password(password)
-        return True
 
     # -- TOTP --
     def set_totp(self, account: Account, secret: bytes, now: datetime) -> None:
@@ -107,6 +132,33 @@ class Accounts:
         if account.totp_sealed is None:
             return None
         return open_sealed(self._ring, account.totp_sealed, _totp_context(account.id))
+
+    def begin_totp_setup(self, session: Session, account: Account, now: datetime) -> TotpSetup:
+        """A new secret, pending until its first code; replaces the account's pending one."""
+        self.challenges.discard_pending(session, TOTP_SETUP, account.id)
+        secret = self._random(totp.SECRET_LEN)
+        handle = self.challenges.issue(session, TOTP_SETUP, secret, account.id, TOTP_SETUP_TTL, now)
+        return TotpSetup(handle, secret)
+
+    def pending_totp_secret(
+        self, session: Session, account: Account, handle: str, now: datetime
+    ) -> bytes | None:
+        return self.challenges.peek(session, handle, TOTP_SETUP, account.id, now)
+
+    def confirm_totp_setup(
+        self, session: Session, account: Account, handle: str, code: str, now: datetime
+    ) -> SetupOutcome:
+        """A right code makes the pending secret the account's (sealed) and deletes it."""
+        secret = self.pending_totp_secret(session, account, handle, now)
+        if secret is None:
+            return SetupOutcome.EXPIRED
+        step = totp.verify_totp(secret, code, int(now.timestamp()), None)
+        if step is None:
+            return SetupOutcome.WRONG_CODE
+        self.challenges.take(session, handle, TOTP_SETUP, account.id, now)
+        self.set_totp(account, secret, now)
+        account.totp_last_step = step
+        return SetupOutcome.CONFIRMED
 
     def check_totp(self, account: Account, code: str, now: datetime) -> bool:
         secret = self.totp_secret(account)

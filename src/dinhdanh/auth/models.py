@@ -1,10 +1,12 @@
 """Tables of accounts, login and the OpenID Connect provider.
 
 Every secret a client or browser holds (session token, authorization code, refresh token,
-client secret, one-time code, request_uri) is stored as a SHA-256 digest only: they are
+client secret, request_uri, challenge handle) is stored as a SHA-256 digest only: they are
 random values of 128 bits or more, so a fast hash suffices (issue 3, item 9), and a copy of
-the database can't be replayed. Personal values (a TOTP secret, a phone number in the SMS
-outbox) are sealed with the key ring like the registry's records.
+the database can't be replayed. One-time codes (enrolment SMS codes, recovery codes) are
+stored as SHA-256 digests too. Personal values and secrets we must read back (a TOTP secret,
+also while its setup is pending; a phone number in the SMS outbox) are sealed with the key
+ring like the registry's records.
 """
 
 from __future__ import annotations
@@ -68,16 +70,19 @@ class WebAuthnCredential(Base):
 
 
 class Challenge(Base):
-    """A short-lived WebAuthn challenge (the value is public once sent; kept to check it)."""
+    """A short-lived challenge of a ceremony (TOTP setup, WebAuthn), ``auth.challenges``.
+
+    ``id`` is the SHA-256 (hex) of the handle the browser holds; ``challenge`` is the value
+    sealed and bound to this row. Deleted once used; expired rows are purged.
+    """
 
     __tablename__ = "auth_challenges"
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     purpose: Mapped[str] = mapped_column(String(30))
-    challenge: Mapped[bytes] = mapped_column(LargeBinary(64))
+    challenge: Mapped[bytes] = mapped_column(LargeBinary)  # sealed
     account_id: Mapped[str | None] = mapped_column(String(36))
-    expires_at: Mapped[datetime] = mapped_column(_TS)
-    used_at: Mapped[datetime | None] = mapped_column(_TS)
+    expires_at: Mapped[datetime] = mapped_column(_TS, index=True)
 
 
 class Enrolment(Base):

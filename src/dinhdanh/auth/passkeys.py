@@ -9,9 +9,10 @@ list, revoke.
 - The relying-party ID is ``DINHDANH_WEBAUTHN_RP_ID`` (default the issuer's host); the expected
   origin is the issuer's origin. Browsers refuse WebAuthn on IP-address origins such as
   ``http://127.0.0.1``: use a host name (``localhost`` locally).
-- Challenges are 32 random bytes, stored under a handle for five minutes, single use. The
-  signature counter must grow when the authenticator keeps one (section 6.1.1); passkeys
-  that always send 0 (synced ones) are accepted.
+- Challenges are 32 random bytes, stored under a handle for five minutes, single use, sealed
+  and deleted once used (``auth.challenges``). The signature counter must grow when the
+  authenticator keeps one (section 6.1.1); passkeys that always send 0 (synced ones) are
+  accepted.
 """
 
 from __future__ import annotations
@@ -42,8 +43,8 @@ from webauthn.helpers.structs import (
 )
 
 from dinhdanh.auth import opaque
-from dinhdanh.auth.models import Account, Challenge, WebAuthnCredential
-from dinhdanh.auth.opaque import as_utc
+from dinhdanh.auth.challenges import Challenges
+from dinhdanh.auth.models import Account, WebAuthnCredential
 
 CHALLENGE_TTL = timedelta(minutes=5)
 REGISTER = "webauthn_register"
@@ -74,11 +75,13 @@ class Passkeys:
         self,
         rp_id: str,
         origin: str,
+        challenges: Challenges,
         rp_name: str = "dinhdanh",
         random: opaque.RandomBytes = os.urandom,
     ) -> None:
         self.rp_id = rp_id
         self.origin = origin
+        self.challenges = challenges
         self.rp_name = rp_name
         self._random = random
 
@@ -91,31 +94,15 @@ class Passkeys:
         account_id: str | None,
         now: datetime,
     ) -> str:
-        handle = opaque.new_token(self._random)
-        session.add(
-            Challenge(
-                id=handle,
-                purpose=purpose,
-                challenge=challenge,
-                account_id=account_id,
-                expires_at=now + CHALLENGE_TTL,
-                used_at=None,
-            )
-        )
-        session.flush()
-        return handle
+        return self.challenges.issue(session, purpose, challenge, account_id, CHALLENGE_TTL, now)
 
-    def _take(self, session: Session, handle: str, purpose: str, now: datetime) -> Challenge:
-        row = session.get(Challenge, handle) if handle else None
-        if (
-            row is None
-            or row.purpose != purpose
-            or row.used_at is not None
-            or as_utc(row.expires_at) <= now
-        ):
+    def _take(
+        self, session: Session, handle: str, purpose: str, account_id: str | None, now: datetime
+    ) -> bytes:
+        challenge = self.challenges.take(session, handle, purpose, account_id, now)
+        if challenge is None:
             raise PasskeyFailed("the request expired: try again")
-        row.used_at = now
-        return row
+        return challenge
 
     # -- registration --
     def begin_registration(
@@ -153,13 +140,11 @@ class Passkeys:
         name: str,
         now: datetime,
     ) -> WebAuthnCredential:
-        row = self._take(session, handle, REGISTER, now)
-        if row.account_id != account.id:
-            raise PasskeyFailed("the request expired: try again")
+        challenge = self._take(session, handle, REGISTER, account.id, now)
         try:
             verified = verify_registration_response(
                 credential=credential,
-                expected_challenge=row.challenge,
+                expected_challenge=challenge,
                 expected_rp_id=self.rp_id,
                 expected_origin=self.origin,
                 require_user_verification=True,
@@ -201,7 +186,7 @@ class Passkeys:
         self, session: Session, handle: str, credential: dict[str, Any], now: datetime
     ) -> WebAuthnCredential:
         """The credential used (its account logs in), or ``PasskeyFailed``."""
-        row = self._take(session, handle, LOGIN, now)
+        challenge = self._take(session, handle, LOGIN, None, now)
         cred_id = credential.get("id") if isinstance(credential, dict) else None
         cred = session.get(WebAuthnCredential, cred_id) if isinstance(cred_id, str) else None
         if cred is None or cred.revoked_at is not None:
@@ -209,7 +194,7 @@ class Passkeys:
         try:
             verified = verify_authentication_response(
                 credential=credential,
-                expected_challenge=row.challenge,
+                expected_challenge=challenge,
                 expected_rp_id=self.rp_id,
                 expected_origin=self.origin,
                 credential_public_key=cred.public_key,

@@ -7,6 +7,7 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 from dinhdanh.auth.accounts import Accounts
+from dinhdanh.auth.challenges import Challenges
 from dinhdanh.auth.clients import Clients
 from dinhdanh.auth.enrolment import Enrolments
 from dinhdanh.auth.login import Login
@@ -36,6 +37,7 @@ class AuthServices:
     phones: PhoneDirectory
     enrolments: Enrolments
     passkeys: Passkeys
+    challenges: Challenges
     devices: DeviceCookies
 
 
@@ -62,7 +64,8 @@ def build_auth(
         audit,
         clients,
     )
-    accounts = Accounts(ring)
+    challenges = Challenges(ring)
+    accounts = Accounts(ring, challenges)
     sessions = Sessions(
         timedelta(minutes=s.session_idle_minutes), timedelta(hours=s.session_absolute_hours)
     )
@@ -70,11 +73,12 @@ def build_auth(
     outbox = OutboxGateway(ring)
     devices = DeviceCookies(ring, timedelta(days=s.device_cookie_days))
     rp_id = s.webauthn_rp_id or str(urlsplit(issuer).hostname)
-    passkeys = Passkeys(rp_id, origin_of(issuer))
+    passkeys = Passkeys(rp_id, origin_of(issuer), challenges)
     return AuthServices(
         issuer=issuer,
         rp_id=rp_id,
         passkeys=passkeys,
+        challenges=challenges,
         clients=clients,
         provider=provider,
         accounts=accounts,

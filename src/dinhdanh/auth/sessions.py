@@ -4,7 +4,10 @@ The browser holds a 256-bit random token in a ``__Host-`` cookie (Secure, HttpOn
 SameSite=Lax, Path=/); the database holds its SHA-256. A session ends at its absolute
 timeout, after ``idle`` without a request, on logout, or on "log out everywhere". A new
 session is created at every login (no fixation); ``mfa_pending`` sessions only reach the
-second-factor page.
+second-factor page. Ending a session on purpose (logout, revocation) also revokes the OIDC
+grants it authorized, and with them the platforms' refresh and access tokens
+(``auth.grants``); "log out everywhere" revokes every grant of the account. A session that
+merely times out leaves its grants alone (a platform may refresh while the user is away).
 
 ``DeviceCookies``: OWASP's device cookies ("Slow Down Online Guessing Attacks with Device
 Cookies"). After a full login the browser gets a long-lived ``__Host-dd_device`` cookie naming
@@ -25,7 +28,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from dinhdanh.auth import opaque
+from dinhdanh.auth import grants, opaque
 from dinhdanh.auth.models import LoginSession
 from dinhdanh.auth.opaque import as_utc
 from dinhdanh.crypto import CryptoError, KeyRing, open_sealed, seal
@@ -132,6 +135,7 @@ class Sessions:
         )
 
     def revoke(self, session: Session, session_id: str, account_id: str, now: datetime) -> None:
+        """End one session (logout, or revoked on /account) and the grants it authorized."""
         session.execute(
             update(LoginSession)
             .where(
@@ -141,13 +145,16 @@ class Sessions:
             )
             .values(revoked_at=now)
         )
+        grants.revoke_session_grants(session, [session_id], account_id, now)
 
     def revoke_all(self, session: Session, account_id: str, now: datetime) -> int:
+        """Log out everywhere: every session of the account, and every grant of it."""
         result = session.execute(
             update(LoginSession)
             .where(LoginSession.account_id == account_id, LoginSession.revoked_at.is_(None))
             .values(revoked_at=now)
         )
+        grants.revoke_account_grants(session, account_id, now)
         return int(result.rowcount)  # type: ignore[attr-defined]
 
     def active(self, session: Session, account_id: str, now: datetime) -> list[LoginSession]:

@@ -1,9 +1,14 @@
 """RP-Initiated Logout: OpenID Connect RP-Initiated Logout 1.0, sections 2 and 3.
 
 ``id_token_hint`` (an ID token we issued; expiry is ignored, section 2) names the client and
-the user; ``post_logout_redirect_uri`` must be registered for that client exactly, and then
-receives ``state``. Without a valid hint the user is asked to confirm (section 2: the OP
-"SHOULD ask the End-User whether to log out") and is not redirected anywhere.
+the user, and the browser session ends at once. Without a valid hint the user is asked to
+confirm (section 2: the OP "SHOULD ask the End-User whether to log out"), so a GET alone logs
+nobody out. Either way, a ``post_logout_redirect_uri`` must be registered exactly for the
+client named by the hint or by ``client_id``, and then receives ``state``: after confirming,
+a user without a hint is redirected too when the request named a client and one of its
+registered URIs. Ending the session revokes the grants it authorized (``Sessions.revoke``),
+so the platforms' refresh tokens stop working and introspection and userinfo refuse their
+access tokens.
 """
 
 from __future__ import annotations

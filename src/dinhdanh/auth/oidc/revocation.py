@@ -15,10 +15,10 @@ from sqlalchemy.orm import Session
 
 from dinhdanh.auth import opaque
 from dinhdanh.auth.clients import ClientInfo
+from dinhdanh.auth.grants import revoke_grant
 from dinhdanh.auth.models import RefreshToken, RevokedAccessToken
 from dinhdanh.auth.oidc.errors import OAuthError
 from dinhdanh.auth.oidc.provider import Provider
-from dinhdanh.auth.oidc.token import revoke_grant
 
 
 def revoke(

@@ -5,7 +5,9 @@ Grants:
   to its client and redirect URI, short-lived, and needs the PKCE ``code_verifier`` (RFC 7636
   4.6, S256). A replayed code fails and revokes every token issued from it (RFC 6749 4.1.2).
 - ``refresh_token`` (RFC 6749 6): rotation on every use; a refresh token used twice means
-  one copy was stolen, so the whole family (the grant) is revoked (RFC 9700 4.14.2).
+  one copy was stolen, so the whole family (the grant) is revoked (RFC 9700 4.14.2). A grant
+  also ends with the browser session that authorized it (``auth.grants``), so a code whose
+  session was logged out before the exchange is refused.
 - ``client_credentials`` (RFC 6749 4.4): an access token whose ``sub`` is the client.
 
 Responses carry ``Cache-Control: no-store`` (set by the web edge); errors are RFC 6749 5.2.
@@ -20,12 +22,12 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from dinhdanh.auth import opaque
 from dinhdanh.auth.clients import ClientInfo
-from dinhdanh.auth.models import Account, AuthorizationCode, Grant, RefreshToken
+from dinhdanh.auth.grants import revoke_grant
+from dinhdanh.auth.models import Account, AuthorizationCode, Grant, LoginSession, RefreshToken
 from dinhdanh.auth.oidc.claims import parse_scope
 from dinhdanh.auth.oidc.errors import OAuthError, invalid_grant, invalid_request
 from dinhdanh.auth.oidc.provider import Authentication, Provider
@@ -42,17 +44,6 @@ def _verifier_ok(verifier: str | None, challenge: str) -> bool:
     if verifier is None or not 43 <= len(verifier) <= 128 or not verifier.isascii():
         return False
     return hmac.compare_digest(s256(verifier), challenge)
-
-
-def revoke_grant(session: Session, grant_id: str, now: datetime) -> None:
-    session.execute(
-        update(Grant).where(Grant.id == grant_id, Grant.revoked_at.is_(None)).values(revoked_at=now)
-    )
-    session.execute(
-        update(RefreshToken)
-        .where(RefreshToken.family_id == grant_id, RefreshToken.revoked_at.is_(None))
-        .values(revoked_at=now)
-    )
 
 
 def token_request(
@@ -143,6 +134,10 @@ def _authorization_code(
         raise invalid_grant("redirect_uri does not match the authorization request")
     if not _verifier_ok(form.get("code_verifier"), row.code_challenge):
         raise invalid_grant("PKCE verification failed (code_verifier missing or wrong)")
+    login = session.get(LoginSession, row.session_id)
+    if login is None or login.revoked_at is not None:
+        # Logged out between the code and its exchange: the grant would outlive its session.
+        raise invalid_grant("the session that authorized this code has ended")
     account = session.get(Account, row.account_id)
     if account is None:
         raise invalid_grant("the account no longer exists")

@@ -7,7 +7,7 @@ Thin: each handler checks CSRF, calls one service and renders. Failures that mus
 from __future__ import annotations
 
 import base64
-from datetime import date, timedelta
+from datetime import date
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -18,11 +18,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dinhdanh.auth import totp
+from dinhdanh.auth.accounts import SetupOutcome
 from dinhdanh.auth.enrolment import EnrolmentFailed
+from dinhdanh.auth.grants import revoke_grant
 from dinhdanh.auth.login import LoginFailed
-from dinhdanh.auth.models import Account, Challenge, Consent, Grant, SignInEvent
-from dinhdanh.auth.oidc.token import revoke_grant
-from dinhdanh.auth.opaque import as_utc, new_token
+from dinhdanh.auth.models import Account, Consent, Grant, SignInEvent
 from dinhdanh.auth.passkeys import PasskeyFailed
 from dinhdanh.auth.sessions import SessionView
 from dinhdanh.identity.idnumber import IdNumberError
@@ -81,21 +81,17 @@ def login(
     if not check_csrf(c, request, csrf):
         return _bad_csrf(c, request)
     now = c.clock()
-    failure: LoginFailed | None = None
-    with c.unit_of_work() as session:
-        try:
-            result = c.auth.login.password(
-                session,
-                id_number,
-                password,
-                ip=client_ip(request),
-                user_agent=request.headers.get("user-agent", ""),
-                now=now,
-                device=request.cookies.get(DEVICE_COOKIE),
-            )
-        except LoginFailed as exc:
-            failure = exc
-    if failure is not None:
+    try:
+        result = c.auth.login.password(
+            c.unit_of_work,
+            id_number,
+            password,
+            ip=client_ip(request),
+            user_agent=request.headers.get("user-agent", ""),
+            now=now,
+            device=request.cookies.get(DEVICE_COOKIE),
+        )
+    except LoginFailed as failure:
         message = "throttled" if failure.retry_after else "login_failed"
         return render(c, request, "login.html", {"next": safe_next(next), "message": message}, 401)
     target = safe_next(next)
@@ -319,34 +315,32 @@ def account_page(request: Request, c: ContainerDep) -> Response:
     return render(c, request, "account.html", ctx)
 
 
+def _totp_setup_page(
+    c: Container,
+    request: Request,
+    account: Account,
+    secret: bytes,
+    handle: str,
+    next: str,
+    status: int = 200,
+) -> Response:
+    b32 = base64.b32encode(secret).decode().rstrip("=")
+    uri = totp.provisioning_uri(secret, account.id[:8], "dinhdanh")
+    ctx: dict[str, Any] = {"secret": b32, "uri": uri, "handle": handle, "next": safe_next(next)}
+    if status != 200:
+        ctx["message"] = "code_failed"
+    return render(c, request, "totp.html", ctx, status)
+
+
 @router.get("/account/totp")
 def totp_page(request: Request, c: ContainerDep, next: str = "/account") -> Response:
-    now = c.clock()
     with c.unit_of_work() as session:
         current = _current(c, session, request)
         if current is None:
             return _to_login("/account/totp")
         _, account = current
-        secret = totp.new_secret()
-        handle = new_token()
-        session.add(
-            Challenge(
-                id=handle,
-                purpose="totp_setup",
-                challenge=secret,
-                account_id=account.id,
-                expires_at=now + timedelta(minutes=10),
-                used_at=None,
-            )
-        )
-    b32 = base64.b32encode(secret).decode().rstrip("=")
-    uri = totp.provisioning_uri(secret, account.id[:8], "dinhdanh")
-    return render(
-        c,
-        request,
-        "totp.html",
-        {"secret": b32, "uri": uri, "handle": handle, "next": safe_next(next)},
-    )
+        setup = c.auth.accounts.begin_totp_setup(session, account, c.clock())
+    return _totp_setup_page(c, request, account, setup.secret, setup.handle, next)
 
 
 @router.post("/account/totp")
@@ -366,35 +360,14 @@ def totp_confirm(
         if current is None:
             return _to_login("/account/totp")
         _, account = current
-        pending = session.get(Challenge, handle)
-        if (
-            pending is None
-            or pending.account_id != account.id
-            or pending.purpose != "totp_setup"
-            or pending.used_at is not None
-            or as_utc(pending.expires_at) <= now
-        ):
+        outcome = c.auth.accounts.confirm_totp_setup(session, account, handle, code, now)
+        if outcome is SetupOutcome.EXPIRED:
             return _to_login("/account/totp")
-        step = totp.verify_totp(pending.challenge, code, int(now.timestamp()), None)
-        if step is None:
-            b32 = base64.b32encode(pending.challenge).decode().rstrip("=")
-            uri = totp.provisioning_uri(pending.challenge, account.id[:8], "dinhdanh")
-            return render(
-                c,
-                request,
-                "totp.html",
-                {
-                    "secret": b32,
-                    "uri": uri,
-                    "handle": handle,
-                    "next": safe_next(next),
-                    "message": "code_failed",
-                },
-                400,
-            )
-        pending.used_at = now
-        c.auth.accounts.set_totp(account, pending.challenge, now)
-        account.totp_last_step = step
+        if outcome is SetupOutcome.WRONG_CODE:
+            secret = c.auth.accounts.pending_totp_secret(session, account, handle, now)
+            if secret is None:
+                return _to_login("/account/totp")
+            return _totp_setup_page(c, request, account, secret, handle, next, 400)
         codes = c.auth.accounts.new_recovery_codes(session, account)
         c.auth.login.record(session, account, "totp", "enrolled", client_ip(request), now)
     return render(c, request, "recovery_codes.html", {"codes": codes, "next": safe_next(next)})
