@@ -83,9 +83,10 @@ def test_match_code_and_password_create_a_level_1_account(
         assert account.level == 1
         assert account.subject_id == person.subject_id
     with c.unit_of_work() as s:
-        assert c.auth.accounts.check_password(
-            c.auth.accounts.by_subject(s, person.subject_id), NEW_PASSWORD
-        )
+        enrolled = c.auth.accounts.by_subject(s, person.subject_id)
+        assert enrolled is not None
+        assert c.auth.accounts.password_matches(enrolled.password_hash, NEW_PASSWORD)
+        assert not c.auth.accounts.password_matches(enrolled.password_hash, NEW_PASSWORD + "x")
         actions = set(s.scalars(select(AuditEntry.action)))
     assert {"enrolment:code_ok", "enrolment:completed"} <= actions
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from dinhdanh.auth import totp
 from dinhdanh.auth.login import LoginFailed, LoginResult
@@ -29,13 +32,13 @@ def test_backoff_is_exponential_and_capped() -> None:
 def _login(
     c: Container, citizen: Citizen, password: str, ip: str, now: datetime
 ) -> LoginFailed | None:
-    failure = None
-    with c.unit_of_work() as s:
-        try:
-            c.auth.login.password(s, citizen.id_number, password, ip=ip, user_agent="t", now=now)
-        except LoginFailed as exc:
-            failure = exc
-    return failure
+    try:
+        c.auth.login.password(
+            c.unit_of_work, citizen.id_number, password, ip=ip, user_agent="t", now=now
+        )
+    except LoginFailed as exc:
+        return exc
+    return None
 
 
 @pytest.fixture
@@ -64,6 +67,32 @@ def test_account_throttle_across_ips_and_its_cap(container: Container, citizen: 
             assert failure.retry_after - now <= CAP
             now = failure.retry_after  # wait it out, then fail again
     assert _login(c, citizen, PASSWORD, "10.3.3.3", now + CAP) is None
+
+
+def test_failures_during_the_hash_block_a_right_password(
+    container: Container, citizen: Citizen
+) -> None:
+    # The password is hashed between two transactions; attackers who get the account blocked
+    # meanwhile must not let this attempt through: concurrency buys no extra guesses.
+    c = container
+    calls = 0
+
+    @contextmanager
+    def unit_of_work() -> Iterator[Session]:
+        nonlocal calls
+        calls += 1
+        if calls == 2:  # after the check, before the outcome is recorded
+            for i in range(4):
+                assert _login(c, citizen, "wrong password!", f"10.9.0.{i}", T0) is not None
+        with c.unit_of_work() as s:
+            yield s
+
+    with pytest.raises(LoginFailed) as raised:
+        c.auth.login.password(
+            unit_of_work, citizen.id_number, PASSWORD, ip="10.1.1.1", user_agent="t", now=T0
+        )
+    assert raised.value.retry_after is not None
+    assert calls == 2
 
 
 def test_ip_throttle_across_accounts(container: Container) -> None:
@@ -113,13 +142,18 @@ def test_every_failure_is_audited(container: Container, citizen: Citizen) -> Non
 def _attempt(
     c: Container, citizen: Citizen, password: str, ip: str, now: datetime, device: str | None
 ) -> LoginResult | LoginFailed:
-    with c.unit_of_work() as s:
-        try:
-            return c.auth.login.password(
-                s, citizen.id_number, password, ip=ip, user_agent="t", now=now, device=device
-            )
-        except LoginFailed as exc:
-            return exc
+    try:
+        return c.auth.login.password(
+            c.unit_of_work,
+            citizen.id_number,
+            password,
+            ip=ip,
+            user_agent="t",
+            now=now,
+            device=device,
+        )
+    except LoginFailed as exc:
+        return exc
 
 
 def _full_login(c: Container, citizen: Citizen, now: datetime, device: str | None) -> str:

@@ -109,15 +109,18 @@ class Accounts:
             account.updated_at = now
         return violations
 
-    def check_password(self, account: Account | None, password: str) -> bool:
-        """Constant work whether or not the account (or its password) exists."""
-        if account is None or account.password_hash is None:
+    @staticmethod
+    def password_matches(stored: str | None, password: str) -> bool:
+        """Argon2id check; the same work when there is no stored hash. Needs no session."""
+        if stored is None:
             return passwords.dummy_verify(password)
-        if not passwords.verify_password(account.password_hash, password):
-            return False
-        if passwords.needs_rehash(account.password_hash):
+        return passwords.verify_password(stored, password)
+
+    @staticmethod
+    def rehash_if_needed(account: Account, password: str) -> None:
+        """After a successful check: a hash made with old parameters is made again."""
+        if account.password_hash is not None and passwords.needs_rehash(account.password_hash):
             account.password_hash = passwords.hash_password(password)
-        return True
 
     # -- TOTP --
     def set_totp(self, account: Account, secret: bytes, now: datetime) -> None:

@@ -30,6 +30,7 @@ from dinhdanh.auth.passkeys import PasskeyFailed, Passkeys
 from dinhdanh.auth.sessions import DeviceCookies, Sessions
 from dinhdanh.auth.throttle import Throttles
 from dinhdanh.privacy.audit import AccessContext, AuditLog
+from dinhdanh.store.batch import UnitOfWork
 
 
 class LoginFailed(Exception):
@@ -108,7 +109,7 @@ class Login:
 
     def password(
         self,
-        session: Session,
+        unit_of_work: UnitOfWork,
         id_number: str,
         password: str,
         *,
@@ -117,18 +118,56 @@ class Login:
         now: datetime,
         device: str | None = None,
     ) -> LoginResult:
-        """Raises ``LoginFailed``; the caller commits either way (failures must stick).
-        ``device`` is the browser's device cookie, if any."""
-        account = self.accounts.by_id_number(session, id_number)
-        keys = self.keys(account, ip, device, now)
-        blocked = self.throttles.blocked_until(session, keys, now)
+        """Raises ``LoginFailed``; failures are committed before it is raised.
+        ``device`` is the browser's device cookie, if any.
+
+        Argon2id (~30 ms) runs between two transactions, not inside one: on SQLite every
+        transaction holds the database's write lock, and hashing under it serialized all
+        logins of all workers. The block is checked again in the second transaction, so
+        concurrent attempts get no more guesses than sequential ones: an attempt that finds
+        the key blocked by then fails as throttled, whatever its password.
+        """
+        with unit_of_work() as session:
+            account = self.accounts.by_id_number(session, id_number)
+            keys = self.keys(account, ip, device, now)
+            blocked = self.throttles.blocked_until(session, keys, now)
+            if blocked is not None:
+                self.record(session, account, "password", "throttled", ip, now)
         if blocked is not None:
-            self.record(session, account, "password", "throttled", ip, now)
             raise LoginFailed(blocked)
-        if not self.accounts.check_password(account, password) or account is None:
-            self.throttles.fail(session, keys, now)
-            self.record(session, account, "password", "failed", ip, now)
-            raise LoginFailed(None)
+        stored = account.password_hash if account is not None else None
+        ok = self.accounts.password_matches(stored, password)
+        failure: LoginFailed | None = None
+        with unit_of_work() as session:
+            account = self.accounts.by_id_number(session, id_number)
+            blocked = self.throttles.blocked_until(session, keys, now)
+            if blocked is not None:
+                self.record(session, account, "password", "throttled", ip, now)
+                failure = LoginFailed(blocked)
+            elif not ok or account is None or account.password_hash != stored:
+                self.throttles.fail(session, keys, now)
+                self.record(session, account, "password", "failed", ip, now)
+                failure = LoginFailed(None)
+            else:
+                result = self._password_ok(
+                    session, account, password, keys, ip, user_agent, now, device
+                )
+        if failure is not None:
+            raise failure
+        return result
+
+    def _password_ok(
+        self,
+        session: Session,
+        account: Account,
+        password: str,
+        keys: list[str],
+        ip: str,
+        user_agent: str,
+        now: datetime,
+        device: str | None,
+    ) -> LoginResult:
+        self.accounts.rehash_if_needed(account, password)
         mfa = account.totp_sealed is not None
         # Counters are reset only by a full login: a known password must not buy fresh free
         # guesses at the second factor.
