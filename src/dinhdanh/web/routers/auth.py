@@ -81,21 +81,17 @@ def login(
     if not check_csrf(c, request, csrf):
         return _bad_csrf(c, request)
     now = c.clock()
-    failure: LoginFailed | None = None
-    with c.unit_of_work() as session:
-        try:
-            result = c.auth.login.password(
-                session,
-                id_number,
-                password,
-                ip=client_ip(request),
-                user_agent=request.headers.get("user-agent", ""),
-                now=now,
-                device=request.cookies.get(DEVICE_COOKIE),
-            )
-        except LoginFailed as exc:
-            failure = exc
-    if failure is not None:
+    try:
+        result = c.auth.login.password(
+            c.unit_of_work,
+            id_number,
+            password,
+            ip=client_ip(request),
+            user_agent=request.headers.get("user-agent", ""),
+            now=now,
+            device=request.cookies.get(DEVICE_COOKIE),
+        )
+    except LoginFailed as failure:
         message = "throttled" if failure.retry_after else "login_failed"
         return render(c, request, "login.html", {"next": safe_next(next), "message": message}, 401)
     target = safe_next(next)
