@@ -15,10 +15,12 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
+# The demo: issuer localhost, not 127.0.0.1 (browsers refuse passkeys on an IP address), and
+# env dev, so enrolment's SMS codes can be read on /dev/outbox. Either can be overridden.
 run: setup
-	$(BIN)/dinhdanh init
-	$(BIN)/dinhdanh demo
-	$(BIN)/dinhdanh serve
+	export DINHDANH_ISSUER="$${DINHDANH_ISSUER:-http://localhost:8000}" \
+	       DINHDANH_ENV="$${DINHDANH_ENV:-dev}"; \
+	$(BIN)/dinhdanh init && $(BIN)/dinhdanh demo && exec $(BIN)/dinhdanh serve
 
 test: setup
 	$(BIN)/pytest

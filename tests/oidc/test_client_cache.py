@@ -1,10 +1,11 @@
-"""The in-process client cache: a revoked client stops working once its entry expires."""
+"""Clients: the in-process lookup cache, and the redirect URIs a client may register."""
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import update
 
-from dinhdanh.auth.clients import Clients
+from dinhdanh.auth.clients import ClientConfigError, Clients
 from dinhdanh.auth.models import Client
 from dinhdanh.wiring import Container
 
@@ -39,3 +40,27 @@ def test_no_cache_reads_every_time(container: Container) -> None:
     with container.unit_of_work() as s:
         s.execute(update(Client).where(Client.client_id == info.client_id).values(revoked_at=now))
         assert clients.get(s, info.client_id) is None
+
+
+@pytest.mark.parametrize(
+    ("uri", "ok"),
+    [
+        ("https://rp.example/cb", True),
+        ("http://127.0.0.1:8080/callback", True),
+        ("http://localhost/cb", True),
+        ("http://[::1]:9000/cb", True),
+        ("http://rp.example/cb", False),  # codes in clear over the network
+        ("https://rp.example/cb#frag", False),
+        ("ftp://rp.example/cb", False),
+        ("/cb", False),
+    ],
+)
+def test_redirect_uris_are_https_or_loopback(container: Container, uri: str, ok: bool) -> None:
+    clients = container.auth.clients
+    with container.unit_of_work() as s:
+        if ok:
+            info, _ = clients.create(s, name="RP", redirect_uris=[uri], now=container.clock())
+            assert info.redirect_uris == (uri,)
+        else:
+            with pytest.raises(ClientConfigError):
+                clients.create(s, name="RP", redirect_uris=[uri], now=container.clock())

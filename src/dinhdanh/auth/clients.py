@@ -29,6 +29,7 @@ from dinhdanh.crypto.jose import SUPPORTED_ALGORITHMS, JoseError, parse_jwks
 GRANT_TYPES = ("authorization_code", "refresh_token", "client_credentials")
 AUTH_METHODS = ("client_secret_basic", "client_secret_post", "private_key_jwt")
 DEFAULT_GRANTS = ("authorization_code", "refresh_token")
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
 class ClientConfigError(ValueError):
@@ -87,6 +88,9 @@ def _check_uri(uri: str, what: str) -> str:
         raise ClientConfigError(f"{what} {uri!r} must be an absolute http(s) URI")
     if parts.fragment:
         raise ClientConfigError(f"{what} {uri!r} must not have a fragment (RFC 6749 3.1.2)")
+    if parts.scheme == "http" and parts.hostname not in LOOPBACK_HOSTS:
+        # RFC 9700 section 2.1: codes and tokens travel to plain http only on this machine.
+        raise ClientConfigError(f"{what} {uri!r} must use https unless it is a loopback address")
     return uri
 
 
