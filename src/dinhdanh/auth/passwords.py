@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import functools
 import re
+import threading
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -84,9 +85,17 @@ def normalize_password(password: str) -> str:
     return unicodedata.normalize("NFKC", password)
 
 
+# One Argon2id run at a time per process (`serve` runs one worker process per core). Each
+# run walks 19 MiB; a web worker's threads running dozens at once thrash the CPU caches, and
+# every login got slower than queueing them would make it (measured: 35 logins/s on 2 cores
+# with 32 concurrent clients, where one hash takes ~30 ms).
+_ARGON2_SLOTS = threading.BoundedSemaphore(1)
+
+
 def hash_password(password: str, params: Argon2Params = DEFAULT_PARAMS) -> str:
     """Argon2id PHC string of the NFKC-normalized password, with a fresh 16-byte salt."""
-    return _hasher(params).hash(normalize_password(password))
+    with _ARGON2_SLOTS:
+        return _hasher(params).hash(normalize_password(password))
 
 
 def verify_password(stored: str, password: str) -> bool:
@@ -96,7 +105,8 @@ def verify_password(stored: str, password: str) -> bool:
     constant time.
     """
     try:
-        return _hasher(DEFAULT_PARAMS).verify(stored, normalize_password(password))
+        with _ARGON2_SLOTS:
+            return _hasher(DEFAULT_PARAMS).verify(stored, normalize_password(password))
     except (VerificationError, InvalidHashError):
         return False
 
