@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
-from fastapi.responses import HTMLResponse
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 
 from dinhdanh import __version__
+from dinhdanh.auth.oidc.errors import OAuthError
 from dinhdanh.settings import Environment
 from dinhdanh.web import problems
 from dinhdanh.web.deps import ContainerDep
@@ -32,6 +33,12 @@ def create_app(container: Container) -> FastAPI:
     app = FastAPI(title="dinhdanh", version=__version__, lifespan=lifespan)
     app.state.container = container
     problems.install(app)
+
+    async def oauth_failure(_request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, OAuthError)
+        return oidc.oauth_error(exc)  # OAuth endpoints answer in RFC 6749's format
+
+    app.add_exception_handler(OAuthError, oauth_failure)
     app.include_router(identity.router)
     app.include_router(telecom.router)
     app.include_router(numbers.router)

@@ -42,9 +42,33 @@ def oauth_error(exc: OAuthError) -> JSONResponse:
     return JSONResponse(exc.as_dict(), status_code=exc.status, headers=headers)
 
 
+FORM_TYPE = "application/x-www-form-urlencoded"
+MAX_FORM_FIELDS = 64
+
+
 async def _form(request: Request) -> dict[str, str]:
-    form = await request.form()
-    return {k: v for k, v in form.items() if isinstance(v, str)}
+    """The form-encoded body of an OAuth request (RFC 6749 sections 3.2 and 4.1.3).
+
+    Parsed here rather than by Starlette's multipart-capable parser, which cost about a tenth
+    of a client_credentials grant. A parameter sent twice is refused (RFC 6749 section 3.1);
+    errors reach the client through the app's OAuthError handler.
+    """
+    media_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
+    if media_type != FORM_TYPE:
+        raise OAuthError("invalid_request", f"the request body must be {FORM_TYPE}")
+    try:
+        pairs = parse_qsl(
+            (await request.body()).decode("utf-8"),
+            keep_blank_values=True,
+            strict_parsing=False,
+            max_num_fields=MAX_FORM_FIELDS,
+        )
+    except (UnicodeDecodeError, ValueError):
+        raise OAuthError("invalid_request", "the request body is not a valid form") from None
+    form = dict(pairs)
+    if len(form) != len(pairs):
+        raise OAuthError("invalid_request", "a parameter is given more than once")
+    return form
 
 
 @router.get("/.well-known/openid-configuration")
