@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import signal
 import sqlite3
@@ -160,6 +161,45 @@ def test_a_killed_import_resumes(file_settings: Settings, tmp_path: Path) -> Non
     again = cli_json(file_settings, "import", "citizens", str(feed))
     assert again["unchanged"] == n - again["rejected"]
     assert again["created"] == again["updated"] == 0
+
+
+def _children(pid: int) -> set[int]:
+    found: set[int] = set()
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        with contextlib.suppress(OSError):
+            found |= {int(c) for c in (task / "children").read_text().split()}
+    return found
+
+
+def test_sigterm_stops_the_workers_and_removes_the_spill_file(
+    file_settings: Settings, tmp_path: Path
+) -> None:
+    cli(file_settings, "init")
+    feed = tmp_path / "pop.csv"
+    n = write_citizens_csv(generate_population(120_000, seed=8), feed)
+    assert feed.stat().st_size > 4 << 20  # big enough for worker processes
+    proc = subprocess.Popen(
+        [EXE, "import", "citizens", str(feed)],
+        env=env_of(file_settings),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 120
+    workers: set[int] = set()
+    while len(workers) < 2:  # the resource tracker and the workers, during pass 1
+        assert proc.poll() is None, "the import finished before it could be stopped"
+        assert time.monotonic() < deadline
+        workers = _children(proc.pid)
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=60) == 128 + signal.SIGTERM
+    time.sleep(0.5)
+    alive = [pid for pid in workers if Path(f"/proc/{pid}").exists()
+             and "zombie" not in Path(f"/proc/{pid}/status").read_text()]  # fmt: skip
+    assert alive == []
+    assert list(Path(file_settings.data_dir).glob("*.spill")) == []
+    result = cli_json(file_settings, "import", "citizens", str(feed))
+    assert result["created"] + result["rejected"] == n
 
 
 def test_demo_seeds_once_and_prints_a_working_key(file_settings: Settings) -> None:

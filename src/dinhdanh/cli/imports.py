@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import getpass
+import signal
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from types import FrameType
+from typing import Annotated, NoReturn
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -33,6 +35,13 @@ ChunkOpt = Annotated[int, typer.Option(min=1, help="Rows per committed chunk.")]
 ActorOpt = Annotated[str | None, typer.Option(help="Who runs the import (audit log).")]
 
 
+def _unwind(signum: int, _frame: FrameType | None) -> NoReturn:
+    # A plain SIGTERM would kill this process only: its worker processes would run on and the
+    # spill file would stay. Unwinding stops them and deletes it; committed chunks stay, and
+    # running the same file again resumes after them.
+    raise SystemExit(128 + signum)
+
+
 def run_import(
     ctx: typer.Context,
     run: Callable[[Container, ProgressFn], BatchReport],
@@ -56,11 +65,13 @@ def run_import(
         def progress(phase: str, done: int, total: int | None) -> None:
             bar.update(task, description=phase, completed=done, total=total)
 
+        previous = signal.signal(signal.SIGTERM, _unwind)
         try:
             report = run(c, progress)
         except (FeedError, TelecomError) as exc:
             fail(str(exc))
         finally:
+            signal.signal(signal.SIGTERM, previous)
             c.checkpoint_audit()
     if rejects is not None:
         write_rejects(report.rejected, rejects, label)
