@@ -34,7 +34,6 @@ import json
 import os
 import platform
 import re
-import secrets
 import shutil
 import signal
 import socket
@@ -48,11 +47,10 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
-import psycopg
-from sqlalchemy import make_url
 
 sys.path.insert(0, str(Path(__file__).parent))
 from _load import WrkResult, lua_str, require_wrk, run_wrk
+from _measure import scratch_postgres
 from dinhdanh.auth.oidc.token import s256
 from dinhdanh.auth.totp import totp_at
 
@@ -454,18 +452,8 @@ def main() -> None:
     if not args.postgres:
         label, results = "sqlite", bench(args, None)
     else:
-        base = os.environ.get(
-            "DINHDANH_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-        )
-        name = f"dinhdanh_bench_{secrets.token_hex(4)}"
-        libpq = make_url(base).set(drivername="postgresql").render_as_string(hide_password=False)
-        with psycopg.connect(libpq, autocommit=True) as admin:
-            admin.execute(f'CREATE DATABASE "{name}"')
-            try:
-                url = make_url(base).set(database=name).render_as_string(hide_password=False)
-                label, results = "postgresql", bench(args, url)
-            finally:
-                admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        with scratch_postgres() as url:
+            label, results = "postgresql", bench(args, url)
     print(
         f"\ndatabase {label}, {WORKERS} granian workers, wrk -t{args.threads} "
         f"-c{args.connections} -d{args.seconds:g}s; wrk shares the machine with the server"
