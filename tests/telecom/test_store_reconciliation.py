@@ -46,7 +46,9 @@ def seed(c: Container, tmp_path: Path, rows: list[dict[str, str]], carrier: str 
     assert report.rejected == [], report.rejected
 
 
-def run(c: Container, out: Path, carrier: str | None = None) -> dict[str, object]:
+def run(
+    c: Container, out: Path, carrier: str | None = None, now: datetime = NOW
+) -> dict[str, object]:
     outcome = reconcile_store(
         engine=c.engine,
         unit_of_work=c.unit_of_work,
@@ -55,8 +57,8 @@ def run(c: Container, out: Path, carrier: str | None = None) -> dict[str, object
         telecom=c.telecom,
         rules=c.telecom_rules,
         ctx=CTX,
-        clock=lambda: NOW,
-        as_of=NOW.date(),
+        clock=lambda: now,
+        as_of=now.date(),
         out_dir=out,
         carrier=carrier,
     )
