@@ -139,7 +139,8 @@ class Login:
         ok = self.accounts.password_matches(stored, password)
         failure: LoginFailed | None = None
         with unit_of_work() as session:
-            account = self.accounts.by_id_number(session, id_number)
+            # The same row again, by primary key: the ID number was resolved in the first.
+            account = self.accounts.get(session, account.id) if account is not None else None
             blocked = self.throttles.blocked_until(session, keys, now)
             if blocked is not None:
                 self.record(session, account, "password", "throttled", ip, now)
