@@ -279,7 +279,7 @@ def _jose_key(alg: Algorithm, key: _KeyObject, parameters: _KeyParameters) -> Ke
 class SigningKey:
     """A private signing key with its ``kid`` and JWS ``alg``; build one from a seed."""
 
-    __slots__ = ("_keyset", "alg", "kid", "private_key")
+    __slots__ = ("_jwk", "alg", "kid", "private_key")
 
     def __init__(self, kid: str, alg: Algorithm, private_key: _KeyObject) -> None:
         if alg not in SUPPORTED_ALGORITHMS:
@@ -289,9 +289,8 @@ class SigningKey:
         self.kid = kid
         self.alg: Algorithm = alg
         self.private_key = private_key
-        jose_key = _jose_key(alg, private_key, {"kid": kid, "alg": alg, "use": "sig"})
-        # A KeySet: joserfc resolves a key of a type outside its Key union (AKP) only there.
-        self._keyset = KeySet([jose_key])
+        # Signing needs only private_key (sign_jwt); the JWK is for publishing (public_jwk).
+        self._jwk = _jose_key(alg, private_key, {"kid": kid, "alg": alg, "use": "sig"})
 
     def __repr__(self) -> str:
         return f"SigningKey(kid={self.kid!r}, alg={self.alg!r})"
@@ -380,7 +379,7 @@ def _header_b64(alg: str, kid: str, typ: str) -> bytes:
 
 def public_jwk(key: SigningKey) -> dict[str, Any]:
     """The public JWK of ``key``, with ``kid``, ``use: "sig"`` and ``alg``."""
-    return dict(key._keyset.keys[0].as_dict(private=False))
+    return dict(key._jwk.as_dict(private=False))
 
 
 def jwks(keys: Iterable[SigningKey]) -> dict[str, list[dict[str, Any]]]:
