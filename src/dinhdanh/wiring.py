@@ -23,7 +23,7 @@ from dinhdanh.crypto import (
     load_keyring,
     save_keyring,
 )
-from dinhdanh.identity.service import Registry
+from dinhdanh.identity.service import CITIZENS, Registry
 from dinhdanh.privacy.audit import AuditLog
 from dinhdanh.settings import Settings
 from dinhdanh.store import (
@@ -34,8 +34,9 @@ from dinhdanh.store import (
     unit_of_work,
     upgrade,
 )
+from dinhdanh.store.bulk import ensure_indexes
 from dinhdanh.telecom.rules import RuleConfig
-from dinhdanh.telecom.service import Telecom
+from dinhdanh.telecom.service import SUBSCRIPTIONS, Telecom
 from dinhdanh.telecom.timeline import TimelineConfig
 
 if TYPE_CHECKING:
@@ -129,6 +130,9 @@ def init_data_dir(settings: Settings) -> tuple[bool, Engine]:
     read_keyring(settings)  # fail now, not at the first request, on a broken key ring
     engine = make_engine(settings.effective_database_url)
     upgrade(engine)
+    ensure_indexes(
+        engine, [CITIZENS, SUBSCRIPTIONS]
+    )  # a load killed mid-way builds them after the rows
     return created, engine
 
 

@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import Connection, func, inspect, select, text
 from sqlalchemy.orm import Session
 
 from dinhdanh.identity.importer import import_citizens, write_rejects
@@ -18,12 +18,13 @@ from dinhdanh.privacy.audit import AccessContext
 from dinhdanh.privacy.models import AuditEntry
 from dinhdanh.store.feeds import FeedError
 from dinhdanh.store.models import ImportRun
-from dinhdanh.wiring import Container
+from dinhdanh.wiring import Container, init_data_dir
 from tests.identity.factories import GOOD, row, write_csv, write_jsonl
 
 TODAY = date(2026, 6, 1)
 CTX = AccessContext("test:importer", "registry_import", "population registry import")
 READER = AccessContext("test:officer", "officer", "verifying the import")
+TODAY_AT = datetime(2026, 6, 1, 9, tzinfo=UTC)
 
 
 def run(c: Container, path: Path, **kw: object) -> object:
@@ -41,6 +42,16 @@ def run(c: Container, path: Path, **kw: object) -> object:
 def snapshot(c: Container) -> list[tuple[object, ...]]:
     with c.engine.connect() as conn:
         return [tuple(r) for r in conn.execute(select(Citizen.__table__).order_by(Citizen.id))]
+
+
+SECONDARY = {"ix_citizens_name_dob", "ix_citizens_guardian", "ix_citizens_phone"}
+
+
+def index_names(c: Container | Connection) -> set[str]:
+    if isinstance(c, Connection):
+        return {str(ix["name"]) for ix in inspect(c).get_indexes("citizens")}
+    with c.engine.connect() as conn:
+        return index_names(conn)
 
 
 def count(c: Container, model: type) -> int:
@@ -179,7 +190,8 @@ def test_resume_after_a_crash_between_chunks(container: Container, tmp_path: Pat
     def dying_uow() -> Iterator[Session]:
         nonlocal calls
         calls += 1
-        if calls == 4:  # ledger row, then two chunks committed, then the process "dies"
+        # ledger row, index check, two chunks committed, then the process "dies"
+        if calls == 5:
             raise Crash
         with container.unit_of_work() as s:
             yield s
@@ -188,6 +200,7 @@ def test_resume_after_a_crash_between_chunks(container: Container, tmp_path: Pat
     with pytest.raises(Crash):
         run(container, path, chunk_size=10, unit_of_work=uow)
     assert count(container, Citizen) == 20  # whole chunks only, never half of one
+    assert index_names(container) >= SECONDARY  # rebuilt on the way out
 
     report = run(container, path, chunk_size=10)
     assert report.resumed_from_line == 22  # type: ignore[attr-defined]
@@ -210,3 +223,53 @@ def test_no_plaintext_in_the_database_file(container: Container, tmp_path: Path)
     for r in GOOD:
         for value in (r["id_number"], r["full_name"], r["date_of_birth"]):
             assert value not in dump
+
+
+def test_secondary_indexes_follow_a_load_into_an_empty_registry(
+    container: Container, tmp_path: Path
+) -> None:
+    seen: list[set[str]] = []
+
+    @contextmanager
+    def watching_uow() -> Iterator[Session]:
+        with container.unit_of_work() as s:
+            yield s
+            seen.append(index_names(s.connection()))  # as this transaction commits them
+
+    rows = [row(f"001090{i:06d}", f"Nguyễn Văn {i}", "1990-05-12", "M") for i in range(30)]
+    uow: object = watching_uow
+    run(container, write_csv(tmp_path / "first.csv", rows), chunk_size=10, unit_of_work=uow)
+    chunks = seen[2:5]  # after the ledger row and the index check
+    assert len(chunks) == 3
+    assert all(not (names & SECONDARY) for names in chunks)  # loaded without them
+    assert index_names(container) >= SECONDARY  # and built once, at the end
+
+    seen.clear()
+    rows += [row(f"001090{i:06d}", f"Trần Văn {i}", "1990-05-12", "M") for i in range(30, 40)]
+    run(container, write_csv(tmp_path / "second.csv", rows), chunk_size=10, unit_of_work=uow)
+    assert seen
+    assert all(names >= SECONDARY for names in seen)
+    with container.unit_of_work() as s:
+        found = container.registry.search(s, "Trần Văn 35", date(1990, 5, 12), READER, TODAY_AT)
+        assert [v.record.id_number for v in found] == ["001090000035"]
+
+
+def test_an_import_restores_indexes_a_killed_load_left_out(
+    container: Container, tmp_path: Path
+) -> None:
+    path = write_csv(tmp_path / "feed.csv", GOOD)
+    run(container, path)
+    with container.engine.begin() as conn:  # what a load killed with SIGKILL leaves behind
+        conn.execute(text("DROP INDEX ix_citizens_name_dob"))
+    assert "ix_citizens_name_dob" not in index_names(container)
+    report = run(container, path)
+    assert report.counts.unchanged == len(GOOD)  # type: ignore[attr-defined]
+    assert index_names(container) >= SECONDARY
+
+
+def test_init_restores_indexes_a_killed_load_left_out(container: Container, tmp_path: Path) -> None:
+    run(container, write_csv(tmp_path / "feed.csv", GOOD))
+    with container.engine.begin() as conn:
+        conn.execute(text("DROP INDEX ix_citizens_guardian"))
+    init_data_dir(container.settings)[1].dispose()
+    assert index_names(container) >= SECONDARY

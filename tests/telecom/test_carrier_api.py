@@ -10,7 +10,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import func, inspect, select
 
 from dinhdanh.privacy.access import Role, create_api_key
 from dinhdanh.telecom.models import Subscription
@@ -62,6 +62,9 @@ def test_upload_is_idempotent_and_reports_rejects(
     assert first.status_code == 200, first.text
     report = first.json()
     assert (report["created"], report["rejected"]) == (2, 2)
+    # Loaded into an empty table, so its secondary indexes were built after the rows: here.
+    indexes = {ix["name"] for ix in inspect(container.engine).get_indexes("subscriptions")}
+    assert {"ix_subscriptions_id_bidx", "ix_subscriptions_msisdn"} <= indexes
     assert [(r["line"], r["reason"].split(" ")[0]) for r in report["rejected_rows"]] == [
         (4, "msisdn_invalid"),
         (5, "invalid_channel"),

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from dinhdanh.crypto import keyring_from_json, keyring_to_json
 from dinhdanh.identity.rules import CitizenRecord, check_citizen
-from dinhdanh.identity.service import CitizenSealer, Prepared, Registry
+from dinhdanh.identity.service import CITIZENS, CitizenSealer, Prepared, Registry
 from dinhdanh.privacy.audit import AccessContext
 from dinhdanh.store.batch import (
     BatchReport,
@@ -97,6 +97,7 @@ def import_citizens(
         workers=workers,
         spill_dir=spill_dir,
         progress=progress,
+        table=CITIZENS,
     )
 
 

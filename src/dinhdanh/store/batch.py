@@ -21,7 +21,7 @@ import uuid
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import partial
@@ -29,9 +29,10 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import IO, Any, Generic, Protocol, TypeVar
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, Table, select
 from sqlalchemy.orm import Session
 
+from dinhdanh.store.bulk import indexes_deferred
 from dinhdanh.store.db import background_checkpoints
 from dinhdanh.store.feeds import Reason, Row, check_feed, file_sha256, read_rows
 from dinhdanh.store.models import ImportRun
@@ -308,8 +309,13 @@ def run_batch(
     workers: int | None = None,
     spill_dir: Path | None = None,
     progress: Progress | None = None,
+    table: Table | None = None,
 ) -> BatchReport:
-    """Import one feed file. Raises FeedError when the file as a whole cannot be read."""
+    """Import one feed file. Raises FeedError when the file as a whole cannot be read.
+
+    `table`, the table `apply` fills, has its secondary indexes built after the rows when
+    the import starts on it empty (`bulk.indexes_deferred`).
+    """
     check_feed(path)
     with _gc_paused():
         return _run(
@@ -326,6 +332,7 @@ def run_batch(
             workers,
             spill_dir,
             progress,
+            table,
         )
 
 
@@ -343,6 +350,7 @@ def _run(
     workers: int | None,
     spill_dir: Path | None,
     progress: Progress | None,
+    table: Table | None,
 ) -> BatchReport:
     mapper = _Mapper(spec, default_workers(path) if workers is None else workers)
     spill: _Spill[P] = _Spill(spill_dir)
@@ -376,7 +384,13 @@ def _run(
 
         todo = plan.total - len(plan.rejected) - len(plan.skip)
         done_rows = 0
-        with background_checkpoints(engine):
+        with ExitStack() as stack:
+            stack.enter_context(background_checkpoints(engine))
+            deferred = table is not None and stack.enter_context(
+                indexes_deferred(unit_of_work, table)
+            )
+            if deferred and progress:  # runs before the indexes are rebuilt (last in, first out)
+                stack.callback(progress, "indexing", todo, todo)
             for chunk in spill.read():
                 wanted = [p for line, p in chunk if line >= start and line not in plan.rejected]
                 if wanted:
@@ -384,7 +398,8 @@ def _run(
                 done_rows += len(chunk)
                 if progress:
                     progress("importing", done_rows, todo)
-            commit([], 0, done=True)
+        # Done only once the indexes are back: a run killed while rebuilding them resumes.
+        commit([], 0, done=True)
         return report
     finally:
         mapper.close()

@@ -13,7 +13,7 @@ from dinhdanh.crypto import KeyRing, keyring_to_json
 from dinhdanh.privacy.audit import AccessContext
 from dinhdanh.store.batch import BatchReport, Counts, Progress, UnitOfWork, run_batch
 from dinhdanh.telecom.feed import PreparedSubscription, SubscriptionFeed
-from dinhdanh.telecom.service import Telecom
+from dinhdanh.telecom.service import SUBSCRIPTIONS, Telecom
 
 KIND = "subscriptions"
 
@@ -55,4 +55,5 @@ def import_subscriptions(
         workers=workers,
         spill_dir=spill_dir,
         progress=progress,
+        table=SUBSCRIPTIONS,
     )
