@@ -39,10 +39,11 @@ def create_app(container: Container) -> FastAPI:
         return oidc.oauth_error(exc)  # OAuth endpoints answer in RFC 6749's format
 
     app.add_exception_handler(OAuthError, oauth_failure)
+    # Routes are tried in order: the provider's, the busiest, first.
+    app.include_router(oidc.router)
     app.include_router(identity.router)
     app.include_router(telecom.router)
     app.include_router(numbers.router)
-    app.include_router(oidc.router)
     app.include_router(auth.router)
     app.include_router(clients.router)
     app.mount("/static", StaticFiles(packages=[("dinhdanh.web", "static")]), name="static")

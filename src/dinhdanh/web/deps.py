@@ -11,7 +11,8 @@ from dinhdanh.web.problems import Problem
 from dinhdanh.wiring import Container
 
 
-def container(request: Request) -> Container:
+async def container(request: Request) -> Container:
+    # async: a plain function would be run in the thread pool, a hop on every request.
     c: Container = request.app.state.container
     return c
 

@@ -86,7 +86,8 @@ def jwks(c: ContainerDep) -> JSONResponse:
 
 
 @router.post("/token")
-async def token(request: Request, c: ContainerDep) -> JSONResponse:
+async def token(request: Request) -> JSONResponse:
+    c: Container = request.app.state.container  # not a dependency: this is the hottest path
     form = await _form(request)
     now = c.clock()
     failure: OAuthError | None = None
