@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import signal
 import socket
+import sqlite3
 import subprocess
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -21,18 +25,13 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def test_serve_answers_and_checkpoints_on_shutdown(settings: Settings, tmp_path: Path) -> None:
-    if settings.database_url:
-        pytest.skip("one real server run is enough; storage is covered on both databases")
-    s = Settings(data_dir=settings.data_dir)
-    demo = cli_json(s, "demo", "--count", "200")
-    seeded = cli_json(s, "audit", "verify")["entries"]
-    assert seeded >= 200  # one entry per citizen created, at least
+@contextmanager
+def serving(s: Settings, log: Path, workers: int) -> Iterator[str]:
+    """`dinhdanh serve` on a free port until the block ends (SIGTERM); yields its base URL."""
     port = _free_port()
-    log = tmp_path / "serve.log"
     with log.open("w") as fh:
         proc = subprocess.Popen(
-            [EXE, "serve", "--port", str(port), "--workers", "2"],
+            [EXE, "serve", "--port", str(port), "--workers", str(workers)],
             env=env_of(s),
             stdout=fh,
             stderr=fh,
@@ -49,11 +48,25 @@ def test_serve_answers_and_checkpoints_on_shutdown(settings: Settings, tmp_path:
             assert proc.poll() is None, log.read_text()
             assert time.monotonic() < deadline, "no /healthz answer within 60 s"
             time.sleep(0.2)
-        # granian (2.x) hangs when told to stop while a worker is still starting: wait for
-        # both, as an operator would, before the SIGTERM below.
-        while log.read_text().count("Started worker-") < 2:
+        # granian (2.x; --workers 1 is uvicorn) hangs when told to stop while a worker is
+        # still starting: wait for all, as an operator would, before the SIGTERM below.
+        while workers > 1 and log.read_text().count("Started worker-") < workers:
             assert time.monotonic() < deadline, log.read_text()
             time.sleep(0.1)
+        yield base
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
+
+
+def test_serve_answers_and_checkpoints_on_shutdown(settings: Settings, tmp_path: Path) -> None:
+    if settings.database_url:
+        pytest.skip("one real server run is enough; storage is covered on both databases")
+    s = Settings(data_dir=settings.data_dir)
+    demo = cli_json(s, "demo", "--count", "200")
+    seeded = cli_json(s, "audit", "verify")["entries"]
+    assert seeded >= 200  # one entry per citizen created, at least
+    with serving(s, tmp_path / "serve.log", workers=2) as base:
         resp = httpx.get(
             f"{base}/api/v1/citizens/001090999999",
             params={"purpose": "serve smoke test"},
@@ -61,9 +74,6 @@ def test_serve_answers_and_checkpoints_on_shutdown(settings: Settings, tmp_path:
         )
         assert resp.status_code == 404
         assert resp.json()["code"] == "citizen_not_found"
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(timeout=30)
     before = cli_json(s, "audit", "verify")
     assert before["ok"] is True
     # The miss was the one entry the server added; it signed it on the way out.
@@ -77,3 +87,46 @@ def test_serve_answers_and_checkpoints_on_shutdown(settings: Settings, tmp_path:
     finally:
         c.close()
     assert cli(s, "audit", "verify").returncode == 0
+
+
+def test_a_grant_waiting_for_the_database_does_not_stall_the_others(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """One worker: a refresh-token grant blocked on SQLite's write lock, a client_credentials
+    grant beside it. On the event loop the first would hold up the second until the lock
+    went; in the thread pool it does not."""
+    if settings.database_url:
+        pytest.skip("SQLite's write lock is what this holds; PostgreSQL locks rows")
+    s = Settings(data_dir=settings.data_dir)
+    cli(s, "init")
+    m2m = cli_json(s, "clients", "add", "--name", "m2m", "--grant", "client_credentials", "--json")
+    web = cli_json(
+        s, "clients", "add", "--name", "web", "--redirect-uri", "https://rp.example/cb", "--json"
+    )
+    grants = {
+        "m2m": {"grant_type": "client_credentials"},
+        "web": {"grant_type": "refresh_token", "refresh_token": "not-a-token"},
+    }
+
+    def grant(base: str, who: str, client: dict[str, str]) -> httpx.Response:
+        auth = (client["client_id"], client["client_secret"])
+        return httpx.post(f"{base}/token", data=grants[who], auth=auth, timeout=20)
+
+    with serving(s, tmp_path / "serve.log", workers=1) as base:
+        assert grant(base, "m2m", m2m).status_code == 200  # both clients now cached
+        assert grant(base, "web", web).json()["error"] == "invalid_grant"
+        lock = sqlite3.connect(s.data_dir / "dinhdanh.db", isolation_level=None)
+        lock.execute("BEGIN IMMEDIATE")
+        blocked: list[httpx.Response] = []
+        waiter = threading.Thread(target=lambda: blocked.append(grant(base, "web", web)))
+        try:
+            waiter.start()
+            time.sleep(0.5)  # let the refresh grant reach the lock first
+            assert not blocked  # still waiting for the lock
+            assert grant(base, "m2m", m2m).status_code == 200
+            assert not blocked  # answered while the other still waited
+        finally:
+            lock.execute("ROLLBACK")
+            lock.close()
+            waiter.join()
+        assert blocked[0].json()["error"] == "invalid_grant"

@@ -8,7 +8,10 @@ from urllib.parse import parse_qsl, urlencode
 
 from fastapi import APIRouter, Form, Header, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
+from dinhdanh.auth.clients import ClientInfo
 from dinhdanh.auth.oidc import authorize as authz
 from dinhdanh.auth.oidc.client_auth import authenticate_client
 from dinhdanh.auth.oidc.discovery import metadata
@@ -89,18 +92,21 @@ def jwks(c: ContainerDep) -> JSONResponse:
 async def token(request: Request) -> JSONResponse:
     c: Container = request.app.state.container  # not a dependency: this is the hottest path
     form = await _form(request)
+    authorization = request.headers.get("authorization")
+    if form.get("grant_type") == "client_credentials":
+        # No database work once the client is cached: cheaper on the event loop than a hop.
+        return _token(c, authorization, form)
+    # Codes and refresh tokens are rows under lock: a wait for SQLite's write lock must not
+    # stall the event loop (every other request of this worker) with it.
+    return await run_in_threadpool(_token, c, authorization, form)
+
+
+def _token(c: Container, authorization: str | None, form: dict[str, str]) -> JSONResponse:
     now = c.clock()
     failure: OAuthError | None = None
     with c.unit_of_work() as session:
         try:
-            client = authenticate_client(
-                session,
-                c.auth.clients,
-                authorization=request.headers.get("authorization"),
-                form=form,
-                audiences=[c.auth.issuer, c.auth.issuer + "/token"],
-                now=now,
-            )
+            client = _client(c, session, authorization, form, "/token", now)
             body = token_request(c.auth.provider, session, client, form, now)
         except OAuthError as exc:
             failure = exc  # still commit: a spent code or a revoked family must stay so
@@ -109,21 +115,41 @@ async def token(request: Request) -> JSONResponse:
     return JSONResponse(body, headers=NO_STORE)
 
 
+def _client(
+    c: Container,
+    session: Session,
+    authorization: str | None,
+    form: dict[str, str],
+    endpoint: str,
+    now: datetime,
+) -> ClientInfo:
+    return authenticate_client(
+        session,
+        c.auth.clients,
+        authorization=authorization,
+        form=form,
+        audiences=[c.auth.issuer, c.auth.issuer + endpoint],
+        now=now,
+    )
+
+
+# The endpoints below read and write rows: their work runs in the thread pool, so a wait for
+# SQLite's write lock does not stall this worker's event loop.
+
+
 @router.post("/par", status_code=201)
 async def par(request: Request, c: ContainerDep) -> JSONResponse:
     form = await _form(request)
-    now = c.clock()
-    try:
+    authorization = request.headers.get("authorization")
+
+    def work() -> dict[str, Any]:
+        now = c.clock()
         with c.unit_of_work() as session:
-            client = authenticate_client(
-                session,
-                c.auth.clients,
-                authorization=request.headers.get("authorization"),
-                form=form,
-                audiences=[c.auth.issuer, c.auth.issuer + "/par"],
-                now=now,
-            )
-            body = push(c.auth.provider, session, client, form, now)
+            client = _client(c, session, authorization, form, "/par", now)
+            return push(c.auth.provider, session, client, form, now)
+
+    try:
+        body = await run_in_threadpool(work)
     except OAuthError as exc:
         return oauth_error(exc)
     return JSONResponse(body, status_code=201, headers=NO_STORE)
@@ -139,18 +165,16 @@ def _token_param(form: dict[str, str]) -> str:
 @router.post("/revoke")
 async def revocation(request: Request, c: ContainerDep) -> Response:
     form = await _form(request)
-    now = c.clock()
-    try:
+    authorization = request.headers.get("authorization")
+
+    def work() -> None:
+        now = c.clock()
         with c.unit_of_work() as session:
-            client = authenticate_client(
-                session,
-                c.auth.clients,
-                authorization=request.headers.get("authorization"),
-                form=form,
-                audiences=[c.auth.issuer, c.auth.issuer + "/revoke"],
-                now=now,
-            )
+            client = _client(c, session, authorization, form, "/revoke", now)
             revoke(c.auth.provider, session, client, _token_param(form), now)
+
+    try:
+        await run_in_threadpool(work)
     except OAuthError as exc:
         return oauth_error(exc)
     return Response(status_code=200, headers=NO_STORE)
@@ -159,18 +183,16 @@ async def revocation(request: Request, c: ContainerDep) -> Response:
 @router.post("/introspect")
 async def introspection(request: Request, c: ContainerDep) -> JSONResponse:
     form = await _form(request)
-    now = c.clock()
-    try:
+    authorization = request.headers.get("authorization")
+
+    def work() -> dict[str, Any]:
+        now = c.clock()
         with c.unit_of_work() as session:
-            client = authenticate_client(
-                session,
-                c.auth.clients,
-                authorization=request.headers.get("authorization"),
-                form=form,
-                audiences=[c.auth.issuer, c.auth.issuer + "/introspect"],
-                now=now,
-            )
-            body = introspect(c.auth.provider, session, client, _token_param(form), now)
+            client = _client(c, session, authorization, form, "/introspect", now)
+            return introspect(c.auth.provider, session, client, _token_param(form), now)
+
+    try:
+        body = await run_in_threadpool(work)
     except OAuthError as exc:
         return oauth_error(exc)
     return JSONResponse(body, headers=NO_STORE)
