@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
@@ -273,3 +274,22 @@ def test_init_restores_indexes_a_killed_load_left_out(container: Container, tmp_
         conn.execute(text("DROP INDEX ix_citizens_guardian"))
     init_data_dir(container.settings)[1].dispose()
     assert index_names(container) >= SECONDARY
+
+
+def test_garbage_collection_pauses_during_a_batch_only(
+    container: Container, tmp_path: Path
+) -> None:
+    enabled: list[bool] = []
+
+    @contextmanager
+    def watching_uow() -> Iterator[Session]:
+        enabled.append(gc.isenabled())
+        with container.unit_of_work() as s:
+            yield s
+
+    assert gc.isenabled()
+    uow: object = watching_uow
+    run(container, write_csv(tmp_path / "feed.csv", GOOD), unit_of_work=uow)
+    assert enabled
+    assert not any(enabled)
+    assert gc.isenabled()  # restored afterwards

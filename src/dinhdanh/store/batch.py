@@ -294,6 +294,7 @@ def default_workers(path: Path) -> int:
     return max(1, os.cpu_count() or 1)
 
 
+@_gc_paused()
 def run_batch(
     path: Path,
     *,
@@ -317,41 +318,6 @@ def run_batch(
     the import starts on it empty (`bulk.indexes_deferred`).
     """
     check_feed(path)
-    with _gc_paused():
-        return _run(
-            path,
-            spec,
-            apply,
-            unit_of_work,
-            clock,
-            today,
-            kind,
-            scope,
-            strict,
-            chunk_size,
-            workers,
-            spill_dir,
-            progress,
-            table,
-        )
-
-
-def _run(
-    path: Path,
-    spec: FeedSpec[R, P],
-    apply: Apply[P],
-    unit_of_work: UnitOfWork,
-    clock: Callable[[], datetime],
-    today: date,
-    kind: str,
-    scope: str,
-    strict: bool,
-    chunk_size: int,
-    workers: int | None,
-    spill_dir: Path | None,
-    progress: Progress | None,
-    table: Table | None,
-) -> BatchReport:
     mapper = _Mapper(spec, default_workers(path) if workers is None else workers)
     spill: _Spill[P] = _Spill(spill_dir)
     try:
