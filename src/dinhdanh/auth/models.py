@@ -268,6 +268,16 @@ class UsedAssertion(Base):
     expires_at: Mapped[datetime] = mapped_column(_TS, index=True)
 
 
+class UsedDpopProof(Base):
+    """``jti`` of DPoP proofs seen per key, against replay (RFC 9449 section 11.1)."""
+
+    __tablename__ = "oidc_used_dpop_proofs"
+
+    jkt: Mapped[str] = mapped_column(String(64), primary_key=True)
+    jti: Mapped[str] = mapped_column(String(200), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(_TS, index=True)
+
+
 class PushedRequest(Base):
     """A pushed authorization request (RFC 9126)."""
 
@@ -297,5 +307,6 @@ __all__ = [
     "SmsMessage",
     "Throttle",
     "UsedAssertion",
+    "UsedDpopProof",
     "WebAuthnCredential",
 ]

@@ -222,6 +222,9 @@ class _JWSRegistry(jws.JWSRegistry):
     algorithms: ClassVar[dict[str, JWSAlgModel]] = {}  # type: ignore[misc]
     recommended: ClassVar[list[str]] = []  # type: ignore[misc]
     max_signature_length = _MAX_SIGNATURE_CHARS
+    # A DPoP proof (RFC 9449) carries its public key in the header: an ML-DSA-65 one is
+    # 1,952 bytes, about 3.7 kB once base64url-encoded twice over; joserfc's default is 512.
+    max_header_length = 4096
 
 
 _JWSRegistry.register(_Ed25519EdDSAAlgorithm())

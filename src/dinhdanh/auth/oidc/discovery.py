@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from dinhdanh.auth.oidc.claims import AGE_THRESHOLDS, SCOPES, acr_uri
+from dinhdanh.auth.oidc.dpop import ALGORITHMS as DPOP_ALGORITHMS
 from dinhdanh.auth.oidc.provider import Provider
 from dinhdanh.crypto.jose import SUPPORTED_ALGORITHMS
 
@@ -36,6 +37,7 @@ def metadata(provider: Provider) -> dict[str, Any]:
         "userinfo_signing_alg_values_supported": [],
         "token_endpoint_auth_methods_supported": auth_methods,
         "token_endpoint_auth_signing_alg_values_supported": algs,
+        "dpop_signing_alg_values_supported": list(DPOP_ALGORITHMS),  # RFC 9449 section 5.1
         "revocation_endpoint_auth_methods_supported": auth_methods,
         "introspection_endpoint_auth_methods_supported": auth_methods,
         "code_challenge_methods_supported": ["S256"],

@@ -51,5 +51,18 @@ def introspect(
         return INACTIVE
     if claims.get("client_id") != client.client_id:
         return INACTIVE
-    keep = ("scope", "client_id", "sub", "aud", "iss", "exp", "iat", "jti", "acr", "auth_time")
-    return {"active": True, "token_type": "Bearer"} | {k: claims[k] for k in keep if k in claims}
+    keep = (
+        "scope",
+        "client_id",
+        "sub",
+        "aud",
+        "iss",
+        "exp",
+        "iat",
+        "jti",
+        "acr",
+        "auth_time",
+        "cnf",
+    )
+    token_type = "DPoP" if "cnf" in claims else "Bearer"  # RFC 9449 section 6.2
+    return {"active": True, "token_type": token_type} | {k: claims[k] for k in keep if k in claims}

@@ -147,6 +147,7 @@ class Provider:
         now: datetime,
         authn: Authentication | None = None,
         grant_id: str | None = None,
+        jkt: str | None = None,
     ) -> tuple[str, int]:
         ttl = int(self.config.access_ttl.total_seconds())
         iat = int(now.timestamp())
@@ -169,6 +170,8 @@ class Provider:
                 "amr": list(authn.amr),
                 "gid": grant_id,
             }
+        if jkt is not None:
+            body["cnf"] = {"jkt": jkt}  # bound to a DPoP key (RFC 9449 section 6.1)
         return sign_jwt(body, self.keys.signer(self._alg(client)), typ="at+jwt"), ttl
 
     # -- verifying our own access tokens ------------------------------------------------

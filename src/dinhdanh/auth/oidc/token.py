@@ -40,6 +40,10 @@ def s256(verifier: str) -> str:
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
 
 
+def token_type(jkt: str | None) -> str:
+    return "DPoP" if jkt else "Bearer"  # RFC 9449 section 5
+
+
 def _verifier_ok(verifier: str | None, challenge: str) -> bool:
     if verifier is None or not 43 <= len(verifier) <= 128 or not verifier.isascii():
         return False
@@ -52,17 +56,20 @@ def token_request(
     client: ClientInfo,
     form: Mapping[str, str],
     now: datetime,
+    jkt: str | None = None,
 ) -> dict[str, Any]:
+    """Answer a token request; ``jkt`` (a checked DPoP proof's key thumbprint, ``dpop``)
+    binds the access token to that key (RFC 9449 section 5)."""
     grant_type = form.get("grant_type")
     if grant_type not in ("authorization_code", "refresh_token", "client_credentials"):
         raise OAuthError("unsupported_grant_type", f"grant_type {grant_type!r} is not supported")
     if grant_type not in client.grant_types:
         raise OAuthError("unauthorized_client", f"this client may not use {grant_type}")
     if grant_type == "authorization_code":
-        return _authorization_code(provider, session, client, form, now)
+        return _authorization_code(provider, session, client, form, now, jkt)
     if grant_type == "refresh_token":
-        return _refresh_token(provider, session, client, form, now)
-    return _client_credentials(provider, client, form, now)
+        return _refresh_token(provider, session, client, form, now, jkt)
+    return _client_credentials(provider, client, form, now, jkt)
 
 
 def _issue(
@@ -74,13 +81,14 @@ def _issue(
     scopes: list[str],
     nonce: str | None,
     now: datetime,
+    jkt: str | None,
     *,
     with_id_token: bool,
 ) -> dict[str, Any]:
-    access, ttl = provider.access_token(client, scopes, now, authn, grant.id)
+    access, ttl = provider.access_token(client, scopes, now, authn, grant.id, jkt)
     body: dict[str, Any] = {
         "access_token": access,
-        "token_type": "Bearer",
+        "token_type": token_type(jkt),
         "expires_in": ttl,
         "scope": " ".join(scopes),
     }
@@ -116,6 +124,7 @@ def _authorization_code(
     client: ClientInfo,
     form: Mapping[str, str],
     now: datetime,
+    jkt: str | None,
 ) -> dict[str, Any]:
     code = form.get("code")
     if not code:
@@ -164,6 +173,7 @@ def _authorization_code(
         row.scope.split(),
         row.nonce,
         now,
+        jkt,
         with_id_token="openid" in row.scope.split(),
     )
 
@@ -174,6 +184,7 @@ def _refresh_token(
     client: ClientInfo,
     form: Mapping[str, str],
     now: datetime,
+    jkt: str | None,
 ) -> dict[str, Any]:
     token = form.get("refresh_token")
     if not token:
@@ -211,18 +222,27 @@ def _refresh_token(
         scopes,
         None,
         now,
+        jkt,
         with_id_token="openid" in scopes,
     )
 
 
 def _client_credentials(
-    provider: Provider, client: ClientInfo, form: Mapping[str, str], now: datetime
+    provider: Provider,
+    client: ClientInfo,
+    form: Mapping[str, str],
+    now: datetime,
+    jkt: str | None,
 ) -> dict[str, Any]:
     scopes = parse_scope(form.get("scope"))
     if "openid" in scopes or not set(scopes) <= client.scope:
         raise OAuthError("invalid_scope", "a requested scope is not allowed for this client")
-    access, ttl = provider.access_token(client, scopes, now)
-    body: dict[str, Any] = {"access_token": access, "token_type": "Bearer", "expires_in": ttl}
+    access, ttl = provider.access_token(client, scopes, now, jkt=jkt)
+    body: dict[str, Any] = {
+        "access_token": access,
+        "token_type": token_type(jkt),
+        "expires_in": ttl,
+    }
     if scopes:
         body["scope"] = " ".join(scopes)
     return body

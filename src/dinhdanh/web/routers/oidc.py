@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 
 from dinhdanh.auth.clients import ClientInfo
 from dinhdanh.auth.oidc import authorize as authz
+from dinhdanh.auth.oidc import dpop
 from dinhdanh.auth.oidc.client_auth import authenticate_client
 from dinhdanh.auth.oidc.discovery import metadata
 from dinhdanh.auth.oidc.errors import OAuthError
@@ -37,12 +38,25 @@ router = APIRouter(tags=["openid-connect"])
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
-def oauth_error(exc: OAuthError) -> JSONResponse:
+DPOP_CHALLENGE = f'DPoP algs="{" ".join(dpop.ALGORITHMS)}"'
+
+
+def oauth_error(exc: OAuthError, scheme: str | None = None) -> JSONResponse:
     headers = dict(NO_STORE)
     if exc.status == 401:
-        scheme = "Bearer" if exc.error == "invalid_token" else "Basic"
-        headers["WWW-Authenticate"] = f'{scheme} error="{exc.error}"'
+        scheme = scheme or ("Bearer" if exc.error == "invalid_token" else "Basic")
+        challenge = f'{scheme} error="{exc.error}"'
+        if scheme == "DPoP":
+            challenge += ", " + DPOP_CHALLENGE.removeprefix("DPoP ")
+        headers["WWW-Authenticate"] = challenge
     return JSONResponse(exc.as_dict(), status_code=exc.status, headers=headers)
+
+
+def _dpop_header(request: Request) -> str | None:
+    proofs = request.headers.getlist("dpop")
+    if len(proofs) > 1:
+        raise dpop.invalid_proof("send one DPoP header, not several")
+    return proofs[0] if proofs else None
 
 
 FORM_TYPE = "application/x-www-form-urlencoded"
@@ -93,21 +107,28 @@ async def token(request: Request) -> JSONResponse:
     c: Container = request.app.state.container  # not a dependency: this is the hottest path
     form = await _form(request)
     authorization = request.headers.get("authorization")
-    if form.get("grant_type") == "client_credentials":
+    proof = _dpop_header(request)
+    if form.get("grant_type") == "client_credentials" and proof is None:
         # No database work once the client is cached: cheaper on the event loop than a hop.
-        return _token(c, authorization, form)
-    # Codes and refresh tokens are rows under lock: a wait for SQLite's write lock must not
-    # stall the event loop (every other request of this worker) with it.
-    return await run_in_threadpool(_token, c, authorization, form)
+        return _token(c, authorization, form, None)
+    # Codes, refresh tokens and DPoP proofs are rows under lock: a wait for SQLite's write
+    # lock must not stall the event loop (every other request of this worker) with it.
+    return await run_in_threadpool(_token, c, authorization, form, proof)
 
 
-def _token(c: Container, authorization: str | None, form: dict[str, str]) -> JSONResponse:
+def _token(
+    c: Container, authorization: str | None, form: dict[str, str], proof: str | None
+) -> JSONResponse:
     now = c.clock()
     failure: OAuthError | None = None
     with c.unit_of_work() as session:
         try:
             client = _client(c, session, authorization, form, "/token", now)
-            body = token_request(c.auth.provider, session, client, form, now)
+            jkt = None
+            if proof is not None:
+                url = c.auth.issuer + "/token"
+                jkt = dpop.check_proof(session, proof, method="POST", url=url, now=now).jkt
+            body = token_request(c.auth.provider, session, client, form, now, jkt)
         except OAuthError as exc:
             failure = exc  # still commit: a spent code or a revoked family must stay so
     if failure is not None:
@@ -201,20 +222,38 @@ async def introspection(request: Request, c: ContainerDep) -> JSONResponse:
 @router.get("/userinfo", operation_id="userinfo_get")
 @router.post("/userinfo", operation_id="userinfo_post")
 def userinfo_endpoint(
-    c: ContainerDep, authorization: Annotated[str | None, Header()] = None
+    request: Request,
+    c: ContainerDep,
+    authorization: Annotated[str | None, Header()] = None,
 ) -> JSONResponse:
     scheme, _, value = (authorization or "").partition(" ")
-    if scheme.lower() != "bearer" or not value.strip():
+    scheme, token = scheme.lower(), value.strip()
+    if scheme not in ("bearer", "dpop") or not token:
         return JSONResponse(
-            {"error": "invalid_request", "error_description": "send a Bearer access token"},
+            {"error": "invalid_request", "error_description": "send an access token"},
             status_code=401,
-            headers={"WWW-Authenticate": "Bearer", **NO_STORE},
+            headers={"WWW-Authenticate": f"Bearer, {DPOP_CHALLENGE}", **NO_STORE},
         )
+    answer_as = "DPoP" if scheme == "dpop" else "Bearer"
+    now = c.clock()
     try:
         with c.unit_of_work() as session:
-            body = userinfo(c.auth.provider, session, value.strip(), c.clock())
+            jkt = None
+            if scheme == "dpop":
+                proof = dpop.check_proof(
+                    session,
+                    _dpop_header(request),
+                    method=request.method,
+                    url=c.auth.issuer + "/userinfo",
+                    now=now,
+                    access_token=token,
+                )
+                jkt = proof.jkt
+            body = userinfo(c.auth.provider, session, token, now, jkt)
     except OAuthError as exc:
-        return oauth_error(exc)
+        if exc.error == "invalid_dpop_proof":
+            exc.status = 401  # RFC 9449 section 7.1: a resource server answers 401
+        return oauth_error(exc, answer_as)
     return JSONResponse(body, headers=NO_STORE)
 
 
