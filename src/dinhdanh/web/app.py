@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from anyio import CapacityLimiter
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -32,6 +33,10 @@ def create_app(container: Container) -> FastAPI:
 
     app = FastAPI(title="dinhdanh", version=__version__, lifespan=lifespan)
     app.state.container = container
+    # SQLite writes one transaction at a time for the whole file: threads beyond one per
+    # process only add to its busy-wait back-off. PostgreSQL locks rows, not the database.
+    sqlite = container.engine.dialect.name == "sqlite"
+    app.state.db_limiter = CapacityLimiter(1 if sqlite else 40)
     problems.install(app)
 
     async def oauth_failure(_request: Request, exc: Exception) -> Response:

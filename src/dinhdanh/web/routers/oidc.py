@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 from urllib.parse import parse_qsl, urlencode
 
+import anyio.to_thread
+from anyio import CapacityLimiter
 from fastapi import APIRouter, Form, Header, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
 
 from dinhdanh.auth.clients import ClientInfo
 from dinhdanh.auth.oidc import authorize as authz
@@ -35,6 +37,7 @@ from dinhdanh.web.deps import ContainerDep
 from dinhdanh.wiring import Container
 
 router = APIRouter(tags=["openid-connect"])
+T = TypeVar("T")
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
@@ -50,6 +53,14 @@ def oauth_error(exc: OAuthError, scheme: str | None = None) -> JSONResponse:
             challenge += ", " + DPOP_CHALLENGE.removeprefix("DPoP ")
         headers["WWW-Authenticate"] = challenge
     return JSONResponse(exc.as_dict(), status_code=exc.status, headers=headers)
+
+
+async def _in_thread(request: Request, fn: Callable[..., T], *args: Any) -> T:
+    """Run the database work of an endpoint in the thread pool, as many at a time as
+    ``db_limiter`` (``web.app``) lets through: off the event loop, so a wait for a lock
+    stalls no other request."""
+    limiter: CapacityLimiter = request.app.state.db_limiter
+    return await anyio.to_thread.run_sync(fn, *args, limiter=limiter)
 
 
 def _dpop_header(request: Request) -> str | None:
@@ -113,7 +124,7 @@ async def token(request: Request) -> JSONResponse:
         return _token(c, authorization, form, None)
     # Codes, refresh tokens and DPoP proofs are rows under lock: a wait for SQLite's write
     # lock must not stall the event loop (every other request of this worker) with it.
-    return await run_in_threadpool(_token, c, authorization, form, proof)
+    return await _in_thread(request, _token, c, authorization, form, proof)
 
 
 def _token(
@@ -170,7 +181,7 @@ async def par(request: Request, c: ContainerDep) -> JSONResponse:
             return push(c.auth.provider, session, client, form, now)
 
     try:
-        body = await run_in_threadpool(work)
+        body = await _in_thread(request, work)
     except OAuthError as exc:
         return oauth_error(exc)
     return JSONResponse(body, status_code=201, headers=NO_STORE)
@@ -195,7 +206,7 @@ async def revocation(request: Request, c: ContainerDep) -> Response:
             revoke(c.auth.provider, session, client, _token_param(form), now)
 
     try:
-        await run_in_threadpool(work)
+        await _in_thread(request, work)
     except OAuthError as exc:
         return oauth_error(exc)
     return Response(status_code=200, headers=NO_STORE)
@@ -213,7 +224,7 @@ async def introspection(request: Request, c: ContainerDep) -> JSONResponse:
             return introspect(c.auth.provider, session, client, _token_param(form), now)
 
     try:
-        body = await run_in_threadpool(work)
+        body = await _in_thread(request, work)
     except OAuthError as exc:
         return oauth_error(exc)
     return JSONResponse(body, headers=NO_STORE)
