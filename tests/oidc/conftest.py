@@ -66,6 +66,21 @@ def make_citizen(
 
 
 @pytest.fixture
+def machine(container: Container) -> tuple[str, str]:
+    """A client_credentials client: (client_id, client_secret)."""
+    with container.unit_of_work() as s:
+        info, secret = container.auth.clients.create(
+            s,
+            name="M",
+            redirect_uris=[],
+            grant_types=("client_credentials",),
+            now=container.clock(),
+        )
+    assert secret is not None
+    return info.client_id, secret
+
+
+@pytest.fixture
 def citizen(container: Container) -> Citizen:
     return make_citizen(container)
 

@@ -67,20 +67,6 @@ def claims_of(token: str) -> dict[str, Any]:
     return dict(json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))))
 
 
-@pytest.fixture
-def m2m(container: Container) -> tuple[str, str]:
-    with container.unit_of_work() as s:
-        info, secret = container.auth.clients.create(
-            s,
-            name="m2m",
-            redirect_uris=[],
-            grant_types=("client_credentials",),
-            now=container.clock(),
-        )
-    assert secret is not None
-    return info.client_id, secret
-
-
 def grant(tc: TestClient, client: tuple[str, str], proof: str | None) -> Any:
     headers = {} if proof is None else {"DPoP": proof}
     return tc.post(
@@ -90,27 +76,27 @@ def grant(tc: TestClient, client: tuple[str, str], proof: str | None) -> Any:
 
 @pytest.mark.parametrize("alg", ["EdDSA", "ES256", "ML-DSA-65"])
 def test_a_proof_binds_the_access_token_to_its_key(
-    container: Container, app_client: TestClient, m2m: tuple[str, str], alg: str
+    container: Container, app_client: TestClient, machine: tuple[str, str], alg: str
 ) -> None:
     key = new_key(alg)
     htu = container.auth.issuer + "/token"
-    resp = grant(app_client, m2m, make_proof(key, "POST", htu, alg=alg))
+    resp = grant(app_client, machine, make_proof(key, "POST", htu, alg=alg))
     assert resp.status_code == 200, resp.text
     body = resp.json()
     assert body["token_type"] == "DPoP"
     assert claims_of(body["access_token"])["cnf"] == {"jkt": thumbprint(key)}
     introspected = app_client.post(
-        "/introspect", data={"token": body["access_token"]}, auth=m2m
+        "/introspect", data={"token": body["access_token"]}, auth=machine
     ).json()
     assert introspected["token_type"] == "DPoP"
     assert introspected["cnf"] == {"jkt": thumbprint(key)}
-    plain = grant(app_client, m2m, None).json()  # no proof: a Bearer token, unbound
+    plain = grant(app_client, machine, None).json()  # no proof: a Bearer token, unbound
     assert plain["token_type"] == "Bearer"
     assert "cnf" not in claims_of(plain["access_token"])
 
 
 def test_bad_proofs_are_refused(
-    container: Container, app_client: TestClient, m2m: tuple[str, str]
+    container: Container, app_client: TestClient, machine: tuple[str, str]
 ) -> None:
     key = new_key("EdDSA")
     htu = container.auth.issuer + "/token"
@@ -132,24 +118,24 @@ def test_bad_proofs_are_refused(
         "not a JWT": "not-a-jwt",
     }
     for what, proof in bad.items():
-        resp = grant(app_client, m2m, proof)
+        resp = grant(app_client, machine, proof)
         assert resp.status_code == 400, what
         assert resp.json()["error"] == "invalid_dpop_proof", what
     two = app_client.post(
         "/token",
         data={"grant_type": "client_credentials"},
-        auth=m2m,
+        auth=machine,
         headers=[("DPoP", forged), ("DPoP", forged)],
     )
     assert two.json()["error"] == "invalid_dpop_proof"
 
 
 def test_a_proof_is_good_once(
-    container: Container, app_client: TestClient, m2m: tuple[str, str]
+    container: Container, app_client: TestClient, machine: tuple[str, str]
 ) -> None:
     proof = make_proof(new_key("EdDSA"), "POST", container.auth.issuer + "/token")
-    assert grant(app_client, m2m, proof).status_code == 200
-    again = grant(app_client, m2m, proof)
+    assert grant(app_client, machine, proof).status_code == 200
+    again = grant(app_client, machine, proof)
     assert again.status_code == 400
     assert "already used" in again.json()["error_description"]
 

@@ -5,23 +5,6 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from dinhdanh.wiring import Container
-
-
-@pytest.fixture
-def machine(container: Container) -> tuple[str, str]:
-    with container.unit_of_work() as s:
-        info, secret = container.auth.clients.create(
-            s,
-            name="M",
-            redirect_uris=[],
-            grant_types=("client_credentials",),
-            now=container.clock(),
-        )
-    assert secret is not None
-    return info.client_id, secret
-
-
 FORM = {"content-type": "application/x-www-form-urlencoded"}
 
 
