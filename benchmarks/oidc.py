@@ -92,7 +92,13 @@ def free_port() -> int:
 def server(env: dict[str, str], port: int, log: Path) -> Iterator[subprocess.Popen[bytes]]:
     cmd = [EXE, "serve", "--workers", str(WORKERS), "--host", "127.0.0.1", "--port", str(port)]
     with log.open("wb") as out:
-        proc = subprocess.Popen([*cmd, "--log-level", "warning"], env=env, stdout=out, stderr=out)
+        proc = subprocess.Popen(
+            [*cmd, "--log-level", "warning"],
+            env=env,
+            stdout=out,
+            stderr=out,
+            start_new_session=True,  # its own process group: see the kill below
+        )
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -110,7 +116,9 @@ def server(env: dict[str, str], port: int, log: Path) -> Iterator[subprocess.Pop
         try:
             proc.wait(30)
         except subprocess.TimeoutExpired:
-            proc.kill()
+            # granian forks its workers; killing the master alone left one running (seen
+            # here: an orphan worker served on for half an hour beside later runs).
+            os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
 
 
