@@ -78,6 +78,21 @@ def test_import_reports_rejects_and_strict_exit_code(
     assert (again["created"], again["unchanged"]) == (0, len(GOOD))
 
 
+def test_retiring_a_signing_version(file_settings: Settings, tmp_path: Path) -> None:
+    cli(file_settings, "init")
+    cli(file_settings, "import", "citizens", str(write_csv(tmp_path / "a.csv", GOOD)))
+    current = cli(file_settings, "keys", "retire", "1", check=False)
+    assert current.returncode != 0
+    assert "current one" in current.stderr
+    cli(file_settings, "keys", "rotate")
+    assert cli_json(file_settings, "keys", "retire", "1") == {
+        "sign_version": 2,
+        "token_retired": [1],
+    }
+    assert cli(file_settings, "keys", "retire", "9", check=False).returncode != 0
+    assert cli_json(file_settings, "audit", "verify")["ok"] is True  # v1 checkpoints verify
+
+
 def test_rotation_keeps_old_data_readable(file_settings: Settings, tmp_path: Path) -> None:
     cli(file_settings, "init")
     cli(file_settings, "import", "citizens", str(write_csv(tmp_path / "a.csv", GOOD[:2])))

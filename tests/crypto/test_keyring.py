@@ -26,6 +26,7 @@ from dinhdanh.crypto import (
     verify_hybrid,
     wrap_key,
 )
+from dinhdanh.crypto.keyring import retire_token_version
 
 CONTEXT = b"citizen.full_name"
 
@@ -241,3 +242,27 @@ def test_error_messages_carry_no_key_material(ring: KeyRing) -> None:
     assert info.value.__cause__ is None
     for secret in [*secrets, doc["seal"]["keys"]["1"]]:
         assert secret[:16] not in str(info.value)
+
+
+def test_a_retired_signing_version_round_trips_and_survives_rotation(ring: KeyRing) -> None:
+    signature = sign_hybrid(ring, b"checkpoint")  # signed by version 1
+    retired = retire_token_version(rotate(ring), 1)
+    assert retired.token_retired == frozenset({1})
+    reloaded = keyring_from_json(keyring_to_json(retired))
+    assert reloaded.token_retired == frozenset({1})
+    assert json.loads(keyring_to_json(retired))["sign"]["token_retired"] == [1]
+    assert rotate(reloaded).token_retired == frozenset({1})
+    verify_hybrid(reloaded, b"checkpoint", signature)  # audit checkpoints still verify
+    assert "token_retired" not in json.loads(keyring_to_json(ring))["sign"]
+
+
+def test_only_an_old_existing_version_retires(ring: KeyRing) -> None:
+    with pytest.raises(CryptoError, match="current"):
+        retire_token_version(ring, 1)
+    with pytest.raises(CryptoError, match="no signing key version 7"):
+        retire_token_version(rotate(ring), 7)
+    doc = json.loads(keyring_to_json(rotate(ring)))
+    for bad in ([2], [5], "1", [True]):
+        doc["sign"]["token_retired"] = bad
+        with pytest.raises(CryptoError):
+            keyring_from_json(json.dumps(doc))

@@ -13,6 +13,7 @@ from dinhdanh.cli.common import container_from, emit_json, fail, out, settings_f
 from dinhdanh.cli.imports import import_app
 from dinhdanh.cli.telecom import carriers_app, reconcile_app, telecom_app
 from dinhdanh.crypto import CryptoError, load_keyring, rotate, save_keyring
+from dinhdanh.crypto.keyring import retire_token_version
 from dinhdanh.privacy.access import Role, create_api_key
 from dinhdanh.settings import LogLevel
 from dinhdanh.wiring import init_data_dir
@@ -149,6 +150,31 @@ def keys_rotate(ctx: typer.Context, json_out: JsonOpt = False) -> None:
         emit_json(result)
     else:
         out.print(f"rotated: seal key v{ring.seal_version}, signing key v{ring.sign_version}")
+
+
+@keys_app.command("retire")
+def keys_retire(
+    ctx: typer.Context,
+    version: Annotated[int, typer.Argument(help="Signing key version to retire.")],
+    json_out: JsonOpt = False,
+) -> None:
+    """End a signing version's overlap: it leaves /jwks and its tokens stop verifying.
+
+    Audit checkpoints it signed still verify. Restart every server afterwards.
+    """
+    settings = settings_from(ctx)
+    if settings.keyring:
+        fail("the key ring comes from DINHDANH_KEYRING: retire it where that value is kept")
+    try:
+        ring = retire_token_version(load_keyring(settings.keyring_path), version)
+    except CryptoError as exc:
+        fail(str(exc))
+    save_keyring(ring, settings.keyring_path)
+    result = {"sign_version": ring.sign_version, "token_retired": sorted(ring.token_retired)}
+    if json_out:
+        emit_json(result)
+    else:
+        out.print(f"retired signing key v{version} from tokens; restart the servers")
 
 
 @apikeys_app.command("add")

@@ -32,8 +32,9 @@ class TokenSeeds:
 
 
 def token_seeds(ring: KeyRing) -> list[TokenSeeds]:
-    """Token-signing seeds of every signing version, current version first."""
-    versions = sorted(ring._sign_seeds, key=lambda v: (v != ring._sign_version, -v))
+    """Token-signing seeds of every signing version not retired, current version first."""
+    live = set(ring._sign_seeds) - ring._token_retired
+    versions = sorted(live, key=lambda v: (v != ring._sign_version, -v))
     out = []
     for v in versions:
         ed, ml = ring._sign_seeds[v]

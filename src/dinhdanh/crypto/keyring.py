@@ -28,7 +28,7 @@ import contextlib
 import json
 import os
 import secrets
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from pathlib import Path
 from types import MappingProxyType
 
@@ -79,6 +79,7 @@ class KeyRing:
         "_sign_version",
         "_signer",
         "_signers",
+        "_token_retired",
     )
 
     def __init__(
@@ -90,6 +91,7 @@ class KeyRing:
         blind_key: bytes,
         sign_seeds: Mapping[int, tuple[bytes, bytes]],
         sign_version: int,
+        token_retired: Collection[int] = (),
     ) -> None:
         for label, versions, current in (
             ("seal", seal_keys, seal_version),
@@ -101,6 +103,8 @@ class KeyRing:
                 raise CryptoError(f"key ring: {label} current version {current} has no key")
         if len(blind_key) != AES_KEY_LEN:
             raise CryptoError("key ring: blind-index key must be 32 bytes")
+        if not set(token_retired) <= set(sign_seeds) or sign_version in token_retired:
+            raise CryptoError("key ring: only an existing, non-current sign version can retire")
 
         self._kek = kek
         self._seal_keys = MappingProxyType(dict(seal_keys))
@@ -114,6 +118,9 @@ class KeyRing:
         self._blind = HmacSha256(blind_key)
         self._sign_seeds = MappingProxyType(dict(sign_seeds))
         self._sign_version = sign_version
+        # Signing versions no longer used for tokens (keys.retire_token_version); they still
+        # verify the audit checkpoints they signed.
+        self._token_retired = frozenset(token_retired)
         self._signers: dict[bytes, HybridSigner] = {
             version_header(SIGNATURE_FORMAT, v): HybridSigner(ed, ml)
             for v, (ed, ml) in sign_seeds.items()
@@ -133,6 +140,11 @@ class KeyRing:
     def sign_version(self) -> int:
         """Version new signatures are made under."""
         return self._sign_version
+
+    @property
+    def token_retired(self) -> frozenset[int]:
+        """Signing versions retired from tokens: not published, not accepted."""
+        return self._token_retired
 
     def __repr__(self) -> str:
         return f"KeyRing(seal_version={self._seal_version}, sign_version={self._sign_version})"
@@ -164,6 +176,28 @@ def rotate(ring: KeyRing) -> KeyRing:
         blind_key=ring._blind_key,
         sign_seeds={**ring._sign_seeds, sign_version: (random_key(), random_key())},
         sign_version=sign_version,
+        token_retired=ring._token_retired,
+    )
+
+
+def retire_token_version(ring: KeyRing, version: int) -> KeyRing:
+    """Stop using signing ``version`` for tokens: it leaves the JWK Set and tokens it signed
+    stop verifying. It stays in the ring, so audit checkpoints it signed still verify.
+
+    Ends the overlap period that ``rotate`` opens. The current version cannot retire.
+    """
+    if version not in ring._sign_seeds:
+        raise CryptoError(f"no signing key version {version} in the key ring")
+    if version == ring._sign_version:
+        raise CryptoError(f"signing key version {version} is the current one: rotate first")
+    return KeyRing(
+        kek=ring._kek,
+        seal_keys=ring._seal_keys,
+        seal_version=ring._seal_version,
+        blind_key=ring._blind_key,
+        sign_seeds=ring._sign_seeds,
+        sign_version=ring._sign_version,
+        token_retired=ring._token_retired | {version},
     )
 
 
@@ -175,6 +209,15 @@ def keyring_to_json(ring: KeyRing) -> str:
     """Serialize; data keys are wrapped afresh under the KEK (so output differs per call)."""
     kek = ring._kek
     x25519, mlkem768 = kek.raw()
+    sign: dict[str, object] = {
+        "current": ring._sign_version,
+        "keys": {
+            str(v): {"ed25519": _b64(kek.wrap(ed)), "mldsa65": _b64(kek.wrap(ml))}
+            for v, (ed, ml) in sorted(ring._sign_seeds.items())
+        },
+    }
+    if ring._token_retired:  # optional: rings without it read as before
+        sign["token_retired"] = sorted(ring._token_retired)
     doc = {
         "format": FORMAT,
         "kek": {"x25519": _b64(x25519), "mlkem768": _b64(mlkem768)},
@@ -183,13 +226,7 @@ def keyring_to_json(ring: KeyRing) -> str:
             "keys": {str(v): _b64(kek.wrap(k)) for v, k in sorted(ring._seal_keys.items())},
         },
         "blind": _b64(kek.wrap(ring._blind_key)),
-        "sign": {
-            "current": ring._sign_version,
-            "keys": {
-                str(v): {"ed25519": _b64(kek.wrap(ed)), "mldsa65": _b64(kek.wrap(ml))}
-                for v, (ed, ml) in sorted(ring._sign_seeds.items())
-            },
-        },
+        "sign": sign,
     }
     return json.dumps(doc, indent=2) + "\n"
 
@@ -279,6 +316,12 @@ def keyring_from_json(text: str) -> KeyRing:
             _unwrap(kek, _get(pair, "mldsa65", where), f"{where}.mldsa65", SEED_LEN),
         )
 
+    sign_doc = _get(doc, "sign", "")
+    retired = sign_doc.get("token_retired", []) if isinstance(sign_doc, dict) else []
+    if not isinstance(retired, list) or not all(
+        isinstance(v, int) and not isinstance(v, bool) for v in retired
+    ):
+        raise CryptoError("invalid key ring: 'sign.token_retired' must be a list of versions")
     return KeyRing(
         kek=kek,
         seal_keys=seal_keys,
@@ -286,6 +329,7 @@ def keyring_from_json(text: str) -> KeyRing:
         blind_key=blind_key,
         sign_seeds=sign_seeds,
         sign_version=sign_version,
+        token_retired=retired,
     )
 
 
