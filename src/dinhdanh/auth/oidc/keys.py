@@ -2,9 +2,10 @@
 
 Keys derive from the key ring (``crypto.derive.token_seeds``), three per signing version:
 Ed25519 (``OKP``, alg ``EdDSA``), P-256 (``EC``, ``ES256``) and ML-DSA-65 (``AKP``,
-``ML-DSA-65``, RFC 9964). The current version signs; every version in the ring not retired is published
-and verifies, so after ``dinhdanh keys rotate`` tokens signed before keep verifying (the
-overlap period lasts until ``dinhdanh keys retire`` takes the old version out of tokens).
+``ML-DSA-65``, RFC 9964). The current version signs; every version in the ring that is not
+retired is published and verifies, so after ``dinhdanh keys rotate`` tokens signed before
+keep verifying (the overlap period lasts until ``dinhdanh keys retire`` takes the old
+version out of tokens).
 """
 
 from __future__ import annotations
