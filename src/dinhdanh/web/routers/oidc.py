@@ -232,7 +232,7 @@ async def introspection(request: Request, c: ContainerDep) -> JSONResponse:
 
 @router.get("/userinfo", operation_id="userinfo_get")
 @router.post("/userinfo", operation_id="userinfo_post")
-def userinfo_endpoint(
+async def userinfo_endpoint(
     request: Request,
     c: ContainerDep,
     authorization: Annotated[str | None, Header()] = None,
@@ -246,21 +246,25 @@ def userinfo_endpoint(
             headers={"WWW-Authenticate": f"Bearer, {DPOP_CHALLENGE}", **NO_STORE},
         )
     answer_as = "DPoP" if scheme == "dpop" else "Bearer"
-    now = c.clock()
-    try:
+
+    def work(proof_header: str | None) -> dict[str, Any]:
+        now = c.clock()
         with c.unit_of_work() as session:
             jkt = None
             if scheme == "dpop":
                 proof = dpop.check_proof(
                     session,
-                    _dpop_header(request),
+                    proof_header,
                     method=request.method,
                     url=c.auth.issuer + "/userinfo",
                     now=now,
                     access_token=token,
                 )
                 jkt = proof.jkt
-            body = userinfo(c.auth.provider, session, token, now, jkt)
+            return userinfo(c.auth.provider, session, token, now, jkt)
+
+    try:
+        body = await _in_thread(request, work, _dpop_header(request) if scheme == "dpop" else None)
     except OAuthError as exc:
         if exc.error == "invalid_dpop_proof":
             exc.status = 401  # RFC 9449 section 7.1: a resource server answers 401
@@ -291,7 +295,11 @@ def _consent_lines(scopes: list[str]) -> list[str]:
 
 
 @router.get("/authorize", include_in_schema=True)
-def authorize(request: Request, c: ContainerDep) -> Response:
+async def authorize(request: Request, c: ContainerDep) -> Response:
+    return await _in_thread(request, _authorize, request, c)
+
+
+def _authorize(request: Request, c: Container) -> Response:
     now = c.clock()
     params = dict(request.query_params)
     provider = c.auth.provider
@@ -405,6 +413,10 @@ async def logout(request: Request, c: ContainerDep) -> Response:
         form = await _form(request)
         params |= form
         confirmed = check_csrf(c, request, form.get("csrf"))
+    return await _in_thread(request, _logout, request, c, params, confirmed)
+
+
+def _logout(request: Request, c: Container, params: dict[str, str], confirmed: bool) -> Response:
     now = c.clock()
     with c.unit_of_work() as session:
         try:
