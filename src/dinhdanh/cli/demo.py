@@ -33,7 +33,7 @@ from dinhdanh.cli.common import container_from, emit_json, fail, out, settings_f
 from dinhdanh.identity import indexes
 from dinhdanh.privacy.access import Role, create_api_key
 from dinhdanh.privacy.audit import AccessContext
-from dinhdanh.store.batch import BatchReport, Progress
+from dinhdanh.store.batch import DEFAULT_CHUNK_SIZE, BatchReport, Progress
 from dinhdanh.synth import CITIZEN_FIELDS, SynthCitizen
 from dinhdanh.synth.telecom import SynthSubscription
 from dinhdanh.telecom.feed import COLUMNS as SUBSCRIPTION_COLUMNS
@@ -124,7 +124,7 @@ def _import_subscriptions(ctx: typer.Context, out_dir: Path, quiet: bool) -> dic
                 clock=c.clock,
                 today=c.clock().date(),
                 minor_age=c.settings.telecom_minor_age,
-                chunk_size=5000,
+                chunk_size=DEFAULT_CHUNK_SIZE,
                 workers=1,
                 spill_dir=c.settings.data_dir,
                 progress=progress,
@@ -259,7 +259,7 @@ def demo(
         feed,
         rejects=None,
         strict=True,
-        chunk_size=5000,
+        chunk_size=DEFAULT_CHUNK_SIZE,
         actor="cli:demo",
         quiet=json_out,
     )

@@ -15,7 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from dinhdanh.cli.common import container_from, emit_json, err, fail, out
 from dinhdanh.identity.importer import import_citizens, write_rejects
 from dinhdanh.privacy.audit import AccessContext
-from dinhdanh.store.batch import BatchReport
+from dinhdanh.store.batch import DEFAULT_CHUNK_SIZE, BatchReport
 from dinhdanh.store.batch import Progress as ProgressFn
 from dinhdanh.store.feeds import FeedError
 from dinhdanh.telecom.importer import import_subscriptions
@@ -125,7 +125,7 @@ def citizens(
     file: Annotated[Path, typer.Argument(help="CSV, JSONL or Parquet feed of the registry.")],
     rejects: RejectsOpt = None,
     strict: StrictOpt = False,
-    chunk_size: ChunkOpt = 5000,
+    chunk_size: ChunkOpt = DEFAULT_CHUNK_SIZE,
     actor: ActorOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
@@ -148,7 +148,7 @@ def subscriptions(
     carrier: Annotated[str, typer.Option(help="Code of the carrier the subscribers belong to.")],
     rejects: RejectsOpt = None,
     strict: StrictOpt = False,
-    chunk_size: ChunkOpt = 5000,
+    chunk_size: ChunkOpt = DEFAULT_CHUNK_SIZE,
     actor: ActorOpt = None,
     json_out: JsonOpt = False,
 ) -> None:

@@ -21,6 +21,7 @@ from dinhdanh.identity.rules import CitizenRecord, check_citizen
 from dinhdanh.identity.service import CITIZENS, CitizenSealer, Prepared, Registry
 from dinhdanh.privacy.audit import AccessContext
 from dinhdanh.store.batch import (
+    DEFAULT_CHUNK_SIZE,
     BatchReport,
     Counts,
     Progress,
@@ -76,7 +77,7 @@ def import_citizens(
     clock: Callable[[], datetime],
     today: date,
     strict: bool = False,
-    chunk_size: int = 5000,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
     workers: int | None = None,
     spill_dir: Path | None = None,
     progress: Progress | None = None,

@@ -46,6 +46,10 @@ UnitOfWork = Callable[[], AbstractContextManager[Session]]
 
 # Below this size the worker processes cost more to start than they save.
 PARALLEL_FROM_BYTES = 4 << 20
+# Rows per committed chunk. Each commit rewrites the index pages its random keys touched, so
+# bigger chunks write fewer pages in all: 1 M citizens took 48.8 s at 5,000 and 39.3 s at
+# 20,000 (61.3 s and 49.7 s into a registry that keeps its indexes); 30,000 gave no more.
+DEFAULT_CHUNK_SIZE = 20_000
 
 
 class FeedSpec(Protocol[R, P]):
@@ -306,7 +310,7 @@ def run_batch(
     kind: str,
     scope: str = "",
     strict: bool = False,
-    chunk_size: int = 5000,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
     workers: int | None = None,
     spill_dir: Path | None = None,
     progress: Progress | None = None,

@@ -8,6 +8,7 @@ Row values must already be what the driver takes (bytes, str, int, None); dateti
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
@@ -68,24 +69,32 @@ def lookup(
     where: Mapping[str, Any] | None = None,
 ) -> dict[Any, Any]:
     """{key: value} for the rows whose `key` column is in `keys` and that match `where`
-    (column = value), in one round trip."""
+    (column = value): one round trip on PostgreSQL; on SQLite one per as many keys as a
+    statement may bind (32,766 in SQLite's default build, 250,000 in Debian's)."""
     if not keys:
         return {}
     conn = session.connection()
-    cur: Any = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    dbapi: Any = conn.connection.driver_connection
+    cur: Any = dbapi.cursor()
     extra = dict(where or {})
     pg = conn.dialect.name == "postgresql"
     mark = "%s" if pg else "?"
     filters = "".join(f" AND {col} = {mark}" for col in extra)
+    found: dict[Any, Any] = {}
     try:
         if pg:
             sql = f"SELECT {key}, {value} FROM {table.name} WHERE {key} = ANY(%s){filters}"  # noqa: S608
             cur.execute(sql, (list(keys), *extra.values()))
-        else:
-            marks = ", ".join("?" for _ in keys)
+            found.update(cur.fetchall())
+            return found
+        per_query = dbapi.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) - len(extra)
+        for i in range(0, len(keys), per_query):
+            part = keys[i : i + per_query]
+            marks = ", ".join("?" for _ in part)
             sql = f"SELECT {key}, {value} FROM {table.name} WHERE {key} IN ({marks}){filters}"  # noqa: S608
-            cur.execute(sql, [*keys, *extra.values()])
-        return {k: v for k, v in cur.fetchall()}  # noqa: C416 - rows are driver tuples
+            cur.execute(sql, [*part, *extra.values()])
+            found.update(cur.fetchall())
+        return found
     finally:
         cur.close()
 

@@ -11,7 +11,14 @@ from sqlalchemy.orm import Session
 
 from dinhdanh.crypto import KeyRing, keyring_to_json
 from dinhdanh.privacy.audit import AccessContext
-from dinhdanh.store.batch import BatchReport, Counts, Progress, UnitOfWork, run_batch
+from dinhdanh.store.batch import (
+    DEFAULT_CHUNK_SIZE,
+    BatchReport,
+    Counts,
+    Progress,
+    UnitOfWork,
+    run_batch,
+)
 from dinhdanh.telecom.feed import PreparedSubscription, SubscriptionFeed
 from dinhdanh.telecom.service import SUBSCRIPTIONS, Telecom
 
@@ -30,7 +37,7 @@ def import_subscriptions(
     today: date,
     minor_age: int = 14,
     strict: bool = False,
-    chunk_size: int = 5000,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
     workers: int | None = None,
     spill_dir: Path | None = None,
     progress: Progress | None = None,
