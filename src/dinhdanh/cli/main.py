@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -12,7 +13,7 @@ from dinhdanh.cli.auth import clients_app
 from dinhdanh.cli.common import container_from, emit_json, fail, out, settings_from
 from dinhdanh.cli.imports import import_app
 from dinhdanh.cli.telecom import carriers_app, reconcile_app, telecom_app
-from dinhdanh.crypto import CryptoError, load_keyring, rotate, save_keyring
+from dinhdanh.crypto import CryptoError, KeyRing, load_keyring, rotate, save_keyring
 from dinhdanh.crypto.keyring import retire_token_version
 from dinhdanh.privacy.access import Role, create_api_key
 from dinhdanh.settings import LogLevel
@@ -134,17 +135,23 @@ def audit_verify(ctx: typer.Context, json_out: JsonOpt = False) -> None:
         out.print(f"audit log intact: {report.entries} entries, {report.checkpoints} checkpoints")
 
 
-@keys_app.command("rotate")
-def keys_rotate(ctx: typer.Context, json_out: JsonOpt = False) -> None:
-    """Add a new sealing and signing key version; old versions keep opening and verifying."""
+def _change_ring(ctx: typer.Context, change: Callable[[KeyRing], KeyRing], verb: str) -> KeyRing:
+    """Load the key ring file, apply ``change``, save it (0600); one clear line on failure."""
     settings = settings_from(ctx)
     if settings.keyring:
-        fail("the key ring comes from DINHDANH_KEYRING: rotate it where that value is kept")
+        fail(f"the key ring comes from DINHDANH_KEYRING: {verb} it where that value is kept")
     try:
-        ring = rotate(load_keyring(settings.keyring_path))
+        ring = change(load_keyring(settings.keyring_path))
     except CryptoError as exc:
         fail(str(exc))
     save_keyring(ring, settings.keyring_path)
+    return ring
+
+
+@keys_app.command("rotate")
+def keys_rotate(ctx: typer.Context, json_out: JsonOpt = False) -> None:
+    """Add a new sealing and signing key version; old versions keep opening and verifying."""
+    ring = _change_ring(ctx, rotate, "rotate")
     result = {"seal_version": ring.seal_version, "sign_version": ring.sign_version}
     if json_out:
         emit_json(result)
@@ -162,14 +169,7 @@ def keys_retire(
 
     Audit checkpoints it signed still verify. Restart every server afterwards.
     """
-    settings = settings_from(ctx)
-    if settings.keyring:
-        fail("the key ring comes from DINHDANH_KEYRING: retire it where that value is kept")
-    try:
-        ring = retire_token_version(load_keyring(settings.keyring_path), version)
-    except CryptoError as exc:
-        fail(str(exc))
-    save_keyring(ring, settings.keyring_path)
+    ring = _change_ring(ctx, lambda r: retire_token_version(r, version), "retire")
     result = {"sign_version": ring.sign_version, "token_retired": sorted(ring.token_retired)}
     if json_out:
         emit_json(result)

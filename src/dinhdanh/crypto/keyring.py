@@ -31,6 +31,7 @@ import secrets
 from collections.abc import Collection, Mapping
 from pathlib import Path
 from types import MappingProxyType
+from typing import Any
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
@@ -162,6 +163,20 @@ def generate_keyring() -> KeyRing:
     )
 
 
+def _changed(ring: KeyRing, **changes: Any) -> KeyRing:
+    """A copy of ``ring`` with some of its constructor arguments replaced."""
+    fields: dict[str, Any] = {
+        "kek": ring._kek,
+        "seal_keys": ring._seal_keys,
+        "seal_version": ring._seal_version,
+        "blind_key": ring._blind_key,
+        "sign_seeds": ring._sign_seeds,
+        "sign_version": ring._sign_version,
+        "token_retired": ring._token_retired,
+    }
+    return KeyRing(**(fields | changes))
+
+
 def rotate(ring: KeyRing) -> KeyRing:
     """New seal and signing versions; old ones stay so old tokens open and old signatures verify.
 
@@ -169,14 +184,12 @@ def rotate(ring: KeyRing) -> KeyRing:
     """
     seal_version = max(ring._seal_keys) + 1
     sign_version = max(ring._sign_seeds) + 1
-    return KeyRing(
-        kek=ring._kek,
+    return _changed(
+        ring,
         seal_keys={**ring._seal_keys, seal_version: random_key()},
         seal_version=seal_version,
-        blind_key=ring._blind_key,
         sign_seeds={**ring._sign_seeds, sign_version: (random_key(), random_key())},
         sign_version=sign_version,
-        token_retired=ring._token_retired,
     )
 
 
@@ -190,15 +203,7 @@ def retire_token_version(ring: KeyRing, version: int) -> KeyRing:
         raise CryptoError(f"no signing key version {version} in the key ring")
     if version == ring._sign_version:
         raise CryptoError(f"signing key version {version} is the current one: rotate first")
-    return KeyRing(
-        kek=ring._kek,
-        seal_keys=ring._seal_keys,
-        seal_version=ring._seal_version,
-        blind_key=ring._blind_key,
-        sign_seeds=ring._sign_seeds,
-        sign_version=ring._sign_version,
-        token_retired=ring._token_retired | {version},
-    )
+    return _changed(ring, token_retired=ring._token_retired | {version})
 
 
 def _b64(data: bytes) -> str:
@@ -307,7 +312,8 @@ def keyring_from_json(text: str) -> KeyRing:
     seal_keys = {v: _unwrap(kek, w, f"seal.keys.{v}", AES_KEY_LEN) for v, w in seal_wrapped.items()}
     blind_key = _unwrap(kek, _get(doc, "blind", ""), "blind", AES_KEY_LEN)
 
-    sign_version, sign_wrapped = _versions(_get(doc, "sign", ""), "sign")
+    sign_doc = _get(doc, "sign", "")
+    sign_version, sign_wrapped = _versions(sign_doc, "sign")
     sign_seeds: dict[int, tuple[bytes, bytes]] = {}
     for v, pair in sign_wrapped.items():
         where = f"sign.keys.{v}"
@@ -316,7 +322,6 @@ def keyring_from_json(text: str) -> KeyRing:
             _unwrap(kek, _get(pair, "mldsa65", where), f"{where}.mldsa65", SEED_LEN),
         )
 
-    sign_doc = _get(doc, "sign", "")
     retired = sign_doc.get("token_retired", []) if isinstance(sign_doc, dict) else []
     if not isinstance(retired, list) or not all(
         isinstance(v, int) and not isinstance(v, bool) for v in retired

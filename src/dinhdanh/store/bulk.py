@@ -128,11 +128,11 @@ def indexes_deferred(
     with unit_of_work() as session:
         empty = session.execute(select(1).select_from(table).limit(1)).first() is None
         conn = session.connection()
-        for ix in deferred:
-            if empty:
+        if empty:
+            for ix in deferred:
                 ix.drop(conn, checkfirst=True)
-            else:
-                ix.create(conn, checkfirst=True)
+        else:
+            ensure_indexes(conn, [table])
     try:
         yield empty
     finally:

@@ -17,9 +17,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import json
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -28,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from dinhdanh.auth.models import UsedDpopProof
 from dinhdanh.auth.oidc.errors import OAuthError
+from dinhdanh.auth.oidc.token import s256
 from dinhdanh.crypto.jose import SUPPORTED_ALGORITHMS, JoseError, parse_jwks, verify_jwt
 
 TYP = "dpop+jwt"
@@ -43,16 +42,9 @@ def invalid_proof(description: str) -> OAuthError:
     return OAuthError("invalid_dpop_proof", description)
 
 
-@dataclass(frozen=True, slots=True)
-class Proof:
-    jkt: str  # RFC 7638 thumbprint of the proof's key (base64url SHA-256)
-    jti: str
-
-
 def ath(access_token: str) -> str:
-    """RFC 9449 section 4.2: base64url SHA-256 of the access token's ASCII bytes."""
-    digest = hashlib.sha256(access_token.encode("ascii")).digest()
-    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+    """RFC 9449 section 4.2: base64url SHA-256 of the token's ASCII bytes, PKCE's S256."""
+    return s256(access_token)
 
 
 def _header(proof: str) -> dict[str, Any]:
@@ -79,9 +71,10 @@ def check_proof(
     url: str,
     now: datetime,
     access_token: str | None = None,
-) -> Proof:
-    """Verify one DPoP proof for a request and record its ``jti``; ``invalid_dpop_proof``
-    (RFC 9449 section 5 and 7.1) if anything is wrong."""
+) -> str:
+    """Verify one DPoP proof for a request and record its ``jti``; returns the RFC 7638
+    thumbprint of its key (``jkt``). ``invalid_dpop_proof`` (RFC 9449 sections 5 and 7.1)
+    if anything is wrong."""
     if not proof or len(proof) > MAX_PROOF or proof.count(".") != 2:
         raise invalid_proof("send one DPoP proof (a compact JWT) in the DPoP header")
     header = _header(proof)
@@ -121,4 +114,4 @@ def check_proof(
     expires = now + timedelta(seconds=MAX_AGE + MAX_SKEW)
     session.add(UsedDpopProof(jkt=jkt, jti=jti, expires_at=expires))
     session.flush()
-    return Proof(jkt, jti)
+    return jkt

@@ -41,7 +41,7 @@ T = TypeVar("T")
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
-DPOP_CHALLENGE = f'DPoP algs="{" ".join(dpop.ALGORITHMS)}"'
+DPOP_ALGS = f'algs="{" ".join(dpop.ALGORITHMS)}"'
 
 
 def oauth_error(exc: OAuthError, scheme: str | None = None) -> JSONResponse:
@@ -50,7 +50,7 @@ def oauth_error(exc: OAuthError, scheme: str | None = None) -> JSONResponse:
         scheme = scheme or ("Bearer" if exc.error == "invalid_token" else "Basic")
         challenge = f'{scheme} error="{exc.error}"'
         if scheme == "DPoP":
-            challenge += ", " + DPOP_CHALLENGE.removeprefix("DPoP ")
+            challenge += ", " + DPOP_ALGS
         headers["WWW-Authenticate"] = challenge
     return JSONResponse(exc.as_dict(), status_code=exc.status, headers=headers)
 
@@ -138,7 +138,7 @@ def _token(
             jkt = None
             if proof is not None:
                 url = c.auth.issuer + "/token"
-                jkt = dpop.check_proof(session, proof, method="POST", url=url, now=now).jkt
+                jkt = dpop.check_proof(session, proof, method="POST", url=url, now=now)
             body = token_request(c.auth.provider, session, client, form, now, jkt)
         except OAuthError as exc:
             failure = exc  # still commit: a spent code or a revoked family must stay so
@@ -165,23 +165,31 @@ def _client(
     )
 
 
-# The endpoints below read and write rows: their work runs in the thread pool, so a wait for
-# SQLite's write lock does not stall this worker's event loop.
+ClientAction = Callable[[Session, ClientInfo, dict[str, str], datetime], T]
+
+
+async def _as_client(request: Request, c: Container, endpoint: str, action: ClientAction[T]) -> T:
+    """Authenticate the client and run ``action`` in one unit of work, in the thread pool:
+    it reads and writes rows, and a wait for SQLite's write lock must not stall the loop."""
+    form = await _form(request)
+    authorization = request.headers.get("authorization")
+
+    def work() -> T:
+        now = c.clock()
+        with c.unit_of_work() as session:
+            client = _client(c, session, authorization, form, endpoint, now)
+            return action(session, client, form, now)
+
+    return await _in_thread(request, work)
 
 
 @router.post("/par", status_code=201)
 async def par(request: Request, c: ContainerDep) -> JSONResponse:
-    form = await _form(request)
-    authorization = request.headers.get("authorization")
-
-    def work() -> dict[str, Any]:
-        now = c.clock()
-        with c.unit_of_work() as session:
-            client = _client(c, session, authorization, form, "/par", now)
-            return push(c.auth.provider, session, client, form, now)
+    def action(s: Session, client: ClientInfo, form: dict[str, str], now: datetime) -> Any:
+        return push(c.auth.provider, s, client, form, now)
 
     try:
-        body = await _in_thread(request, work)
+        body = await _as_client(request, c, "/par", action)
     except OAuthError as exc:
         return oauth_error(exc)
     return JSONResponse(body, status_code=201, headers=NO_STORE)
@@ -196,17 +204,11 @@ def _token_param(form: dict[str, str]) -> str:
 
 @router.post("/revoke")
 async def revocation(request: Request, c: ContainerDep) -> Response:
-    form = await _form(request)
-    authorization = request.headers.get("authorization")
-
-    def work() -> None:
-        now = c.clock()
-        with c.unit_of_work() as session:
-            client = _client(c, session, authorization, form, "/revoke", now)
-            revoke(c.auth.provider, session, client, _token_param(form), now)
+    def action(s: Session, client: ClientInfo, form: dict[str, str], now: datetime) -> None:
+        revoke(c.auth.provider, s, client, _token_param(form), now)
 
     try:
-        await _in_thread(request, work)
+        await _as_client(request, c, "/revoke", action)
     except OAuthError as exc:
         return oauth_error(exc)
     return Response(status_code=200, headers=NO_STORE)
@@ -214,17 +216,11 @@ async def revocation(request: Request, c: ContainerDep) -> Response:
 
 @router.post("/introspect")
 async def introspection(request: Request, c: ContainerDep) -> JSONResponse:
-    form = await _form(request)
-    authorization = request.headers.get("authorization")
-
-    def work() -> dict[str, Any]:
-        now = c.clock()
-        with c.unit_of_work() as session:
-            client = _client(c, session, authorization, form, "/introspect", now)
-            return introspect(c.auth.provider, session, client, _token_param(form), now)
+    def action(s: Session, client: ClientInfo, form: dict[str, str], now: datetime) -> Any:
+        return introspect(c.auth.provider, s, client, _token_param(form), now)
 
     try:
-        body = await _in_thread(request, work)
+        body = await _as_client(request, c, "/introspect", action)
     except OAuthError as exc:
         return oauth_error(exc)
     return JSONResponse(body, headers=NO_STORE)
@@ -243,7 +239,7 @@ async def userinfo_endpoint(
         return JSONResponse(
             {"error": "invalid_request", "error_description": "send an access token"},
             status_code=401,
-            headers={"WWW-Authenticate": f"Bearer, {DPOP_CHALLENGE}", **NO_STORE},
+            headers={"WWW-Authenticate": f"Bearer, DPoP {DPOP_ALGS}", **NO_STORE},
         )
     answer_as = "DPoP" if scheme == "dpop" else "Bearer"
 
@@ -252,7 +248,7 @@ async def userinfo_endpoint(
         with c.unit_of_work() as session:
             jkt = None
             if scheme == "dpop":
-                proof = dpop.check_proof(
+                jkt = dpop.check_proof(
                     session,
                     proof_header,
                     method=request.method,
@@ -260,7 +256,6 @@ async def userinfo_endpoint(
                     now=now,
                     access_token=token,
                 )
-                jkt = proof.jkt
             return userinfo(c.auth.provider, session, token, now, jkt)
 
     try:
