@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from dinhdanh.auth import opaque, passwords, recovery, totp
@@ -160,15 +160,24 @@ class Accounts:
         account.totp_last_step = step
         return SetupOutcome.CONFIRMED
 
-    def check_totp(self, account: Account, code: str, now: datetime) -> bool:
+    def check_totp(self, session: Session, account: Account, code: str, now: datetime) -> bool:
+        """A right code whose step is later than the last one accepted, claimed atomically:
+        of two requests with the same code at the same instant, one wins."""
         secret = self.totp_secret(account)
         if secret is None:
             return False
         step = totp.verify_totp(secret, code, int(now.timestamp()), account.totp_last_step)
         if step is None:
             return False
-        account.totp_last_step = step
-        return True
+        claimed = session.execute(
+            update(Account)
+            .where(
+                Account.id == account.id,
+                or_(Account.totp_last_step.is_(None), Account.totp_last_step < step),
+            )
+            .values(totp_last_step=step)
+        )
+        return int(claimed.rowcount) == 1  # type: ignore[attr-defined]
 
     # -- recovery codes --
     def new_recovery_codes(self, session: Session, account: Account) -> list[str]:
@@ -196,8 +205,13 @@ class Accounts:
         index = recovery.match_code([r.code_sha256 for r in rows], code)
         if index is None:
             return False
-        rows[index].used_at = now
-        return True
+        # Claimed only if still unused: the same code sent twice at once is accepted once.
+        claimed = session.execute(
+            update(RecoveryCode)
+            .where(RecoveryCode.id == rows[index].id, RecoveryCode.used_at.is_(None))
+            .values(used_at=now)
+        )
+        return int(claimed.rowcount) == 1  # type: ignore[attr-defined]
 
     def authenticators(self, session: Session, account: Account) -> Authenticators:
         left = len(

@@ -69,7 +69,13 @@ class Challenges:
         account_id: str | None,
         now: datetime,
     ) -> tuple[Challenge, bytes] | None:
-        row = session.get(Challenge, opaque.digest(handle).hex()) if handle else None
+        # Locked until the commit: of two requests taking one challenge at once, one gets it.
+        row_id = opaque.digest(handle).hex()
+        row = (
+            session.get(Challenge, row_id, with_for_update=True, populate_existing=True)
+            if handle
+            else None
+        )
         if row is None or row.purpose != purpose or row.account_id != account_id:
             return None  # someone else's challenge is left alone
         if as_utc(row.expires_at) <= now:

@@ -156,7 +156,7 @@ class Enrolments:
         value = parse_id(id_number).value  # IdNumberError: a format error, says nothing more
         id_bidx = indexes.id_index(self.registry.ring, value)
         ip_key = f"enrol-ip:{ip}"
-        blocked = self.throttles.blocked_until(session, [ip_key], now)
+        blocked = self.throttles.hold(session, [ip_key], now)
         if blocked is not None:
             self.audit.append(session, [_EVENTS.event("enrolment:throttled", None, ())], now)
             raise EnrolmentFailed("too many attempts: try again later", blocked)
@@ -174,7 +174,7 @@ class Enrolments:
         code = self._code()
         numbers = self.phones.numbers_for(session, id_bidx, subject, now) if subject else []
         send_key = f"enrol-send:{id_bidx.hex()}"
-        if numbers and self.throttles.blocked_until(session, [send_key], now) is not None:
+        if numbers and self.throttles.hold(session, [send_key], now) is not None:
             # Codes for this ID number are being asked for too often: send nothing, answer
             # the same page (this reveals nothing the first step did not).
             self.audit.append(
@@ -206,7 +206,11 @@ class Enrolments:
         return Started(token, sent_to)
 
     def _flow(self, session: Session, token: str, now: datetime) -> Enrolment:
-        row = session.get(Enrolment, opaque.digest(token).hex())
+        # Locked until the commit: a flow's steps run one at a time, so concurrent codes are
+        # counted one by one (at most ``max_attempts`` are ever compared) and used once.
+        row = session.get(
+            Enrolment, opaque.digest(token).hex(), with_for_update=True, populate_existing=True
+        )
         if row is None or as_utc(row.expires_at) <= now:
             raise EnrolmentFailed("this enrolment has expired: start again")
         return row

@@ -123,9 +123,10 @@ class Login:
 
         Argon2id (~30 ms) runs between two transactions, not inside one: on SQLite every
         transaction holds the database's write lock, and hashing under it serialized all
-        logins of all workers. The block is checked again in the second transaction, so
-        concurrent attempts get no more guesses than sequential ones: an attempt that finds
-        the key blocked by then fails as throttled, whatever its password.
+        logins of all workers. The second transaction holds the keys (``Throttles.hold``)
+        and checks the block again, so concurrent attempts are counted one at a time and get
+        no more answers than sequential ones: an attempt that finds the key blocked by then
+        fails as throttled, whatever its password.
         """
         with unit_of_work() as session:
             account = self.accounts.by_id_number(session, id_number)
@@ -141,7 +142,7 @@ class Login:
         with unit_of_work() as session:
             # The same row again, by primary key: the ID number was resolved in the first.
             account = self.accounts.get(session, account.id) if account is not None else None
-            blocked = self.throttles.blocked_until(session, keys, now)
+            blocked = self.throttles.hold(session, keys, now)
             if blocked is not None:
                 self.record(session, account, "password", "throttled", ip, now)
                 failure = LoginFailed(blocked)
@@ -206,12 +207,12 @@ class Login:
         if account is None:
             raise LoginFailed(None)
         keys = self.keys(account, ip, device, now)
-        blocked = self.throttles.blocked_until(session, keys, now)
+        blocked = self.throttles.hold(session, keys, now)
         if blocked is not None:
             self.record(session, account, "otp", "throttled", ip, now)
             raise LoginFailed(blocked)
         factor = None
-        if self.accounts.check_totp(account, code, now):
+        if self.accounts.check_totp(session, account, code, now):
             factor = "otp"
         elif self.accounts.use_recovery_code(session, account, code, now):
             factor = "recovery"
@@ -240,7 +241,7 @@ class Login:
         """A passkey with user verification: two factors at once (RFC 8176 ``hwk``, ``user``).
         Only the IP is throttled: the account is unknown until the signature verifies."""
         keys = [f"ip:{ip}"]
-        blocked = self.throttles.blocked_until(session, keys, now)
+        blocked = self.throttles.hold(session, keys, now)
         if blocked is not None:
             self.record(session, None, "passkey", "throttled", ip, now)
             raise LoginFailed(blocked)

@@ -122,7 +122,15 @@ class Sessions:
         row = self._row(session, token, now)
         if row is None or not row.mfa_pending:
             return None
-        row.revoked_at = now
+        # Ended only if still live: a pending session completes once, even when two second
+        # factors arrive for it at the same instant.
+        ended = session.execute(
+            update(LoginSession)
+            .where(LoginSession.id == row.id, LoginSession.revoked_at.is_(None))
+            .values(revoked_at=now)
+        )
+        if int(ended.rowcount) != 1:  # type: ignore[attr-defined]
+            return None
         return self.create(
             session,
             account_id=row.account_id,

@@ -9,6 +9,8 @@ from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Engine, MetaData, create_engine, event
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 # Stable constraint names so Alembic migrations read the same on both databases.
@@ -60,6 +62,20 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
+
+
+def insert_missing(session: Session, model: type[Base], rows: list[dict[str, Any]]) -> int:
+    """``INSERT ... ON CONFLICT DO NOTHING``: the number of rows inserted.
+
+    A row with the same key that another transaction is inserting is waited for (PostgreSQL)
+    and then skipped: concurrent writers of one key never fail with a unique violation.
+    """
+    if not rows:
+        return 0
+    name = session.get_bind().dialect.name
+    insert = postgresql.insert if name == "postgresql" else sqlite_dialect.insert
+    result = session.execute(insert(model).values(rows).on_conflict_do_nothing())
+    return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 @contextmanager
