@@ -20,6 +20,7 @@ from dinhdanh.auth import totp
 from dinhdanh.auth.enrolment import EnrolmentFailed, State
 from dinhdanh.auth.login import LoginFailed, LoginResult
 from dinhdanh.auth.models import Enrolment, Throttle
+from dinhdanh.identity import indexes
 from dinhdanh.privacy.models import AuditEntry
 from dinhdanh.wiring import Container
 from tests.auth.factories import subscribe
@@ -132,7 +133,7 @@ def test_parallel_wrong_second_factors_are_counted_one_by_one(container: Contain
     assert _audited(c, "otp:throttled") == BURST - evaluated
     with c.unit_of_work() as s:
         counters = {t.key: t.failures for t in s.scalars(select(Throttle))}
-    assert counters[f"account:{citizen.account_id}"] == evaluated
+    assert counters[f"id:{indexes.id_index(c.ring, citizen.id_number).hex()}"] == evaluated
     late = _second(c, tokens[0], right, "10.2.0.1")  # the right code, during the block
     assert isinstance(late, LoginFailed)
     assert late.retry_after is not None

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from dinhdanh.auth import totp
 from dinhdanh.auth.login import LoginFailed, LoginResult
 from dinhdanh.auth.throttle import backoff
+from dinhdanh.identity import indexes
 from dinhdanh.privacy.models import AuditEntry
 from dinhdanh.wiring import Container
 from tests.oidc.conftest import PASSWORD, TOTP_SECRET, Citizen, make_citizen
@@ -119,6 +120,30 @@ def test_unknown_id_number_fails_like_a_wrong_password(container: Container) -> 
     assert failure.retry_after is None
 
 
+def _answers(c: Container, citizen: Citizen) -> list[float | None]:
+    """What 10 wrong passwords from 10 addresses, a second apart, are told: the wait, if any."""
+    out = []
+    for i in range(10):
+        now = T0 + timedelta(seconds=i)
+        failure = _login(c, citizen, "wrong password!", f"10.11.{i}.{citizen.id_number[-2:]}", now)
+        assert failure is not None
+        out.append(None if failure.retry_after is None else (failure.retry_after - now).seconds)
+    return out
+
+
+def test_lockout_does_not_tell_whether_an_account_exists(container: Container) -> None:
+    # The same answers for an account, a registered citizen without one, and an ID number
+    # the registry does not know: all three are throttled by the ID number typed.
+    c = container
+    account = make_citizen(c)
+    no_account = make_citizen(c, "001090012346", "Lê Thị Hoa", with_account=False)
+    unknown = Citizen("001090099999", "", "", "", T0.date(), "")
+    expected = _answers(c, account)
+    assert any(wait is not None for wait in expected)  # the account does lock
+    assert _answers(c, no_account) == expected
+    assert _answers(c, unknown) == expected
+
+
 def test_every_failure_is_audited(container: Container, citizen: Citizen) -> None:
     c = container
     for i in range(5):
@@ -176,7 +201,7 @@ def test_an_attacker_failing_forever_never_stops_the_citizen_on_their_device(
 ) -> None:
     c = container
     device = _full_login(c, citizen, T0, None)
-    key = f"account:{citizen.account_id}"
+    key = f"id:{indexes.id_index(c.ring, citizen.id_number).hex()}"
     attempts = blocked_seen = refused_untrusted = 0
     block_until: datetime | None = None
     # 4 hours: the attacker tries every 20 s from a new address, without the cookie.

@@ -62,20 +62,37 @@ class Accounts:
         self._random = random
 
     # -- lookup --
-    def subject_of(self, session: Session, id_number: str) -> str | None:
-        """The subject id of the citizen with this ID number (blind index; nothing decrypted)."""
+    def id_index(self, id_number: str) -> bytes | None:
+        """The blind index of a typed ID number; None if it is not one (no account can have
+        it, and its format is public)."""
         try:
-            value = parse_id(id_number).value
+            return indexes.id_index(self._ring, parse_id(id_number).value)
         except IdNumberError:
             return None
-        return session.scalar(
-            select(Citizen.id).where(Citizen.id_bidx == indexes.id_index(self._ring, value))
-        )
+
+    def id_index_of(self, session: Session, account: Account) -> bytes | None:
+        """The blind index of the account's ID number (read from the registry, not opened)."""
+        return session.scalar(select(Citizen.id_bidx).where(Citizen.id == account.subject_id))
+
+    def subject_of(self, session: Session, id_number: str) -> str | None:
+        """The subject id of the citizen with this ID number (blind index; nothing decrypted)."""
+        id_bidx = self.id_index(id_number)
+        if id_bidx is None:
+            return None
+        return session.scalar(select(Citizen.id).where(Citizen.id_bidx == id_bidx))
+
+    def by_id_index(self, session: Session, id_bidx: bytes | None) -> Account | None:
+        if id_bidx is None:
+            return None
+        return session.scalars(
+            select(Account)
+            .join(Citizen, Citizen.id == Account.subject_id)
+            .where(Citizen.id_bidx == id_bidx)
+        ).first()
 
     def by_id_number(self, session: Session, id_number: str) -> Account | None:
         """The account of the citizen with this ID number (blind index; nothing decrypted)."""
-        subject = self.subject_of(session, id_number)
-        return None if subject is None else self.by_subject(session, subject)
+        return self.by_id_index(session, self.id_index(id_number))
 
     def by_subject(self, session: Session, subject_id: str) -> Account | None:
         return session.scalars(select(Account).where(Account.subject_id == subject_id)).first()

@@ -7,12 +7,14 @@ field is read) and recorded as a sign-in event the citizen sees on "my account".
 
 Throttling (OWASP device cookies, ``sessions.DeviceCookies``): every failure counts against
 the client's IP (``ip:ADDR``). It also counts against the device (``device:NONCE``) when the
-browser holds a valid device cookie for the account, and against the account
-(``account:ID``) when it does not. So an attacker who fails on purpose, from as many addresses
-as they like, blocks only untrusted clients of the account: the citizen on a device they
-logged in from before is throttled by that device's own failures. No block exceeds the
-throttle's cap, and attempts during a block neither count nor extend it. Wrong ID numbers and
-wrong passwords get the same answer and cost the same time. A full login (both factors, a
+browser holds a valid device cookie for the account, and against the ID number typed
+(``id:BIDX``, its blind index) when it does not. So an attacker who fails on purpose, from as
+many addresses as they like, blocks only untrusted clients of the account: the citizen on a
+device they logged in from before is throttled by that device's own failures. No block
+exceeds the throttle's cap, and attempts during a block neither count nor extend it. An ID
+number is throttled whether or not it has an account (an unknown one costs a dummy Argon2id
+verification), so wrong ID numbers and wrong passwords get the same answers, lockout included,
+and cost the same time. A full login (both factors, a
 passkey) resets the key it was throttled under and returns a fresh device cookie.
 """
 
@@ -73,19 +75,25 @@ class Login:
         self.devices = devices
 
     def keys(
-        self, account: Account | None, ip: str, device: str | None, now: datetime
+        self,
+        id_bidx: bytes | None,
+        account: Account | None,
+        ip: str,
+        device: str | None,
+        now: datetime,
     ) -> list[str]:
-        """Throttle keys of an attempt: the IP, then the trusted device or the account."""
-        keys = [f"ip:{ip}"]
-        if account is not None:
-            trusted = self.devices.find(device, account.id, now)
-            keys.append(trusted.key if trusted else f"account:{account.id}")
-        return keys
+        """Throttle keys of an attempt: the IP, then the trusted device or else the ID number
+        typed (its blind index), whether or not an account has it: an ID number without an
+        account locks exactly like one with an account."""
+        trusted = self.devices.find(device, account.id, now) if account is not None else None
+        if trusted is not None:
+            return [f"ip:{ip}", trusted.key]
+        return [f"ip:{ip}"] + ([] if id_bidx is None else [f"id:{id_bidx.hex()}"])
 
     def trust(
         self, session: Session, keys: list[str], account_id: str, device: str | None, now: datetime
     ) -> str:
-        """A full login: forget the failures of the device or account key it was throttled
+        """A full login: forget the failures of the device or ID-number key it was throttled
         under (never the IP's), and hand out a fresh device cookie for this account."""
         for key in keys[1:]:
             self.throttles.reset(session, key)
@@ -128,9 +136,10 @@ class Login:
         no more answers than sequential ones: an attempt that finds the key blocked by then
         fails as throttled, whatever its password.
         """
+        id_bidx = self.accounts.id_index(id_number)
         with unit_of_work() as session:
-            account = self.accounts.by_id_number(session, id_number)
-            keys = self.keys(account, ip, device, now)
+            account = self.accounts.by_id_index(session, id_bidx)
+            keys = self.keys(id_bidx, account, ip, device, now)
             blocked = self.throttles.blocked_until(session, keys, now)
             if blocked is not None:
                 self.record(session, account, "password", "throttled", ip, now)
@@ -206,7 +215,8 @@ class Login:
         account = self.accounts.get(session, view.account_id)
         if account is None:
             raise LoginFailed(None)
-        keys = self.keys(account, ip, device, now)
+        id_bidx = self.accounts.id_index_of(session, account)
+        keys = self.keys(id_bidx, account, ip, device, now)
         blocked = self.throttles.hold(session, keys, now)
         if blocked is not None:
             self.record(session, account, "otp", "throttled", ip, now)

@@ -1,4 +1,4 @@
-"""Brute-force protection: per-account and per-IP failure counters with exponential back-off.
+"""Brute-force protection: failure counters (ID number, device, IP) with exponential back-off.
 
 ``backoff`` (pure): the first ``free`` failures cost nothing, then 2, 4, 8... seconds, capped
 at ``cap`` (15 minutes by default, ``DINHDANH_LOCKOUT_MINUTES``, at most 15). Callers refuse
