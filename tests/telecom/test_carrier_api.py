@@ -135,3 +135,14 @@ def test_bad_uploads_are_problems(client: TestClient, keys: dict[str, dict[str, 
         headers=keys["admin"],
     )
     assert (resp.status_code, resp.json()["code"]) == (409, "carrier_exists")
+
+
+@pytest.mark.parametrize("ids", [[False], [True], ["1"], [1.0], [2**31], [2**70], [0]])
+def test_ack_ids_are_action_ids_not_coerced(
+    client: TestClient, keys: dict[str, dict[str, str]], ids: list[object]
+) -> None:
+    """The OpenAPI document says integers: a boolean, a string or a float is refused, not
+    read as action 0 or 1; an id beyond the column's range is refused, not a database error
+    (500). Found by Schemathesis (tests/web/test_fuzz.py)."""
+    resp = client.post("/api/v1/carriers/VTL/actions:ack", json={"ids": ids}, headers=keys["VTL"])
+    assert (resp.status_code, resp.json()["code"]) == (422, "validation_failed")

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictInt
 
 
 class CarrierIn(BaseModel):
@@ -47,8 +48,14 @@ class ActionList(BaseModel):
     items: list[ActionOut]
 
 
+# An action id: the column is a 32-bit INTEGER on PostgreSQL, and SQLite's is 64-bit; a
+# larger one was a database error (500). Strict: the document says integers, so true, "1" or
+# 1.0 is refused, not read as an id.
+ActionId = Annotated[StrictInt, Field(ge=1, le=2**31 - 1)]
+
+
 class AckIn(BaseModel):
-    ids: list[int] = Field(max_length=10_000)
+    ids: list[ActionId] = Field(max_length=10_000)
 
 
 class AckOut(BaseModel):
