@@ -14,8 +14,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select, text
 
 from dinhdanh.auth import totp
-from dinhdanh.auth.models import Challenge
-from dinhdanh.auth.passkeys import LOGIN
+from dinhdanh.auth.models import Challenge, UsedChallenge
+from dinhdanh.auth.passkeys import LOGIN, REGISTER
 from dinhdanh.wiring import Container
 from tests.oidc.conftest import Citizen, app_client, citizen, csrf_of, log_in
 
@@ -113,7 +113,7 @@ def test_a_new_totp_setup_replaces_the_pending_one(container: Container, citizen
     assert _challenges(c) == 1
 
 
-def test_passkey_challenges_are_sealed_and_single_use(
+def test_passkey_challenges_are_stored_nowhere_and_single_use(
     container: Container, citizen: Citizen
 ) -> None:
     c = container
@@ -121,38 +121,55 @@ def test_passkey_challenges_are_sealed_and_single_use(
         account = c.auth.accounts.get(s, citizen.account_id)
         assert account is not None
         reg = c.auth.passkeys.begin_registration(s, account, "me", T0)
-        login = c.auth.passkeys.begin_login(s, T0)
-    blob = raw_bytes(c)
-    for ceremony in (reg, login):
+    login = c.auth.passkeys.begin_login(T0)
+    assert _challenges(c) == 0
+    signed = c.auth.passkeys.challenges
+    for ceremony, purpose, account_id in ((reg, REGISTER, account.id), (login, LOGIN, None)):
         value = ceremony.options["challenge"]
         challenge = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
-        assert challenge not in blob
-        assert value.encode() not in blob
-        assert ceremony.handle.encode() not in blob
-    assert _challenges(c) == 2
+        assert signed.challenge(ceremony.handle, purpose, account_id, T0) == challenge
+        # Bound to its purpose, account and handle; gone once expired.
+        assert signed.challenge(ceremony.handle, purpose, "someone else", T0) != challenge
+        assert (
+            signed.challenge(ceremony.handle, purpose, account_id, T0 + timedelta(minutes=5))
+            is None
+        )
+    raw = bytearray(base64.urlsafe_b64decode(login.handle + "=="))
+    raw[-1] ^= 0xFF  # a later expiry: another challenge, which no authenticator signed
+    later = base64.urlsafe_b64encode(bytes(raw)).rstrip(b"=").decode()
+    assert signed.challenge(later, LOGIN, None, T0) not in (
+        None,
+        signed.challenge(login.handle, LOGIN, None, T0),
+    )
     with c.unit_of_work() as s:
-        assert c.auth.challenges.take(s, login.handle, LOGIN, None, T0) is not None
-        assert c.auth.challenges.take(s, login.handle, LOGIN, None, T0) is None
-    assert _challenges(c) == 1
+        assert signed.use(s, login.handle, T0)
+        assert not signed.use(s, login.handle, T0)
+        assert not signed.use(s, login.handle + "=", T0)  # not another spelling either
+    with c.unit_of_work() as s:
+        assert s.scalar(select(func.count()).select_from(UsedChallenge)) == 1
+        later_login = c.auth.passkeys.begin_login(T0 + timedelta(minutes=6))
+        assert signed.use(s, later_login.handle, T0 + timedelta(minutes=6))
+        used = s.scalar(select(func.count()).select_from(UsedChallenge))
+    assert used == 1  # the first one expired, and was purged
 
 
 def test_expired_challenges_are_purged_when_a_new_one_is_issued(
     container: Container, citizen: Citizen
 ) -> None:
     c = container
+    five = timedelta(minutes=5)
     with c.unit_of_work() as s:
         account = c.auth.accounts.get(s, citizen.account_id)
         assert account is not None
         c.auth.accounts.begin_totp_setup(s, account, T0)  # 10 minutes
-        c.auth.passkeys.begin_registration(s, account, "me", T0)  # 5 minutes
-        stale = c.auth.passkeys.begin_login(s, T0)
-    assert _challenges(c) == 3
+        stale = c.auth.challenges.issue(s, LOGIN, b"a" * 32, None, five, T0)
+    assert _challenges(c) == 2
     with c.unit_of_work() as s:
-        c.auth.passkeys.begin_login(s, T0 + timedelta(minutes=6))
-    assert _challenges(c) == 2  # both passkey challenges of T0 are gone, TOTP setup kept
+        c.auth.challenges.issue(s, LOGIN, b"b" * 32, None, five, T0 + timedelta(minutes=6))
+    assert _challenges(c) == 2  # the stale one is gone, the TOTP setup kept
     with c.unit_of_work() as s:
-        assert c.auth.challenges.take(s, stale.handle, LOGIN, None, T0) is None
-        c.auth.passkeys.begin_login(s, T0 + timedelta(minutes=30))
+        assert c.auth.challenges.take(s, stale, LOGIN, None, T0) is None
+        c.auth.challenges.issue(s, LOGIN, b"c" * 32, None, five, T0 + timedelta(minutes=30))
     assert _challenges(c) == 1
 
 

@@ -203,8 +203,7 @@ def test_a_passkey_challenge_is_used_once(container: Container) -> None:
     citizen = make_citizen(c)
     key = SoftPasskey()
     key.register(c, citizen.account_id, T0)
-    with c.unit_of_work() as s:
-        ceremony = c.auth.passkeys.begin_login(s, T0)
+    ceremony = c.auth.passkeys.begin_login(T0)
     answer = key.answer(ceremony.options, c.auth.passkeys.origin)
 
     def use(i: int) -> LoginResult | LoginFailed:

@@ -1,5 +1,8 @@
-"""Challenges kept between the two requests of a ceremony: TOTP setup, WebAuthn registration
-and login (``auth_challenges``).
+"""Challenges carried between the two requests of a ceremony.
+
+``Challenges`` (table ``auth_challenges``) keeps a value the server must read back: the new
+TOTP secret of a pending setup. ``SignedChallenges`` keeps nothing until a challenge is used:
+WebAuthn registration and login (at the end of this module).
 
 - The browser holds a 256-bit handle; the row's id is its SHA-256, like every other secret a
   browser holds, so a copy of the database names no live ceremony.
@@ -15,16 +18,22 @@ and login (``auth_challenges``).
 
 from __future__ import annotations
 
+import base64
+import binascii
+import hashlib
+import hmac
 import os
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from dinhdanh.auth import opaque
-from dinhdanh.auth.models import Challenge
+from dinhdanh.auth.models import Challenge, UsedChallenge
 from dinhdanh.auth.opaque import as_utc
 from dinhdanh.crypto import CryptoError, KeyRing, open_sealed, seal
+from dinhdanh.crypto.derive import challenge_key
+from dinhdanh.store.db import insert_missing
 
 
 def _context(row_id: str, purpose: str, account_id: str | None) -> bytes:
@@ -128,3 +137,65 @@ class Challenges:
         """Delete every expired challenge; the number deleted."""
         result = session.execute(delete(Challenge).where(Challenge.expires_at <= now))
         return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+_NONCE = 16
+_HANDLE = _NONCE + 8  # the nonce, then the expiry in Unix seconds (big-endian)
+
+
+class SignedChallenges:
+    """WebAuthn challenges that nobody stores until they are used.
+
+    The handle is 16 random bytes and the expiry; the challenge is HMAC-SHA-256 over purpose,
+    account and handle under a key derived from the key ring. Handing out options writes
+    nothing, so unauthenticated requests for login options cost no row. Only the server can
+    tell which challenge goes with a handle, so a client cannot make up a handle (a later
+    expiry, say) for an answer signed over another challenge. Single use: a successful
+    ceremony records the handle (``use``, INSERT ... ON CONFLICT DO NOTHING) until it expires;
+    a second use, even at the same instant, finds it there.
+    """
+
+    def __init__(self, ring: KeyRing, random: opaque.RandomBytes = os.urandom) -> None:
+        self._key = challenge_key(ring)
+        self._random = random
+
+    def _mac(self, raw: bytes, purpose: str, account_id: str | None) -> bytes:
+        message = "\x00".join((purpose, account_id or "")).encode() + b"\x00" + raw
+        return hmac.digest(self._key, message, hashlib.sha256)
+
+    def issue(
+        self, purpose: str, account_id: str | None, ttl: timedelta, now: datetime
+    ) -> tuple[str, bytes]:
+        """A handle for the browser, and the challenge to put in the options."""
+        raw = self._random(_NONCE) + int((now + ttl).timestamp()).to_bytes(8, "big")
+        handle = base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+        return handle, self._mac(raw, purpose, account_id)
+
+    @staticmethod
+    def _raw(handle: str, now: datetime) -> bytes | None:
+        """The handle's bytes if it is canonical and not expired."""
+        try:
+            raw = base64.urlsafe_b64decode(handle + "=" * (-len(handle) % 4))
+        except (binascii.Error, ValueError):
+            return None
+        canonical = base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+        if len(raw) != _HANDLE or canonical != handle:
+            return None  # one handle, one spelling: a used one can't come back in disguise
+        return raw if int.from_bytes(raw[_NONCE:], "big") > now.timestamp() else None
+
+    def challenge(
+        self, handle: str, purpose: str, account_id: str | None, now: datetime
+    ) -> bytes | None:
+        """The challenge the handle was issued with; None if malformed or expired."""
+        raw = self._raw(handle, now)
+        return None if raw is None else self._mac(raw, purpose, account_id)
+
+    def use(self, session: Session, handle: str, now: datetime) -> bool:
+        """Record the handle as used; False if it was used before (or is not valid)."""
+        raw = self._raw(handle, now)
+        if raw is None:
+            return False
+        session.execute(delete(UsedChallenge).where(UsedChallenge.expires_at <= now))
+        expires = datetime.fromtimestamp(int.from_bytes(raw[_NONCE:], "big"), UTC)
+        row = {"id": hashlib.sha256(raw).hexdigest(), "expires_at": expires}
+        return insert_missing(session, UsedChallenge, [row]) == 1

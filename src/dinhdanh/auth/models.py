@@ -85,6 +85,16 @@ class Challenge(Base):
     expires_at: Mapped[datetime] = mapped_column(_TS, index=True)
 
 
+class UsedChallenge(Base):
+    """A WebAuthn challenge used once (``auth.challenges.SignedChallenges``), kept until it
+    expires so it is never used again. ``id``: SHA-256 (hex) of the handle's bytes."""
+
+    __tablename__ = "auth_used_challenges"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(_TS, index=True)
+
+
 class Enrolment(Base):
     """One enrolment flow (state machine in ``auth.enrolment``; docs/auth.md).
 
@@ -117,7 +127,7 @@ class SmsMessage(Base):
 
 
 class Throttle(Base):
-    """Failure counter of one key (``account:ID``, ``ip:ADDR``, ``enrol:BIDX``)."""
+    """Failure counter of one key (``id:BIDX``, ``ip:ADDR``, ``enrol-send:BIDX``, ...)."""
 
     __tablename__ = "auth_throttles"
 
@@ -307,6 +317,7 @@ __all__ = [
     "SmsMessage",
     "Throttle",
     "UsedAssertion",
+    "UsedChallenge",
     "UsedDpopProof",
     "WebAuthnCredential",
 ]

@@ -9,17 +9,17 @@ list, revoke.
 - The relying-party ID is ``DINHDANH_WEBAUTHN_RP_ID`` (default the issuer's host); the expected
   origin is the issuer's origin. Browsers refuse WebAuthn on IP-address origins such as
   ``http://127.0.0.1``: use a host name (``localhost`` locally).
-- Challenges are 32 random bytes, stored under a handle for five minutes, single use, sealed
-  and deleted once used (``auth.challenges``). The signature counter must grow when the
-  authenticator keeps one (section 6.1.1); passkeys that always send 0 (synced ones) are
-  accepted.
+- Challenges are 32 bytes derived from a handle with a server key, valid five minutes and
+  single use (``auth.challenges.SignedChallenges``): nothing is stored when options are
+  handed out, and a successful ceremony records its handle as used. The signature counter
+  must grow when the authenticator keeps one (section 6.1.1); passkeys that always send 0
+  (synced ones) are accepted.
 """
 
 from __future__ import annotations
 
 import base64
 import json
-import os
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -42,8 +42,7 @@ from webauthn.helpers.structs import (
     UserVerificationRequirement,
 )
 
-from dinhdanh.auth import opaque
-from dinhdanh.auth.challenges import Challenges
+from dinhdanh.auth.challenges import SignedChallenges
 from dinhdanh.auth.models import Account, WebAuthnCredential
 
 CHALLENGE_TTL = timedelta(minutes=5)
@@ -75,41 +74,33 @@ class Passkeys:
         self,
         rp_id: str,
         origin: str,
-        challenges: Challenges,
+        challenges: SignedChallenges,
         rp_name: str = "dinhdanh",
-        random: opaque.RandomBytes = os.urandom,
     ) -> None:
         self.rp_id = rp_id
         self.origin = origin
         self.challenges = challenges
         self.rp_name = rp_name
-        self._random = random
 
     # -- challenges --
-    def _store(
-        self,
-        session: Session,
-        purpose: str,
-        challenge: bytes,
-        account_id: str | None,
-        now: datetime,
-    ) -> str:
-        return self.challenges.issue(session, purpose, challenge, account_id, CHALLENGE_TTL, now)
-
-    def _take(
-        self, session: Session, handle: str, purpose: str, account_id: str | None, now: datetime
-    ) -> bytes:
-        challenge = self.challenges.take(session, handle, purpose, account_id, now)
+    def _challenge(self, handle: str, purpose: str, account_id: str | None, now: datetime) -> bytes:
+        challenge = self.challenges.challenge(handle, purpose, account_id, now)
         if challenge is None:
             raise PasskeyFailed("the request expired: try again")
         return challenge
+
+    def _use(self, session: Session, handle: str, now: datetime) -> None:
+        """After the answer verified: the challenge is spent, once (``PasskeyFailed`` if it
+        was already, also by a request at the same instant)."""
+        if not self.challenges.use(session, handle, now):
+            raise PasskeyFailed("this request was already used: try again")
 
     # -- registration --
     def begin_registration(
         self, session: Session, account: Account, user_name: str, now: datetime
     ) -> Ceremony:
         existing = self.list(session, account)
-        challenge = self._random(32)
+        handle, challenge = self.challenges.issue(REGISTER, account.id, CHALLENGE_TTL, now)
         options = generate_registration_options(
             rp_id=self.rp_id,
             rp_name=self.rp_name,
@@ -128,7 +119,6 @@ class Passkeys:
                 for c in existing
             ],
         )
-        handle = self._store(session, REGISTER, challenge, account.id, now)
         return Ceremony(handle, json.loads(options_to_json(options)))
 
     def finish_registration(
@@ -140,7 +130,7 @@ class Passkeys:
         name: str,
         now: datetime,
     ) -> WebAuthnCredential:
-        challenge = self._take(session, handle, REGISTER, account.id, now)
+        challenge = self._challenge(handle, REGISTER, account.id, now)
         try:
             verified = verify_registration_response(
                 credential=credential,
@@ -151,6 +141,7 @@ class Passkeys:
             )
         except (WebAuthnException, ValueError, KeyError, TypeError) as exc:
             raise PasskeyFailed(f"the passkey was not accepted: {exc}") from None
+        self._use(session, handle, now)
         cred_id = _b64url(verified.credential_id)
         if session.get(WebAuthnCredential, cred_id) is not None:
             raise PasskeyFailed("this passkey is already registered")
@@ -172,21 +163,21 @@ class Passkeys:
         return cred
 
     # -- authentication --
-    def begin_login(self, session: Session, now: datetime) -> Ceremony:
-        challenge = self._random(32)
+    def begin_login(self, now: datetime) -> Ceremony:
+        """Options for a login; stateless (no row is written, no session needed)."""
+        handle, challenge = self.challenges.issue(LOGIN, None, CHALLENGE_TTL, now)
         options = generate_authentication_options(
             rp_id=self.rp_id,
             challenge=challenge,
             user_verification=UserVerificationRequirement.REQUIRED,
         )
-        handle = self._store(session, LOGIN, challenge, None, now)
         return Ceremony(handle, json.loads(options_to_json(options)))
 
     def finish_login(
         self, session: Session, handle: str, credential: dict[str, Any], now: datetime
     ) -> WebAuthnCredential:
         """The credential used (its account logs in), or ``PasskeyFailed``."""
-        challenge = self._take(session, handle, LOGIN, None, now)
+        challenge = self._challenge(handle, LOGIN, None, now)
         cred_id = credential.get("id") if isinstance(credential, dict) else None
         cred = session.get(WebAuthnCredential, cred_id) if isinstance(cred_id, str) else None
         if cred is None or cred.revoked_at is not None:
@@ -203,6 +194,7 @@ class Passkeys:
             )
         except (WebAuthnException, ValueError, KeyError, TypeError) as exc:
             raise PasskeyFailed(f"the passkey was not accepted: {exc}") from None
+        self._use(session, handle, now)
         cred.sign_count = verified.new_sign_count
         cred.last_used_at = now
         return cred

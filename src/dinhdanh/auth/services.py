@@ -7,7 +7,7 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 from dinhdanh.auth.accounts import Accounts
-from dinhdanh.auth.challenges import Challenges
+from dinhdanh.auth.challenges import Challenges, SignedChallenges
 from dinhdanh.auth.clients import Clients
 from dinhdanh.auth.enrolment import Enrolments
 from dinhdanh.auth.login import Login
@@ -73,7 +73,7 @@ def build_auth(
     outbox = OutboxGateway(ring)
     devices = DeviceCookies(ring, timedelta(days=s.device_cookie_days))
     rp_id = s.webauthn_rp_id or str(urlsplit(issuer).hostname)
-    passkeys = Passkeys(rp_id, origin_of(issuer), challenges)
+    passkeys = Passkeys(rp_id, origin_of(issuer), SignedChallenges(ring))
     return AuthServices(
         issuer=issuer,
         rp_id=rp_id,

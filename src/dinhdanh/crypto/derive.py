@@ -11,6 +11,7 @@ nothing about the seed or about another label's key:
 - ``pairwise_key(ring)``: the HMAC key of pairwise subject identifiers (OIDC Core 8.1),
   derived from the blind-index key, which never rotates: a ``sub`` must stay stable.
 - ``csrf_key(ring)``: the HMAC key binding CSRF tokens to their cookie.
+- ``challenge_key(ring)``: the HMAC key deriving WebAuthn challenges from their handles.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from dataclasses import dataclass
 from dinhdanh.crypto._primitives import hkdf_sha256
 from dinhdanh.crypto.keyring import KeyRing
 
-__all__ = ["TokenSeeds", "csrf_key", "pairwise_key", "token_seeds"]
+__all__ = ["TokenSeeds", "challenge_key", "csrf_key", "pairwise_key", "token_seeds"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,3 +56,7 @@ def pairwise_key(ring: KeyRing) -> bytes:
 
 def csrf_key(ring: KeyRing) -> bytes:
     return hkdf_sha256(ring._blind_key, b"dinhdanh/web/csrf/1")
+
+
+def challenge_key(ring: KeyRing) -> bytes:
+    return hkdf_sha256(ring._blind_key, b"dinhdanh/auth/webauthn-challenge/1")

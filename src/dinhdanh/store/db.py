@@ -6,9 +6,9 @@ import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Engine, MetaData, create_engine, event
+from sqlalchemy import Engine, MetaData, Table, create_engine, event
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -74,8 +74,10 @@ def insert_missing(session: Session, model: type[Base], rows: list[dict[str, Any
         return 0
     name = session.get_bind().dialect.name
     insert = postgresql.insert if name == "postgresql" else sqlite_dialect.insert
-    result = session.execute(insert(model).values(rows).on_conflict_do_nothing())
-    return int(result.rowcount)  # type: ignore[attr-defined]
+    table = cast(Table, model.__table__)
+    # RETURNING, not rowcount: psycopg reports no row count for this statement.
+    statement = insert(table).values(rows).on_conflict_do_nothing().returning(*table.primary_key)
+    return len(session.execute(statement).all())
 
 
 @contextmanager

@@ -519,8 +519,7 @@ def passkey_revoke(request: Request, c: ContainerDep, cred_id: str, csrf: FormSt
 @router.post("/login/passkey/options")
 def passkey_login_options(request: Request, c: ContainerDep) -> JSONResponse:
     _json_csrf(c, request)
-    with c.unit_of_work() as session:
-        ceremony = c.auth.passkeys.begin_login(session, c.clock())
+    ceremony = c.auth.passkeys.begin_login(c.clock())  # stateless: writes nothing
     return JSONResponse({"handle": ceremony.handle, "options": ceremony.options})
 
 
