@@ -20,7 +20,7 @@ from dinhdanh.auth.oidc.client_auth import authenticate_client
 from dinhdanh.auth.oidc.discovery import metadata
 from dinhdanh.auth.oidc.errors import OAuthError
 from dinhdanh.auth.oidc.introspection import introspect
-from dinhdanh.auth.oidc.logout import parse_logout
+from dinhdanh.auth.oidc.logout import must_confirm, parse_logout
 from dinhdanh.auth.oidc.par import push
 from dinhdanh.auth.oidc.provider import Authentication
 from dinhdanh.auth.oidc.revocation import revoke
@@ -415,19 +415,21 @@ def _logout(request: Request, c: Container, params: dict[str, str], confirmed: b
     now = c.clock()
     with c.unit_of_work() as session:
         try:
-            req = parse_logout(c.auth.provider, session, params)
+            req = parse_logout(c.auth.provider, session, params, now)
         except OAuthError as exc:
             return render(
                 c, request, "error.html", {"error": exc.error, "detail": exc.description}, 400
             )
-        if not (req.hinted or confirmed):
+        view = c.auth.sessions.resolve(session, request.cookies.get(SESSION_COOKIE), now)
+        account = c.auth.accounts.get(session, view.account_id) if view is not None else None
+        subject_id = account.subject_id if account is not None else None
+        if not confirmed and must_confirm(c.auth.provider, req, subject_id):
             return render(
                 c,
                 request,
                 "logout.html",
                 {"params": {k: v for k, v in params.items() if k != "csrf"}},
             )
-        view = c.auth.sessions.resolve(session, request.cookies.get(SESSION_COOKIE), now)
         if view is not None:
             c.auth.sessions.revoke(session, view.id, view.account_id, now)
     response: Response
