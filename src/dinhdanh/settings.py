@@ -43,6 +43,9 @@ class Settings(BaseSettings):
         repr=False,
     )
     audit_checkpoint_every: int = Field(default=1000, ge=1)
+    max_upload_bytes: int = Field(
+        default=2 << 30, ge=1, description="largest carrier upload body (web.limits)"
+    )
 
     # Junk-SIM rules and lock timeline (POLICY.md, "SIM subscriptions"): laws change, so
     # every number is a setting.
