@@ -84,7 +84,11 @@ def serve(
         typer.Option(min=1, help="Worker processes (granian); default one per core. 1: uvicorn."),
     ] = None,
 ) -> None:
-    """Serve the API (granian with N worker processes, or uvicorn in-process for --workers 1)."""
+    """Serve the API (granian with N worker processes, or uvicorn in-process for --workers 1).
+
+    The access log (uvicorn's; granian's is off) leaves out query strings and masks ID and
+    phone numbers in paths.
+    """
     ctx.obj.update(host=host, port=port, log_level=log_level)
     n = workers or os.cpu_count() or 1
     with container_from(ctx) as c:  # fail now, in one line, if the data dir isn't ready
@@ -92,9 +96,16 @@ def serve(
         if n == 1:
             import uvicorn
 
+            from dinhdanh.web.accesslog import uvicorn_log_config
             from dinhdanh.web.app import create_app
 
-            uvicorn.run(create_app(c), host=s.host, port=s.port, log_level=s.log_level.value)
+            uvicorn.run(
+                create_app(c),
+                host=s.host,
+                port=s.port,
+                log_level=s.log_level.value,
+                log_config=uvicorn_log_config(),  # no query strings, no ID numbers
+            )
             return
     from granian import Granian
     from granian.constants import Interfaces

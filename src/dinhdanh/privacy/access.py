@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -22,23 +23,38 @@ class Role(StrEnum):
 
 class AccessError(Exception):
     code = "access_denied"
+    title = "Access denied"
 
 
 class PurposeRequired(AccessError):
     code = "purpose_required"
+    title = "Legal basis and purpose required"
+
+
+class UnknownLegalBasis(PurposeRequired):
+    code = "legal_basis_unknown"
+    title = "Unknown legal basis"
 
 
 MIN_PURPOSE, MAX_PURPOSE = 5, 500
 
 
-def check_purpose(purpose: str | None) -> str:
-    """A stated purpose is mandatory for every read of personal data."""
+def check_purpose(legal_basis: str | None, purpose: str | None, allowed: Collection[str]) -> str:
+    """Every read of personal data names a legal basis from the configured list and states
+    its purpose (a case reference, free text). Returns both, as the audit entry records them.
+    """
+    basis = (legal_basis or "").strip()
+    if not basis:
+        raise PurposeRequired(f"name a legal basis: one of {', '.join(allowed)}")
+    if basis not in allowed:
+        raise UnknownLegalBasis(f"the legal basis must be one of {', '.join(allowed)}")
     text = (purpose or "").strip()
     if not MIN_PURPOSE <= len(text) <= MAX_PURPOSE:
         raise PurposeRequired(
-            f"state a purpose of {MIN_PURPOSE} to {MAX_PURPOSE} characters for this access"
+            f"state a purpose (e.g. the case reference) of {MIN_PURPOSE} to {MAX_PURPOSE}"
+            " characters for this access"
         )
-    return text
+    return f"{basis}: {text}"
 
 
 @dataclass(frozen=True, slots=True)
