@@ -7,9 +7,10 @@ import hmac
 import secrets
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dinhdanh.privacy.models import ApiKey
@@ -70,7 +71,12 @@ class Principal:
 
 
 def create_api_key(
-    session: Session, name: str, role: Role, now: datetime, scope: str | None = None
+    session: Session,
+    name: str,
+    role: Role,
+    now: datetime,
+    scope: str | None = None,
+    expires_at: datetime | None = None,
 ) -> tuple[str, str]:
     """Return (key id, token). The token is shown once; only its SHA-256 is stored."""
     key_id = secrets.token_hex(8)
@@ -84,19 +90,71 @@ def create_api_key(
             secret_sha256=hashlib.sha256(secret.encode()).digest(),
             created_at=now,
             revoked_at=None,
+            expires_at=expires_at,
         )
     )
     return key_id, f"dd_{key_id}_{secret}"
 
 
-def authenticate(session: Session, token: str) -> Principal | None:
+def _utc(value: datetime) -> datetime:
+    # SQLite hands back naive datetimes; every stored one is UTC.
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def _usable(key: ApiKey, now: datetime) -> bool:
+    return key.revoked_at is None and (key.expires_at is None or now < _utc(key.expires_at))
+
+
+def authenticate(session: Session, token: str, now: datetime) -> Principal | None:
     parts = token.split("_", 2)
     if len(parts) != 3 or parts[0] != "dd":
         return None
     key = session.get(ApiKey, parts[1])
     digest = hashlib.sha256(parts[2].encode()).digest()
-    if key is None or key.revoked_at is not None:
+    if key is None or not _usable(key, now):
         return None
     if not hmac.compare_digest(digest, key.secret_sha256):
         return None
     return Principal(key_id=key.id, name=key.name, role=Role(key.role), scope=key.scope)
+
+
+@dataclass(frozen=True, slots=True)
+class ApiKeyInfo:
+    """What ``dinhdanh apikeys list`` shows: never the secret, not even its hash."""
+
+    id: str
+    name: str
+    role: str
+    scope: str | None
+    created_at: datetime
+    expires_at: datetime | None
+    revoked_at: datetime | None
+    active: bool
+
+
+def list_api_keys(session: Session, now: datetime) -> list[ApiKeyInfo]:
+    keys = session.scalars(select(ApiKey).order_by(ApiKey.created_at, ApiKey.id))
+    return [
+        ApiKeyInfo(
+            k.id,
+            k.name,
+            k.role,
+            k.scope,
+            _utc(k.created_at),
+            _utc(k.expires_at) if k.expires_at else None,
+            _utc(k.revoked_at) if k.revoked_at else None,
+            _usable(k, now),
+        )
+        for k in keys
+    ]
+
+
+def revoke_api_key(session: Session, key_id: str, now: datetime) -> bool:
+    """Revoke a key at once (its next request is refused); False if there is no such key.
+    Revoking twice keeps the first time."""
+    key = session.get(ApiKey, key_id)
+    if key is None:
+        return False
+    if key.revoked_at is None:
+        key.revoked_at = now
+    return True
