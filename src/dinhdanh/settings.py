@@ -43,6 +43,20 @@ class Settings(BaseSettings):
         repr=False,
     )
     audit_checkpoint_every: int = Field(default=1000, ge=1)
+    legal_bases: tuple[str, ...] = Field(
+        default=(
+            "criminal_investigation",
+            "court_order",
+            "administrative_procedure",
+            "telecom_reconciliation",
+            "own_request",
+        ),
+        min_length=1,
+        description="legal-basis codes an officer may name for a lookup (JSON list)",
+    )
+    max_upload_bytes: int = Field(
+        default=2 << 30, ge=1, description="largest carrier upload body (web.limits)"
+    )
 
     # Junk-SIM rules and lock timeline (POLICY.md, "SIM subscriptions"): laws change, so
     # every number is a setting.

@@ -6,13 +6,16 @@ import os
 import shutil
 import subprocess
 from pathlib import Path
+from urllib.parse import quote, quote_plus
 
+import httpx
 import pytest
 from sqlalchemy import make_url
 
 from dinhdanh.settings import Settings
 from dinhdanh.synth import generate_population, write_citizens_csv
 from tests.cli.helpers import cli, cli_json
+from tests.integration.test_serve import serving
 
 
 def _database_bytes(settings: Settings) -> bytes:
@@ -61,3 +64,47 @@ def test_no_personal_data_in_plaintext(settings: Settings, tmp_path: Path) -> No
         if value.encode() in blob
     ]
     assert leaks == []
+
+
+@pytest.mark.parametrize("workers", [1, 2], ids=["uvicorn", "granian"])
+def test_no_personal_data_in_the_server_log(
+    settings: Settings, tmp_path: Path, workers: int
+) -> None:
+    """Officer lookups, and a client still sending the former GETs (ID number in the path,
+    name and birth date in the query): the server's output names none of them."""
+    if settings.database_url:
+        pytest.skip("the log is the web layer's; one database is enough")
+    s = Settings(data_dir=settings.data_dir)
+    cli(s, "init")
+    people = [p for p in generate_population(40, seed=5) if p.date_of_death is None][:5]
+    feed = tmp_path / "feed.csv"
+    write_citizens_csv(people, feed)
+    cli(s, "import", "citizens", str(feed))
+    key = cli_json(s, "apikeys", "add", "--name", "Officer Log")["token"]
+    officer = {"Authorization": f"Bearer {key}"}
+    lawful = {"legal_basis": "criminal_investigation", "purpose": "case 2026/17"}
+    log = tmp_path / "serve.log"
+    with serving(s, log, workers=workers) as base:
+        for p in people:
+            born = p.date_of_birth.isoformat()
+            found = httpx.post(
+                f"{base}/api/v1/citizens:lookup",
+                json={"id_number": p.id_number, **lawful},
+                headers=officer,
+            )
+            assert found.status_code == 200, found.text
+            search = {"full_name": p.full_name, "date_of_birth": born, **lawful}
+            listed = httpx.post(f"{base}/api/v1/citizens:search", json=search, headers=officer)
+            assert p.id_number in listed.text
+            httpx.get(f"{base}/api/v1/citizens/{p.id_number}", params=lawful, headers=officer)
+            httpx.get(f"{base}/api/v1/citizens", params=search, headers=officer)
+    text = log.read_text()
+    if workers == 1:
+        assert "POST /api/v1/citizens%3Alookup" in text  # uvicorn logs the requests
+    values = [
+        form
+        for p in people
+        for value in (p.id_number, p.full_name, p.date_of_birth.isoformat())
+        for form in (value, quote(value), quote_plus(value))
+    ]
+    assert [v for v in values if v in text] == []

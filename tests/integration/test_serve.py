@@ -67,9 +67,13 @@ def test_serve_answers_and_checkpoints_on_shutdown(settings: Settings, tmp_path:
     seeded = cli_json(s, "audit", "verify")["entries"]
     assert seeded >= 200  # one entry per citizen created, at least
     with serving(s, tmp_path / "serve.log", workers=2) as base:
-        resp = httpx.get(
-            f"{base}/api/v1/citizens/001090999999",
-            params={"purpose": "serve smoke test"},
+        resp = httpx.post(
+            f"{base}/api/v1/citizens:lookup",
+            json={
+                "id_number": "001090999999",
+                "legal_basis": "administrative_procedure",
+                "purpose": "serve smoke test",
+            },
             headers={"Authorization": f"Bearer {demo['officer_api_key']}"},
         )
         assert resp.status_code == 404

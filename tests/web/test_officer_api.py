@@ -18,6 +18,10 @@ from dinhdanh.wiring import Container
 from tests.identity.factories import GOOD
 
 PURPOSE = "investigation 2026/042"
+LAWFUL = {"legal_basis": "criminal_investigation", "purpose": PURPOSE}
+AUDITED = f"criminal_investigation: {PURPOSE}"
+LOOKUP = "/api/v1/citizens:lookup"
+SEARCH = "/api/v1/citizens:search"
 
 
 @pytest.fixture
@@ -55,10 +59,8 @@ def assert_problem(resp: object, status: int, code: str) -> dict[str, object]:
 def test_officer_reads_a_citizen_and_it_is_audited(
     client: TestClient, container: Container
 ) -> None:
-    resp = client.get(
-        "/api/v1/citizens/079195000001",
-        params={"purpose": PURPOSE},
-        headers=key(container, Role.OFFICER),
+    resp = client.post(
+        LOOKUP, json={"id_number": "079195000001", **LAWFUL}, headers=key(container, Role.OFFICER)
     )
     assert resp.status_code == 200, resp.text
     body = resp.json()
@@ -71,22 +73,22 @@ def test_officer_reads_a_citizen_and_it_is_audited(
         ).all()
     reads = [e for e in entries if e.action == "read"]
     assert len(reads) == 1
-    assert reads[0].purpose == PURPOSE
+    assert reads[0].purpose == AUDITED
     assert reads[0].role == "officer"
     assert "full_name" in reads[0].fields
 
 
 def test_search_by_name_and_birth_date(client: TestClient, container: Container) -> None:
-    resp = client.get(
-        "/api/v1/citizens",
-        params={"full_name": "nguyễn văn an", "date_of_birth": "1990-05-12", "purpose": PURPOSE},
+    resp = client.post(
+        SEARCH,
+        json={"full_name": "nguyễn văn an", "date_of_birth": "1990-05-12", **LAWFUL},
         headers=key(container, Role.OFFICER),
     )
     assert resp.status_code == 200, resp.text
     assert [c["id_number"] for c in resp.json()["items"]] == ["001090012345"]
-    resp = client.get(
-        "/api/v1/citizens",
-        params={"full_name": "Nguyễn Văn An", "date_of_birth": "1990-05-13", "purpose": PURPOSE},
+    resp = client.post(
+        SEARCH,
+        json={"full_name": "Nguyễn Văn An", "date_of_birth": "1990-05-13", **LAWFUL},
         headers=key(container, Role.OFFICER),
     )
     assert resp.json()["items"] == []
@@ -94,69 +96,98 @@ def test_search_by_name_and_birth_date(client: TestClient, container: Container)
 
 def test_errors_are_problem_details(client: TestClient, container: Container) -> None:
     officer = key(container, Role.OFFICER)
-    url = "/api/v1/citizens/079195000001"
-    assert_problem(client.get(url, params={"purpose": PURPOSE}), 401, "unauthenticated")
+    body = {"id_number": "079195000001", **LAWFUL}
+    assert_problem(client.post(LOOKUP, json=body), 401, "unauthenticated")
     assert_problem(
-        client.get(url, params={"purpose": PURPOSE}, headers={"Authorization": "Bearer dd_x_y"}),
+        client.post(LOOKUP, json=body, headers={"Authorization": "Bearer dd_x_y"}),
         401,
         "unauthenticated",
     )
     assert_problem(
-        client.get(url, params={"purpose": PURPOSE}, headers=key(container, Role.ADMIN)),
-        403,
-        "forbidden",
-    )
-    assert_problem(client.get(url, headers=officer), 400, "purpose_required")
-    assert_problem(
-        client.get(url, params={"purpose": "  "}, headers=officer), 400, "purpose_required"
+        client.post(LOOKUP, json=body, headers=key(container, Role.ADMIN)), 403, "forbidden"
     )
     assert_problem(
-        client.get("/api/v1/citizens/12345", params={"purpose": PURPOSE}, headers=officer),
-        422,
-        "id_format",
+        client.post(LOOKUP, json={"id_number": "079195000001"}, headers=officer),
+        400,
+        "purpose_required",
     )
     assert_problem(
-        client.get("/api/v1/citizens/001090999999", params={"purpose": PURPOSE}, headers=officer),
+        client.post(LOOKUP, json=body | {"purpose": "  "}, headers=officer),
+        400,
+        "purpose_required",
+    )
+    assert_problem(
+        client.post(LOOKUP, json=body | {"id_number": "12345"}, headers=officer), 422, "id_format"
+    )
+    assert_problem(
+        client.post(LOOKUP, json=body | {"id_number": "001090999999"}, headers=officer),
         404,
         "citizen_not_found",
     )
-    body = assert_problem(
-        client.get(
-            "/api/v1/citizens",
-            params={"full_name": "A", "date_of_birth": "1990-02-30", "purpose": PURPOSE},
+    problem = assert_problem(
+        client.post(
+            SEARCH,
+            json={"full_name": "A", "date_of_birth": "1990-02-30", **LAWFUL},
             headers=officer,
         ),
         422,
         "validation_failed",
     )
-    assert body["errors"][0]["field"] == "date_of_birth"  # type: ignore[index]
+    assert problem["errors"][0]["field"] == "date_of_birth"  # type: ignore[index]
     assert_problem(client.get("/nope"), 404, "not_found")
 
 
+def test_a_legal_basis_from_the_configured_list_is_required(
+    client: TestClient, container: Container
+) -> None:
+    """A purpose alone ("aaaaa" passed before) is not enough: a known legal basis too."""
+    officer = key(container, Role.OFFICER)
+    body = {"id_number": "079195000001", "purpose": "aaaaa"}
+    assert_problem(client.post(LOOKUP, json=body, headers=officer), 400, "purpose_required")
+    problem = assert_problem(
+        client.post(LOOKUP, json=body | {"legal_basis": "curiosity"}, headers=officer),
+        400,
+        "legal_basis_unknown",
+    )
+    assert "court_order" in str(problem["detail"])
+    ok = client.post(LOOKUP, json=body | {"legal_basis": "court_order"}, headers=officer)
+    assert ok.status_code == 200, ok.text
+
+
+def test_lookups_by_get_are_gone_and_point_to_post(
+    client: TestClient, container: Container
+) -> None:
+    """No ID number or name in a URL: the former GET lookups answer 410 with the way."""
+    officer = key(container, Role.OFFICER)
+    for url in ("/api/v1/citizens/079195000001", "/api/v1/citizens"):
+        problem = assert_problem(
+            client.get(url, params={"purpose": PURPOSE}, headers=officer), 410, "use_post"
+        )
+        assert "POST /api/v1/citizens:lookup" in str(problem["detail"])
+
+
 def test_a_miss_is_audited_too(client: TestClient, container: Container) -> None:
-    client.get(
-        "/api/v1/citizens/001090999999",
-        params={"purpose": PURPOSE},
-        headers=key(container, Role.OFFICER),
+    client.post(
+        LOOKUP, json={"id_number": "001090999999", **LAWFUL}, headers=key(container, Role.OFFICER)
     )
     with container.unit_of_work() as s:
         last = s.scalars(select(AuditEntry).order_by(AuditEntry.seq.desc())).first()
     assert last is not None
-    assert (last.action, last.subject, last.purpose) == ("lookup_miss", None, PURPOSE)
+    assert (last.action, last.subject, last.purpose) == ("lookup_miss", None, AUDITED)
 
 
 def test_health_and_openapi(client: TestClient) -> None:
     assert client.get("/healthz").json()["status"] == "ok"
     spec = client.get("/openapi.json").json()
-    assert "/api/v1/citizens/{id_number}" in spec["paths"]
-    assert "/api/v1/citizens" in spec["paths"]
+    assert set(spec["paths"]) >= {LOOKUP, SEARCH}
+    assert not [p for p in spec["paths"] if p.startswith("/api/v1/citizens/")]
 
 
 def test_shutdown_signs_the_audit_tip(container: Container) -> None:
     with TestClient(create_app(container)) as tc:
-        tc.get(
-            "/api/v1/citizens/001090999999",
-            params={"purpose": PURPOSE},
+        tc.post(
+            LOOKUP,
+            json={"id_number": "001090999999", **LAWFUL},
             headers=key(container, Role.OFFICER),
         )
     with container.unit_of_work() as s:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from dataclasses import asdict
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -15,7 +17,7 @@ from dinhdanh.cli.imports import import_app
 from dinhdanh.cli.telecom import carriers_app, reconcile_app, telecom_app
 from dinhdanh.crypto import CryptoError, KeyRing, load_keyring, rotate, save_keyring
 from dinhdanh.crypto.keyring import retire_token_version
-from dinhdanh.privacy.access import Role, create_api_key
+from dinhdanh.privacy.access import Role, create_api_key, list_api_keys, revoke_api_key
 from dinhdanh.settings import LogLevel
 from dinhdanh.wiring import init_data_dir
 
@@ -84,7 +86,11 @@ def serve(
         typer.Option(min=1, help="Worker processes (granian); default one per core. 1: uvicorn."),
     ] = None,
 ) -> None:
-    """Serve the API (granian with N worker processes, or uvicorn in-process for --workers 1)."""
+    """Serve the API (granian with N worker processes, or uvicorn in-process for --workers 1).
+
+    The access log (uvicorn's; granian's is off) leaves out query strings and masks ID and
+    phone numbers in paths.
+    """
     ctx.obj.update(host=host, port=port, log_level=log_level)
     n = workers or os.cpu_count() or 1
     with container_from(ctx) as c:  # fail now, in one line, if the data dir isn't ready
@@ -92,9 +98,16 @@ def serve(
         if n == 1:
             import uvicorn
 
+            from dinhdanh.web.accesslog import uvicorn_log_config
             from dinhdanh.web.app import create_app
 
-            uvicorn.run(create_app(c), host=s.host, port=s.port, log_level=s.log_level.value)
+            uvicorn.run(
+                create_app(c),
+                host=s.host,
+                port=s.port,
+                log_level=s.log_level.value,
+                log_config=uvicorn_log_config(),  # no query strings, no ID numbers
+            )
             return
     from granian import Granian
     from granian.constants import Interfaces
@@ -177,20 +190,84 @@ def keys_retire(
         out.print(f"retired signing key v{version} from tokens; restart the servers")
 
 
+def _expiry(value: str | None, now: datetime) -> datetime | None:
+    """``90d`` (days from now) or an ISO 8601 date or time (UTC unless it says otherwise)."""
+    if value is None:
+        return None
+    text = value.strip()
+    try:
+        if text.endswith("d") and text[:-1].isdigit():
+            at = now + timedelta(days=int(text[:-1]))
+        else:
+            at = datetime.fromisoformat(text)
+            at = at if at.tzinfo is not None else at.replace(tzinfo=UTC)
+    except ValueError:
+        fail(f"--expires {value!r}: give a number of days (90d) or an ISO 8601 date")
+    if at <= now:
+        fail(f"--expires {value!r} is not in the future")
+    return at
+
+
 @apikeys_app.command("add")
 def apikeys_add(
     ctx: typer.Context,
     name: Annotated[str, typer.Option(help="Who holds the key.")],
     role: Annotated[Role, typer.Option(help="Role of the key.")] = Role.OFFICER,
+    expires: Annotated[
+        str | None,
+        typer.Option(help="When the key stops working: 90d, or an ISO date such as 2027-01-31."),
+    ] = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Create an API key; the token is printed once and never stored."""
     with container_from(ctx) as c, c.unit_of_work() as session:
-        key_id, token = create_api_key(session, name, role, c.clock())
+        now = c.clock()
+        expires_at = _expiry(expires, now)
+        key_id, token = create_api_key(session, name, role, now, expires_at=expires_at)
     if json_out:
-        emit_json({"id": key_id, "name": name, "role": role.value, "token": token})
+        emit_json(
+            {
+                "id": key_id,
+                "name": name,
+                "role": role.value,
+                "expires_at": expires_at.isoformat() if expires_at else None,
+                "token": token,
+            }
+        )
     else:
-        out.print(f"{role.value} key {key_id} for {name}:\n{token}")
+        until = f" (expires {expires_at.isoformat()})" if expires_at else ""
+        out.print(f"{role.value} key {key_id} for {name}{until}:\n{token}")
+
+
+@apikeys_app.command("list")
+def apikeys_list(ctx: typer.Context, json_out: JsonOpt = False) -> None:
+    """Every API key with its role, expiry and state (never the secret)."""
+    with container_from(ctx) as c, c.unit_of_work() as session:
+        keys = list_api_keys(session, c.clock())
+    if json_out:
+        emit_json({"items": [asdict(k) for k in keys]})
+        return
+    for k in keys:
+        state = "active" if k.active else ("revoked" if k.revoked_at else "expired")
+        until = k.expires_at.date().isoformat() if k.expires_at else "-"
+        out.print(f"{k.id}  {k.role:<8} {state:<8} expires {until:<10}  {k.name}", highlight=False)
+
+
+@apikeys_app.command("revoke")
+def apikeys_revoke(
+    ctx: typer.Context,
+    key_id: Annotated[str, typer.Argument(help="The key id (see `apikeys list`).")],
+    json_out: JsonOpt = False,
+) -> None:
+    """Revoke an API key: its next request is refused."""
+    with container_from(ctx) as c, c.unit_of_work() as session:
+        found = revoke_api_key(session, key_id, c.clock())
+    if not found:
+        fail(f"no API key {key_id!r}")
+    if json_out:
+        emit_json({"id": key_id, "revoked": True})
+    else:
+        out.print(f"revoked API key {key_id}")
 
 
 from dinhdanh.cli import demo as _demo  # noqa: E402  (registers `dinhdanh demo`)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from dinhdanh.identity.provinces import province
 from dinhdanh.identity.service import CitizenView
@@ -45,3 +45,23 @@ class CitizenOut(BaseModel):
 
 class CitizenList(BaseModel):
     items: list[CitizenOut]
+
+
+class Lawful(BaseModel):
+    """Why an officer reads personal data: both values go into the audit entry."""
+
+    legal_basis: str | None = Field(
+        default=None, max_length=100, description="a code from DINHDANH_LEGAL_BASES"
+    )
+    purpose: str | None = Field(
+        default=None, max_length=1000, description="the case reference or reason (5-500 chars)"
+    )
+
+
+class LookupIn(Lawful):
+    id_number: str = Field(max_length=32, description="12-digit personal identification number")
+
+
+class SearchIn(Lawful):
+    full_name: str = Field(min_length=1, max_length=200)
+    date_of_birth: date = Field(description="ISO 8601 date")

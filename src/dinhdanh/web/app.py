@@ -16,6 +16,7 @@ from dinhdanh.auth.oidc.errors import OAuthError
 from dinhdanh.settings import Environment
 from dinhdanh.web import problems
 from dinhdanh.web.deps import ContainerDep
+from dinhdanh.web.limits import BodyLimit
 from dinhdanh.web.routers import auth, clients, dev, identity, numbers, oidc, telecom
 from dinhdanh.wiring import Container
 
@@ -38,6 +39,7 @@ def create_app(container: Container) -> FastAPI:
     sqlite = container.engine.dialect.name == "sqlite"
     app.state.db_limiter = CapacityLimiter(1 if sqlite else 40)
     problems.install(app)
+    app.add_middleware(BodyLimit, upload_bytes=container.settings.max_upload_bytes)
 
     async def oauth_failure(_request: Request, exc: Exception) -> Response:
         assert isinstance(exc, OAuthError)

@@ -15,8 +15,10 @@ import base64
 import hashlib
 import hmac
 import secrets
+import unicodedata
 from importlib.resources import files
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -208,10 +210,19 @@ def redirect(url: str) -> RedirectResponse:
 
 
 def safe_next(value: str | None, default: str = "/account") -> str:
-    """Only local paths: ``next`` must not become an open redirect."""
-    if value and value.startswith("/") and not value.startswith(("//", "/\\")):
-        return value
-    return default
+    """A path on our own origin, rebuilt from its parts: ``next`` must not become an open
+    redirect. Browsers (WHATWG URL) drop tabs and newlines and read a backslash as a slash,
+    so ``/\\t/evil.com`` is ``//evil.com`` to them: control characters and backslashes are
+    refused outright rather than cleaned."""
+    if not value or not value.startswith("/") or "\\" in value:
+        return default
+    if any(unicodedata.category(ch) == "Cc" for ch in value):
+        return default
+    parts = urlsplit(value)
+    path = parts.path  # "//" splits into an empty netloc and an empty path
+    if parts.scheme or parts.netloc or not path.startswith("/") or path.startswith("//"):
+        return default
+    return urlunsplit(("", "", path, parts.query, parts.fragment))
 
 
 def client_ip(request: Request) -> str:

@@ -25,9 +25,9 @@ def principal(c: ContainerDep, authorization: Annotated[str | None, Header()] = 
     if scheme.lower() != "bearer" or not token:
         raise Problem(401, "unauthenticated", "API key required", "send Authorization: Bearer KEY")
     with c.unit_of_work() as session:
-        who = authenticate(session, token.strip())
+        who = authenticate(session, token.strip(), c.clock())
     if who is None:
-        raise Problem(401, "unauthenticated", "Unknown or revoked API key")
+        raise Problem(401, "unauthenticated", "Unknown, expired or revoked API key")
     return who
 
 

@@ -58,6 +58,7 @@ _HTTP_CODES = {
     403: "forbidden",
     404: "not_found",
     405: "method_not_allowed",
+    413: "payload_too_large",
 }
 
 
@@ -89,7 +90,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(PurposeRequired)
     async def _purpose(request: Request, exc: PurposeRequired) -> JSONResponse:
-        return problem_response(request, 400, exc.code, "Purpose required", str(exc))
+        return problem_response(request, 400, exc.code, exc.title, str(exc))
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:

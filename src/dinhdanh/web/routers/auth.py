@@ -11,9 +11,10 @@ from datetime import date
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -465,6 +466,20 @@ def _json_csrf(c: Container, request: Request) -> None:
         raise Problem(403, "csrf", "Missing or wrong CSRF token", "reload the page")
 
 
+async def _passkey_answer(request: Request, c: ContainerDep) -> PasskeyAnswer:
+    """The body, read only once the CSRF header checks out. A dependency rather than a body
+    parameter: FastAPI reads and parses body parameters before any dependency runs."""
+    _json_csrf(c, request)
+    try:
+        return PasskeyAnswer.model_validate_json(await request.body())
+    except ValidationError as exc:
+        errors = [{**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_url=False)]
+        raise RequestValidationError(errors) from None
+
+
+AnswerDep = Annotated[PasskeyAnswer, Depends(_passkey_answer)]
+
+
 @router.post("/account/passkeys/options")
 def passkey_register_options(request: Request, c: ContainerDep) -> JSONResponse:
     _json_csrf(c, request)
@@ -480,8 +495,7 @@ def passkey_register_options(request: Request, c: ContainerDep) -> JSONResponse:
 
 
 @router.post("/account/passkeys", status_code=201)
-def passkey_register(request: Request, c: ContainerDep, answer: PasskeyAnswer) -> JSONResponse:
-    _json_csrf(c, request)
+def passkey_register(request: Request, c: ContainerDep, answer: AnswerDep) -> JSONResponse:
     now = c.clock()
     with c.unit_of_work() as session:
         current = _current(c, session, request)
@@ -524,8 +538,7 @@ def passkey_login_options(request: Request, c: ContainerDep) -> JSONResponse:
 
 
 @router.post("/login/passkey")
-def passkey_login(request: Request, c: ContainerDep, answer: PasskeyAnswer) -> JSONResponse:
-    _json_csrf(c, request)
+def passkey_login(request: Request, c: ContainerDep, answer: AnswerDep) -> JSONResponse:
     failure: LoginFailed | None = None
     with c.unit_of_work() as session:
         try:

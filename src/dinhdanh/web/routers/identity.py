@@ -1,49 +1,53 @@
-"""Officer API over the citizen registry. Every call states a purpose and is audited."""
+"""Officer API over the citizen registry. Every call names a legal basis and a purpose, and
+is audited. Lookups are POSTs with a JSON body: ID numbers and names never sit in a URL,
+where access logs, proxies and browser histories would keep them."""
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Annotated
+from fastapi import APIRouter
 
-from fastapi import APIRouter, Path, Query
-
-from dinhdanh.identity.schemas import CitizenList, CitizenOut
-from dinhdanh.privacy.access import check_purpose
+from dinhdanh.identity.schemas import CitizenList, CitizenOut, Lawful, LookupIn, SearchIn
+from dinhdanh.privacy.access import Principal, check_purpose
 from dinhdanh.privacy.audit import AccessContext
 from dinhdanh.web.deps import ContainerDep, OfficerDep
 from dinhdanh.web.problems import Problem
+from dinhdanh.wiring import Container
 
 router = APIRouter(prefix="/api/v1/citizens", tags=["citizens"])
 
-PurposeQ = Annotated[
-    str | None, Query(description="why this personal data is needed (mandatory, audited)")
-]
+
+def _context(c: Container, who: Principal, body: Lawful) -> AccessContext:
+    purpose = check_purpose(body.legal_basis, body.purpose, c.settings.legal_bases)
+    return AccessContext(who.actor, who.role.value, purpose)
 
 
-@router.get("/{id_number}", response_model=CitizenOut)
-def get_citizen(
-    c: ContainerDep,
-    who: OfficerDep,
-    id_number: Annotated[str, Path(description="12-digit personal identification number")],
-    purpose: PurposeQ = None,
-) -> CitizenOut:
-    ctx = AccessContext(who.actor, who.role.value, check_purpose(purpose))
+@router.post(":lookup", response_model=CitizenOut)
+def lookup_citizen(c: ContainerDep, who: OfficerDep, body: LookupIn) -> CitizenOut:
+    """One citizen by personal identification number."""
+    ctx = _context(c, who, body)
     with c.unit_of_work() as session:
-        view = c.registry.get_by_id_number(session, id_number, ctx, c.clock())
+        view = c.registry.get_by_id_number(session, body.id_number, ctx, c.clock())
     if view is None:
         raise Problem(404, "citizen_not_found", "No citizen has this ID number")
     return CitizenOut.of(view)
 
 
-@router.get("", response_model=CitizenList)
-def search_citizens(
-    c: ContainerDep,
-    who: OfficerDep,
-    full_name: Annotated[str, Query(min_length=1, max_length=200)],
-    date_of_birth: Annotated[date, Query(description="ISO 8601 date")],
-    purpose: PurposeQ = None,
-) -> CitizenList:
-    ctx = AccessContext(who.actor, who.role.value, check_purpose(purpose))
+@router.post(":search", response_model=CitizenList)
+def search_citizens(c: ContainerDep, who: OfficerDep, body: SearchIn) -> CitizenList:
+    """Citizens by full name and date of birth (both exact, the name case-insensitive)."""
+    ctx = _context(c, who, body)
     with c.unit_of_work() as session:
-        views = c.registry.search(session, full_name, date_of_birth, ctx, c.clock())
+        views = c.registry.search(session, body.full_name, body.date_of_birth, ctx, c.clock())
     return CitizenList(items=[CitizenOut.of(v) for v in views])
+
+
+@router.get("", include_in_schema=False)
+@router.get("/{rest:path}", include_in_schema=False)
+def moved() -> None:
+    """The former GET lookups: refused, so no client keeps personal data in its URLs."""
+    raise Problem(
+        410,
+        "use_post",
+        "Citizen lookups moved to POST",
+        "POST /api/v1/citizens:lookup or /api/v1/citizens:search with a JSON body",
+    )

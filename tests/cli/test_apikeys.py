@@ -1,0 +1,68 @@
+"""`dinhdanh apikeys add --expires | list | revoke`, on every database."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from fastapi.testclient import TestClient
+
+from dinhdanh.settings import Settings
+from dinhdanh.web.app import create_app
+from dinhdanh.wiring import build
+from tests.cli.helpers import cli, cli_json
+
+LAWFUL = {"legal_basis": "court_order", "purpose": "case 2026/17"}
+
+
+def _status(s: Settings, token: str) -> int:
+    c = build(s)
+    try:
+        with TestClient(create_app(c)) as tc:
+            resp = tc.post(
+                "/api/v1/citizens:lookup",
+                json={"id_number": "001090999999", **LAWFUL},
+                headers={"Authorization": f"Bearer {token}"},
+            )
+    finally:
+        c.close()
+    return resp.status_code
+
+
+def test_keys_expire_are_listed_and_revoked(settings: Settings) -> None:
+    s = Settings(data_dir=settings.data_dir, database_url=settings.database_url)
+    cli(s, "init")
+    a = cli_json(s, "apikeys", "add", "--name", "Officer A", "--expires", "30d")
+    b = cli_json(s, "apikeys", "add", "--name", "Admin B", "--role", "admin")
+    expires = datetime.fromisoformat(a["expires_at"])
+    assert timedelta(days=29) < expires - datetime.now(UTC) <= timedelta(days=30)
+    assert b["expires_at"] is None
+    assert _status(s, a["token"]) == 404  # a working key: the lookup ran and missed
+
+    listed = cli_json(s, "apikeys", "list")["items"]
+    assert [(k["id"], k["name"], k["role"], k["active"]) for k in listed] == [
+        (a["id"], "Officer A", "officer", True),
+        (b["id"], "Admin B", "admin", True),
+    ]
+    assert "token" not in listed[0]
+    assert "secret" not in str(listed)
+
+    assert cli_json(s, "apikeys", "revoke", a["id"]) == {"id": a["id"], "revoked": True}
+    listed = cli_json(s, "apikeys", "list")["items"]
+    assert [k["active"] for k in listed] == [False, True]
+    assert listed[0]["revoked_at"] is not None
+    assert _status(s, a["token"]) == 401
+    assert a["id"] in cli(s, "apikeys", "list").stdout  # the table shows it too
+
+
+def test_bad_expiry_or_unknown_key_fail_in_one_line(settings: Settings) -> None:
+    s = Settings(data_dir=settings.data_dir, database_url=settings.database_url)
+    cli(s, "init")
+    for args in (
+        ("apikeys", "add", "--name", "X", "--expires", "2020-01-01"),
+        ("apikeys", "add", "--name", "X", "--expires", "soon"),
+        ("apikeys", "revoke", "0123456789abcdef"),
+    ):
+        proc = cli(s, *args, check=False)
+        assert proc.returncode == 1, args
+        assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+    assert cli_json(s, "apikeys", "list") == {"items": []}
