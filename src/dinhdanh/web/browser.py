@@ -179,7 +179,8 @@ def check_csrf(c: Container, request: Request, form_value: str | None) -> bool:
     cookie = request.cookies.get(CSRF_COOKIE)
     if not cookie or not form_value:
         return False
-    return hmac.compare_digest(_csrf_for(c, cookie), form_value)
+    # Bytes: compare_digest raises on a str with non-ASCII characters (a 500 on any form).
+    return hmac.compare_digest(_csrf_for(c, cookie).encode(), form_value.encode())
 
 
 def render(
