@@ -97,6 +97,18 @@ class Settings(BaseSettings):
         description="lifetime of the device cookie that exempts a browser "
         "from its account's lockout (OWASP device cookies)",
     )
+    recovery_wait_hours: int = Field(
+        default=72,
+        ge=1,
+        description="waiting period of a password reset asked by SMS code without the "
+        "account's second factor",
+    )
+    step_up_seconds: int = Field(
+        default=300,
+        ge=30,
+        le=3600,
+        description="how recent the second factor must be to change authenticators",
+    )
 
     @field_validator("database_url")
     @classmethod

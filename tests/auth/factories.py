@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from dinhdanh.auth.models import WebAuthnCredential
 from dinhdanh.crypto import keyring_to_json
 from dinhdanh.privacy.audit import AccessContext
 from dinhdanh.telecom.feed import SubscriptionFeed, SubscriptionRecord, check_subscription
@@ -30,3 +31,22 @@ def subscribe(
             c.telecom.add_carrier(s, carrier, carrier, NOW)
     with c.unit_of_work() as s:
         c.telecom.apply_upload(s, carrier, [prepared], CTX, NOW)
+
+
+def add_passkey(c: Container, account_id: str, cred_id: str = "cred-1") -> None:
+    """A passkey row as registration stores it (no ceremony: its key is never used)."""
+    with c.unit_of_work() as s:
+        s.add(
+            WebAuthnCredential(
+                id=cred_id,
+                account_id=account_id,
+                public_key=b"\x00",
+                sign_count=0,
+                name="Laptop",
+                transports="internal",
+                user_verified=True,
+                created_at=NOW,
+                last_used_at=None,
+                revoked_at=None,
+            )
+        )

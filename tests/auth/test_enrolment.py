@@ -12,8 +12,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from dinhdanh.auth.enrolment import EnrolmentFailed, State
-from dinhdanh.auth.models import Account, Enrolment
+from dinhdanh.auth.enrolment import Completed, EnrolmentFailed, State
+from dinhdanh.auth.models import Enrolment
 from dinhdanh.identity import indexes
 from dinhdanh.privacy.audit import AccessContext
 from dinhdanh.privacy.models import AuditEntry
@@ -78,10 +78,12 @@ def test_match_code_and_password_create_a_level_1_account(
         weak = c.auth.enrolments.complete(s, token, "password", T0 + timedelta(minutes=1))
         assert isinstance(weak, list)  # the common-password list refuses it
     with c.unit_of_work() as s:
-        account = c.auth.enrolments.complete(s, token, NEW_PASSWORD, T0 + timedelta(minutes=1))
-        assert isinstance(account, Account)
-        assert account.level == 1
-        assert account.subject_id == person.subject_id
+        done = c.auth.enrolments.complete(s, token, NEW_PASSWORD, T0 + timedelta(minutes=1))
+        assert isinstance(done, Completed)
+        assert done.account.level == 1
+        assert done.account.subject_id == person.subject_id
+        # A password and an SMS code: level 1 at most, never "mfa" (issue 8, finding 1).
+        assert (done.amr, done.acr) == (("pwd", "sms"), 1)
     with c.unit_of_work() as s:
         enrolled = c.auth.accounts.by_subject(s, person.subject_id)
         assert enrolled is not None

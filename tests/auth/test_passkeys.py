@@ -10,10 +10,10 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from dinhdanh.auth.models import WebAuthnCredential
 from dinhdanh.auth.passkeys import PasskeyFailed
 from dinhdanh.store import Base
 from dinhdanh.wiring import Container
+from tests.auth.factories import add_passkey
 from tests.auth.softkey import SoftPasskey
 from tests.oidc.conftest import Citizen, app_client, citizen, csrf_of, log_in
 
@@ -77,21 +77,7 @@ def test_a_passkey_answer_is_accepted_once(container: Container, citizen: Citize
 def test_list_and_revoke_on_my_account(
     container: Container, app_client: TestClient, citizen: Citizen
 ) -> None:
-    with container.unit_of_work() as s:
-        s.add(
-            WebAuthnCredential(
-                id="cred-1",
-                account_id=citizen.account_id,
-                public_key=b"\x00",
-                sign_count=0,
-                name="Laptop",
-                transports="internal",
-                user_verified=True,
-                created_at=T0,
-                last_used_at=None,
-                revoked_at=None,
-            )
-        )
+    add_passkey(container, citizen.account_id, "cred-1")
     log_in(app_client, citizen)
     page = app_client.get("/account")
     assert "Laptop" in page.text

@@ -43,8 +43,8 @@ def _code_in_new_step(secret: bytes, after: int | None = None) -> str:
     return totp.totp_at(secret, int(time.time()))
 
 
-def test_enrol_log_in_consent_and_get_a_code(server: Server, page: Page) -> None:
-    person = _fresh_citizen(server)
+def _enrol(server: Server, page: Page, person: dict[str, str], password: str) -> None:
+    """Identity, the SMS code from the outbox, the new password."""
     page.goto(server.base + "/enrol?lang=en")
     page.get_by_label("Personal identification number").fill(person["id_number"])
     page.get_by_label("Full name").fill(person["full_name"])
@@ -52,8 +52,13 @@ def test_enrol_log_in_consent_and_get_a_code(server: Server, page: Page) -> None
     page.get_by_role("button", name="Continue").click()
     page.locator("input[autocomplete=one-time-code]").fill(_outbox_code(server))
     page.get_by_role("button", name="Continue").click()
-    page.locator("input[autocomplete=new-password]").fill("đồng lúa chín vàng 2025")
+    page.locator("input[autocomplete=new-password]").fill(password)
     page.get_by_role("button", name="Continue").click()
+
+
+def test_enrol_log_in_consent_and_get_a_code(server: Server, page: Page) -> None:
+    person = _fresh_citizen(server)
+    _enrol(server, page, person, "đồng lúa chín vàng 2025")
     # TOTP set-up: read the key like an authenticator app would.
     b32 = page.locator("#totp-secret").inner_text().strip()
     secret = base64.b32decode(b32 + "=" * (-len(b32) % 8))
@@ -149,3 +154,20 @@ def test_register_and_log_in_with_a_passkey(server: Server, page: Page) -> None:
     expect(page.locator("h1")).to_have_text("My account")
     expect(page.locator("#passkeys li")).to_have_count(1)
     expect(page.get_by_text("passkey", exact=False).first).to_be_visible()
+
+
+def test_enrolling_again_on_a_totp_account_asks_for_the_totp_code(
+    server: Server, page: Page
+) -> None:
+    """Issue 8, finding 1: the SMS code alone gives no session on an account with TOTP."""
+    person = server.demo["citizens"][2]
+    secret_b32 = person["totp_secret"]
+    secret = base64.b32decode(secret_b32 + "=" * (-len(secret_b32) % 8))
+    _enrol(server, page, person, "hoa sen nở giữa đầm 88")
+    # No session yet: the page asks for the authenticator, or offers the waiting period.
+    expect(page.locator("#ask-wait")).to_be_visible()
+    assert not [k for k in page.context.cookies() if k["name"] == "__Host-dd_session"]
+    page.locator("input[autocomplete=one-time-code]").fill(_code_in_new_step(secret))
+    page.locator("form[action='/enrol/factor'] button[type=submit]").click()
+    page.wait_for_url("**/account")
+    expect(page.locator("h1")).to_have_text("My account")

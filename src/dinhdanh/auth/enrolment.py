@@ -7,7 +7,16 @@ diagram):
 
     started --match or not--> code_sent --right code--> verified --password--> completed
     code_sent --wrong code--> code_sent, and after ``max_attempts`` --> locked (this flow only)
+    verified --password, the account has a second factor--> factor_due
+    factor_due --TOTP or recovery code--> completed
+    factor_due --"reset after a waiting period"--> waiting (``auth.account_recovery``)
     any --time--> expired
+
+An SMS code is possession of a number that a carrier upload can put under anyone's identity,
+so it never takes over an account's second factor (issue 8, finding 1). An account without
+one gets the new password at once, and a session of ``pwd sms`` at level 1 at most (never
+``mfa``). An account with TOTP, a passkey or recovery codes keeps its password until the user
+proves that factor in this flow, or until a recovery's waiting period ends.
 
 Never revealing whether an ID number exists: a stated identity that matches nobody, a citizen
 the telecom registry lists no usable number for, and a citizen whose codes are being sent too
@@ -41,13 +50,16 @@ from enum import StrEnum
 
 from sqlalchemy.orm import Session
 
-from dinhdanh.auth import opaque
+from dinhdanh.auth import opaque, passwords
+from dinhdanh.auth.account_recovery import Recoveries
 from dinhdanh.auth.accounts import Accounts
+from dinhdanh.auth.login import Login, LoginFailed
 from dinhdanh.auth.models import Account, Enrolment
 from dinhdanh.auth.opaque import as_utc
 from dinhdanh.auth.passwords import PolicyViolation
 from dinhdanh.auth.phones import PhoneDirectory
 from dinhdanh.auth.sms import SmsGateway, mask_phone
+from dinhdanh.auth.stepup import has_second_factor
 from dinhdanh.auth.throttle import Throttles
 from dinhdanh.identity import indexes
 from dinhdanh.identity.idnumber import parse as parse_id
@@ -59,12 +71,17 @@ FLOW_TTL = timedelta(minutes=30)
 MESSAGE = "dinhdanh: your code is {code}. Never give it to anyone."
 CTX = AccessContext("auth:enrolment", "system", "enrolment: match stated identity")
 _EVENTS = AccessContext("auth:enrolment", "system", "enrolment")
+# The session at the end of enrolment without a second factor: a password and an SMS code.
+SMS_AMR = ("pwd", "sms")
+SMS_MAX_LEVEL = 1
 
 
 class State(StrEnum):
     CODE_SENT = "code_sent"
     VERIFIED = "verified"
+    FACTOR_DUE = "factor_due"
     COMPLETED = "completed"
+    WAITING = "waiting"
     LOCKED = "locked"
 
 
@@ -73,6 +90,9 @@ class Event(StrEnum):
     CODE_WRONG = "code_wrong"
     TOO_MANY = "too_many"
     PASSWORD_SET = "password_set"  # noqa: S105  (an event name)
+    FACTOR_NEEDED = "factor_needed"
+    FACTOR_OK = "factor_ok"
+    WAIT_CHOSEN = "wait_chosen"
 
 
 TRANSITIONS: dict[State, dict[Event, State]] = {
@@ -81,8 +101,10 @@ TRANSITIONS: dict[State, dict[Event, State]] = {
         Event.CODE_WRONG: State.CODE_SENT,
         Event.TOO_MANY: State.LOCKED,
     },
-    State.VERIFIED: {Event.PASSWORD_SET: State.COMPLETED},
+    State.VERIFIED: {Event.PASSWORD_SET: State.COMPLETED, Event.FACTOR_NEEDED: State.FACTOR_DUE},
+    State.FACTOR_DUE: {Event.FACTOR_OK: State.COMPLETED, Event.WAIT_CHOSEN: State.WAITING},
     State.COMPLETED: {},
+    State.WAITING: {},
     State.LOCKED: {},
 }
 
@@ -112,6 +134,20 @@ class Started:
     sent_to: str | None  # masked number, or None (the page then says "your registered phone")
 
 
+@dataclass(frozen=True, slots=True)
+class Completed:
+    """The flow ended with a session to issue: its ``amr`` and level."""
+
+    account: Account
+    amr: tuple[str, ...]
+    acr: int
+    throttle_keys: tuple[str, ...] = ()  # to reset after the second factor passed
+
+
+class FactorDue:
+    """The account has a second factor: prove it, or ask for a recovery with a wait."""
+
+
 class Enrolments:
     def __init__(
         self,
@@ -121,6 +157,8 @@ class Enrolments:
         sms: SmsGateway,
         throttles: Throttles,
         audit: AuditLog,
+        login: Login,
+        recoveries: Recoveries,
         *,
         otp_ttl: timedelta,
         max_attempts: int,
@@ -132,6 +170,8 @@ class Enrolments:
         self.sms = sms
         self.throttles = throttles
         self.audit = audit
+        self.login = login
+        self.recoveries = recoveries
         self.otp_ttl = otp_ttl
         self.max_attempts = max_attempts
         self._random = random
@@ -249,8 +289,9 @@ class Enrolments:
 
     def complete(
         self, session: Session, token: str, password: str, now: datetime
-    ) -> Account | list[PolicyViolation]:
-        """Set the password and create (or update) the account at level 1."""
+    ) -> Completed | FactorDue | list[PolicyViolation]:
+        """Create the account at level 1, or set an existing account's new password when it
+        has no second factor; with one, hold the password until ``prove_factor`` or ``wait``."""
         row = self._flow(session, token, now)
         state = State(row.state)
         if state is not State.VERIFIED or row.subject_id is None:
@@ -260,6 +301,16 @@ class Enrolments:
         )
         inputs = [rec.id_number, rec.full_name] if rec else []
         account = self.accounts.by_subject(session, row.subject_id)
+        if account is not None:
+            self.recoveries.apply_due(session, account, now)
+            if has_second_factor(session, account):
+                violations = passwords.check_password_policy(password, user_inputs=inputs)
+                if violations:
+                    return violations
+                row.password_hash = passwords.hash_password(password)
+                row.state = next_state(state, Event.FACTOR_NEEDED).value
+                self._event(session, account, row, "enrolment:factor_due", now)
+                return FactorDue()
         if account is None:
             account = self.accounts.create(session, row.subject_id, 1, now)
         violations = self.accounts.set_password(account, password, inputs, now)
@@ -267,13 +318,54 @@ class Enrolments:
             return violations
         account.level = max(account.level, 1)
         row.state = next_state(state, Event.PASSWORD_SET).value
-        self.audit.append(
-            session,
-            [
-                AccessContext(f"account:{account.id}", "citizen", "enrolment").event(
-                    "enrolment:completed", row.subject_id, ()
-                )
-            ],
-            now,
-        )
-        return account
+        self._event(session, account, row, "enrolment:completed", now)
+        return Completed(account, SMS_AMR, min(account.level, SMS_MAX_LEVEL))
+
+    def _factor_due(
+        self, session: Session, token: str, now: datetime
+    ) -> tuple[Enrolment, Account, str]:
+        """The flow waiting for the second factor, its account and the new password's hash."""
+        row = self._flow(session, token, now)
+        account = None
+        if row.state == State.FACTOR_DUE and row.subject_id is not None:
+            account = self.accounts.by_subject(session, row.subject_id)
+        if account is None or row.password_hash is None:
+            raise EnrolmentFailed("this step is not possible now", flow_over=True)
+        return row, account, row.password_hash
+
+    def prove_factor(
+        self, session: Session, token: str, code: str, *, ip: str, device: str | None, now: datetime
+    ) -> Completed:
+        """The account's TOTP or a recovery code (throttled like a login): the new password
+        applies, a waiting recovery is cancelled, and a full session follows."""
+        row, account, password_hash = self._factor_due(session, token, now)
+        if self.recoveries.apply_due(session, account, now):
+            raise EnrolmentFailed("this step is not possible now", flow_over=True)
+        try:
+            factor, keys = self.login.prove(session, account, code, ip=ip, device=device, now=now)
+        except LoginFailed as exc:
+            raise EnrolmentFailed("wrong or expired code", exc.retry_after) from None
+        account.password_hash = password_hash
+        account.updated_at = now
+        row.password_hash = None
+        row.state = next_state(State.FACTOR_DUE, Event.FACTOR_OK).value
+        self.recoveries.cancel(session, account, now)
+        self._event(session, account, row, "enrolment:completed", now)
+        amr = (*SMS_AMR, factor, "mfa")
+        return Completed(account, amr, account.level, tuple(keys))
+
+    def wait(self, session: Session, token: str, now: datetime) -> datetime:
+        """No second factor at hand: the reset waits (``auth.account_recovery``); returns when
+        it applies. No session is issued."""
+        row, account, password_hash = self._factor_due(session, token, now)
+        apply_after = self.recoveries.request(session, account, password_hash, now)
+        row.password_hash = None
+        row.state = next_state(State.FACTOR_DUE, Event.WAIT_CHOSEN).value
+        self._event(session, account, row, "enrolment:recovery_waiting", now)
+        return apply_after
+
+    def _event(
+        self, session: Session, account: Account, row: Enrolment, action: str, now: datetime
+    ) -> None:
+        ctx = AccessContext(f"account:{account.id}", "citizen", "enrolment")
+        self.audit.append(session, [ctx.event(action, row.subject_id, ())], now)

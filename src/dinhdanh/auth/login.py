@@ -16,6 +16,9 @@ number is throttled whether or not it has an account (an unknown one costs a dum
 verification), so wrong ID numbers and wrong passwords get the same answers, lockout included,
 and cost the same time. A full login (both factors, a
 passkey) resets the key it was throttled under and returns a fresh device cookie.
+
+Account recovery (``auth.account_recovery``): a login attempt first applies a recovery whose
+wait is over; a login with the old second factor (or a step-up) cancels one still waiting.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from dinhdanh.auth.account_recovery import Recoveries
 from dinhdanh.auth.accounts import Accounts
 from dinhdanh.auth.models import Account, SignInEvent
 from dinhdanh.auth.passkeys import PasskeyFailed, Passkeys
@@ -66,6 +70,7 @@ class Login:
         audit: AuditLog,
         passkeys: Passkeys,
         devices: DeviceCookies,
+        recoveries: Recoveries,
     ) -> None:
         self.accounts = accounts
         self.sessions = sessions
@@ -73,6 +78,7 @@ class Login:
         self.audit = audit
         self.passkeys = passkeys
         self.devices = devices
+        self.recoveries = recoveries
 
     def keys(
         self,
@@ -139,6 +145,8 @@ class Login:
         id_bidx = self.accounts.id_index(id_number)
         with unit_of_work() as session:
             account = self.accounts.by_id_index(session, id_bidx)
+            if account is not None:
+                self.recoveries.apply_due(session, account, now)
             keys = self.keys(id_bidx, account, ip, device, now)
             blocked = self.throttles.blocked_until(session, keys, now)
             if blocked is not None:
@@ -209,12 +217,41 @@ class Login:
     ) -> LoginResult:
         """A TOTP code or a recovery code completes an ``mfa_pending`` session: new token and
         a fresh device cookie."""
+        account = self._account_of(session, token, now, mfa_pending=True)
+        factor, keys = self.prove(session, account, code, ip=ip, device=device, now=now)
+        new_token = self.sessions.complete_mfa(session, token, factor, now)
+        if new_token is None:
+            raise LoginFailed(None)
+        new_device = self.trust(session, keys, account.id, device, now)
+        self.recoveries.cancel(session, account, now)
+        self.record(session, account, factor, "ok", ip, now)
+        return LoginResult(new_token, False, account.id, new_device)
+
+    def _account_of(
+        self, session: Session, token: str, now: datetime, *, mfa_pending: bool
+    ) -> Account:
+        """The account of a live session in the given stage, after applying a recovery whose
+        wait is over (which ends the session: then ``LoginFailed``)."""
         view = self.sessions.resolve(session, token, now)
-        if view is None or not view.mfa_pending:
+        if view is None or view.mfa_pending is not mfa_pending:
             raise LoginFailed(None)
         account = self.accounts.get(session, view.account_id)
-        if account is None:
+        if account is None or self.recoveries.apply_due(session, account, now):
             raise LoginFailed(None)
+        return account
+
+    def prove(
+        self,
+        session: Session,
+        account: Account,
+        code: str,
+        *,
+        ip: str,
+        device: str | None,
+        now: datetime,
+    ) -> tuple[str, list[str]]:
+        """The account's second factor: a TOTP or recovery code, throttled like a login.
+        Returns the ``amr`` value and the throttle keys; raises ``LoginFailed``."""
         id_bidx = self.accounts.id_index_of(session, account)
         keys = self.keys(id_bidx, account, ip, device, now)
         blocked = self.throttles.hold(session, keys, now)
@@ -230,12 +267,25 @@ class Login:
             self.throttles.fail(session, keys, now)
             self.record(session, account, "otp", "failed", ip, now)
             raise LoginFailed(None)
-        new_token = self.sessions.complete_mfa(session, token, factor, now)
-        if new_token is None:
-            raise LoginFailed(None)
-        new_device = self.trust(session, keys, account.id, device, now)
-        self.record(session, account, factor, "ok", ip, now)
-        return LoginResult(new_token, False, account.id, new_device)
+        return factor, keys
+
+    def step_up(
+        self,
+        session: Session,
+        token: str,
+        code: str,
+        *,
+        ip: str,
+        now: datetime,
+        device: str | None = None,
+    ) -> None:
+        """A full session proves its second factor again, so it may change authenticators
+        for a while (``auth.stepup``). It also cancels a waiting recovery."""
+        account = self._account_of(session, token, now, mfa_pending=False)
+        factor, _ = self.prove(session, account, code, ip=ip, device=device, now=now)
+        self.sessions.step_up(session, token, factor, now)
+        self.recoveries.cancel(session, account, now)
+        self.record(session, account, factor, "step_up", ip, now)
 
     def passkey(
         self,
@@ -262,8 +312,9 @@ class Login:
             self.record(session, None, "passkey", "failed", ip, now)
             raise LoginFailed(None) from None
         account = self.accounts.get(session, cred.account_id)
-        if account is None:
-            raise LoginFailed(None)
+        if account is None or self.recoveries.apply_due(session, account, now):
+            raise LoginFailed(None)  # a recovery whose wait is over just revoked the passkey
+        self.recoveries.cancel(session, account, now)
         token = self.sessions.create(
             session,
             account_id=account.id,

@@ -113,6 +113,29 @@ class Enrolment(Base):
     attempts: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(_TS)
     expires_at: Mapped[datetime] = mapped_column(_TS)
+    # The new password's Argon2id hash while the account's second factor is due
+    # (state ``factor_due``); cleared when the flow moves on.
+    password_hash: Mapped[str | None] = mapped_column(String(200))
+
+
+class AccountRecovery(Base):
+    """A password reset of an account with a second factor, asked without that factor
+    (``auth.account_recovery``): it waits, and applies only once ``apply_after`` has passed.
+
+    ``state``: ``waiting``, then ``applied``, ``cancelled`` (a login with the old factors) or
+    ``replaced`` (a newer request). ``password_hash`` is cleared when the row leaves
+    ``waiting``.
+    """
+
+    __tablename__ = "auth_account_recoveries"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("auth_accounts.id"), index=True)
+    state: Mapped[str] = mapped_column(String(20))
+    password_hash: Mapped[str | None] = mapped_column(String(200))
+    requested_at: Mapped[datetime] = mapped_column(_TS)
+    apply_after: Mapped[datetime] = mapped_column(_TS)
+    ended_at: Mapped[datetime | None] = mapped_column(_TS)
 
 
 class SmsMessage(Base):

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import urlsplit
 
+from dinhdanh.auth.account_recovery import Recoveries
 from dinhdanh.auth.accounts import Accounts
 from dinhdanh.auth.challenges import Challenges, SignedChallenges
 from dinhdanh.auth.clients import Clients
@@ -16,6 +17,7 @@ from dinhdanh.auth.passkeys import Passkeys, origin_of
 from dinhdanh.auth.phones import PhoneDirectory
 from dinhdanh.auth.sessions import DeviceCookies, Sessions
 from dinhdanh.auth.sms import OutboxGateway
+from dinhdanh.auth.stepup import StepUp
 from dinhdanh.auth.throttle import Throttles
 from dinhdanh.crypto import KeyRing
 from dinhdanh.identity.service import Registry
@@ -39,6 +41,8 @@ class AuthServices:
     passkeys: Passkeys
     challenges: Challenges
     devices: DeviceCookies
+    recoveries: Recoveries
+    step_up: StepUp
 
 
 def build_auth(
@@ -74,6 +78,10 @@ def build_auth(
     devices = DeviceCookies(ring, timedelta(days=s.device_cookie_days))
     rp_id = s.webauthn_rp_id or str(urlsplit(issuer).hostname)
     passkeys = Passkeys(rp_id, origin_of(issuer), SignedChallenges(ring))
+    recoveries = Recoveries(
+        phones, outbox, sessions, audit, wait=timedelta(hours=s.recovery_wait_hours)
+    )
+    login = Login(accounts, sessions, throttles, audit, passkeys, devices, recoveries)
     return AuthServices(
         issuer=issuer,
         rp_id=rp_id,
@@ -84,8 +92,10 @@ def build_auth(
         accounts=accounts,
         sessions=sessions,
         throttles=throttles,
-        login=Login(accounts, sessions, throttles, audit, passkeys, devices),
+        login=login,
         devices=devices,
+        recoveries=recoveries,
+        step_up=StepUp(timedelta(seconds=s.step_up_seconds)),
         outbox=outbox,
         phones=phones,
         enrolments=Enrolments(
@@ -95,6 +105,8 @@ def build_auth(
             outbox,
             throttles,
             audit,
+            login,
+            recoveries,
             otp_ttl=timedelta(seconds=s.otp_seconds),
             max_attempts=s.otp_max_attempts,
         ),

@@ -142,6 +142,16 @@ class Sessions:
             now=now,
         )
 
+    def step_up(self, session: Session, token: str, factor: str, now: datetime) -> bool:
+        """The current second factor was proven again: the session's ``auth_time`` moves to
+        ``now`` and ``amr`` gains the factor (``auth.stepup`` reads both)."""
+        row = self._row(session, token, now)
+        if row is None or row.mfa_pending:
+            return False
+        row.amr = " ".join(dict.fromkeys((*row.amr.split(), factor, "mfa")))
+        row.auth_time = now
+        return True
+
     def revoke(self, session: Session, session_id: str, account_id: str, now: datetime) -> None:
         """End one session (logout, or revoked on /account) and the grants it authorized."""
         session.execute(

@@ -140,6 +140,47 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "The password contains your personal details.",
     },
     "invalid_id_number": {"vi": "Số định danh không hợp lệ.", "en": "Not a valid ID number."},
+    "enrol_factor_help": {
+        "vi": "Tài khoản này có xác thực hai bước. Nhập mã 6 số từ ứng dụng xác thực, hoặc một "
+        "mã khôi phục, để đặt mật khẩu mới.",
+        "en": "This account has two-step verification. Enter the 6-digit code from your "
+        "authenticator app, or a recovery code, to set the new password.",
+    },
+    "no_second_factor": {
+        "vi": "Không còn ứng dụng xác thực hay mã khôi phục?",
+        "en": "Lost your authenticator app and recovery codes?",
+    },
+    "enrol_wait_help": {
+        "vi": "Mật khẩu mới sẽ có hiệu lực sau {hours} giờ. Mọi số điện thoại của bạn sẽ nhận "
+        "thông báo; trong thời gian chờ, mật khẩu và phương thức xác thực cũ vẫn dùng được, "
+        "và một lần đăng nhập bằng chúng sẽ hủy yêu cầu. Khi hết thời gian chờ, ứng dụng xác "
+        "thực, mã khôi phục và khóa truy cập cũ bị xóa.",
+        "en": "The new password takes effect after {hours} hours. Every number of yours is "
+        "told; until then the old password and authenticators keep working, and a login with "
+        "them cancels the request. When the wait ends, the old authenticator app, recovery "
+        "codes and passkeys are removed.",
+    },
+    "enrol_wait": {
+        "vi": "Đặt lại sau thời gian chờ",
+        "en": "Reset after the waiting period",
+    },
+    "recovery_waiting": {
+        "vi": "Yêu cầu đã được ghi nhận. Mật khẩu mới có hiệu lực từ {at} UTC.",
+        "en": "Request recorded. The new password takes effect on {at} UTC.",
+    },
+    "recovery_pending": {
+        "vi": "Có yêu cầu đặt lại mật khẩu mà không có xác thực hai bước, có hiệu lực từ {at} "
+        "UTC. Nếu không phải bạn, hãy xác nhận lại xác thực hai bước để hủy.",
+        "en": "A password reset without your second factor was asked; it takes effect on "
+        "{at} UTC. Not you? Confirm your second factor to cancel it.",
+    },
+    "step_up": {"vi": "Xác nhận xác thực hai bước", "en": "Confirm your second factor"},
+    "step_up_help": {
+        "vi": "Để thay đổi phương thức xác thực, nhập mã 6 số từ ứng dụng xác thực, hoặc một "
+        "mã khôi phục.",
+        "en": "To change authenticators, enter the 6-digit code from your authenticator app, "
+        "or a recovery code.",
+    },
 }
 
 

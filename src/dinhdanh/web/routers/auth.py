@@ -20,12 +20,13 @@ from sqlalchemy.orm import Session
 
 from dinhdanh.auth import totp
 from dinhdanh.auth.accounts import SetupOutcome
-from dinhdanh.auth.enrolment import EnrolmentFailed
+from dinhdanh.auth.enrolment import Completed, EnrolmentFailed
 from dinhdanh.auth.grants import revoke_grant
 from dinhdanh.auth.login import LoginFailed
 from dinhdanh.auth.models import Account, Consent, Grant, SignInEvent
 from dinhdanh.auth.passkeys import PasskeyFailed
 from dinhdanh.auth.sessions import SessionView
+from dinhdanh.auth.stepup import has_second_factor
 from dinhdanh.identity.idnumber import IdNumberError
 from dinhdanh.web.browser import (
     ENROL_COOKIE,
@@ -246,21 +247,110 @@ def enrol_password(
                 ctx | {"violations": [f"policy_{v.value}" for v in result]},
                 400,
             )
-        # Phone possession (the code) and the new password: two factors, level 1.
-        token = c.auth.sessions.create(
-            session,
-            account_id=result.id,
-            amr=("pwd", "sms", "mfa"),
-            acr=result.level,
-            mfa_pending=False,
-            ip=client_ip(request),
-            user_agent=request.headers.get("user-agent", ""),
-            now=now,
-        )
-        device = c.auth.devices.issue(request.cookies.get(DEVICE_COOKIE), result.id, now)
+        if isinstance(result, Completed):
+            token, device = _enrolled_session(c, session, request, result)
+    if not isinstance(result, Completed):
+        # The account has a second factor: the SMS code alone changes nothing yet.
+        return _factor_step(c, request, next)
     response = redirect("/account/totp?" + urlencode({"next": safe_next(next)}))
     clear_cookie(response, ENROL_COOKIE)
     return _with_session(c, response, token, device)
+
+
+def _enrolled_session(
+    c: Container, session: Session, request: Request, done: Completed
+) -> tuple[str, str]:
+    """The session the flow earned (``done.amr``, ``done.acr``) and a fresh device cookie."""
+    now = c.clock()
+    token = c.auth.sessions.create(
+        session,
+        account_id=done.account.id,
+        amr=done.amr,
+        acr=done.acr,
+        mfa_pending=False,
+        ip=client_ip(request),
+        user_agent=request.headers.get("user-agent", ""),
+        now=now,
+    )
+    device = c.auth.login.trust(
+        session,
+        list(done.throttle_keys),
+        done.account.id,
+        request.cookies.get(DEVICE_COOKIE),
+        now,
+    )
+    return token, device
+
+
+def _restart(c: Container, request: Request, next: str) -> Response:
+    """This flow cannot go on: back to the first step."""
+    ctx = {"step": "identity", "next": safe_next(next), "message": "code_failed"}
+    return render(c, request, "enrol.html", ctx, 400)
+
+
+def _factor_step(
+    c: Container, request: Request, next: str, message: str | None = None, status: int = 200
+) -> Response:
+    ctx = {
+        "step": "factor",
+        "next": safe_next(next),
+        "message": message,
+        "wait_hours": c.settings.recovery_wait_hours,
+    }
+    return render(c, request, "enrol.html", ctx, status)
+
+
+@router.post("/enrol/factor")
+def enrol_factor(
+    request: Request,
+    c: ContainerDep,
+    code: FormStr,
+    csrf: FormStr = "",
+    next: FormStr = "/account",
+) -> Response:
+    if not check_csrf(c, request, csrf):
+        return _bad_csrf(c, request)
+    failure: EnrolmentFailed | None = None
+    with c.unit_of_work() as session:
+        try:
+            done = c.auth.enrolments.prove_factor(
+                session,
+                request.cookies.get(ENROL_COOKIE, ""),
+                code,
+                ip=client_ip(request),
+                device=request.cookies.get(DEVICE_COOKIE),
+                now=c.clock(),
+            )
+            token, device = _enrolled_session(c, session, request, done)
+        except EnrolmentFailed as exc:
+            failure = exc  # commit: a wrong code counts against the account's throttle
+    if failure is not None:
+        if failure.flow_over:
+            return _restart(c, request, next)
+        message = "throttled" if failure.retry_after else "code_failed"
+        return _factor_step(c, request, next, message, 401)
+    response = redirect(safe_next(next))
+    clear_cookie(response, ENROL_COOKIE)
+    return _with_session(c, response, token, device)
+
+
+@router.post("/enrol/wait")
+def enrol_wait(
+    request: Request, c: ContainerDep, csrf: FormStr = "", next: FormStr = "/account"
+) -> Response:
+    if not check_csrf(c, request, csrf):
+        return _bad_csrf(c, request)
+    with c.unit_of_work() as session:
+        try:
+            apply_after = c.auth.enrolments.wait(
+                session, request.cookies.get(ENROL_COOKIE, ""), c.clock()
+            )
+        except EnrolmentFailed:
+            return _restart(c, request, next)
+    ctx = {"step": "waiting", "next": safe_next(next), "apply_after": apply_after}
+    response = render(c, request, "enrol.html", ctx)
+    clear_cookie(response, ENROL_COOKIE)
+    return response
 
 
 # -- my account ---------------------------------------------------------------------------
@@ -278,6 +368,69 @@ def _current(
 
 def _to_login(path: str) -> Response:
     return redirect("/login?" + urlencode({"next": path}))
+
+
+def _fresh(c: Container, session: Session, view: SessionView, account: Account) -> bool:
+    """May this session change authenticators now (``auth.stepup``)?"""
+    return c.auth.step_up.allows(session, account, view.amr, view.auth_time, c.clock())
+
+
+def _to_step_up(path: str) -> Response:
+    return redirect("/account/step-up?" + urlencode({"next": path}))
+
+
+def _step_up_problem() -> Problem:
+    return Problem(
+        403,
+        "step_up_required",
+        "Confirm your second factor first",
+        "changing authenticators needs a recent second factor",
+        step_up="/account/step-up?next=%2Faccount",
+    )
+
+
+@router.get("/account/step-up")
+def step_up_page(request: Request, c: ContainerDep, next: str = "/account") -> Response:
+    with c.unit_of_work() as session:
+        current = _current(c, session, request)
+        if current is None:
+            return _to_login(safe_next(next))
+        _, account = current
+        needs_factor = has_second_factor(session, account)
+    if not needs_factor:
+        # No second factor yet: a fresh password login is what first-time setup needs.
+        return _to_login(safe_next(next))
+    return render(c, request, "step_up.html", {"next": safe_next(next)})
+
+
+@router.post("/account/step-up")
+def step_up(
+    request: Request,
+    c: ContainerDep,
+    code: FormStr,
+    csrf: FormStr = "",
+    next: FormStr = "/account",
+) -> Response:
+    if not check_csrf(c, request, csrf):
+        return _bad_csrf(c, request)
+    failure: LoginFailed | None = None
+    with c.unit_of_work() as session:
+        try:
+            c.auth.login.step_up(
+                session,
+                request.cookies.get(SESSION_COOKIE, ""),
+                code,
+                ip=client_ip(request),
+                now=c.clock(),
+                device=request.cookies.get(DEVICE_COOKIE),
+            )
+        except LoginFailed as exc:
+            failure = exc  # commit: the failure counts
+    if failure is not None:
+        message = "throttled" if failure.retry_after else "code_failed"
+        ctx = {"next": safe_next(next), "message": message}
+        return render(c, request, "step_up.html", ctx, 401)
+    return redirect(safe_next(next))
 
 
 @router.get("/account")
@@ -312,6 +465,7 @@ def account_page(request: Request, c: ContainerDep) -> Response:
             "sign_ins": sign_ins,
             "level": account.level,
             "passkeys": c.auth.passkeys.list(session, account),
+            "recovery": c.auth.recoveries.pending(session, account.id),
         }
     return render(c, request, "account.html", ctx)
 
@@ -339,7 +493,9 @@ def totp_page(request: Request, c: ContainerDep, next: str = "/account") -> Resp
         current = _current(c, session, request)
         if current is None:
             return _to_login("/account/totp")
-        _, account = current
+        view, account = current
+        if not _fresh(c, session, view, account):
+            return _to_step_up("/account/totp?" + urlencode({"next": safe_next(next)}))
         setup = c.auth.accounts.begin_totp_setup(session, account, c.clock())
     return _totp_setup_page(c, request, account, setup.secret, setup.handle, next)
 
@@ -360,7 +516,9 @@ def totp_confirm(
         current = _current(c, session, request)
         if current is None:
             return _to_login("/account/totp")
-        _, account = current
+        view, account = current
+        if not _fresh(c, session, view, account):
+            return _to_step_up("/account/totp?" + urlencode({"next": safe_next(next)}))
         outcome = c.auth.accounts.confirm_totp_setup(session, account, handle, code, now)
         if outcome is SetupOutcome.EXPIRED:
             return _to_login("/account/totp")
@@ -382,7 +540,9 @@ def recovery_codes(request: Request, c: ContainerDep, csrf: FormStr = "") -> Res
         current = _current(c, session, request)
         if current is None:
             return _to_login("/account")
-        _, account = current
+        view, account = current
+        if not _fresh(c, session, view, account):
+            return _to_step_up("/account")
         account.updated_at = c.clock()
         codes = c.auth.accounts.new_recovery_codes(session, account)
     return render(c, request, "recovery_codes.html", {"codes": codes, "next": "/account"})
@@ -487,7 +647,9 @@ def passkey_register_options(request: Request, c: ContainerDep) -> JSONResponse:
         current = _current(c, session, request)
         if current is None:
             raise Problem(401, "unauthenticated", "Log in first")
-        _, account = current
+        view, account = current
+        if not _fresh(c, session, view, account):
+            raise _step_up_problem()
         ceremony = c.auth.passkeys.begin_registration(
             session, account, f"dinhdanh-{account.id[:8]}", c.clock()
         )
@@ -501,7 +663,9 @@ def passkey_register(request: Request, c: ContainerDep, answer: AnswerDep) -> JS
         current = _current(c, session, request)
         if current is None:
             raise Problem(401, "unauthenticated", "Log in first")
-        _, account = current
+        view, account = current
+        if not _fresh(c, session, view, account):
+            raise _step_up_problem()
         try:
             cred = c.auth.passkeys.finish_registration(
                 session, account, answer.handle, answer.credential, answer.name, now
@@ -524,7 +688,9 @@ def passkey_revoke(request: Request, c: ContainerDep, cred_id: str, csrf: FormSt
         current = _current(c, session, request)
         if current is None:
             return _to_login("/account")
-        _, account = current
+        view, account = current
+        if not _fresh(c, session, view, account):
+            return _to_step_up("/account")
         if c.auth.passkeys.revoke(session, account, cred_id, now):
             c.auth.login.record(session, account, "passkey", "revoked", client_ip(request), now)
     return redirect("/account")

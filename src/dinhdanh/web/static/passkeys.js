@@ -14,6 +14,7 @@
       body: JSON.stringify(body || {}),
     });
     const data = await resp.json();
+    if (!resp.ok && data.step_up) window.location.assign(data.step_up);  // confirm the second factor first
     if (!resp.ok) throw new Error(data.detail || data.title || resp.statusText);
     return data;
   };
