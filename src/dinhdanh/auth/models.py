@@ -288,6 +288,9 @@ class PushedRequest(Base):
     params: Mapped[str] = mapped_column(Text)  # JSON object
     expires_at: Mapped[datetime] = mapped_column(_TS)
     used_at: Mapped[datetime | None] = mapped_column(_TS)
+    # When the browser first came with it and had to log in: prompt=login is met by a login
+    # after this (kept here, never taken from the query string).
+    requested_at: Mapped[datetime | None] = mapped_column(_TS)
 
 
 __all__ = [

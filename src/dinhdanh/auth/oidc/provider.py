@@ -45,6 +45,7 @@ class ProviderConfig:
     id_ttl: timedelta = timedelta(minutes=5)
     refresh_ttl: timedelta = timedelta(days=30)
     par_ttl: timedelta = timedelta(seconds=90)
+    login_ttl: timedelta = timedelta(minutes=15)  # a request kept while the user logs in
 
 
 @dataclass(frozen=True, slots=True)
