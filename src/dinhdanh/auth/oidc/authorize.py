@@ -119,7 +119,11 @@ def parse_request(
         raise AuthorizeError("request_not_supported", "request objects are not supported")
 
     client = pushed_by or provider.clients.get(session, params.get("client_id", ""))
-    if client is None or params.get("client_id", client.client_id) != client.client_id:
+    if (
+        client is None
+        or params.get("client_id", client.client_id) != client.client_id
+        or not provider.clients.enabled(session, client.client_id)  # the cache may lag
+    ):
         raise AuthorizeError("invalid_client", "unknown client_id")
     redirect_uri = params.get("redirect_uri", "")
     if redirect_uri not in client.redirect_uris:
