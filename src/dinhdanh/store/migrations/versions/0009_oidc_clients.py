@@ -1,4 +1,5 @@
-"""oidc: when a parked authorization request sent the user to log in (prompt=login)
+"""oidc: when a parked authorization request sent the user to log in (prompt=login); the
+phone number an enrolment's SMS code proved (phone_number_verified)
 
 Revision ID: 0009_oidc_clients
 Revises: 0005_dpop_proofs
@@ -19,8 +20,16 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     with op.batch_alter_table("oidc_par_requests") as batch:
         batch.add_column(sa.Column("requested_at", sa.DateTime(timezone=True), nullable=True))
+    with op.batch_alter_table("auth_enrolments") as batch:
+        batch.add_column(sa.Column("phone_bidx", sa.LargeBinary(length=16), nullable=True))
+    with op.batch_alter_table("auth_accounts") as batch:
+        batch.add_column(sa.Column("phone_verified_bidx", sa.LargeBinary(length=16), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("auth_accounts") as batch:
+        batch.drop_column("phone_verified_bidx")
+    with op.batch_alter_table("auth_enrolments") as batch:
+        batch.drop_column("phone_bidx")
     with op.batch_alter_table("oidc_par_requests") as batch:
         batch.drop_column("requested_at")
