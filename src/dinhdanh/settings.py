@@ -85,7 +85,11 @@ class Settings(BaseSettings):
     id_token_seconds: int = Field(default=300, ge=1)
     refresh_token_days: int = Field(default=30, ge=1)
     client_cache_seconds: float = Field(
-        default=10.0, ge=0, description="how long a process reuses a client it read; 0: never"
+        default=10.0,
+        ge=0,
+        le=60,
+        description="how long a process reuses a client it read (0: never); bounds how long "
+        "a disabled client still gets client_credentials tokens from another process",
     )
     otp_seconds: int = Field(default=300, ge=30)
     otp_max_attempts: int = Field(default=5, ge=1)

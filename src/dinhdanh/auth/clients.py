@@ -4,7 +4,9 @@ Client secrets are 256-bit random values stored as SHA-256 (issue 3, item 9: a s
 hash on client secrets is what caps other providers at a few hundred grants per second).
 Redirect URIs are compared exactly (RFC 9700 section 4.1.1). The sector identifier of
 pairwise subjects (OIDC Core 8.1) is the host of the redirect URIs unless given: clients
-whose redirect URIs span several hosts must name their sector.
+whose redirect URIs span several hosts must name their sector. A sector belongs to its first
+client; a later client shares its subjects only when an administrator names the sector and
+asks to join it, so no platform receives another's subjects by claiming its host or sector.
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dinhdanh.auth import opaque
-from dinhdanh.auth.models import Client
+from dinhdanh.auth.grants import revoke_grants
+from dinhdanh.auth.models import Client, Grant
 from dinhdanh.auth.oidc.claims import USER_SCOPES
 from dinhdanh.crypto.jose import SUPPORTED_ALGORITHMS, JoseError, parse_jwks
 
@@ -34,6 +37,10 @@ LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
 class ClientConfigError(ValueError):
     """A client registration is invalid; the message says what to fix."""
+
+
+class SectorOwned(ClientConfigError):
+    """The sector belongs to another client: joining it must be asked for explicitly."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +56,7 @@ class ClientInfo:
     signing_alg: str
     jwks: dict[str, Any] | None
     secret_sha256: bytes | None
+    disabled: bool = False
 
     @classmethod
     def of(cls, row: Client) -> ClientInfo:
@@ -64,6 +72,7 @@ class ClientInfo:
             signing_alg=row.signing_alg,
             jwks=json.loads(row.jwks) if row.jwks else None,
             secret_sha256=row.secret_sha256,
+            disabled=row.revoked_at is not None,
         )
 
     def public(self) -> dict[str, Any]:
@@ -79,6 +88,7 @@ class ClientInfo:
             "scope": " ".join(sorted(self.scope)),
             "id_token_signed_response_alg": self.signing_alg,
             "subject_type": "pairwise",
+            "disabled": self.disabled,
         }
 
 
@@ -97,7 +107,8 @@ def _check_uri(uri: str, what: str) -> str:
 class Clients:
     """Registered clients. Lookups are cached in the process for ``cache_seconds``: the token
     endpoint reads a client on every grant, and that read was most of a grant's cost. A change
-    made by another process (a revoked client) takes effect within that time."""
+    made by another process (a disabled client) takes effect within that time; the paths that
+    read the database anyway (code and refresh grants, introspection) ask ``enabled``."""
 
     def __init__(
         self,
@@ -125,11 +136,14 @@ class Clients:
         scope: frozenset[str] = USER_SCOPES,
         client_id: str | None = None,
         secret: str | None = None,
+        join_sector: bool = False,
     ) -> tuple[ClientInfo, str | None]:
         """Register a client; returns it and its secret (None for private_key_jwt clients).
 
         ``client_id`` and ``secret`` are normally generated; the demo passes its own so that
-        its fixed client survives a re-run.
+        its fixed client survives a re-run. A sector belongs to its first client: another
+        client gets its subjects only with an explicit ``sector_identifier`` and
+        ``join_sector`` (an administrator's decision), else ``SectorOwned``.
         """
         name = name.strip()
         if not name:
@@ -153,6 +167,12 @@ class Clients:
         else:
             raise ClientConfigError(
                 "redirect URIs span several hosts: give --sector-identifier (OIDC Core 8.1)"
+            )
+        owner = self._sector_owner(session, sector)
+        if owner is not None and not (sector_identifier and join_sector):
+            raise SectorOwned(
+                f"sector {sector!r} belongs to client {owner}: to share its subjects, give "
+                f"--sector-identifier {sector} and --join-sector (join_sector in the API)"
             )
         if jwks is not None:
             try:
@@ -185,6 +205,18 @@ class Clients:
         session.flush()
         return ClientInfo.of(row), secret
 
+    @staticmethod
+    def _sector_owner(session: Session, sector: str) -> str | None:
+        """The first client of ``sector`` (disabled ones too); machine clients have none."""
+        if not sector:
+            return None
+        return session.scalars(
+            select(Client.client_id)
+            .where(Client.sector_identifier == sector)
+            .order_by(Client.created_at, Client.client_id)
+            .limit(1)
+        ).first()
+
     def get(self, session: Session, client_id: str) -> ClientInfo | None:
         now = self._monotonic()
         hit = self._cache.get(client_id)
@@ -201,9 +233,37 @@ class Clients:
             self._cache[client_id] = (now + self._ttl, info)
         return info
 
+    def set_disabled(
+        self, session: Session, client_id: str, disabled: bool, now: datetime
+    ) -> ClientInfo | None:
+        """Disable (or enable again) a client; None if there is no such client.
+
+        Disabling revokes every grant the client holds, so its refresh tokens and the access
+        tokens that name a grant die for good, even if the client is enabled again. This
+        process forgets the client at once; others within ``cache_seconds``.
+        """
+        row = session.get(Client, client_id, with_for_update=True)
+        if row is None:
+            return None
+        if disabled and row.revoked_at is None:
+            row.revoked_at = now
+            revoke_grants(session, now, Grant.client_id == client_id)
+        elif not disabled:
+            row.revoked_at = None
+        self._cache.pop(client_id, None)
+        session.flush()
+        return ClientInfo.of(row)
+
+    def enabled(self, session: Session, client_id: str) -> bool:
+        """Read from the database, not the cache: for the paths that touch it anyway."""
+        revoked = session.execute(
+            select(Client.revoked_at).where(Client.client_id == client_id)
+        ).first()
+        return revoked is not None and revoked[0] is None
+
     def list(self, session: Session) -> list[ClientInfo]:
-        rows = session.scalars(select(Client).where(Client.revoked_at.is_(None)))
-        return [ClientInfo.of(r) for r in rows]
+        """Every client, disabled ones too (``disabled`` says which)."""
+        return [ClientInfo.of(r) for r in session.scalars(select(Client))]
 
     def names(self, session: Session, client_ids: set[str]) -> dict[str, str]:
         if not client_ids:

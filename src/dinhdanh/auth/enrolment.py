@@ -235,6 +235,13 @@ class Enrolments:
                 subject_id=subject if numbers else None,
                 code_sha256=self._code_hash(flow_id, code),
                 code_expires_at=now + self.otp_ttl,
+                # One number: the right code proves that number. Several got the same code,
+                # so it proves one of them, not which: none counts as verified.
+                phone_bidx=(
+                    indexes.phone_index(self.registry.ring, numbers[0])
+                    if len(numbers) == 1
+                    else None
+                ),
                 attempts=0,
                 created_at=now,
                 expires_at=now + FLOW_TTL,
@@ -317,6 +324,7 @@ class Enrolments:
         if violations:
             return violations
         account.level = max(account.level, 1)
+        account.phone_verified_bidx = row.phone_bidx
         row.state = next_state(state, Event.PASSWORD_SET).value
         self._event(session, account, row, "enrolment:completed", now)
         return Completed(account, SMS_AMR, min(account.level, SMS_MAX_LEVEL))

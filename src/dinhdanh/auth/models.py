@@ -43,6 +43,8 @@ class Account(Base):
     totp_last_step: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(_TS)
     updated_at: Mapped[datetime] = mapped_column(_TS)
+    # Blind index of the number the last enrolment's SMS code proved (phone_number_verified).
+    phone_verified_bidx: Mapped[bytes | None] = mapped_column(LargeBinary(16))
 
 
 class RecoveryCode(Base):
@@ -110,6 +112,8 @@ class Enrolment(Base):
     subject_id: Mapped[str | None] = mapped_column(String(36))
     code_sha256: Mapped[bytes | None] = mapped_column(LargeBinary(32))
     code_expires_at: Mapped[datetime | None] = mapped_column(_TS)
+    # Blind index of the number the code went to, when it went to that one number only.
+    phone_bidx: Mapped[bytes | None] = mapped_column(LargeBinary(16))
     attempts: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(_TS)
     expires_at: Mapped[datetime] = mapped_column(_TS)
@@ -321,6 +325,9 @@ class PushedRequest(Base):
     params: Mapped[str] = mapped_column(Text)  # JSON object
     expires_at: Mapped[datetime] = mapped_column(_TS)
     used_at: Mapped[datetime | None] = mapped_column(_TS)
+    # When the browser first came with it and had to log in: prompt=login is met by a login
+    # after this (kept here, never taken from the query string).
+    requested_at: Mapped[datetime | None] = mapped_column(_TS)
 
 
 __all__ = [

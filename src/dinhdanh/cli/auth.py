@@ -1,4 +1,4 @@
-"""`dinhdanh clients add | list`: relying parties of the OpenID Connect provider."""
+"""`dinhdanh clients add | list | disable | enable`: relying parties of the OIDC provider."""
 
 from __future__ import annotations
 
@@ -28,6 +28,10 @@ def clients_add(
     sector_identifier: Annotated[
         str | None, typer.Option(help="Sector of pairwise subjects (default: redirect host).")
     ] = None,
+    join_sector: Annotated[
+        bool,
+        typer.Option(help="Share the subjects of --sector-identifier, which another client owns."),
+    ] = False,
     grant: Annotated[
         list[str] | None,
         typer.Option(help="Grant type (repeatable; default authorization_code, refresh_token)."),
@@ -59,6 +63,7 @@ def clients_add(
                 signing_alg=id_token_alg,
                 jwks=jwks,
                 now=c.clock(),
+                join_sector=join_sector,
             )
     except ClientConfigError as exc:
         fail(str(exc))
@@ -82,3 +87,30 @@ def clients_list(
     else:
         for item in items:
             out.print(f"{item['client_id']}  {item['client_name']}  {item['redirect_uris']}")
+
+
+def _set_disabled(ctx: typer.Context, client_id: str, disabled: bool, json_out: bool) -> None:
+    with container_from(ctx) as c, c.unit_of_work() as session:
+        info = c.auth.clients.set_disabled(session, client_id, disabled, c.clock())
+    if info is None:
+        fail(f"no client {client_id!r}")
+    if json_out:
+        emit_json(info.public())
+    else:
+        out.print(f"client {info.client_id} ({info.name}) {'disabled' if disabled else 'enabled'}")
+
+
+JsonOut = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
+
+
+@clients_app.command("disable")
+def clients_disable(ctx: typer.Context, client_id: str, json_out: JsonOut = False) -> None:
+    """Disable a client: no authorization, no token; its grants are revoked for good.
+    Servers notice within DINHDANH_CLIENT_CACHE_SECONDS for client_credentials."""
+    _set_disabled(ctx, client_id, True, json_out)
+
+
+@clients_app.command("enable")
+def clients_enable(ctx: typer.Context, client_id: str, json_out: JsonOut = False) -> None:
+    """Enable a disabled client again (its revoked grants stay revoked)."""
+    _set_disabled(ctx, client_id, False, json_out)

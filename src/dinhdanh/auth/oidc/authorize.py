@@ -119,7 +119,11 @@ def parse_request(
         raise AuthorizeError("request_not_supported", "request objects are not supported")
 
     client = pushed_by or provider.clients.get(session, params.get("client_id", ""))
-    if client is None or params.get("client_id", client.client_id) != client.client_id:
+    if (
+        client is None
+        or params.get("client_id", client.client_id) != client.client_id
+        or not provider.clients.enabled(session, client.client_id)  # the cache may lag
+    ):
         raise AuthorizeError("invalid_client", "unknown client_id")
     redirect_uri = params.get("redirect_uri", "")
     if redirect_uri not in client.redirect_uris:
@@ -180,15 +184,52 @@ def needs_login(
 ) -> bool:
     """Whether the user must (re-)authenticate before a code is issued. Pure.
 
-    ``requested_at`` is when the user first arrived with this request: ``prompt=login``
-    is satisfied by a login after it. ``acr_values`` are voluntary (OIDC Core 5.5.1.1):
-    the ``acr`` claim says what was reached.
+    ``authn`` comes from the server-side browser session; ``requested_at`` is when the user
+    was sent to log in for this request (``login_requested_at``): ``prompt=login`` is
+    satisfied by a login after it. ``acr_values`` are voluntary (OIDC Core 5.5.1.1): the
+    ``acr`` claim says what was reached.
     """
     if authn is None:
         return True
     if "login" in req.prompt and (requested_at is None or authn.auth_time < requested_at):
         return True
     return req.max_age is not None and (now - authn.auth_time).total_seconds() > req.max_age
+
+
+def _row(session: Session, request_uri: str) -> PushedRequest | None:
+    return session.get(PushedRequest, opaque.digest(request_uri[len(REQUEST_URI_PREFIX) :]))
+
+
+def login_requested_at(session: Session, req: AuthorizationRequest) -> datetime | None:
+    """When the browser was sent to log in for this request, as stored server-side."""
+    row = _row(session, req.request_uri) if req.request_uri else None
+    return as_utc(row.requested_at) if row is not None and row.requested_at else None
+
+
+def park_for_login(
+    provider: Provider, session: Session, req: AuthorizationRequest, now: datetime
+) -> str:
+    """Keep the request server-side while the user logs in; the ``/authorize`` URL to come
+    back to. Its parameters (``prompt``, ``max_age``) and the time the login was asked for
+    can then not be edited in the browser."""
+    row = _row(session, req.request_uri) if req.request_uri else None
+    handle = req.request_uri
+    if row is None:
+        token = opaque.new_token(provider.random)
+        handle = REQUEST_URI_PREFIX + token
+        row = PushedRequest(
+            request_uri_sha256=opaque.digest(token),
+            client_id=req.client.client_id,
+            params=json.dumps(req.params),
+            expires_at=now,
+            used_at=None,
+            requested_at=None,
+        )
+        session.add(row)
+    row.requested_at = row.requested_at or now
+    row.expires_at = max(as_utc(row.expires_at), now + provider.config.login_ttl)
+    session.flush()
+    return "/authorize?" + urlencode({"client_id": req.client.client_id, "request_uri": handle})
 
 
 def granted_scopes(session: Session, account_id: str, client_id: str) -> set[str] | None:
@@ -276,9 +317,7 @@ def issue_code(
         )
     )
     if req.request_uri is not None:
-        pushed = session.get(
-            PushedRequest, opaque.digest(req.request_uri[len(REQUEST_URI_PREFIX) :])
-        )
+        pushed = _row(session, req.request_uri)
         if pushed is not None:
             pushed.used_at = now
     session.flush()

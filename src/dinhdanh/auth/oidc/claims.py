@@ -3,7 +3,8 @@
 Minimal disclosure: ``openid`` gives ``verified`` and ``acr`` only (with ``amr`` in the ID
 token); ``age`` gives ``age_over_13/16/18`` computed from the birth date on the day of issue,
 never the date itself; ``name``, ``birthdate`` and ``phone`` each need their own scope, and the
-consent page lists exactly these. ``offline_access`` asks for a refresh token.
+consent page lists exactly these. ``phone_number_verified`` is true only for the number an
+SMS code proved at the account's enrolment. ``offline_access`` asks for a refresh token.
 """
 
 from __future__ import annotations
@@ -75,6 +76,7 @@ class PersonFacts:
     full_name: str | None = None
     date_of_birth: date | None = None
     phone: str | None = None
+    phone_verified: bool = False  # proved by an SMS code at the account's enrolment
 
 
 def user_claims(
@@ -95,5 +97,5 @@ def user_claims(
         claims["birthdate"] = facts.date_of_birth.isoformat()
     if "phone" in granted and facts.phone is not None:
         claims["phone_number"] = facts.phone
-        claims["phone_number_verified"] = True
+        claims["phone_number_verified"] = facts.phone_verified
     return claims

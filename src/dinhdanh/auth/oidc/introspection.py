@@ -24,6 +24,8 @@ INACTIVE: dict[str, Any] = {"active": False}
 def introspect(
     provider: Provider, session: Session, client: ClientInfo, token: str, now: datetime
 ) -> dict[str, Any]:
+    if not provider.clients.enabled(session, client.client_id):
+        return INACTIVE  # disabled since this process cached it
     refresh = session.get(RefreshToken, opaque.digest(token))
     if refresh is not None:
         grant = session.get(Grant, refresh.family_id)

@@ -41,6 +41,7 @@ def push(
             params=json.dumps(params),
             expires_at=now + provider.config.par_ttl,
             used_at=None,
+            requested_at=None,
         )
     )
     session.flush()

@@ -33,6 +33,7 @@ from dinhdanh.auth.oidc.pairwise import pairwise_sub
 from dinhdanh.crypto import KeyRing
 from dinhdanh.crypto.derive import pairwise_key
 from dinhdanh.crypto.jose import Algorithm, JoseError, sign_jwt, verify_jwt
+from dinhdanh.identity.indexes import phone_index
 from dinhdanh.identity.service import Registry
 from dinhdanh.privacy.audit import AccessContext, AuditLog
 
@@ -45,6 +46,7 @@ class ProviderConfig:
     id_ttl: timedelta = timedelta(minutes=5)
     refresh_ttl: timedelta = timedelta(days=30)
     par_ttl: timedelta = timedelta(seconds=90)
+    login_ttl: timedelta = timedelta(minutes=15)  # a request kept while the user logs in
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,8 +110,19 @@ class Provider:
             )
             record = self.registry.open_subject(session, authn.subject_id, fields, ctx, now)
             if record is not None:
-                facts = PersonFacts(record.full_name, record.date_of_birth, record.phone)
+                facts = PersonFacts(
+                    record.full_name,
+                    record.date_of_birth,
+                    record.phone,
+                    self._phone_verified(session, authn.account_id, record.phone),
+                )
         return user_claims(scopes, authn.level, facts, now.date())
+
+    def _phone_verified(self, session: Session, account_id: str, phone: str | None) -> bool:
+        account = session.get(Account, account_id)
+        if phone is None or account is None or account.phone_verified_bidx is None:
+            return False
+        return phone_index(self.registry.ring, phone) == account.phone_verified_bidx
 
     # -- minting ----------------------------------------------------------------------
     def _alg(self, client: ClientInfo) -> Algorithm:

@@ -29,7 +29,7 @@ from dinhdanh.auth.clients import ClientInfo
 from dinhdanh.auth.grants import revoke_grant
 from dinhdanh.auth.models import Account, AuthorizationCode, Grant, LoginSession, RefreshToken
 from dinhdanh.auth.oidc.claims import parse_scope
-from dinhdanh.auth.oidc.errors import OAuthError, invalid_grant, invalid_request
+from dinhdanh.auth.oidc.errors import OAuthError, invalid_client, invalid_grant, invalid_request
 from dinhdanh.auth.oidc.provider import Authentication, Provider
 from dinhdanh.auth.opaque import as_utc
 
@@ -65,6 +65,11 @@ def token_request(
         raise OAuthError("unsupported_grant_type", f"grant_type {grant_type!r} is not supported")
     if grant_type not in client.grant_types:
         raise OAuthError("unauthorized_client", f"this client may not use {grant_type}")
+    if grant_type != "client_credentials" and not provider.clients.enabled(
+        session, client.client_id
+    ):
+        # Disabled since another process cached it: these grants read the database anyway.
+        raise invalid_client("client authentication failed")
     if grant_type == "authorization_code":
         return _authorization_code(provider, session, client, form, now, jkt)
     if grant_type == "refresh_token":

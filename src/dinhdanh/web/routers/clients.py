@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
-from dinhdanh.auth.clients import DEFAULT_GRANTS, ClientConfigError
+from dinhdanh.auth.clients import DEFAULT_GRANTS, ClientConfigError, SectorOwned
 from dinhdanh.privacy.access import Principal, Role
 from dinhdanh.web.deps import ContainerDep, principal
 from dinhdanh.web.problems import Problem
@@ -32,6 +32,7 @@ class ClientIn(BaseModel):
     grant_types: list[str] = Field(default_factory=lambda: list(DEFAULT_GRANTS))
     id_token_signed_response_alg: str = "EdDSA"  # noqa: S105  (an algorithm name)
     jwks: dict[str, Any] | None = None
+    join_sector: bool = False  # share the subjects of sector_identifier, owned by another
 
 
 @router.post("", status_code=201)
@@ -48,7 +49,12 @@ def create_client(body: ClientIn, c: ContainerDep, _who: AdminDep) -> dict[str, 
                 signing_alg=body.id_token_signed_response_alg,
                 jwks=body.jwks,
                 now=c.clock(),
+                join_sector=body.join_sector,
             )
+    except SectorOwned as exc:
+        raise Problem(
+            409, "sector_owned", "The sector belongs to another client", str(exc)
+        ) from None
     except ClientConfigError as exc:
         raise Problem(422, "invalid_client_metadata", "Invalid client", str(exc)) from None
     out = info.public()
@@ -61,3 +67,22 @@ def create_client(body: ClientIn, c: ContainerDep, _who: AdminDep) -> dict[str, 
 def list_clients(c: ContainerDep, _who: AdminDep) -> dict[str, Any]:
     with c.unit_of_work() as session:
         return {"items": [x.public() for x in c.auth.clients.list(session)]}
+
+
+def _set_disabled(c: ContainerDep, client_id: str, disabled: bool) -> dict[str, Any]:
+    with c.unit_of_work() as session:
+        info = c.auth.clients.set_disabled(session, client_id, disabled, c.clock())
+    if info is None:
+        raise Problem(404, "client_not_found", "No such client")
+    return info.public()
+
+
+@router.post("/{client_id}/disable")
+def disable_client(client_id: str, c: ContainerDep, _who: AdminDep) -> dict[str, Any]:
+    """No authorization and no token for this client any more; its grants are revoked."""
+    return _set_disabled(c, client_id, True)
+
+
+@router.post("/{client_id}/enable")
+def enable_client(client_id: str, c: ContainerDep, _who: AdminDep) -> dict[str, Any]:
+    return _set_disabled(c, client_id, False)

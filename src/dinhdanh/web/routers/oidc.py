@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any, TypeVar
 from urllib.parse import parse_qsl, urlencode
 
@@ -22,7 +22,7 @@ from dinhdanh.auth.oidc.errors import OAuthError
 from dinhdanh.auth.oidc.introspection import introspect
 from dinhdanh.auth.oidc.logout import must_confirm, parse_logout
 from dinhdanh.auth.oidc.par import push
-from dinhdanh.auth.oidc.provider import Authentication
+from dinhdanh.auth.oidc.provider import Authentication, Provider
 from dinhdanh.auth.oidc.revocation import revoke
 from dinhdanh.auth.oidc.token import token_request
 from dinhdanh.auth.oidc.userinfo import userinfo
@@ -289,6 +289,13 @@ def _consent_lines(scopes: list[str]) -> list[str]:
     return [f"scope_{s}" for s in scopes]
 
 
+def _to_login(
+    provider: Provider, session: Session, req: authz.AuthorizationRequest, now: datetime
+) -> Response:
+    back = authz.park_for_login(provider, session, req, now)
+    return redirect("/login?" + urlencode({"next": back}))
+
+
 @router.get("/authorize", include_in_schema=True)
 async def authorize(request: Request, c: ContainerDep) -> Response:
     return await _in_thread(request, _authorize, request, c)
@@ -308,9 +315,7 @@ def _authorize(request: Request, c: Container) -> Response:
                 c, request, "error.html", {"error": exc.error, "detail": exc.description}, 400
             )
         authn, session_id = current_authn(c, session, request, now)
-        started = params.get("_t", "")
-        requested_at = datetime.fromtimestamp(int(started), UTC) if started.isdigit() else None
-        if authz.needs_login(req, authn, now, requested_at):
+        if authz.needs_login(req, authn, now, authz.login_requested_at(session, req)):
             if "none" in req.prompt:
                 return redirect(
                     authz.error_redirect(
@@ -323,9 +328,7 @@ def _authorize(request: Request, c: Container) -> Response:
                         ),
                     )
                 )
-            params["_t"] = started or str(int(now.timestamp()))
-            back = "/authorize?" + urlencode(params)
-            return redirect("/login?" + urlencode({"next": back}))
+            return _to_login(provider, session, req, now)
         if authn is None or session_id is None:  # needs_login said no: both are set
             return redirect("/login")
         if authz.needs_consent(session, req, authn.account_id):
@@ -338,7 +341,7 @@ def _authorize(request: Request, c: Container) -> Response:
                         ),
                     )
                 )
-            query = urlencode({k: v for k, v in params.items() if k != "_t"})
+            query = urlencode(params)
             return render(
                 c,
                 request,
@@ -375,8 +378,11 @@ def consent(
                 c, request, "error.html", {"error": exc.error, "detail": exc.description}, 400
             )
         authn, session_id = current_authn(c, session, request, now)
-        if authn is None or session_id is None:
-            return redirect("/login?" + urlencode({"next": "/authorize?" + query}))
+        # Freshness again: the page may be old, and its query is the browser's to edit.
+        if authz.needs_login(req, authn, now, authz.login_requested_at(session, req)):
+            return _to_login(provider, session, req, now)
+        if authn is None or session_id is None:  # needs_login said no: both are set
+            return redirect("/login")
         if consent != "allow":
             provider.audit.append(
                 session,
