@@ -76,6 +76,12 @@ MESSAGES: dict[str, dict[str, str]] = {
         "one that is locked). If no code arrives within a few minutes, check your subscriber "
         "details at a carrier's store, or start again in 15 minutes.",
     },
+    "outbox_open": {
+        "vi": "Trang dành cho phát triển: không cần đăng nhập, ai truy cập được máy chủ đều đọc "
+        "được các mã. Chỉ có khi DINHDANH_ENV=dev; không bao giờ bật ở môi trường thật.",
+        "en": "Development page: it needs no login, so anyone who can reach this server reads "
+        "these codes. It exists only with DINHDANH_ENV=dev; never enable that in production.",
+    },
     "enrol_locked": {
         "vi": "Quá nhiều mã sai. Hãy bắt đầu lại để nhận mã mới.",
         "en": "Too many wrong codes. Start again to get a new code.",
