@@ -147,13 +147,17 @@ def _document(app: FastAPI) -> None:
             schemas = document.setdefault("components", {}).setdefault("schemas", {})
             schemas.update(SCHEMAS)
             # FastAPI documents its own 422 body; ours is a problem (the handler below). A JSON
-            # body that does not parse is FastAPI's 400, a problem too.
+            # body that does not parse is FastAPI's 400, a problem too; one over the route's
+            # limit a 413.
             for operation in _operations(document):
                 responses = operation.get("responses", {})
                 if "422" in responses:
                     responses["422"] = _described(422, MEDIA_TYPE, "Problem")
-                if "application/json" in operation.get("requestBody", {}).get("content", {}):
+                body = operation.get("requestBody", {}).get("content", {})
+                if "application/json" in body:
                     responses.setdefault("400", _described(400, MEDIA_TYPE, "Problem"))
+                if body:  # web/limits.py; the OAuth endpoints declare their own format
+                    responses.setdefault("413", _described(413, MEDIA_TYPE, "Problem"))
             schemas.pop("HTTPValidationError", None)
             schemas.pop("ValidationError", None)
         return document

@@ -70,27 +70,27 @@ TOKEN: Responses = {
         ),
         "Tokens (RFC 6749 section 5.1)",
     ),
-    **oauth_error_responses(400, 401),
+    **oauth_error_responses(400, 401, 413),
 }
 PAR: Responses = {
     201: _json(
         _object(("request_uri", "expires_in"), request_uri=_STRING, expires_in=_INT),
         "The request's handle (RFC 9126 section 2.2)",
     ),
-    **oauth_error_responses(400, 401),
+    **oauth_error_responses(400, 401, 413),
 }
 REVOKE: Responses = {200: {"description": "Revoked, or unknown (RFC 7009 section 2.2)"}}
-REVOKE |= oauth_error_responses(400, 401)
+REVOKE |= oauth_error_responses(400, 401, 413)
 INTROSPECT: Responses = {
     200: _json(
         {"type": "object", "required": ["active"], "properties": {"active": {"type": "boolean"}}},
         "The token's state (RFC 7662 section 2.2)",
     ),
-    **oauth_error_responses(400, 401),
+    **oauth_error_responses(400, 401, 413),
 }
 USERINFO: Responses = {
     200: _json(_object(("sub",), sub=_STRING), "Claims (OpenID Connect Core 5.3.2)"),
-    **oauth_error_responses(400, 401, 403),
+    **oauth_error_responses(400, 401, 403, 413),
 }
 _HTML = {"text/html": {"schema": _STRING}}
 _LOCATION = {"Location": {"description": "where the browser goes next", "schema": _STRING}}
@@ -104,5 +104,6 @@ PAGE_FORM: Responses = PAGE | {
     400: {
         "description": "An error page, or an OAuth error for a body that is not a form",
         "content": _HTML | oauth_error_responses(400)[400]["content"],
-    }
+    },
+    **oauth_error_responses(413),
 }
