@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import base64
 import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -96,13 +98,23 @@ def current_totp() -> str:
 
 
 def log_in(tc: TestClient, citizen: Citizen, code: str | None = None) -> None:
+    log_in_with(tc, citizen.id_number, PASSWORD, code or current_totp())
+
+
+def demo_totp(person: dict[str, Any]) -> str:
+    """The current TOTP code of a citizen printed by ``dinhdanh demo --json``."""
+    b32 = person["totp_secret"]
+    return totp.totp_at(base64.b32decode(b32 + "=" * (-len(b32) % 8)), int(time.time()))
+
+
+def log_in_with(tc: TestClient, id_number: str, password: str, code: str) -> None:
     """Password then TOTP through the real pages."""
     page = tc.get("/login")
     resp = tc.post(
         "/login",
         data={
-            "id_number": citizen.id_number,
-            "password": PASSWORD,
+            "id_number": id_number,
+            "password": password,
             "csrf": csrf_of(page.text),
             "next": "/account",
         },
@@ -113,7 +125,7 @@ def log_in(tc: TestClient, citizen: Citizen, code: str | None = None) -> None:
     page = tc.get(resp.headers["location"])
     resp = tc.post(
         "/login/second-factor",
-        data={"code": code or current_totp(), "csrf": csrf_of(page.text), "next": "/account"},
+        data={"code": code, "csrf": csrf_of(page.text), "next": "/account"},
         follow_redirects=False,
     )
     assert resp.status_code == 303, resp.text

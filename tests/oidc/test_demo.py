@@ -2,25 +2,16 @@
 
 from __future__ import annotations
 
-import base64
 import stat
-import time
-from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
-from dinhdanh.auth import totp
 from dinhdanh.settings import Settings
 from dinhdanh.web.app import create_app
 from dinhdanh.wiring import build
 from tests.cli.helpers import cli_json
-from tests.oidc.conftest import csrf_of
-
-
-def _code(person: dict[str, Any]) -> str:
-    b32 = person["totp_secret"]
-    return totp.totp_at(base64.b32decode(b32 + "=" * (-len(b32) % 8)), int(time.time()))
+from tests.oidc.conftest import demo_totp, log_in_with
 
 
 def test_demo_creates_client_and_citizens_idempotently(settings: Settings) -> None:
@@ -54,25 +45,7 @@ def test_demo_creates_client_and_citizens_idempotently(settings: Settings) -> No
             assert resp.status_code == 200, resp.text
             # A demo citizen logs in with the printed password and TOTP secret.
             person = first["citizens"][0]
-            page = tc.get("/login")
-            resp = tc.post(
-                "/login",
-                data={
-                    "id_number": person["id_number"],
-                    "password": person["password"],
-                    "csrf": csrf_of(page.text),
-                },
-                follow_redirects=False,
-            )
-            assert resp.status_code == 303
-            assert resp.headers["location"].startswith("/login/second-factor")
-            page = tc.get(resp.headers["location"])
-            resp = tc.post(
-                "/login/second-factor",
-                data={"code": _code(person), "csrf": csrf_of(page.text)},
-                follow_redirects=False,
-            )
-            assert resp.status_code == 303, resp.text
+            log_in_with(tc, person["id_number"], person["password"], demo_totp(person))
             assert tc.get("/account").status_code == 200
     finally:
         c.close()

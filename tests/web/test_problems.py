@@ -8,6 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from dinhdanh.web.app import create_app
+from dinhdanh.web.limits import limit_for
 from dinhdanh.wiring import Container
 
 
@@ -30,3 +31,23 @@ def test_a_wrong_method_is_405_with_allow(
     assert resp.headers["content-type"] == "application/problem+json"
     assert resp.json()["code"] == "method_not_allowed"
     assert resp.headers["allow"] == allowed
+
+
+def test_every_operation_with_a_body_declares_the_413_it_may_answer(client: TestClient) -> None:
+    """web/limits.py answers 413 before any route runs: in RFC 6749's format on the OAuth
+    endpoints, as a problem elsewhere. The document says which, for every operation."""
+    document = client.get("/openapi.json").json()
+    bodies = 0
+    for path, item in document["paths"].items():
+        for operation in item.values():
+            if "requestBody" not in operation:
+                continue
+            bodies += 1
+            declared = operation["responses"]["413"]["content"]
+            oauth = limit_for(path, upload_bytes=1).oauth
+            expected = "application/json" if oauth else "application/problem+json"
+            schema = "OAuthError" if oauth else "Problem"
+            assert list(declared) == [expected], path
+            assert declared[expected]["schema"]["$ref"] == f"#/components/schemas/{schema}"
+    assert bodies >= 10
+    assert {"Problem", "OAuthError"} <= set(document["components"]["schemas"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -15,6 +16,61 @@ from dinhdanh.privacy.access import PurposeRequired
 
 MEDIA_TYPE = "application/problem+json"
 TYPE_BASE = "urn:dinhdanh:problem:"
+
+# What the OpenAPI document says of errors (components.schemas): every status an operation can
+# answer is declared with its content type and schema, so clients and fuzzers can rely on it.
+_STRING = {"type": "string"}
+SCHEMAS: dict[str, dict[str, Any]] = {
+    "Problem": {
+        "title": "Problem",
+        "description": "RFC 9457 problem details; `code` is stable, `title` is not.",
+        "type": "object",
+        "required": ["type", "title", "status", "code", "instance"],
+        "properties": {
+            "type": _STRING,
+            "title": _STRING,
+            "status": {"type": "integer", "minimum": 400, "maximum": 599},
+            "code": _STRING,
+            "instance": _STRING,
+            "detail": _STRING,
+            "errors": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["field", "message"],
+                    "properties": {"field": _STRING, "message": _STRING},
+                },
+            },
+        },
+    },
+    "OAuthError": {
+        "title": "OAuthError",
+        "description": "RFC 6749 section 5.2 error response.",
+        "type": "object",
+        "required": ["error"],
+        "properties": {"error": _STRING, "error_description": _STRING, "error_uri": _STRING},
+    },
+}
+
+
+Responses = dict[int | str, dict[str, Any]]  # what a route takes as ``responses=``
+
+
+def _described(status: int, media_type: str, schema: str) -> dict[str, Any]:
+    return {
+        "description": HTTPStatus(status).phrase,
+        "content": {media_type: {"schema": {"$ref": f"#/components/schemas/{schema}"}}},
+    }
+
+
+def problem_responses(*statuses: int) -> Responses:
+    """``responses=`` of a route: these statuses answer problem details."""
+    return {status: _described(status, MEDIA_TYPE, "Problem") for status in statuses}
+
+
+def oauth_error_responses(*statuses: int) -> Responses:
+    """``responses=`` of an OAuth endpoint: these statuses answer RFC 6749 errors."""
+    return {status: _described(status, "application/json", "OAuthError") for status in statuses}
 
 
 class Problem(Exception):
@@ -76,7 +132,42 @@ def _allowed(request: Request) -> str:
     )
 
 
+def _operations(document: dict[str, Any]) -> list[dict[str, Any]]:
+    return [op for item in document.get("paths", {}).values() for op in item.values()]
+
+
+def _document(app: FastAPI) -> None:
+    """Add the error schemas that ``problem_responses`` refers to, once, to the document."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        first = app.openapi_schema is None
+        document = build()  # built once, then kept in app.openapi_schema
+        if first:
+            schemas = document.setdefault("components", {}).setdefault("schemas", {})
+            schemas.update(SCHEMAS)
+            # FastAPI documents its own 422 body; ours is a problem (the handler below). A JSON
+            # body that does not parse is FastAPI's 400, a problem too; one over the route's
+            # limit a 413.
+            for operation in _operations(document):
+                responses = operation.get("responses", {})
+                if "422" in responses:
+                    responses["422"] = _described(422, MEDIA_TYPE, "Problem")
+                body = operation.get("requestBody", {}).get("content", {})
+                if "application/json" in body:
+                    responses.setdefault("400", _described(400, MEDIA_TYPE, "Problem"))
+                if body:  # web/limits.py; the OAuth endpoints declare their own format
+                    responses.setdefault("413", _described(413, MEDIA_TYPE, "Problem"))
+            schemas.pop("HTTPValidationError", None)
+            schemas.pop("ValidationError", None)
+        return document
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def install(app: FastAPI) -> None:
+    _document(app)
+
     @app.exception_handler(Problem)
     async def _problem(request: Request, exc: Problem) -> JSONResponse:
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None

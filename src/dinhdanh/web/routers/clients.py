@@ -10,9 +10,11 @@ from pydantic import BaseModel, Field
 from dinhdanh.auth.clients import DEFAULT_GRANTS, ClientConfigError, SectorOwned
 from dinhdanh.privacy.access import Principal, Role
 from dinhdanh.web.deps import ContainerDep, principal
-from dinhdanh.web.problems import Problem
+from dinhdanh.web.problems import Problem, problem_responses
 
-router = APIRouter(prefix="/api/v1/clients", tags=["clients"])
+router = APIRouter(
+    prefix="/api/v1/clients", tags=["clients"], responses=problem_responses(401, 403)
+)
 
 
 def admin(who: Annotated[Principal, Depends(principal)]) -> Principal:
@@ -35,7 +37,7 @@ class ClientIn(BaseModel):
     join_sector: bool = False  # share the subjects of sector_identifier, owned by another
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, responses=problem_responses(422))
 def create_client(body: ClientIn, c: ContainerDep, _who: AdminDep) -> dict[str, Any]:
     try:
         with c.unit_of_work() as session:

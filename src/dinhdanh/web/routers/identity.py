@@ -10,10 +10,16 @@ from dinhdanh.identity.schemas import CitizenList, CitizenOut, Lawful, LookupIn,
 from dinhdanh.privacy.access import Principal, check_purpose
 from dinhdanh.privacy.audit import AccessContext
 from dinhdanh.web.deps import ContainerDep, OfficerDep
-from dinhdanh.web.problems import Problem
+from dinhdanh.web.problems import Problem, problem_responses
 from dinhdanh.wiring import Container
 
-router = APIRouter(prefix="/api/v1/citizens", tags=["citizens"])
+# Every call: a key (401), the officer role (403), a legal basis and purpose (400), a valid
+# body (422).
+router = APIRouter(
+    prefix="/api/v1/citizens",
+    tags=["citizens"],
+    responses=problem_responses(400, 401, 403, 422),
+)
 
 
 def _context(c: Container, who: Principal, body: Lawful) -> AccessContext:
@@ -21,7 +27,7 @@ def _context(c: Container, who: Principal, body: Lawful) -> AccessContext:
     return AccessContext(who.actor, who.role.value, purpose)
 
 
-@router.post(":lookup", response_model=CitizenOut)
+@router.post(":lookup", response_model=CitizenOut, responses=problem_responses(404))
 def lookup_citizen(c: ContainerDep, who: OfficerDep, body: LookupIn) -> CitizenOut:
     """One citizen by personal identification number."""
     ctx = _context(c, who, body)

@@ -15,7 +15,7 @@ from dinhdanh.telecom.msisdn import MsisdnError, normalize_msisdn
 from dinhdanh.telecom.service import MyNumber, TelecomError
 from dinhdanh.web.browser import SESSION_COOKIE, check_csrf, language, redirect, render
 from dinhdanh.web.deps import ContainerDep
-from dinhdanh.web.problems import Problem
+from dinhdanh.web.problems import Problem, problem_responses
 from dinhdanh.wiring import Container
 
 router = APIRouter(tags=["my numbers"])
@@ -142,7 +142,11 @@ def declare_form(
     return redirect("/account/numbers?message=done")
 
 
-@router.get("/api/v1/me/numbers", response_model=NumberList)
+# Not logged in (401), no CSRF token (403), not a mobile number (400), not yours (404).
+_DECLARE_ERRORS = problem_responses(400, 401, 403, 404, 422)
+
+
+@router.get("/api/v1/me/numbers", response_model=NumberList, responses=problem_responses(401))
 def my_numbers(request: Request, c: ContainerDep) -> NumberList:
     """The logged-in citizen's active numbers (session cookie)."""
     with c.unit_of_work() as session:
@@ -153,7 +157,9 @@ def my_numbers(request: Request, c: ContainerDep) -> NumberList:
     return NumberList(items=[_out(n) for n in numbers])
 
 
-@router.post("/api/v1/me/numbers/{msisdn}:disown", response_model=NumberOut)
+@router.post(
+    "/api/v1/me/numbers/{msisdn}:disown", response_model=NumberOut, responses=_DECLARE_ERRORS
+)
 def disown(
     request: Request,
     c: ContainerDep,
@@ -164,7 +170,9 @@ def disown(
     return _api_declare(request, c, msisdn, "disowned", x_csrf_token)
 
 
-@router.post("/api/v1/me/numbers/{msisdn}:confirm", response_model=NumberOut)
+@router.post(
+    "/api/v1/me/numbers/{msisdn}:confirm", response_model=NumberOut, responses=_DECLARE_ERRORS
+)
 def confirm(
     request: Request,
     c: ContainerDep,

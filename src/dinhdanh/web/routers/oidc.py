@@ -10,7 +10,7 @@ from urllib.parse import parse_qsl, urlencode
 import anyio.to_thread
 from anyio import CapacityLimiter
 from fastapi import APIRouter, Form, Header, Request
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from dinhdanh.auth.clients import ClientInfo
@@ -34,6 +34,8 @@ from dinhdanh.web.browser import (
     render,
 )
 from dinhdanh.web.deps import ContainerDep
+from dinhdanh.web.routers import oidc_docs as docs
+from dinhdanh.web.routers.oidc_docs import CLIENT_AUTH, FORM_TYPE, form_body
 from dinhdanh.wiring import Container
 
 router = APIRouter(tags=["openid-connect"])
@@ -70,7 +72,6 @@ def _dpop_header(request: Request) -> str | None:
     return proofs[0] if proofs else None
 
 
-FORM_TYPE = "application/x-www-form-urlencoded"
 MAX_FORM_FIELDS = 64
 
 
@@ -104,16 +105,31 @@ def discovery(c: ContainerDep) -> dict[str, Any]:
     return metadata(c.auth.provider)
 
 
-@router.get("/jwks")
+class JwkSetResponse(JSONResponse):
+    media_type = "application/jwk-set+json"
+
+
+@router.get("/jwks", response_class=JwkSetResponse)
 def jwks(c: ContainerDep) -> JSONResponse:
-    return JSONResponse(
+    return JwkSetResponse(
         c.auth.provider.keys.jwks,
-        media_type="application/jwk-set+json",
         headers={"Cache-Control": "public, max-age=300"},
     )
 
 
-@router.post("/token")
+@router.post(
+    "/token",
+    responses=docs.TOKEN,
+    openapi_extra=form_body(
+        ("grant_type",),
+        "code",
+        "redirect_uri",
+        "code_verifier",
+        "refresh_token",
+        "scope",
+        *CLIENT_AUTH,
+    ),
+)
 async def token(request: Request) -> JSONResponse:
     c: Container = request.app.state.container  # not a dependency: this is the hottest path
     form = await _form(request)
@@ -183,7 +199,12 @@ async def _as_client(request: Request, c: Container, endpoint: str, action: Clie
     return await _in_thread(request, work)
 
 
-@router.post("/par", status_code=201)
+@router.post(
+    "/par",
+    status_code=201,
+    responses=docs.PAR,
+    openapi_extra=form_body((), *CLIENT_AUTH, *docs.AUTHORIZE_PARAMS),
+)
 async def par(request: Request, c: ContainerDep) -> JSONResponse:
     def action(s: Session, client: ClientInfo, form: dict[str, str], now: datetime) -> Any:
         return push(c.auth.provider, s, client, form, now)
@@ -202,7 +223,12 @@ def _token_param(form: dict[str, str]) -> str:
     return token
 
 
-@router.post("/revoke")
+@router.post(
+    "/revoke",
+    response_class=Response,
+    responses=docs.REVOKE,
+    openapi_extra=form_body(("token",), "token_type_hint", *CLIENT_AUTH),
+)
 async def revocation(request: Request, c: ContainerDep) -> Response:
     def action(s: Session, client: ClientInfo, form: dict[str, str], now: datetime) -> None:
         revoke(c.auth.provider, s, client, _token_param(form), now)
@@ -214,7 +240,11 @@ async def revocation(request: Request, c: ContainerDep) -> Response:
     return Response(status_code=200, headers=NO_STORE)
 
 
-@router.post("/introspect")
+@router.post(
+    "/introspect",
+    responses=docs.INTROSPECT,
+    openapi_extra=form_body(("token",), "token_type_hint", *CLIENT_AUTH),
+)
 async def introspection(request: Request, c: ContainerDep) -> JSONResponse:
     def action(s: Session, client: ClientInfo, form: dict[str, str], now: datetime) -> Any:
         return introspect(c.auth.provider, s, client, _token_param(form), now)
@@ -226,8 +256,8 @@ async def introspection(request: Request, c: ContainerDep) -> JSONResponse:
     return JSONResponse(body, headers=NO_STORE)
 
 
-@router.get("/userinfo", operation_id="userinfo_get")
-@router.post("/userinfo", operation_id="userinfo_post")
+@router.get("/userinfo", operation_id="userinfo_get", responses=docs.USERINFO)
+@router.post("/userinfo", operation_id="userinfo_post", responses=docs.USERINFO)
 async def userinfo_endpoint(
     request: Request,
     c: ContainerDep,
@@ -296,7 +326,12 @@ def _to_login(
     return redirect("/login?" + urlencode({"next": back}))
 
 
-@router.get("/authorize", include_in_schema=True)
+@router.get(
+    "/authorize",
+    response_class=HTMLResponse,
+    responses=docs.PAGE,
+    openapi_extra=docs.query(("client_id",), *docs.AUTHORIZE_PARAMS),
+)
 async def authorize(request: Request, c: ContainerDep) -> Response:
     return await _in_thread(request, _authorize, request, c)
 
@@ -405,8 +440,20 @@ def consent(
         return redirect(authz.issue_code(provider, session, req, authn, session_id, now))
 
 
-@router.get("/logout", operation_id="logout_get")
-@router.post("/logout", operation_id="logout_post")
+@router.get(
+    "/logout",
+    operation_id="logout_get",
+    response_class=HTMLResponse,
+    responses=docs.PAGE,
+    openapi_extra=docs.query((), *docs.LOGOUT_PARAMS),
+)
+@router.post(
+    "/logout",
+    operation_id="logout_post",
+    response_class=HTMLResponse,
+    responses=docs.PAGE_FORM,
+    openapi_extra=form_body((), "csrf", *docs.LOGOUT_PARAMS),
+)
 async def logout(request: Request, c: ContainerDep) -> Response:
     params = dict(request.query_params)
     confirmed = False

@@ -26,9 +26,12 @@ from dinhdanh.telecom.schemas import (
 )
 from dinhdanh.telecom.service import TelecomError
 from dinhdanh.web.deps import AdminDep, ContainerDep, PrincipalDep
-from dinhdanh.web.problems import Problem
+from dinhdanh.web.problems import Problem, problem_responses
 
-router = APIRouter(prefix="/api/v1/carriers", tags=["telecom"])
+# Every call: a key (401) allowed to act for the carrier (403), valid parameters (422).
+router = APIRouter(
+    prefix="/api/v1/carriers", tags=["telecom"], responses=problem_responses(401, 403, 422)
+)
 
 # Content type of an upload -> the file suffix the feed reader goes by.
 SUFFIX = {
@@ -51,7 +54,7 @@ def _problem(exc: TelecomError) -> Problem:
     return Problem(exc.status, exc.code, exc.title, str(exc))
 
 
-@router.post("", response_model=CarrierOut, status_code=201)
+@router.post("", response_model=CarrierOut, status_code=201, responses=problem_responses(400, 409))
 def add_carrier(c: ContainerDep, _admin: AdminDep, body: CarrierIn) -> CarrierOut:
     """Register a carrier and create its API key (returned once)."""
     with c.unit_of_work() as session:
@@ -65,7 +68,19 @@ def add_carrier(c: ContainerDep, _admin: AdminDep, body: CarrierIn) -> CarrierOu
     return CarrierOut(code=carrier.code, name=carrier.name, api_key=token)
 
 
-@router.post("/{carrier}/subscriptions:batch", response_model=UploadReport)
+@router.post(
+    "/{carrier}/subscriptions:batch",
+    response_model=UploadReport,
+    responses=problem_responses(400, 404, 413, 415),
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                media: {"schema": {"type": "string", "format": "binary"}} for media in SUFFIX
+            },
+        }
+    },
+)
 async def upload_subscriptions(
     c: ContainerDep,
     who: PrincipalDep,

@@ -2,7 +2,7 @@
 phone number an enrolment's SMS code proved (phone_number_verified)
 
 Revision ID: 0009_oidc_clients
-Revises: 0005_dpop_proofs
+Revises: 0008_recovery_stepup
 Create Date: 2026-11-30 14:00:00
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0009_oidc_clients"
-down_revision: str | None = "0005_dpop_proofs"
+down_revision: str | None = "0008_recovery_stepup"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
