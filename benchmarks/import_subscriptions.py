@@ -26,7 +26,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 from _measure import measure, scratch_postgres
 from dinhdanh.synth import generate_population
-from dinhdanh.synth.telecom import generate_subscriptions
+from dinhdanh.synth.telecom import generate_subscriptions, ported
 from dinhdanh.telecom.feed import COLUMNS
 
 OUT = Path(__file__).parent / "out"
@@ -45,6 +45,8 @@ def uploads(rows: int) -> dict[str, Path]:
     started = time.perf_counter()
     citizens = generate_population(int(rows / SUBSCRIPTIONS_PER_CITIZEN) + 10_000, seed=20250101)
     handles = {code: path.open("w", encoding="utf-8", newline="") for code, path in files.items()}
+    # Numbers the generator moved to another carrier: that carrier declares them ported in.
+    ports = {c: p.with_suffix(".ports").open("w", encoding="utf-8") for c, p in files.items()}
     writers = {code: csv.writer(fh) for code, fh in handles.items()}
     for writer in writers.values():
         writer.writerow(COLUMNS)
@@ -53,11 +55,13 @@ def uploads(rows: int) -> dict[str, Path]:
         for sub in islice(generate_subscriptions(citizens, carriers=CARRIERS), rows):
             row = sub.upload_row()
             writers[sub.carrier].writerow([row[c] for c in COLUMNS])
+            if ported(sub):
+                ports[sub.carrier].write(sub.msisdn + "\n")
             written += 1
             if written % 1_000_000 == 0:
                 print(f"  generated {written:,} rows", flush=True)
     finally:
-        for fh in handles.values():
+        for fh in (*handles.values(), *ports.values()):
             fh.close()
     if written < rows:
         raise SystemExit(f"the generator gave {written:,} rows, fewer than {rows:,}")
@@ -79,6 +83,9 @@ def run(
         measure([EXE, "init"], env)
         for code, path in files.items():
             measure([EXE, "carriers", "add", code, "--name", code], env)
+            if path.with_suffix(".ports").exists():
+                ported_in = str(path.with_suffix(".ports"))
+                measure([EXE, "carriers", "ports", "add", code, "--file", ported_in], env)
             m = measure(
                 [EXE, "import", "subscriptions", str(path), "--carrier", code, "--json"], env
             )

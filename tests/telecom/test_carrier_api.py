@@ -50,13 +50,14 @@ def count(c: Container, carrier: str) -> int:
         return s.scalar(stmt) or 0
 
 
-ROWS = [sub("0912345678"), sub("0912345679", activation_date="2025-03-02T08:30:00")]
+ROWS = [sub("0962345678"), sub("0962345679", activation_date="2025-03-02T08:30:00")]  # VTL's
+VNP_ROWS = [sub("0912345678"), sub("0912345679")]
 
 
 def test_upload_is_idempotent_and_reports_rejects(
     client: TestClient, container: Container, keys: dict[str, dict[str, str]]
 ) -> None:
-    body = csv_bytes([*ROWS, sub("0212345678"), sub("0912345670", channel="kiosk")])
+    body = csv_bytes([*ROWS, sub("0212345678"), sub("0962345670", channel="kiosk")])
     url = "/api/v1/carriers/VTL/subscriptions:batch"
     first = client.post(url, content=body, headers=keys["VTL"] | CSV)
     assert first.status_code == 200, first.text
@@ -77,7 +78,7 @@ def test_upload_is_idempotent_and_reports_rejects(
 def test_strict_upload_applies_nothing(
     client: TestClient, container: Container, keys: dict[str, dict[str, str]]
 ) -> None:
-    body = csv_bytes([*ROWS, sub("0912345670", date_of_birth="1990-02-30")])
+    body = csv_bytes([*ROWS, sub("0962345670", date_of_birth="1990-02-30")])
     resp = client.post(
         "/api/v1/carriers/VTL/subscriptions:batch?strict=true",
         content=body,
@@ -90,7 +91,7 @@ def test_strict_upload_applies_nothing(
 def test_parquet_upload(
     client: TestClient, container: Container, keys: dict[str, dict[str, str]]
 ) -> None:
-    table = pa.Table.from_pylist(ROWS)
+    table = pa.Table.from_pylist(VNP_ROWS)
     buf = io.BytesIO()
     pq.write_table(table, buf)
     resp = client.post(

@@ -46,7 +46,7 @@ def test_my_numbers_page_and_api(
         "full_name": "Trần Thị Bình",
         "date_of_birth": "1995-02-28",
     }
-    upload(container, tmp_path, "VTL", [sub("0912000001", **me), sub("0912000002", **other)])
+    upload(container, tmp_path, "VTL", [sub("0962000001", **me), sub("0962000002", **other)])
     upload(
         container,
         tmp_path,
@@ -58,14 +58,14 @@ def test_my_numbers_page_and_api(
     log_in(app_client, citizen)
     listed = app_client.get("/api/v1/me/numbers").json()["items"]
     assert [(n["carrier"], n["msisdn"], n["declaration"]) for n in listed] == [
-        ("VTL", "+84912000001", None),
+        ("VTL", "+84962000001", None),
         ("VNP", "+84888000001", None),
     ]
 
     page = app_client.get("/account/numbers")
     assert page.status_code == 200
-    assert "+84912000001" in page.text
-    assert "+84912000002" not in page.text  # someone else's
+    assert "+84962000001" in page.text
+    assert "+84962000002" not in page.text  # someone else's
     token = csrf_of(page.text)
     resp = app_client.post(
         "/account/numbers/+84888000001/disown", data={"csrf": token}, follow_redirects=False
@@ -77,15 +77,15 @@ def test_my_numbers_page_and_api(
         assert (case.state, case.reasons) == ("flagged", "DISOWNED")
 
     # The JSON API needs the page's CSRF token, and only reaches one's own numbers.
-    url = "/api/v1/me/numbers/0912000001:confirm"
+    url = "/api/v1/me/numbers/0962000001:confirm"
     assert app_client.post(url).status_code == 403
     ok = app_client.post(url, headers={"X-CSRF-Token": token})
     assert ok.status_code == 200, ok.text
     assert ok.json()["declaration"] == "confirmed"
     theirs = app_client.post(
-        "/api/v1/me/numbers/0912000002:disown", headers={"X-CSRF-Token": token}
+        "/api/v1/me/numbers/0962000002:disown", headers={"X-CSRF-Token": token}
     )
     assert (theirs.status_code, theirs.json()["code"]) == (404, "number_not_found")
     with container.unit_of_work() as s:
-        assert container.telecom.case_of(s, "VTL", "+84912000002") is None
+        assert container.telecom.case_of(s, "VTL", "+84962000002") is None
         assert container.audit.verify(s).ok

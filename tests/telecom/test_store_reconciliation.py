@@ -79,24 +79,24 @@ def test_reconcile_from_the_store(container: Container, tmp_path: Path) -> None:
         container,
         tmp_path,
         [
-            sub("0912000001", **{k: AN[k] for k in ("id_number", "full_name", "date_of_birth")}),
-            sub("0912000002", AN["id_number"], "Nguyễn Văn Ăn", AN["date_of_birth"]),
-            sub("0912000003", AN["id_number"], AN["full_name"], "1990-05-13"),
-            sub("0912000004", "001090777777", "Không Có Ai", "1990-01-01"),
-            sub("0912000005", ELDER["id_number"], ELDER["full_name"], ELDER["date_of_birth"]),
-            sub("0912000006", AN["id_number"], AN["full_name"], "1991-05-12"),
+            sub("0962000001", **{k: AN[k] for k in ("id_number", "full_name", "date_of_birth")}),
+            sub("0962000002", AN["id_number"], "Nguyễn Văn Ăn", AN["date_of_birth"]),
+            sub("0962000003", AN["id_number"], AN["full_name"], "1990-05-13"),
+            sub("0962000004", "001090777777", "Không Có Ai", "1990-01-01"),
+            sub("0962000005", ELDER["id_number"], ELDER["full_name"], ELDER["date_of_birth"]),
+            sub("0962000006", AN["id_number"], AN["full_name"], "1991-05-12"),
         ],
     )
     out = tmp_path / "out"
     result = run(container, out)
     got = verdicts(out, "VTL")
     assert got == {
-        "+84912000001": [],
-        "+84912000002": ["NAME_MISMATCH"],
-        "+84912000003": ["DOB_MISMATCH"],
-        "+84912000004": ["ID_NOT_FOUND"],
-        "+84912000005": ["OWNER_DECEASED"],
-        "+84912000006": ["DOB_MISMATCH", "ID_FORMAT"],
+        "+84962000001": [],
+        "+84962000002": ["NAME_MISMATCH"],
+        "+84962000003": ["DOB_MISMATCH"],
+        "+84962000004": ["ID_NOT_FOUND"],
+        "+84962000005": ["OWNER_DECEASED"],
+        "+84962000006": ["DOB_MISMATCH", "ID_FORMAT"],
     }
     assert result["opened"] == 5
     summary = json.loads((out / "summary.json").read_text())
@@ -107,7 +107,7 @@ def test_reconcile_from_the_store(container: Container, tmp_path: Path) -> None:
 def test_correction_resolves_the_case_and_the_carrier_is_told(
     container: Container, tmp_path: Path
 ) -> None:
-    wrong = sub("0912000002", AN["id_number"], "Nguyễn Văn Ăn", AN["date_of_birth"])
+    wrong = sub("0962000002", AN["id_number"], "Nguyễn Văn Ăn", AN["date_of_birth"])
     seed(container, tmp_path, [wrong])
     run(container, tmp_path / "out")
     c = container
@@ -120,12 +120,12 @@ def test_correction_resolves_the_case_and_the_carrier_is_told(
     seed(
         container,
         tmp_path,
-        [sub("0912000002", **{k: AN[k] for k in ("id_number", "full_name", "date_of_birth")})],
+        [sub("0962000002", **{k: AN[k] for k in ("id_number", "full_name", "date_of_birth")})],
     )
     result = run(container, tmp_path / "out")
     assert result["resolved"] == 1
     with c.unit_of_work() as s:
-        case = c.telecom.case_of(s, "VTL", "+84912000002")
+        case = c.telecom.case_of(s, "VTL", "+84962000002")
         assert case is not None
         assert case.state == "resolved"
         pending = c.telecom.pending_actions(s, "VTL")
@@ -141,33 +141,33 @@ def test_my_numbers_across_carriers_and_disowning(container: Container, tmp_path
     seed(
         container,
         tmp_path,
-        [sub("0912000001", **mine), sub("0912000009", status="terminated", **mine)],
+        [sub("0962000001", **mine), sub("0962000009", status="terminated", **mine)],
     )
     seed(container, tmp_path, [sub("0888000001", **mine)], carrier="VNP")
     c = container
     id_bidx = indexes.id_index(c.ring, AN["id_number"])
     with c.unit_of_work() as s:
-        numbers = c.telecom.numbers_of(s, id_bidx)
-        assert [(n.carrier, n.msisdn) for n in numbers] == [
-            ("VTL", "+84912000001"),
-            ("VNP", "+84888000001"),
-        ]
         view = c.registry.get_by_id_number(s, AN["id_number"], CTX, NOW)
         assert view is not None
+        numbers = c.telecom.numbers_of(s, id_bidx, view.subject_id)
+        assert [(n.carrier, n.msisdn) for n in numbers] == [
+            ("VTL", "+84962000001"),
+            ("VNP", "+84888000001"),
+        ]
         c.telecom.declare(s, view.subject_id, id_bidx, "+84888000001", "disowned", CTX, NOW)
         with pytest.raises(NotYourNumber):
-            c.telecom.declare(s, view.subject_id, id_bidx, "+84912000009", "disowned", CTX, NOW)
+            c.telecom.declare(s, view.subject_id, id_bidx, "+84962000009", "disowned", CTX, NOW)
         case = c.telecom.case_of(s, "VNP", "+84888000001")
         assert case is not None
         assert (case.state, case.reasons) == ("flagged", "DISOWNED")
     out = tmp_path / "out"
     run(container, out)
     assert verdicts(out, "VNP") == {"+84888000001": ["DISOWNED"]}
-    assert verdicts(out, "VTL") == {"+84912000001": []}
+    assert verdicts(out, "VTL") == {"+84962000001": []}
 
 
 def test_one_carrier_only(container: Container, tmp_path: Path) -> None:
-    seed(container, tmp_path, [sub("0912000001", "001090777777", "Không Có Ai", "1990-01-01")])
+    seed(container, tmp_path, [sub("0962000001", "001090777777", "Không Có Ai", "1990-01-01")])
     seed(
         container,
         tmp_path,

@@ -14,8 +14,10 @@ from dinhdanh.synth import generate_population, write_citizens_csv
 from dinhdanh.synth.telecom import (
     SynthSubscription,
     generate_subscriptions,
+    ported,
     write_subscriptions_csv,
 )
+from dinhdanh.telecom.blocks import declare_ports
 from dinhdanh.telecom.importer import import_subscriptions
 from dinhdanh.wiring import Container
 from tests.telecom.test_store_reconciliation import run, verdicts
@@ -35,7 +37,9 @@ def _load(c: Container, tmp_path: Path) -> list[SynthSubscription]:
     assert report.rejected == []
     with c.unit_of_work() as s:
         for code in CARRIERS:
-            c.telecom.add_carrier(s, code, code, AS_OF)
+            c.telecom.add_carrier(s, code, code, AS_OF)  # the plan's blocks
+            moved = [x.msisdn for x in subs if x.carrier == code and ported(x)]
+            declare_ports(s, code, moved, AS_OF)  # numbers synth put at another carrier
     for code in CARRIERS:
         path = tmp_path / f"{code}.csv"
         write_subscriptions_csv([sub for sub in subs if sub.carrier == code], path)

@@ -82,27 +82,35 @@ def write_demo_feed(citizens: Iterable[SynthCitizen], path: Path) -> int:
 
 
 def write_demo_subscriptions(subscriptions: Iterable[SynthSubscription], out_dir: Path) -> None:
-    """One upload file per carrier, in the carriers' upload columns."""
-    handles = {}
+    """One upload file per carrier, in the carriers' upload columns, and beside it the
+    numbers the carrier declares ported in (``CODE.ports``, one a line)."""
+    from dinhdanh.synth.telecom import ported
+
+    handles, ports = {}, {}
     try:
         for code in DEMO_CARRIERS:
             handles[code] = (out_dir / f"{code}.tmp").open("w", encoding="utf-8", newline="")
+            ports[code] = (out_dir / f"{code}.ports.tmp").open("w", encoding="utf-8")
         writers = {code: csv.writer(h) for code, h in handles.items()}
         for w in writers.values():
             w.writerow(SUBSCRIPTION_COLUMNS)
         for sub in subscriptions:
             row = sub.upload_row()
             writers[sub.carrier].writerow([row[col] for col in SUBSCRIPTION_COLUMNS])
+            if ported(sub):
+                ports[sub.carrier].write(sub.msisdn + "\n")
     finally:
-        for h in handles.values():
+        for h in (*handles.values(), *ports.values()):
             h.close()
     for code in DEMO_CARRIERS:
+        (out_dir / f"{code}.ports.tmp").replace(out_dir / f"{code}.ports")
         (out_dir / f"{code}.tmp").replace(out_dir / f"{code}.csv")
 
 
 def _import_subscriptions(ctx: typer.Context, out_dir: Path, quiet: bool) -> dict[str, Any]:
     """Register the demo carriers (once) and import their uploads (a re-run changes nothing)."""
     from dinhdanh.cli.imports import run_import
+    from dinhdanh.telecom.blocks import declare_ports
     from dinhdanh.telecom.importer import import_subscriptions
 
     with container_from(ctx) as c, c.unit_of_work() as session:
@@ -110,6 +118,10 @@ def _import_subscriptions(ctx: typer.Context, out_dir: Path, quiet: bool) -> dic
         for code in DEMO_CARRIERS:
             if code not in known:
                 c.telecom.add_carrier(session, code, CARRIERS[code].name, c.clock())
+            ported = out_dir / f"{code}.ports"
+            if ported.exists():
+                numbers = ported.read_text(encoding="utf-8").split()
+                declare_ports(session, code, numbers, c.clock())
     results: dict[str, Any] = {}
     for code in DEMO_CARRIERS:
 
@@ -264,7 +276,7 @@ def demo(
         quiet=json_out,
     )
     subs_dir = settings.data_dir / "demo" / f"subscriptions-{seed}-{count}"
-    if not (subs_dir / f"{DEMO_CARRIERS[-1]}.csv").exists():
+    if not (subs_dir / f"{DEMO_CARRIERS[-1]}.ports").exists():
         subs_dir.mkdir(parents=True, exist_ok=True)
         population = generate_population(count, seed=seed)
         write_demo_subscriptions(

@@ -8,16 +8,23 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from sqlalchemy.orm import Session
 
 from dinhdanh.cli.common import container_from, emit_json, fail, out
 from dinhdanh.privacy.access import Role, create_api_key
 from dinhdanh.privacy.audit import AccessContext
+from dinhdanh.telecom import blocks
 from dinhdanh.telecom.reconciliation import reconcile_store
 from dinhdanh.telecom.service import TelecomError
+from dinhdanh.wiring import Container
 
 carriers_app = typer.Typer(no_args_is_help=True, help="Carriers and their API keys.")
 reconcile_app = typer.Typer(no_args_is_help=True, help="Reconciliation against the registry.")
 telecom_app = typer.Typer(no_args_is_help=True, help="The junk-SIM lock timeline.")
+ranges_app = typer.Typer(no_args_is_help=True, help="Carriers' number blocks: what each uploads.")
+ports_app = typer.Typer(no_args_is_help=True, help="Numbers ported in to a carrier.")
+carriers_app.add_typer(ranges_app, name="ranges")
+carriers_app.add_typer(ports_app, name="ports")
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
 AsOfOpt = Annotated[
@@ -135,3 +142,108 @@ def advance(ctx: typer.Context, as_of: AsOfOpt = None, json_out: JsonOpt = False
             f"as of {day}: "
             + (", ".join(f"{n} {state}" for state, n in sorted(entered.items())) or "nothing due")
         )
+
+
+CodeArg = Annotated[str, typer.Argument(help="The carrier's code, e.g. VTL.")]
+
+
+def _code(c: Container, session: Session, code: str) -> str:
+    """The registered carrier's code, or a one-line failure."""
+    try:
+        return c.telecom.carrier(session, code).code
+    except TelecomError as exc:
+        fail(str(exc))
+
+
+@ranges_app.command("add")
+def ranges_add(
+    ctx: typer.Context,
+    code: CodeArg,
+    prefixes: Annotated[list[str], typer.Argument(help="Blocks: leading digits, e.g. 96 or 0962.")],
+    json_out: JsonOpt = False,
+) -> None:
+    """Give a carrier number blocks (a block another carrier holds is refused)."""
+    with container_from(ctx) as c, c.unit_of_work() as session:
+        carrier = _code(c, session, code)
+        try:
+            added = blocks.add_blocks(session, carrier, prefixes, c.clock())
+        except blocks.BlockError as exc:
+            fail(str(exc))
+    if json_out:
+        emit_json({"carrier": carrier, "added": added})
+    else:
+        out.print(f"{carrier}: {len(added)} block(s) added")
+
+
+@ranges_app.command("remove")
+def ranges_remove(
+    ctx: typer.Context,
+    code: CodeArg,
+    prefixes: Annotated[list[str], typer.Argument(help="Blocks to take from the carrier.")],
+    json_out: JsonOpt = False,
+) -> None:
+    """Take number blocks from a carrier."""
+    with container_from(ctx) as c, c.unit_of_work() as session:
+        carrier = _code(c, session, code)
+        removed = blocks.remove_blocks(session, carrier, prefixes)
+    if json_out:
+        emit_json({"carrier": carrier, "removed": removed})
+    else:
+        out.print(f"{carrier}: {removed} block(s) removed")
+
+
+@ranges_app.command("list")
+def ranges_list(
+    ctx: typer.Context,
+    code: Annotated[str | None, typer.Argument(help="Only this carrier's blocks.")] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """List number blocks (national digits after +84), by carrier."""
+    with container_from(ctx) as c, c.unit_of_work() as session:
+        carrier = _code(c, session, code) if code else None
+        rows = [{"carrier": k, "prefix": p} for p, k in blocks.blocks(session, carrier)]
+    if json_out:
+        emit_json(rows)
+    else:
+        for r in rows:
+            out.print(f"{r['carrier']:8} {r['prefix']}")
+
+
+@ports_app.command("add")
+def ports_add(
+    ctx: typer.Context,
+    code: CodeArg,
+    numbers: Annotated[list[str] | None, typer.Argument(help="Ported-in numbers.")] = None,
+    file: Annotated[
+        Path | None, typer.Option(help="A feed of ported-in numbers, one a line.")
+    ] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Declare numbers ported in to a carrier: it may then upload them outside its blocks."""
+    given = list(numbers or [])
+    if file is not None:
+        given += [line.strip() for line in file.read_text(encoding="utf-8").splitlines()]
+    given = [n for n in given if n and n != "msisdn"]
+    with container_from(ctx) as c, c.unit_of_work() as session:
+        carrier = _code(c, session, code)
+        try:
+            changed = blocks.declare_ports(session, carrier, given, c.clock())
+        except blocks.BlockError as exc:
+            fail(str(exc))
+    if json_out:
+        emit_json({"carrier": carrier, "declared": changed})
+    else:
+        out.print(f"{carrier}: {changed} ported number(s) declared")
+
+
+@ports_app.command("list")
+def ports_list(ctx: typer.Context, code: CodeArg, json_out: JsonOpt = False) -> None:
+    """Numbers declared ported in to a carrier."""
+    with container_from(ctx) as c, c.unit_of_work() as session:
+        carrier = _code(c, session, code)
+        numbers = blocks.ports(session, carrier)
+    if json_out:
+        emit_json({"carrier": carrier, "ported_in": numbers})
+    else:
+        for n in numbers:
+            out.print(n)

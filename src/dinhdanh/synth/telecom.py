@@ -43,7 +43,7 @@ from dinhdanh.identity.indexes import dob_index, id_index, name_index
 from dinhdanh.identity.provinces import province
 from dinhdanh.synth.population import SynthCitizen, _coprime_stride, _serials
 from dinhdanh.telecom.feed import COLUMNS as FEED_COLUMNS
-from dinhdanh.telecom.msisdn import CARRIERS
+from dinhdanh.telecom.msisdn import CARRIERS, home_carrier
 from dinhdanh.telecom.rules import Reason, RuleConfig, id_dob_consistent, under_age_at
 
 __all__ = [
@@ -147,6 +147,12 @@ def ground_truth(
 ) -> dict[tuple[str, str], frozenset[Reason]]:
     """(carrier, msisdn) -> expected reasons, for every active subscription (clean: empty)."""
     return {(s.carrier, s.msisdn): s.expected for s in subscriptions if s.status == "active"}
+
+
+def ported(sub: SynthSubscription) -> bool:
+    """Whether the generator moved this number to a carrier other than its block's holder
+    (a recycled or duplicated number): that carrier must declare it ported in to upload it."""
+    return home_carrier(sub.msisdn) != sub.carrier
 
 
 def write_subscriptions_csv(subscriptions: Iterable[SynthSubscription], path: Path) -> int:

@@ -21,6 +21,7 @@ from dinhdanh.identity.idnumber import parse as parse_id
 from dinhdanh.identity.rules import normalize_name, parse_date
 from dinhdanh.store.feeds import Reason, Row
 from dinhdanh.telecom.msisdn import MsisdnError, normalize_msisdn
+from dinhdanh.telecom.numberplan import OUT_OF_RANGE, NumberPlan
 from dinhdanh.telecom.rules import CHANNELS, STATUSES, id_dob_consistent, under_age_at
 
 COLUMNS = (
@@ -97,13 +98,19 @@ def _activation(raw: str | None, today: date) -> datetime | Reason:
     return value
 
 
-def check_subscription(row: Row, today: date) -> SubscriptionRecord | list[Reason]:
+def check_subscription(
+    row: Row, today: date, plan: NumberPlan | None = None
+) -> SubscriptionRecord | list[Reason]:
+    """One row of an upload; with a ``plan``, a number the carrier may not upload (another
+    carrier's block, not declared ported in) is rejected."""
     reasons: list[Reason] = []
     msisdn = None
     try:
         msisdn = normalize_msisdn(row.get("msisdn") or "")
     except MsisdnError as exc:
         reasons.append(Reason(exc.code, str(exc)))
+    if msisdn is not None and plan is not None and not plan.allows(msisdn):
+        reasons.append(OUT_OF_RANGE)
     id_number = None
     try:
         id_number = parse_id(row.get("id_number") or "").value
@@ -151,6 +158,7 @@ class SubscriptionFeed:
 
     ring_json: str
     minor_age: int = 14
+    plan: NumberPlan | None = None
     columns: tuple[str, ...] = COLUMNS
     label: str = "msisdn"
 
@@ -159,13 +167,13 @@ class SubscriptionFeed:
         return keyring_from_json(self.ring_json)
 
     def __getstate__(self) -> dict[str, Any]:
-        return {"ring_json": self.ring_json, "minor_age": self.minor_age}
+        return {"ring_json": self.ring_json, "minor_age": self.minor_age, "plan": self.plan}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__init__(state["ring_json"], state["minor_age"])  # type: ignore[misc]
+        self.__init__(state["ring_json"], state["minor_age"], state["plan"])  # type: ignore[misc]
 
     def check(self, row: Row, today: date) -> SubscriptionRecord | list[Reason]:
-        return check_subscription(row, today)
+        return check_subscription(row, today, self.plan)
 
     def key(self, record: SubscriptionRecord) -> str:
         return record.msisdn

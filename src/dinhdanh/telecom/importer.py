@@ -1,5 +1,7 @@
 """Import of a carrier's subscriber upload (CSV, JSONL or Parquet), with the batch guarantees
-of `dinhdanh.store.batch`: idempotent, resumable, atomic per chunk, every rejected row reported."""
+of `dinhdanh.store.batch`: idempotent, resumable, atomic per chunk, every rejected row reported.
+A carrier uploads only numbers of its own blocks or declared ported to it (telecom.numberplan).
+"""
 
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ from dinhdanh.store.batch import (
     UnitOfWork,
     run_batch,
 )
+from dinhdanh.telecom.blocks import number_plan
 from dinhdanh.telecom.feed import PreparedSubscription, SubscriptionFeed
 from dinhdanh.telecom.service import SUBSCRIPTIONS, Telecom
 
@@ -44,13 +47,14 @@ def import_subscriptions(
 ) -> BatchReport:
     with unit_of_work() as session:
         code = telecom.carrier(session, carrier).code  # raises UnknownCarrier
+        plan = number_plan(session, code)  # the carrier's blocks and ports: what it may upload
 
     def apply(session: Session, prepared: list[PreparedSubscription], now: datetime) -> Counts:
         return telecom.apply_upload(session, code, prepared, ctx, now)
 
     return run_batch(
         path,
-        spec=SubscriptionFeed(keyring_to_json(ring), minor_age),
+        spec=SubscriptionFeed(keyring_to_json(ring), minor_age, plan),
         apply=apply,
         unit_of_work=unit_of_work,
         clock=clock,

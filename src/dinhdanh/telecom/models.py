@@ -54,8 +54,37 @@ class Subscription(Base):
     )
 
 
+class CarrierRange(Base):
+    """A number block: national numbers starting with ``prefix`` belong to ``carrier``.
+
+    Seeded from the public numbering plan (telecom/msisdn.py) when a carrier with a plan
+    code is registered; managed with ``dinhdanh carriers ranges``. Longest prefix wins.
+    """
+
+    __tablename__ = "carrier_ranges"
+
+    prefix: Mapped[str] = mapped_column(String(9), primary_key=True)  # national digits
+    carrier: Mapped[str] = mapped_column(ForeignKey("carriers.code"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class PortedNumber(Base):
+    """A number the carrier declared ported in: it may upload it outside its blocks."""
+
+    __tablename__ = "ported_numbers"
+
+    msisdn: Mapped[str] = mapped_column(String(16), primary_key=True)  # E.164
+    carrier: Mapped[str] = mapped_column(ForeignKey("carriers.code"), index=True)
+    declared_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 class NumberDeclaration(Base):
-    """What a citizen said about a number registered to them ("my numbers")."""
+    """What a citizen said about a number registered to them ("my numbers").
+
+    It holds for one subscription and one owner: the subscription row, the owner's ID blind
+    index and the activation it was made on. When the carrier re-uploads the number with
+    another owner or another activation, the declaration no longer applies.
+    """
 
     __tablename__ = "number_declarations"
 
@@ -63,6 +92,9 @@ class NumberDeclaration(Base):
     subject_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     declaration: Mapped[str] = mapped_column(String(10))  # confirmed | disowned
     declared_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    subscription_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    id_bidx: Mapped[bytes | None] = mapped_column(LargeBinary(16))
+    activation_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
 class LockCase(Base):

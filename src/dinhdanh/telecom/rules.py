@@ -32,9 +32,12 @@ Decisions the issue leaves open, made here once for the engine and this oracle a
 - The registry checks (name, birth date, death, guardian) need a registry row; without one
   only ``ID_NOT_FOUND`` is reported. ``ID_FORMAT`` and the group rules apply either way.
 - Verdict: ``ok`` with no reason, ``junk`` with any. The action is the most severe of the
-  reasons' actions: ``OVER_THRESHOLD`` alone is a review flag (``junk``, action ``review``,
-  the lock timeline does not start); every other reason means ``notify`` (start the lock
-  timeline with an SMS to the number).
+  reasons' actions: ``OVER_THRESHOLD`` and ``DUPLICATE_MSISDN`` alone are review flags
+  (``junk``, action ``review``, the lock timeline does not start); every other reason means
+  ``notify`` (start the lock timeline with an SMS to the number). A number active at two
+  carriers says nothing about which one serves it: locking on it would let one carrier's
+  upload lock another carrier's customer (hardening finding 3), so it is reviewed, never
+  actioned; uploads are limited to the carrier's own blocks and ports besides.
 """
 
 from __future__ import annotations
@@ -96,7 +99,8 @@ class Action(StrEnum):
 _SEVERITY = {Action.NONE: 0, Action.REVIEW: 1, Action.NOTIFY: 2}
 
 ACTION: Mapping[Reason, Action] = MappingProxyType(
-    dict.fromkeys(Reason, Action.NOTIFY) | {Reason.OVER_THRESHOLD: Action.REVIEW}
+    dict.fromkeys(Reason, Action.NOTIFY)
+    | {Reason.OVER_THRESHOLD: Action.REVIEW, Reason.DUPLICATE_MSISDN: Action.REVIEW}
 )
 
 ACTIVE = "active"

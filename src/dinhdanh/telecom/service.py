@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Table, select, update
+from sqlalchemy import Table, and_, select, update
 from sqlalchemy.orm import Session
 
 from dinhdanh.identity.models import Citizen
@@ -16,6 +16,7 @@ from dinhdanh.store.batch import Counts
 from dinhdanh.store.bulk import insert_rows, lookup
 from dinhdanh.store.ids import uuid7s
 from dinhdanh.telecom import models as m
+from dinhdanh.telecom.blocks import seed_plan_blocks
 from dinhdanh.telecom.feed import PreparedSubscription
 from dinhdanh.telecom.rules import Reason
 from dinhdanh.telecom.timeline import (
@@ -56,6 +57,7 @@ class MyNumber:
     activation_at: datetime
     channel: str
     declaration: str | None  # confirmed | disowned | None
+    subscription_id: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +82,8 @@ class Telecom:
             raise CarrierExists(f"carrier {code} exists")
         carrier = m.Carrier(code=code, name=name.strip(), created_at=now)
         session.add(carrier)
+        session.flush()
+        seed_plan_blocks(session, code, now)
         return carrier
 
     def carrier(self, session: Session, code: str) -> m.Carrier:
@@ -124,14 +128,16 @@ class Telecom:
             constants={"created_at": now, "updated_at": now},
         )
         if changed:
-            ids = lookup(
-                session,
-                SUBSCRIPTIONS,
-                "msisdn",
-                "id",
-                [p.msisdn for p in changed],
-                where={"carrier": carrier},
-            )
+            numbers = [p.msisdn for p in changed]
+            where = {"carrier": carrier}
+            ids = lookup(session, SUBSCRIPTIONS, "msisdn", "id", numbers, where=where)
+            owners = lookup(session, SUBSCRIPTIONS, "msisdn", "id_bidx", numbers, where=where)
+            since = lookup(session, SUBSCRIPTIONS, "msisdn", "activation_at", numbers, where=where)
+            # A number that passed to another owner (or was activated anew) ends the cases of
+            # the previous subscription: they must not head the new owner's line for a lock.
+            for p in changed:
+                if owners[p.msisdn] != p.id_bidx or since[p.msisdn] != p.activation_at:
+                    self.resolve(session, carrier, p.msisdn, "the number changed hands", ctx, now)
             session.execute(
                 update(m.Subscription),
                 [{"id": ids[p.msisdn], "updated_at": now} | p._asdict() for p in changed],
@@ -142,21 +148,29 @@ class Telecom:
         return counts
 
     # -- "my numbers" --
-    def numbers_of(self, session: Session, id_bidx: bytes) -> list[MyNumber]:
-        """Every active number registered to this ID number, at every carrier."""
+    def numbers_of(self, session: Session, id_bidx: bytes, subject_id: str) -> list[MyNumber]:
+        """Every active number registered to this ID number, at every carrier, with what
+        this citizen declared about that very subscription (finding 6: a declaration made
+        by someone else, or about an earlier owner or activation, is not shown)."""
+        d, s = m.NumberDeclaration, m.Subscription
+        bound = and_(d.subject_id == subject_id, d.subscription_id == s.id, d.id_bidx == s.id_bidx)
         stmt = (
-            select(m.Subscription, m.NumberDeclaration.declaration)
-            .join(
-                m.NumberDeclaration,
-                m.NumberDeclaration.msisdn == m.Subscription.msisdn,
-                isouter=True,
-            )
-            .where(m.Subscription.id_bidx == id_bidx, m.Subscription.status == "active")
-            .order_by(m.Subscription.activation_at)
+            select(s, d.declaration, d.activation_at)
+            .join(d, bound, isouter=True)
+            .where(s.id_bidx == id_bidx, s.status == "active")
+            .order_by(s.activation_at)
         )
+        # Same activation, compared as datetimes: SQLite may hold the two in different text.
         return [
-            MyNumber(s.carrier, s.msisdn, s.activation_at, s.channel, declaration)
-            for s, declaration in session.execute(stmt)
+            MyNumber(
+                row.carrier,
+                row.msisdn,
+                row.activation_at,
+                row.channel,
+                declaration if activation == row.activation_at else None,
+                row.id,
+            )
+            for row, declaration, activation in session.execute(stmt)
         ]
 
     def declare(
@@ -169,10 +183,11 @@ class Telecom:
         ctx: AccessContext,
         now: datetime,
     ) -> MyNumber:
-        """The citizen confirms or disowns a number; disowning opens a lock case at once."""
+        """The citizen confirms or disowns a number; disowning opens a lock case at once, and a
+        confirm resolves a case opened only because the number was disowned."""
         if declaration not in ("confirmed", "disowned"):
             raise TelecomError("declaration is confirmed or disowned")
-        mine = [n for n in self.numbers_of(session, id_bidx) if n.msisdn == msisdn]
+        mine = [n for n in self.numbers_of(session, id_bidx, subject_id) if n.msisdn == msisdn]
         if not mine:
             raise NotYourNumber("no active number of yours has this value")
         row = session.get(m.NumberDeclaration, (msisdn, subject_id))
@@ -180,12 +195,26 @@ class Telecom:
             row = m.NumberDeclaration(msisdn=msisdn, subject_id=subject_id)
             session.add(row)
         row.declaration, row.declared_at = declaration, now
+        # The declaration holds for this subscription and owner only (the earliest one if
+        # the number is listed at two carriers).
+        row.subscription_id, row.id_bidx = mine[0].subscription_id, id_bidx
+        row.activation_at = mine[0].activation_at
         self._audit.append(session, [ctx.event(f"number_{declaration}", subject_id, ())], now)
-        if declaration == "disowned":
-            for n in mine:
+        for n in mine:
+            if declaration == "disowned":
                 self._open_case(session, n.carrier, msisdn, (Reason.DISOWNED.value,), now)
+            else:
+                case = self._open_case_of(session, n.carrier, msisdn)
+                if case is not None and case.reasons == Reason.DISOWNED.value:
+                    self.resolve(session, n.carrier, msisdn, "the owner confirmed it", ctx, now)
+        first = mine[0]
         return MyNumber(
-            mine[0].carrier, msisdn, mine[0].activation_at, mine[0].channel, declaration
+            first.carrier,
+            msisdn,
+            first.activation_at,
+            first.channel,
+            declaration,
+            first.subscription_id,
         )
 
     # -- lock timeline --

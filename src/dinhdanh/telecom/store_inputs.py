@@ -90,9 +90,14 @@ def stage_inputs(
         workdir / "registry.parquet",
         "registry",
     )
+    # A declaration counts while its subscription still has the declarer and activation:
+    # a previous owner's "not mine" never flags the next owner (finding 6).
     con.execute(
-        f"""CREATE OR REPLACE VIEW disowned AS SELECT DISTINCT msisdn
-            FROM {STORE}.number_declarations WHERE declaration = 'disowned'"""
+        f"""CREATE OR REPLACE VIEW disowned AS SELECT DISTINCT d.msisdn
+            FROM {STORE}.number_declarations d JOIN {STORE}.subscriptions s
+              ON s.id = d.subscription_id AND s.id_bidx = d.id_bidx
+             AND s.activation_at::TIMESTAMP = d.activation_at::TIMESTAMP
+            WHERE d.declaration = 'disowned' AND s.status = 'active'"""
     )
     con.execute(
         f"""CREATE OR REPLACE VIEW provinces AS

@@ -102,7 +102,7 @@ def _declare(c: Container, request: Request, raw: str, declaration: str) -> MyNu
 
 
 def _list(c: Container, session: Session, who: tuple[str, bytes]) -> list[MyNumber]:
-    numbers = c.telecom.numbers_of(session, who[1])
+    numbers = c.telecom.numbers_of(session, who[1], who[0])
     c.audit.append(session, [_ctx(who[0]).event("read", who[0], ("msisdn",))], c.clock())
     return numbers
 
