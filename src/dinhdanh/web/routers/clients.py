@@ -37,7 +37,7 @@ class ClientIn(BaseModel):
     join_sector: bool = False  # share the subjects of sector_identifier, owned by another
 
 
-@router.post("", status_code=201, responses=problem_responses(422))
+@router.post("", status_code=201, responses=problem_responses(409, 422))
 def create_client(body: ClientIn, c: ContainerDep, _who: AdminDep) -> dict[str, Any]:
     try:
         with c.unit_of_work() as session:
@@ -79,12 +79,12 @@ def _set_disabled(c: ContainerDep, client_id: str, disabled: bool) -> dict[str, 
     return info.public()
 
 
-@router.post("/{client_id}/disable")
+@router.post("/{client_id}/disable", responses=problem_responses(404))
 def disable_client(client_id: str, c: ContainerDep, _who: AdminDep) -> dict[str, Any]:
     """No authorization and no token for this client any more; its grants are revoked."""
     return _set_disabled(c, client_id, True)
 
 
-@router.post("/{client_id}/enable")
+@router.post("/{client_id}/enable", responses=problem_responses(404))
 def enable_client(client_id: str, c: ContainerDep, _who: AdminDep) -> dict[str, Any]:
     return _set_disabled(c, client_id, False)
