@@ -1,7 +1,7 @@
 """telecom: carriers' number blocks, declared ports, declarations bound to a subscription
 
 Revision ID: 0006_telecom_ranges
-Revises: 0005_dpop_proofs
+Revises: 0009_oidc_clients
 Create Date: 2026-11-30 14:10:00
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0006_telecom_ranges"
-down_revision: str | None = "0005_dpop_proofs"
+down_revision: str | None = "0009_oidc_clients"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
