@@ -6,9 +6,6 @@ must hold there too. Evaluated guesses are counted from the audit log (one entry
 from __future__ import annotations
 
 import re
-import threading
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
@@ -26,37 +23,17 @@ from dinhdanh.wiring import Container
 from tests.auth.factories import subscribe
 from tests.auth.softkey import SoftPasskey
 from tests.oidc.conftest import PASSWORD, TOTP_SECRET, Citizen, make_citizen
+from tests.parallel import BURST, burst, only
 
 T = TypeVar("T")
 T0 = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
-BURST = 12  # within the connection pool (5 + 10 overflow), so all of them run at once
 FREE = 3  # DINHDANH_THROTTLE_FREE_FAILURES: the 4th failure blocks
-
-
-def _burst(fn: Callable[[int], T], n: int = BURST) -> list[T | Exception]:
-    """``fn(0)`` ... ``fn(n - 1)`` released together; results, or the exception raised."""
-    gate = threading.Barrier(n)
-
-    def run(i: int) -> T | Exception:
-        gate.wait()
-        try:
-            return fn(i)
-        except Exception as exc:  # the test inspects what each one got
-            return exc
-
-    with ThreadPoolExecutor(n) as pool:
-        return list(pool.map(run, range(n)))
 
 
 def _audited(c: Container, action: str) -> int:
     with c.unit_of_work() as s:
         counted = select(func.count()).select_from(AuditEntry).where(AuditEntry.action == action)
         return int(s.scalar(counted) or 0)
-
-
-def _only(outcomes: list[T | Exception], *allowed: type[Exception]) -> None:
-    unexpected = [o for o in outcomes if isinstance(o, Exception) and not isinstance(o, allowed)]
-    assert unexpected == [], unexpected  # e.g. IntegrityError: an HTTP 500
 
 
 # -- enrolment codes ------------------------------------------------------------------------
@@ -79,7 +56,7 @@ def test_parallel_wrong_enrolment_codes_get_at_most_max_attempts(container: Cont
         with c.unit_of_work() as s, suppress(EnrolmentFailed):  # committed: the code counts
             c.auth.enrolments.verify(s, token, wrong[i], T0)
 
-    _only(_burst(guess))
+    only(burst(guess))
     max_attempts = c.settings.otp_max_attempts
     assert _audited(c, "enrolment:code_wrong") == max_attempts  # compared, one by one
     assert _audited(c, "enrolment:code_locked") == BURST - max_attempts
@@ -115,7 +92,7 @@ def _second(c: Container, token: str, code: str, ip: str) -> LoginResult | Login
 
 
 def _wins(outcomes: list[LoginResult | LoginFailed | Exception]) -> int:
-    _only(outcomes, LoginFailed)
+    only(outcomes, LoginFailed)
     return sum(isinstance(o, LoginResult) for o in outcomes)
 
 
@@ -126,7 +103,7 @@ def test_parallel_wrong_second_factors_are_counted_one_by_one(container: Contain
     right = totp.totp_at(TOTP_SECRET, int(T0.timestamp()))
     wrong = f"{(int(right) + 1) % 1_000_000:06d}"
     # From as many addresses: only the account's counter is shared.
-    outcomes = _burst(lambda i: _second(c, tokens[i], wrong, f"10.1.0.{i}"))
+    outcomes = burst(lambda i: _second(c, tokens[i], wrong, f"10.1.0.{i}"))
     assert _wins(outcomes) == 0
     evaluated = _audited(c, "otp:failed")
     assert evaluated == FREE + 1  # the 4th failure blocks; the others are refused unchecked
@@ -152,7 +129,7 @@ def test_parallel_wrong_passwords_get_no_more_answers(container: Container) -> N
         except LoginFailed as exc:
             return exc
 
-    outcomes = _burst(attempt)
+    outcomes = burst(attempt)
     assert _wins(outcomes) == 0
     assert _audited(c, "password:failed") == FREE + 1
     assert _audited(c, "password:throttled") == BURST - FREE - 1
@@ -163,7 +140,7 @@ def test_a_totp_code_sent_many_times_at_once_is_accepted_once(container: Contain
     citizen = make_citizen(c)
     tokens = _pending(c, citizen, BURST)
     code = totp.totp_at(TOTP_SECRET, int(T0.timestamp()))
-    outcomes = _burst(lambda i: _second(c, tokens[i], code, f"10.4.0.{i}"))
+    outcomes = burst(lambda i: _second(c, tokens[i], code, f"10.4.0.{i}"))
     assert _wins(outcomes) == 1
     assert _audited(c, "otp:ok") == 1
 
@@ -176,7 +153,7 @@ def test_a_recovery_code_sent_many_times_at_once_is_accepted_once(container: Con
         assert account is not None
         code = c.auth.accounts.new_recovery_codes(s, account)[0]
     tokens = _pending(c, citizen, BURST)
-    outcomes = _burst(lambda i: _second(c, tokens[i], code, f"10.5.0.{i}"))
+    outcomes = burst(lambda i: _second(c, tokens[i], code, f"10.5.0.{i}"))
     assert _wins(outcomes) == 1
     assert _audited(c, "recovery:ok") == 1
 
@@ -191,7 +168,7 @@ def test_a_pending_session_completes_once(container: Container) -> None:
     [token] = _pending(c, citizen, 1)
     codes = [totp.totp_at(TOTP_SECRET, int(T0.timestamp())), recovery]
     # Two right second factors for one pending session, from two devices at once.
-    outcomes = _burst(lambda i: _second(c, token, codes[i], f"10.6.0.{i}"), n=2)
+    outcomes = burst(lambda i: _second(c, token, codes[i], f"10.6.0.{i}"), n=2)
     assert _wins(outcomes) == 1
 
 
@@ -216,6 +193,6 @@ def test_a_passkey_challenge_is_used_once(container: Container) -> None:
             except LoginFailed as exc:
                 return exc
 
-    outcomes = _burst(use)
+    outcomes = burst(use)
     assert _wins(outcomes) == 1
     assert _audited(c, "passkey:ok") == 1

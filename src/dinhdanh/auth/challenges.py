@@ -33,7 +33,7 @@ from dinhdanh.auth.models import Challenge, UsedChallenge
 from dinhdanh.auth.opaque import as_utc
 from dinhdanh.crypto import CryptoError, KeyRing, open_sealed, seal
 from dinhdanh.crypto.derive import challenge_key
-from dinhdanh.store.db import insert_missing
+from dinhdanh.store.db import record_once
 
 
 def _context(row_id: str, purpose: str, account_id: str | None) -> bytes:
@@ -195,7 +195,6 @@ class SignedChallenges:
         raw = self._raw(handle, now)
         if raw is None:
             return False
-        session.execute(delete(UsedChallenge).where(UsedChallenge.expires_at <= now))
         expires = datetime.fromtimestamp(int.from_bytes(raw[_NONCE:], "big"), UTC)
         row = {"id": hashlib.sha256(raw).hexdigest(), "expires_at": expires}
-        return insert_missing(session, UsedChallenge, [row]) == 1
+        return record_once(session, UsedChallenge, row, now)

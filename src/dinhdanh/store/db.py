@@ -6,9 +6,10 @@ import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Engine, MetaData, Table, create_engine, event
+from sqlalchemy import Engine, MetaData, Table, create_engine, delete, event
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -78,6 +79,17 @@ def insert_missing(session: Session, model: type[Base], rows: list[dict[str, Any
     # RETURNING, not rowcount: psycopg reports no row count for this statement.
     statement = insert(table).values(rows).on_conflict_do_nothing().returning(*table.primary_key)
     return len(session.execute(statement).all())
+
+
+def record_once(session: Session, model: type[Base], row: dict[str, Any], now: datetime) -> bool:
+    """Record a one-time value (``row``: its key and ``expires_at``); False if it already was.
+
+    Of many transactions recording the same value at once, exactly one gets True, on every
+    database: the insert decides, not an earlier lookup. Rows past expiry are purged first.
+    """
+    table = cast(Table, model.__table__)
+    session.execute(delete(table).where(table.c.expires_at < now))
+    return insert_missing(session, model, [row]) == 1
 
 
 @contextmanager

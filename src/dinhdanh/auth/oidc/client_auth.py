@@ -19,7 +19,6 @@ from collections.abc import Collection, Mapping
 from datetime import UTC, datetime
 from urllib.parse import unquote_plus
 
-from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from dinhdanh.auth import opaque
@@ -27,6 +26,7 @@ from dinhdanh.auth.clients import ClientInfo, Clients
 from dinhdanh.auth.models import UsedAssertion
 from dinhdanh.auth.oidc.errors import OAuthError, invalid_client, invalid_request
 from dinhdanh.crypto.jose import SUPPORTED_ALGORITHMS, JoseError, verify_jwt
+from dinhdanh.store.db import record_once
 
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 MAX_ASSERTION_LIFETIME = 600  # seconds; longer-lived assertions are refused
@@ -123,11 +123,9 @@ def _private_key_jwt(
         or len(jti) > 200
     ):
         raise invalid_client("client assertion claims are not acceptable")
-    session.execute(delete(UsedAssertion).where(UsedAssertion.expires_at < now))
-    if session.get(UsedAssertion, (iss, jti)) is not None:
+    used = {"client_id": iss, "jti": jti, "expires_at": datetime.fromtimestamp(exp, UTC)}
+    if not record_once(session, UsedAssertion, used, now):  # atomic: two at once, one wins
         raise invalid_client("client assertion was already used")
-    session.add(UsedAssertion(client_id=iss, jti=jti, expires_at=datetime.fromtimestamp(exp, UTC)))
-    session.flush()
     return client
 
 

@@ -10,7 +10,8 @@ Checked here (section 4.3): ``typ`` ``dpop+jwt``; an asymmetric algorithm we sup
 public ``jwk`` in the header (no private members); the signature; ``htm`` and ``htu`` equal
 to the request's method and URI (without query and fragment); ``iat`` within the accepted
 window; ``ath`` when a token comes with the proof; ``jti`` never seen before for that key
-(kept in the database until the window has passed, so every worker sees it).
+(kept in the database until the window has passed, so every worker sees it; recorded by an
+insert that skips a duplicate, so the same proof sent twice at once is accepted once).
 """
 
 from __future__ import annotations
@@ -21,13 +22,13 @@ import json
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from dinhdanh.auth.models import UsedDpopProof
 from dinhdanh.auth.oidc.errors import OAuthError
 from dinhdanh.auth.oidc.token import s256
 from dinhdanh.crypto.jose import SUPPORTED_ALGORITHMS, JoseError, parse_jwks, verify_jwt
+from dinhdanh.store.db import record_once
 
 TYP = "dpop+jwt"
 ALGORITHMS = SUPPORTED_ALGORITHMS  # EdDSA, ES256, ML-DSA-65: all asymmetric
@@ -108,10 +109,7 @@ def check_proof(
         raise invalid_proof("the DPoP proof's iat is outside the accepted window")
     if access_token is not None and claims.get("ath") != ath(access_token):
         raise invalid_proof("the DPoP proof's ath does not match the access token")
-    session.execute(delete(UsedDpopProof).where(UsedDpopProof.expires_at < now))
-    if session.get(UsedDpopProof, (jkt, jti)) is not None:
+    used = {"jkt": jkt, "jti": jti, "expires_at": now + timedelta(seconds=MAX_AGE + MAX_SKEW)}
+    if not record_once(session, UsedDpopProof, used, now):  # atomic: two at once, one wins
         raise invalid_proof("the DPoP proof was already used")
-    expires = now + timedelta(seconds=MAX_AGE + MAX_SKEW)
-    session.add(UsedDpopProof(jkt=jkt, jti=jti, expires_at=expires))
-    session.flush()
     return jkt

@@ -134,6 +134,7 @@ def _authorization_code(
     code = form.get("code")
     if not code:
         raise invalid_request("code is required")
+    # Locked until commit: a concurrent exchange of this code waits, then finds it used.
     row = session.get(AuthorizationCode, opaque.digest(code), with_for_update=True)
     if row is None or row.client_id != client.client_id:
         raise invalid_grant("the code is unknown or was issued to another client")
@@ -194,6 +195,7 @@ def _refresh_token(
     token = form.get("refresh_token")
     if not token:
         raise invalid_request("refresh_token is required")
+    # Locked until commit: a concurrent refresh with this token waits, then finds it used.
     row = session.get(RefreshToken, opaque.digest(token), with_for_update=True)
     if row is None or row.client_id != client.client_id:
         raise invalid_grant("the refresh token is unknown or was issued to another client")
