@@ -1,9 +1,12 @@
-"""A copy of the database alone reveals no personal data: grep the SQLite file and a pg_dump."""
+"""A copy of the database alone reveals no personal data: grep the SQLite file and a pg_dump.
+Nor do the files the platform leaves behind: temp files, the spill, rejects and reconciliation
+outputs (the outputs name numbers, never people, and are private to the operator)."""
 
 from __future__ import annotations
 
 import os
 import shutil
+import stat
 import subprocess
 from pathlib import Path
 from urllib.parse import quote, quote_plus
@@ -14,6 +17,7 @@ from sqlalchemy import make_url
 
 from dinhdanh.settings import Settings
 from dinhdanh.synth import generate_population, write_citizens_csv
+from dinhdanh.synth.telecom import generate_subscriptions, write_subscriptions_csv
 from tests.cli.helpers import cli, cli_json
 from tests.integration.test_serve import serving
 
@@ -108,3 +112,53 @@ def test_no_personal_data_in_the_server_log(
         for form in (value, quote(value), quote_plus(value))
     ]
     assert [v for v in values if v in text] == []
+
+
+def _mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def test_no_personal_data_in_files_left_behind(settings: Settings, tmp_path: Path) -> None:
+    s = Settings(data_dir=settings.data_dir, database_url=settings.database_url)
+    cli(s, "init")
+    people = list(generate_population(400, seed=12))
+    feed = tmp_path / "feed.csv"
+    write_citizens_csv(people, feed)
+    bad = tmp_path / "bad.csv"
+    bad.write_text(feed.read_text(encoding="utf-8").replace(",M,", ",X,"), encoding="utf-8")
+    rejects = tmp_path / "rejects.csv"
+    result = cli_json(s, "import", "citizens", str(bad), "--rejects", str(rejects))
+    assert result["rejected"] > 0
+    assert _mode(rejects) == 0o600  # it names people: the operator's eyes only
+    cli_json(s, "import", "citizens", str(feed))
+    cli(s, "carriers", "add", "VTL", "--name", "Viettel")
+    subs = list(generate_subscriptions(people, seed=13, carriers=("VTL",)))
+    upload = tmp_path / "VTL.csv"
+    write_subscriptions_csv(subs, upload)
+    sub_rejects = tmp_path / "sub-rejects.csv"
+    cli_json(
+        s, "import", "subscriptions", str(upload), "--carrier", "VTL",
+        "--rejects", str(sub_rejects),
+    )  # fmt: skip
+    assert _mode(sub_rejects) == 0o600
+    out = tmp_path / "out"
+    cli_json(s, "reconcile", "subscriptions", "--as-of", "2026-01-01", "--out", str(out))
+    assert _mode(out) == 0o700
+    outputs = sorted(out.iterdir())
+    assert {p.name for p in outputs} == {"VTL.parquet", "summary.json", "report.html"}
+    assert {_mode(p) for p in outputs} == {0o600}
+
+    values = [
+        v.encode()
+        for p in people
+        for v in (p.id_number, p.full_name, p.date_of_birth.isoformat(), p.phone)
+    ]
+    # The data directory holds the database, the key ring and an empty private spill.
+    left = [
+        p for p in s.data_dir.rglob("*") if p.is_file() and not p.name.startswith("dinhdanh.db")
+    ]
+    assert [p.name for p in left] == ["keyring.json"]
+    for spill in (s.data_dir / "spill").iterdir():
+        assert _mode(spill) == 0o700
+    leaks = [(p.name, v) for p in outputs for v in values if v in p.read_bytes()]
+    assert leaks == []

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import io
+import os
+import stat
+import subprocess
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
@@ -147,3 +150,56 @@ def test_ack_ids_are_action_ids_not_coerced(
     (500). Found by Schemathesis (tests/web/test_fuzz.py)."""
     resp = client.post("/api/v1/carriers/VTL/actions:ack", json={"ids": ids}, headers=keys["VTL"])
     assert (resp.status_code, resp.json()["code"]) == (422, "validation_failed")
+
+
+def test_an_upload_of_junk_rows_gets_a_bounded_answer(
+    client: TestClient, container: Container, keys: dict[str, dict[str, str]]
+) -> None:
+    # Hardening finding 4: 1.8 MB of empty rows answered with 81 MB, every reject echoed.
+    n = 5_000
+    body = csv_bytes([dict.fromkeys(ROWS[0], "")] * n + ROWS)
+    resp = client.post(
+        "/api/v1/carriers/VTL/subscriptions:batch", content=body, headers=keys["VTL"] | CSV
+    )
+    assert resp.status_code == 200, resp.text[:500]
+    report = resp.json()
+    assert (report["created"], report["rejected"]) == (2, n)
+    assert len(report["rejected_rows"]) == 100
+    assert report["rejected_rows_truncated"] is True
+    assert [r["line"] for r in report["rejected_rows"]] == list(range(2, 102))
+    assert len(resp.content) < 100_000  # 5,000 rejects echoed made 2 MB
+
+
+def test_upload_bodies_go_to_a_private_spill(
+    client: TestClient, container: Container, keys: dict[str, dict[str, str]]
+) -> None:
+    # Hardening finding 9: the plaintext body was a temp file in the data directory itself.
+    resp = client.post(
+        "/api/v1/carriers/VTL/subscriptions:batch",
+        content=csv_bytes(ROWS),
+        headers=keys["VTL"] | CSV,
+    )
+    assert resp.status_code == 200
+    data_dir = container.settings.data_dir
+    spill = data_dir / "spill" / str(os.getpid())
+    assert stat.S_IMODE(spill.stat().st_mode) == 0o700
+    assert stat.S_IMODE(spill.parent.stat().st_mode) == 0o700
+    assert list(spill.iterdir()) == []  # removed once imported
+    assert not list(data_dir.glob("upload-*"))
+
+
+def test_a_leftover_spill_is_removed_at_start_up(container: Container) -> None:
+    data_dir = container.settings.data_dir
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    leftovers = [
+        data_dir / "spill" / str(gone.pid) / "upload-abc.csv",  # a killed server's body
+        data_dir / "upload-old.csv",  # an older version's, in the data directory
+    ]
+    live = data_dir / "spill" / str(os.getppid()) / "upload-live.csv"  # a running process
+    for f in (*leftovers, live):
+        f.parent.mkdir(parents=True, exist_ok=True)
+        f.write_text("msisdn,id_number\n0962345678,001090012345\n")
+    with TestClient(create_app(container)):
+        assert [f.exists() for f in leftovers] == [False, False]
+        assert live.exists()

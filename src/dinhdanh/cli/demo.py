@@ -33,7 +33,8 @@ from dinhdanh.cli.common import container_from, emit_json, fail, out, settings_f
 from dinhdanh.identity import indexes
 from dinhdanh.privacy.access import Role, create_api_key
 from dinhdanh.privacy.audit import AccessContext
-from dinhdanh.store.batch import DEFAULT_CHUNK_SIZE, BatchReport, Progress
+from dinhdanh.store.batch import DEFAULT_CHUNK_SIZE, BatchReport, OnReject, Progress
+from dinhdanh.store.private import spill_dir
 from dinhdanh.synth import CITIZEN_FIELDS, SynthCitizen
 from dinhdanh.synth.telecom import SynthSubscription
 from dinhdanh.telecom.feed import COLUMNS as SUBSCRIPTION_COLUMNS
@@ -125,7 +126,9 @@ def _import_subscriptions(ctx: typer.Context, out_dir: Path, quiet: bool) -> dic
     results: dict[str, Any] = {}
     for code in DEMO_CARRIERS:
 
-        def run(c: Container, progress: Progress, code: str = code) -> BatchReport:
+        def run(
+            c: Container, progress: Progress, on_reject: OnReject | None, code: str = code
+        ) -> BatchReport:
             return import_subscriptions(
                 out_dir / f"{code}.csv",
                 carrier=code,
@@ -138,8 +141,9 @@ def _import_subscriptions(ctx: typer.Context, out_dir: Path, quiet: bool) -> dic
                 minor_age=c.settings.telecom_minor_age,
                 chunk_size=DEFAULT_CHUNK_SIZE,
                 workers=1,
-                spill_dir=c.settings.data_dir,
+                spill_dir=spill_dir(c.settings.data_dir),
                 progress=progress,
+                on_reject=on_reject,
             )
 
         report = run_import(ctx, run, rejects=None, label="msisdn", quiet=quiet)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import getpass
 import signal
 from collections.abc import Callable
+from contextlib import ExitStack
 from pathlib import Path
 from types import FrameType
 from typing import Annotated, NoReturn
@@ -13,11 +14,12 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from dinhdanh.cli.common import container_from, emit_json, err, fail, out
-from dinhdanh.identity.importer import import_citizens, write_rejects
+from dinhdanh.identity.importer import import_citizens
 from dinhdanh.privacy.audit import AccessContext
-from dinhdanh.store.batch import DEFAULT_CHUNK_SIZE, BatchReport
+from dinhdanh.store.batch import DEFAULT_CHUNK_SIZE, BatchReport, OnReject
 from dinhdanh.store.batch import Progress as ProgressFn
 from dinhdanh.store.feeds import FeedError
+from dinhdanh.store.private import RejectsFile, spill_dir
 from dinhdanh.telecom.importer import import_subscriptions
 from dinhdanh.telecom.service import TelecomError
 from dinhdanh.wiring import Container
@@ -42,15 +44,19 @@ def _unwind(signum: int, _frame: FrameType | None) -> NoReturn:
     raise SystemExit(128 + signum)
 
 
+Run = Callable[[Container, ProgressFn, OnReject | None], BatchReport]
+
+
 def run_import(
     ctx: typer.Context,
-    run: Callable[[Container, ProgressFn], BatchReport],
+    run: Run,
     *,
     rejects: Path | None,
     label: str,
     quiet: bool,
 ) -> dict[str, object]:
-    """Run one import with a Rich progress bar on stderr; sign the audit tip at the end."""
+    """Run one import with a Rich progress bar on stderr; sign the audit tip at the end.
+    Rejected rows stream to ``rejects`` (mode 0600) as they are found, however many."""
     bar = Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -59,7 +65,8 @@ def run_import(
         console=err,
         transient=False,
     )
-    with container_from(ctx) as c, bar:
+    with container_from(ctx) as c, bar, ExitStack() as stack:
+        sink = stack.enter_context(RejectsFile(rejects, label)) if rejects else None
         task = bar.add_task("validating", total=None, visible=not quiet)
 
         def progress(phase: str, done: int, total: int | None) -> None:
@@ -67,14 +74,12 @@ def run_import(
 
         previous = signal.signal(signal.SIGTERM, _unwind)
         try:
-            report = run(c, progress)
+            report = run(c, progress, sink.write if sink else None)
         except (FeedError, TelecomError) as exc:
             fail(str(exc))
         finally:
             signal.signal(signal.SIGTERM, previous)
             c.checkpoint_audit()
-    if rejects is not None:
-        write_rejects(report.rejected, rejects, label)
     return report.as_dict()
 
 
@@ -102,7 +107,7 @@ def run_citizen_import(
     actor: str,
     quiet: bool,
 ) -> dict[str, object]:
-    def run(c: Container, progress: ProgressFn) -> BatchReport:
+    def run(c: Container, progress: ProgressFn, on_reject: OnReject | None) -> BatchReport:
         return import_citizens(
             file,
             registry=c.registry,
@@ -112,8 +117,9 @@ def run_citizen_import(
             today=c.clock().date(),
             strict=strict,
             chunk_size=chunk_size,
-            spill_dir=c.settings.data_dir,
+            spill_dir=spill_dir(c.settings.data_dir),
             progress=progress,
+            on_reject=on_reject,
         )
 
     return run_import(ctx, run, rejects=rejects, label="id_number", quiet=quiet)
@@ -159,7 +165,7 @@ def subscriptions(
     """
     who = actor or f"cli:{getpass.getuser()}"
 
-    def run(c: Container, progress: ProgressFn) -> BatchReport:
+    def run(c: Container, progress: ProgressFn, on_reject: OnReject | None) -> BatchReport:
         return import_subscriptions(
             file,
             carrier=carrier,
@@ -172,8 +178,9 @@ def subscriptions(
             minor_age=c.settings.telecom_minor_age,
             strict=strict,
             chunk_size=chunk_size,
-            spill_dir=c.settings.data_dir,
+            spill_dir=spill_dir(c.settings.data_dir),
             progress=progress,
+            on_reject=on_reject,
         )
 
     finish(run_import(ctx, run, rejects=rejects, label="msisdn", quiet=json_out), json_out)

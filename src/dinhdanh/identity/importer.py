@@ -6,7 +6,6 @@ The guarantees (two passes, strict mode, resumable chunks, rejects) come from
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -24,12 +23,14 @@ from dinhdanh.store.batch import (
     DEFAULT_CHUNK_SIZE,
     BatchReport,
     Counts,
+    OnReject,
     Progress,
     Rejected,
     UnitOfWork,
     run_batch,
 )
 from dinhdanh.store.feeds import Reason, Row
+from dinhdanh.store.private import RejectsFile
 
 COLUMNS = ("id_number", "full_name", "date_of_birth", "sex", "guardian_id_number", "date_of_death")
 OPTIONAL = ("phone",)
@@ -81,6 +82,7 @@ def import_citizens(
     workers: int | None = None,
     spill_dir: Path | None = None,
     progress: Progress | None = None,
+    on_reject: OnReject | None = None,
 ) -> BatchReport:
     def apply(session: Session, prepared: list[Prepared], now: datetime) -> Counts:
         return registry.apply(session, prepared, ctx, now)
@@ -99,13 +101,12 @@ def import_citizens(
         spill_dir=spill_dir,
         progress=progress,
         table=CITIZENS,
+        on_reject=on_reject,
     )
 
 
 def write_rejects(rejected: list[Rejected], path: Path, label: str = "id_number") -> None:
-    """CSV of rejected lines: line, the row's key column, and every reason."""
-    with path.open("w", encoding="utf-8", newline="") as fh:
-        w = csv.writer(fh)
-        w.writerow(["line", label, "reason"])
+    """CSV of rejected lines: line, the row's key column, and every reason (mode 0600)."""
+    with RejectsFile(path, label) as out:
         for r in rejected:
-            w.writerow([r.line, r.label, r.reason])
+            out.write(r)

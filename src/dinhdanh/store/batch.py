@@ -50,6 +50,11 @@ PARALLEL_FROM_BYTES = 4 << 20
 # bigger chunks write fewer pages in all: 1 M citizens took 48.8 s at 5,000 and 39.3 s at
 # 20,000 (61.3 s and 49.7 s into a registry that keeps its indexes); 30,000 gave no more.
 DEFAULT_CHUNK_SIZE = 20_000
+# Rejected rows a report keeps (the first ones by line); the rest are only counted, or
+# streamed to the caller's `on_reject` (hardening finding 4: a file of junk rows must not
+# cost memory or a response in proportion to its size).
+REJECTS_KEPT = 1000
+_LABEL_MAX = 64  # a rejected row's key as echoed back, cut: the cell may be anything
 
 
 class FeedSpec(Protocol[R, P]):
@@ -75,6 +80,7 @@ class Counts:
 
 
 Apply = Callable[[Session, list[P], datetime], Counts]
+OnReject = Callable[["Rejected"], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,10 +98,11 @@ class Rejected:
 class BatchReport:
     run_id: str | None
     total_rows: int
-    rejected: list[Rejected] = field(default_factory=list)
+    rejected: list[Rejected] = field(default_factory=list)  # the first REJECTS_KEPT, by line
     counts: Counts = field(default_factory=Counts)
     resumed_from_line: int | None = None
     aborted: bool = False
+    rejected_count: int = 0  # all of them
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -104,7 +111,7 @@ class BatchReport:
             "created": self.counts.created,
             "updated": self.counts.updated,
             "unchanged": self.counts.unchanged,
-            "rejected": len(self.rejected),
+            "rejected": self.rejected_count,
             "resumed_from_line": self.resumed_from_line,
             "aborted": self.aborted,
         }
@@ -158,7 +165,8 @@ def _check_chunk(
             continue
         result = spec.check(row, today)
         if isinstance(result, list):
-            out.append(Rejected(line, (row.get(spec.label) or "").strip(), tuple(result)))
+            label = (row.get(spec.label) or "").strip()[:_LABEL_MAX]
+            out.append(Rejected(line, label, tuple(result)))
         else:
             valid.append((line, result))
     prepared = spec.prepare([rec for _, rec in valid])
@@ -244,9 +252,29 @@ class _Spill(Generic[P]):
 
 @dataclass(slots=True)
 class _Plan:
+    keep: int
+    on_reject: OnReject | None
     total: int = 0
-    rejected: dict[int, Rejected] = field(default_factory=dict)
+    rejected_count: int = 0
+    first: list[Rejected] = field(default_factory=list)  # at most `keep`, by line, once sorted
+    conflicts: set[int] = field(default_factory=set)  # lines spilled but not to be applied
     skip: set[int] = field(default_factory=set)  # repeats of an identical row
+
+    def reject(self, item: Rejected) -> None:
+        self.rejected_count += 1
+        if self.on_reject is not None:
+            self.on_reject(item)
+        self.first.append(item)
+        if len(self.first) >= 2 * self.keep + 1:
+            self._trim()
+
+    def kept(self) -> list[Rejected]:
+        self._trim()
+        return self.first
+
+    def _trim(self) -> None:
+        self.first.sort(key=lambda r: r.line)
+        del self.first[self.keep :]
 
 
 def _validate(
@@ -257,8 +285,8 @@ def _validate(
     today: date,
     chunk_size: int,
     progress: Progress | None,
+    plan: _Plan,
 ) -> _Plan:
-    plan = _Plan()
     seen: dict[int | str, tuple[int, int]] = {}  # key -> (fingerprint as int, first line)
     lines_of: dict[int | str, list[int]] = {}  # only keys seen more than once
     conflicted: set[int | str] = set()
@@ -268,7 +296,7 @@ def _validate(
         for item in results:
             plan.total += 1
             if isinstance(item, Rejected):
-                plan.rejected[item.line] = item
+                plan.reject(item)
                 continue
             line, key, fingerprint, prepared = item
             fp = int.from_bytes(fingerprint[:8], "big")
@@ -287,8 +315,9 @@ def _validate(
     for key in conflicted:
         for line in lines_of[key]:
             plan.skip.discard(line)
-            label = f"{key:012d}" if isinstance(key, int) else key
-            plan.rejected[line] = Rejected(line, label, _CONFLICT)
+            plan.conflicts.add(line)
+            label = f"{key:012d}" if isinstance(key, int) else key[:_LABEL_MAX]
+            plan.reject(Rejected(line, label, _CONFLICT))
     return plan
 
 
@@ -315,24 +344,31 @@ def run_batch(
     spill_dir: Path | None = None,
     progress: Progress | None = None,
     table: Table | None = None,
+    on_reject: OnReject | None = None,
+    keep_rejects: int = REJECTS_KEPT,
 ) -> BatchReport:
     """Import one feed file. Raises FeedError when the file as a whole cannot be read.
 
     `table`, the table `apply` fills, has its secondary indexes built after the rows when
-    the import starts on it empty (`bulk.indexes_deferred`).
+    the import starts on it empty (`bulk.indexes_deferred`). Every rejected row goes to
+    `on_reject` as it is found (rows in file order, then keys given twice with different
+    data); the report keeps the first `keep_rejects` by line and the count.
     """
     check_feed(path)
     mapper = _Mapper(spec, default_workers(path) if workers is None else workers)
     spill: _Spill[P] = _Spill(spill_dir)
     try:
-        plan = _validate(path, spec, mapper, spill, today, chunk_size, progress)
+        plan = _validate(
+            path, spec, mapper, spill, today, chunk_size, progress, _Plan(keep_rejects, on_reject)
+        )
         mapper.close()
         report = BatchReport(
             run_id=None,
             total_rows=plan.total,
-            rejected=sorted(plan.rejected.values(), key=lambda r: r.line),
+            rejected=plan.kept(),
+            rejected_count=plan.rejected_count,
         )
-        if strict and plan.rejected:
+        if strict and plan.rejected_count:
             report.aborted = True
             return report
         run_id, start, engine = _open_run(path, unit_of_work, clock, kind, scope, plan)
@@ -352,7 +388,7 @@ def run_batch(
                     run.status, run.finished_at = "done", now
                     report.counts = Counts(run.created, run.updated, run.unchanged)
 
-        todo = plan.total - len(plan.rejected) - len(plan.skip)
+        todo = plan.total - plan.rejected_count - len(plan.skip)
         done_rows = 0
         with ExitStack() as stack:
             stack.enter_context(background_checkpoints(engine))
@@ -362,7 +398,7 @@ def run_batch(
             if deferred and progress:  # runs before the indexes are rebuilt (last in, first out)
                 stack.callback(progress, "indexing", todo, todo)
             for chunk in spill.read():
-                wanted = [p for line, p in chunk if line >= start and line not in plan.rejected]
+                wanted = [p for line, p in chunk if line >= start and line not in plan.conflicts]
                 if wanted:
                     commit(wanted, chunk[-1][0] + 1, done=False)
                 done_rows += len(chunk)
@@ -413,7 +449,7 @@ def _open_run(
             created=0,
             updated=0,
             unchanged=0,
-            rejected=len(plan.rejected),
+            rejected=plan.rejected_count,
             started_at=clock(),
             finished_at=None,
         )

@@ -17,6 +17,7 @@ from dinhdanh.store.batch import (
     DEFAULT_CHUNK_SIZE,
     BatchReport,
     Counts,
+    OnReject,
     Progress,
     UnitOfWork,
     run_batch,
@@ -44,6 +45,7 @@ def import_subscriptions(
     workers: int | None = None,
     spill_dir: Path | None = None,
     progress: Progress | None = None,
+    on_reject: OnReject | None = None,
 ) -> BatchReport:
     with unit_of_work() as session:
         code = telecom.carrier(session, carrier).code  # raises UnknownCarrier
@@ -67,4 +69,5 @@ def import_subscriptions(
         spill_dir=spill_dir,
         progress=progress,
         table=SUBSCRIPTIONS,
+        on_reject=on_reject,
     )

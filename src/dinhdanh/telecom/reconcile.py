@@ -38,7 +38,10 @@ from __future__ import annotations
 
 import html
 import json
+import os
 import re
+import shutil
+import tempfile
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
@@ -49,6 +52,7 @@ from typing import Any
 import duckdb
 
 from dinhdanh.analytics.duck import quote_identifier
+from dinhdanh.store.private import private_dir, write_private
 from dinhdanh.telecom.rules import Action, Reason, RuleConfig, Verdict, decide
 
 __all__ = ["BITS", "CarrierSummary", "Summary", "reasons_of", "reconcile", "render_report"]
@@ -331,6 +335,7 @@ def reconcile(
 
     params = {"as_of": as_of, "carrier": carrier}
     phases: dict[str, float] = {}
+    scratch: Path | None = None
     optimizers = _disable_build_side_flip(con)
     try:
         for statement in _flag_sql(config, subs, reg, dis):
@@ -340,7 +345,10 @@ def reconcile(
                 con.execute(statement)
         _check_unique(con)
         phases["flags"] = time.perf_counter() - started
-        out_dir.mkdir(parents=True, exist_ok=True)
+        # Verdicts name numbers: the directory is created 0700, every file 0600, and DuckDB's
+        # files (which it creates 0644) are made in a 0700 scratch directory inside it.
+        private_dir(out_dir)
+        scratch = Path(tempfile.mkdtemp(prefix=".reconcile-", dir=out_dir))
         counts = con.execute(
             f"SELECT carrier, mask, count(*) FROM {_temp('verdicts')} GROUP BY ALL"
         ).fetchall()
@@ -349,7 +357,7 @@ def reconcile(
             if not _CARRIER_CODE.fullmatch(code):
                 raise ValueError("a carrier code in the subscriptions is not a safe file name")
         _create_lookup(con, sorted({row[1] for row in counts}))
-        files = [_write_carrier(con, out_dir, code) for code in carriers]
+        files = [_write_carrier(con, out_dir, scratch, code) for code in carriers]
         phases["write"] = time.perf_counter() - started - phases["flags"]
         months = con.execute(
             f"""SELECT strftime(activation_at, '%Y-%m') AS m, count(*)
@@ -371,6 +379,8 @@ def reconcile(
     finally:
         _drop_temps(con)
         con.execute("SET disabled_optimizers = $v", {"v": optimizers})
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
 
     summary = _summarize(
         counts,
@@ -384,10 +394,10 @@ def reconcile(
         seconds=time.perf_counter() - started,
         phases=phases,
     )
-    _atomic_write(out_dir / "report.html", render_report(summary))
+    write_private(out_dir / "report.html", render_report(summary))
     phases["summary"] = time.perf_counter() - started - phases["flags"] - phases["write"]
     summary = replace(summary, seconds=time.perf_counter() - started, phases=dict(phases))
-    _atomic_write(out_dir / "summary.json", json.dumps(summary.to_json(), indent=2) + "\n")
+    write_private(out_dir / "summary.json", json.dumps(summary.to_json(), indent=2) + "\n")
     return summary
 
 
@@ -432,9 +442,9 @@ def _create_lookup(con: duckdb.DuckDBPyConnection, masks: Sequence[int]) -> None
         con.executemany(f"INSERT INTO {_temp('lookup')} VALUES (?, ?, ?, ?)", rows)
 
 
-def _write_carrier(con: duckdb.DuckDBPyConnection, out_dir: Path, code: str) -> Path:
+def _write_carrier(con: duckdb.DuckDBPyConnection, out_dir: Path, scratch: Path, code: str) -> Path:
     target = out_dir / f"{code}.parquet"
-    partial = out_dir / f".{code}.parquet.partial"
+    partial = scratch / f"{code}.parquet"
     con.execute(
         f"""COPY (
             SELECT v.msisdn, v.carrier, l.verdict, l.reasons, l.action
@@ -444,6 +454,7 @@ def _write_carrier(con: duckdb.DuckDBPyConnection, out_dir: Path, code: str) -> 
         (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1)""",
         {"code": code},
     )
+    os.chmod(partial, 0o600)
     partial.replace(target)
     return target
 
@@ -455,12 +466,6 @@ def _drop_temps(con: duckdb.DuckDBPyConnection) -> None:
         [_TEMP],
     ).fetchall():
         con.execute(f"DROP {'VIEW' if kind == 'VIEW' else 'TABLE'} IF EXISTS temp.{name}")
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    partial = path.with_name(f".{path.name}.partial")
-    partial.write_text(text, encoding="utf-8")
-    partial.replace(path)
 
 
 def _count_by(

@@ -31,10 +31,14 @@ class UploadReport(BaseModel):
     created: int
     updated: int
     unchanged: int
-    rejected: int
+    rejected: int = Field(description="every rejected row, counted")
     resumed_from_line: int | None
     aborted: bool
-    rejected_rows: list[RejectedRow]
+    rejected_rows: list[RejectedRow] = Field(description="the first 100 rejected rows, by line")
+    rejected_rows_truncated: bool = Field(
+        description="more rows were rejected than listed; `dinhdanh import subscriptions "
+        "--rejects FILE` writes them all"
+    )
 
 
 class ActionOut(BaseModel):

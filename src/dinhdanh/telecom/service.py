@@ -136,7 +136,7 @@ class Telecom:
             # A number that passed to another owner (or was activated anew) ends the cases of
             # the previous subscription: they must not head the new owner's line for a lock.
             for p in changed:
-                if owners[p.msisdn] != p.id_bidx or since[p.msisdn] != p.activation_at:
+                if owners[p.msisdn] != p.id_bidx or _when(since[p.msisdn]) != p.activation_at:
                     self.resolve(session, carrier, p.msisdn, "the number changed hands", ctx, now)
             session.execute(
                 update(m.Subscription),
@@ -373,6 +373,11 @@ class Telecom:
             .order_by(m.LockCase.opened_at.desc())
         )
         return session.scalars(stmt).first()
+
+
+def _when(value: datetime | str) -> datetime:
+    # A raw lookup: SQLite gives back the text it stored.
+    return datetime.fromisoformat(value) if isinstance(value, str) else value
 
 
 def _aware(value: datetime, like: datetime) -> datetime:

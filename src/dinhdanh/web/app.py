@@ -14,6 +14,7 @@ from sqlalchemy import text
 from dinhdanh import __version__
 from dinhdanh.auth.oidc.errors import OAuthError
 from dinhdanh.settings import Environment
+from dinhdanh.store.private import clear_stale_spills
 from dinhdanh.web import problems
 from dinhdanh.web.deps import ContainerDep
 from dinhdanh.web.limits import BodyLimit
@@ -29,6 +30,8 @@ _HOME = """<!doctype html><html lang="en"><meta charset="utf-8"><title>dinhdanh<
 def create_app(container: Container) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # Upload bodies a killed server left in the spill are plaintext: gone before serving.
+        clear_stale_spills(container.settings.data_dir)
         yield
         container.checkpoint_audit()  # sign the audit tip at shutdown
 

@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from dinhdanh.privacy.access import Principal, Role, create_api_key
 from dinhdanh.privacy.audit import AccessContext
 from dinhdanh.store.feeds import FeedError
+from dinhdanh.store.private import spill_dir
 from dinhdanh.telecom.importer import import_subscriptions
 from dinhdanh.telecom.schemas import (
     AckIn,
@@ -40,6 +41,9 @@ SUFFIX = {
     "application/jsonl": ".jsonl",
     "application/vnd.apache.parquet": ".parquet",
 }
+# Rejected rows listed in an upload's answer (the first ones by line; `rejected` counts them
+# all): a file of junk rows must not make an answer, or memory, as big as the file.
+REJECTS_SHOWN = 100
 
 
 def _own(who: Principal, carrier: str) -> str:
@@ -98,7 +102,10 @@ async def upload_subscriptions(
         raise Problem(
             415, "unsupported_media_type", "Send text/csv, application/x-ndjson or Parquet"
         )
-    fd, name = tempfile.mkstemp(prefix="upload-", suffix=suffix, dir=c.settings.data_dir)
+    # The body is plaintext personal data: parked 0600 in this process's private spill,
+    # which start-up clears if the process is killed before the `finally` below.
+    spill = spill_dir(c.settings.data_dir)
+    fd, name = tempfile.mkstemp(prefix="upload-", suffix=suffix, dir=spill)
     path = Path(name)
     try:
         # web.limits caps the body at DINHDANH_MAX_UPLOAD_BYTES while it streams in.
@@ -106,12 +113,14 @@ async def upload_subscriptions(
             async for block in request.stream():
                 fh.write(block)
         # The import is blocking work (database, crypto): off the event loop.
-        return await run_in_threadpool(_import, c, who, code, path, strict)
+        return await run_in_threadpool(_import, c, who, code, path, strict, spill)
     finally:
         path.unlink(missing_ok=True)
 
 
-def _import(c: ContainerDep, who: Principal, code: str, path: Path, strict: bool) -> UploadReport:
+def _import(
+    c: ContainerDep, who: Principal, code: str, path: Path, strict: bool, spill: Path
+) -> UploadReport:
     try:
         report = import_subscriptions(
             path,
@@ -124,7 +133,7 @@ def _import(c: ContainerDep, who: Principal, code: str, path: Path, strict: bool
             today=c.clock().date(),
             minor_age=c.settings.telecom_minor_age,
             strict=strict,
-            spill_dir=c.settings.data_dir,
+            spill_dir=spill,
             workers=1,  # inside a server worker: no process pool
         )
     except FeedError as exc:
@@ -138,12 +147,14 @@ def _import(c: ContainerDep, who: Principal, code: str, path: Path, strict: bool
         created=report.counts.created,
         updated=report.counts.updated,
         unchanged=report.counts.unchanged,
-        rejected=len(report.rejected),
+        rejected=report.rejected_count,
         resumed_from_line=report.resumed_from_line,
         aborted=bool(result["aborted"]),
         rejected_rows=[
-            RejectedRow(line=r.line, msisdn=r.label, reason=r.reason) for r in report.rejected
+            RejectedRow(line=r.line, msisdn=r.label, reason=r.reason)
+            for r in report.rejected[:REJECTS_SHOWN]
         ],
+        rejected_rows_truncated=report.rejected_count > REJECTS_SHOWN,
     )
 
 
