@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
@@ -205,6 +206,17 @@ def install(app: FastAPI) -> None:
         if exc.status_code == 405:
             headers["Allow"] = _allowed(request)
         return problem_response(request, exc.status_code, code, str(exc.detail), headers=headers)
+
+    @app.exception_handler(DataError)
+    async def _data(request: Request, _exc: DataError) -> JSONResponse:
+        # A value the database refuses: on PostgreSQL a NUL in a text value, which SQLite stores.
+        from dinhdanh.web.limits import OAUTH_PATHS  # limits imports this module
+
+        detail = "the request holds a value the database cannot store"
+        if request.url.path in OAUTH_PATHS | {"/authorize"}:
+            body = {"error": "invalid_request", "error_description": detail}
+            return JSONResponse(body, status_code=400, headers={"Cache-Control": "no-store"})
+        return problem_response(request, 400, "invalid_data", "Invalid data", detail)
 
     @app.exception_handler(Exception)
     async def _internal(request: Request, _exc: Exception) -> JSONResponse:

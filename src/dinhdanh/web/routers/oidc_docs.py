@@ -94,16 +94,14 @@ USERINFO: Responses = {
 }
 _HTML = {"text/html": {"schema": _STRING}}
 _LOCATION = {"Location": {"description": "where the browser goes next", "schema": _STRING}}
+# The OAuth format for a body that is not a form, or a value the database cannot store.
+_ERROR_PAGE = {
+    "description": "An error page, or an OAuth error for input that cannot be read",
+    "content": _HTML | oauth_error_responses(400)[400]["content"],
+}
 PAGE: Responses = {
     200: {"description": "A page", "content": _HTML},
     303: {"description": "On to the next page or back to the client", "headers": _LOCATION},
-    400: {"description": "An error page", "content": _HTML},
+    400: _ERROR_PAGE,
 }
-# A POST whose body is not a form is refused in the OAuth format before any page.
-PAGE_FORM: Responses = PAGE | {
-    400: {
-        "description": "An error page, or an OAuth error for a body that is not a form",
-        "content": _HTML | oauth_error_responses(400)[400]["content"],
-    },
-    **oauth_error_responses(413),
-}
+PAGE_FORM: Responses = PAGE | oauth_error_responses(413)
