@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from dinhdanh.auth.models import Account
+from dinhdanh.auth.enrolment import Completed
 from dinhdanh.auth.oidc.provider import Authentication
 from dinhdanh.wiring import Container
 from tests.auth.factories import subscribe
@@ -25,9 +25,9 @@ def _enrol(c: Container, who: Citizen) -> str:
     token = _start(c, who)
     assert _verify(c, token, _last_code(c), T0 + timedelta(seconds=30)) is None
     with c.unit_of_work() as s:
-        account = c.auth.enrolments.complete(s, token, NEW_PASSWORD, T0 + timedelta(minutes=1))
-        assert isinstance(account, Account)
-        return account.id
+        done = c.auth.enrolments.complete(s, token, NEW_PASSWORD, T0 + timedelta(minutes=1))
+        assert isinstance(done, Completed)
+        return done.account.id
 
 
 def test_a_number_no_code_proved_is_not_verified(container: Container, citizen: Citizen) -> None:
