@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -86,7 +87,10 @@ def drive(
         elif message["type"] == "http.response.body":
             sent.body += message.get("body", b"")
 
-    anyio.run(app, scope, receive, send)
+    # A thread of its own: Playwright's sync API keeps an event loop running in the main
+    # thread while the browser tests' session lasts, and anyio.run refuses to nest in it.
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(anyio.run, app, scope, receive, send).result()
     return sent
 
 

@@ -266,7 +266,10 @@ def safe_next(value: str | None, default: str = "/account") -> str:
         return default
     if any(unicodedata.category(ch) == "Cc" for ch in value):
         return default
-    parts = urlsplit(value)
+    try:
+        parts = urlsplit(value)
+    except ValueError:  # e.g. a netloc that NFKC turns into "/" ("//\uff0f"): not a path
+        return default
     path = parts.path  # "//" splits into an empty netloc and an empty path
     if parts.scheme or parts.netloc or not path.startswith("/") or path.startswith("//"):
         return default
