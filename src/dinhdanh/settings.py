@@ -57,6 +57,9 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(
         default=2 << 30, ge=1, description="largest carrier upload body (web.limits)"
     )
+    upload_rejects_days: int = Field(
+        default=7, ge=1, description="days an upload's rejected rows stay downloadable"
+    )
 
     # Junk-SIM rules and lock timeline (POLICY.md, "SIM subscriptions"): laws change, so
     # every number is a setting.

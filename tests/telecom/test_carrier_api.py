@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import csv
 import io
+import json
 import os
 import stat
 import subprocess
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -16,7 +18,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, inspect, select
 
 from dinhdanh.privacy.access import Role, create_api_key
-from dinhdanh.telecom.models import Subscription
+from dinhdanh.telecom.models import Subscription, UploadReject
 from dinhdanh.web.app import create_app
 from dinhdanh.wiring import Container
 from tests.telecom.factories import csv_bytes, sub
@@ -168,6 +170,92 @@ def test_an_upload_of_junk_rows_gets_a_bounded_answer(
     assert report["rejected_rows_truncated"] is True
     assert [r["line"] for r in report["rejected_rows"]] == list(range(2, 102))
     assert len(resp.content) < 100_000  # 5,000 rejects echoed made 2 MB
+
+
+JUNK_ID = "079301234567"  # an ID number on every rejected row: never stored in clear
+
+
+def junk(n: int) -> list[dict[str, str]]:
+    return [sub(f"021{i:07d}", id_number=JUNK_ID) for i in range(n)]  # not a mobile number
+
+
+def sealed_bytes(c: Container) -> bytes:
+    with c.unit_of_work() as s:
+        return b"".join(s.scalars(select(UploadReject.sealed)))
+
+
+def test_every_reject_of_an_upload_downloads_from_its_link(
+    client: TestClient, container: Container, keys: dict[str, dict[str, str]]
+) -> None:
+    # Hardening finding 4: the answer lists the first 100; the link gives all the rest.
+    n = 5_000
+    resp = client.post(
+        "/api/v1/carriers/VTL/subscriptions:batch",
+        content=csv_bytes(junk(n) + ROWS),
+        headers=keys["VTL"] | CSV,
+    )
+    assert resp.status_code == 200, resp.text[:500]
+    report = resp.json()
+    assert (report["created"], report["rejected"], len(report["rejected_rows"])) == (2, n, 100)
+    url = report["rejected_rows_url"]
+    assert url.startswith("/api/v1/carriers/VTL/uploads/")
+
+    got = client.get(url, headers=keys["VTL"])
+    assert got.status_code == 200, got.text[:500]
+    assert got.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(got.text)))
+    assert [int(r["line"]) for r in rows] == list(range(2, n + 2))
+    assert {r["reason"].split(" ")[0] for r in rows} == {"msisdn_invalid"}
+    assert [r["key"] for r in rows] == [f"021{i:07d}" for i in range(n)]
+    assert JUNK_ID not in got.text  # the key only, never the row
+
+    lines = client.get(url, params={"format": "jsonl"}, headers=keys["admin"]).text.splitlines()
+    assert [json.loads(x)["line"] for x in lines] == list(range(2, n + 2))
+
+    # Another carrier: not found, as for an upload that never was.
+    assert client.get(url, headers=keys["VNP"]).status_code == 404
+    assert client.get(url.replace("VTL", "VNP"), headers=keys["VNP"]).status_code == 404
+    # Stored sealed: neither a rejected number nor the ID number is in the table's bytes.
+    raw = sealed_bytes(container)
+    assert len(raw) > 10_000
+    assert b"0210000042" not in raw
+    assert JUNK_ID.encode() not in raw
+
+
+def test_a_strict_upload_refused_for_rejects_still_links_them(
+    client: TestClient, container: Container, keys: dict[str, dict[str, str]]
+) -> None:
+    resp = client.post(
+        "/api/v1/carriers/VTL/subscriptions:batch",
+        params={"strict": "true"},
+        content=csv_bytes(ROWS + junk(3)),
+        headers=keys["VTL"] | CSV,
+    )
+    report = resp.json()
+    assert report["aborted"] is True
+    assert report["rejected_rows_truncated"] is False
+    assert count(container, "VTL") == 0
+    got = client.get(report["rejected_rows_url"], headers=keys["VTL"])
+    assert [r["line"] for r in csv.DictReader(io.StringIO(got.text))] == ["4", "5", "6"]
+
+
+def test_rejects_expire_and_are_purged_at_the_next_upload(
+    client: TestClient, container: Container, keys: dict[str, dict[str, str]]
+) -> None:
+    url = "/api/v1/carriers/VTL/subscriptions:batch"
+    first = client.post(url, content=csv_bytes(junk(2)), headers=keys["VTL"] | CSV).json()
+    assert client.get(first["rejected_rows_url"], headers=keys["VTL"]).status_code == 200
+    clean = client.post(url, content=csv_bytes(ROWS), headers=keys["VTL"] | CSV).json()
+    assert clean["rejected_rows_url"] is None
+    later = datetime.now(UTC) + timedelta(days=container.settings.upload_rejects_days, hours=1)
+    container.clock = lambda: later
+    assert client.get(first["rejected_rows_url"], headers=keys["VTL"]).status_code == 404
+    assert sealed_bytes(container) != b""  # expired, not yet purged
+    client.post(url, content=csv_bytes(junk(1)), headers=keys["VTL"] | CSV)
+    with container.unit_of_work() as s:
+        upload_ids = set(s.scalars(select(UploadReject.upload_id)))
+    assert first["rejected_rows_url"].split("/")[-2] not in upload_ids
+    assert len(upload_ids) == 1
 
 
 def test_upload_bodies_go_to_a_private_spill(

@@ -346,13 +346,16 @@ def run_batch(
     table: Table | None = None,
     on_reject: OnReject | None = None,
     keep_rejects: int = REJECTS_KEPT,
+    on_finish: Callable[[Session], None] | None = None,
 ) -> BatchReport:
     """Import one feed file. Raises FeedError when the file as a whole cannot be read.
 
     `table`, the table `apply` fills, has its secondary indexes built after the rows when
     the import starts on it empty (`bulk.indexes_deferred`). Every rejected row goes to
     `on_reject` as it is found (rows in file order, then keys given twice with different
-    data); the report keeps the first `keep_rejects` by line and the count.
+    data); the report keeps the first `keep_rejects` by line and the count. `on_finish`
+    runs in the transaction that marks the run done (or, when `strict` aborts, in one of its
+    own), so what it writes is committed with the run's end or not at all.
     """
     check_feed(path)
     mapper = _Mapper(spec, default_workers(path) if workers is None else workers)
@@ -370,6 +373,9 @@ def run_batch(
         )
         if strict and plan.rejected_count:
             report.aborted = True
+            if on_finish is not None:
+                with unit_of_work() as session:
+                    on_finish(session)
             return report
         run_id, start, engine = _open_run(path, unit_of_work, clock, kind, scope, plan)
         report.run_id, report.resumed_from_line = run_id, (start or None)
@@ -387,6 +393,8 @@ def run_batch(
                 if done:
                     run.status, run.finished_at = "done", now
                     report.counts = Counts(run.created, run.updated, run.unchanged)
+                    if on_finish is not None:
+                        on_finish(session)
 
         todo = plan.total - plan.rejected_count - len(plan.skip)
         done_rows = 0

@@ -46,6 +46,7 @@ def import_subscriptions(
     spill_dir: Path | None = None,
     progress: Progress | None = None,
     on_reject: OnReject | None = None,
+    on_finish: Callable[[Session], None] | None = None,
 ) -> BatchReport:
     with unit_of_work() as session:
         code = telecom.carrier(session, carrier).code  # raises UnknownCarrier
@@ -70,4 +71,5 @@ def import_subscriptions(
         progress=progress,
         table=SUBSCRIPTIONS,
         on_reject=on_reject,
+        on_finish=on_finish,
     )

@@ -129,3 +129,22 @@ class CarrierAction(Base):
     acknowledged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (Index("ix_carrier_actions_pending", "carrier", "acknowledged_at"),)
+
+
+class UploadReject(Base):
+    """A chunk of one upload's rejected rows, sealed (telecom/rejects.py): the download
+    behind an upload answer's `rejected_rows_url`, kept until `expires_at`."""
+
+    __tablename__ = "telecom_upload_rejects"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    carrier: Mapped[str] = mapped_column(ForeignKey("carriers.code"))
+    upload_id: Mapped[str] = mapped_column(String(36))
+    chunk: Mapped[int] = mapped_column(Integer)
+    sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+    __table_args__ = (
+        Index("uq_telecom_upload_rejects_chunk", "carrier", "upload_id", "chunk", unique=True),
+    )

@@ -36,8 +36,12 @@ class UploadReport(BaseModel):
     aborted: bool
     rejected_rows: list[RejectedRow] = Field(description="the first 100 rejected rows, by line")
     rejected_rows_truncated: bool = Field(
-        description="more rows were rejected than listed; `dinhdanh import subscriptions "
-        "--rejects FILE` writes them all"
+        description="more rows were rejected than listed; `rejected_rows_url` has them all"
+    )
+    rejected_rows_url: str | None = Field(
+        default=None,
+        description="when any row was rejected: GET it (CSV or ?format=jsonl) for every "
+        "rejected row, for DINHDANH_UPLOAD_REJECTS_DAYS days",
     )
 
 

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 import os
 import tempfile
+import uuid
+from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
+from fastapi.responses import StreamingResponse
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from dinhdanh.privacy.access import Principal, Role, create_api_key
@@ -15,6 +23,7 @@ from dinhdanh.privacy.audit import AccessContext
 from dinhdanh.store.feeds import FeedError
 from dinhdanh.store.private import spill_dir
 from dinhdanh.telecom.importer import import_subscriptions
+from dinhdanh.telecom.rejects import RejectRow, RejectSpool, chunk_count, read_rejects
 from dinhdanh.telecom.schemas import (
     AckIn,
     AckOut,
@@ -121,6 +130,15 @@ async def upload_subscriptions(
 def _import(
     c: ContainerDep, who: Principal, code: str, path: Path, strict: bool, spill: Path
 ) -> UploadReport:
+    # Every reject, sealed, for the download link; stored with the run's end (also when
+    # `strict` aborts, so the carrier can fetch what to fix).
+    rejects = RejectSpool(c.ring, code, str(uuid.uuid4()), spill)
+    keep = timedelta(days=c.settings.upload_rejects_days)
+
+    def finish(session: Session) -> None:
+        now = c.clock()
+        rejects.store(session, now, now + keep)
+
     try:
         report = import_subscriptions(
             path,
@@ -135,11 +153,15 @@ def _import(
             strict=strict,
             spill_dir=spill,
             workers=1,  # inside a server worker: no process pool
+            on_reject=rejects.add,
+            on_finish=finish,
         )
     except FeedError as exc:
         raise Problem(422, "unreadable_file", "The file cannot be read", str(exc)) from None
     except TelecomError as exc:
         raise _problem(exc) from None
+    finally:
+        rejects.close()
     result = report.as_dict()
     return UploadReport(
         run_id=report.run_id,
@@ -155,7 +177,66 @@ def _import(
             for r in report.rejected[:REJECTS_SHOWN]
         ],
         rejected_rows_truncated=report.rejected_count > REJECTS_SHOWN,
+        rejected_rows_url=(
+            f"{router.prefix}/{code}/uploads/{rejects.upload_id}/rejects"
+            if report.rejected_count
+            else None
+        ),
     )
+
+
+@router.get(
+    "/{carrier}/uploads/{upload_id}/rejects",
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "description": "every rejected row of the upload, in the order found",
+            "content": {
+                "text/csv": {"schema": {"type": "string"}},
+                "application/x-ndjson": {"schema": {"type": "string"}},
+            },
+        },
+        **problem_responses(404),
+    },
+)
+def upload_rejects(
+    c: ContainerDep,
+    who: PrincipalDep,
+    carrier: str,
+    upload_id: str,
+    format: Annotated[Literal["csv", "jsonl"], Query()] = "csv",
+) -> StreamingResponse:
+    """Every rejected row of an upload (line, reason, key), as CSV or JSON lines, until it
+    expires. Another carrier's upload, or an expired one, is not found."""
+    code = carrier.strip().upper()
+    chunks = 0
+    if who.role is Role.ADMIN or (who.role is Role.CARRIER and who.scope == code):
+        with c.unit_of_work() as session:
+            chunks = chunk_count(session, code, upload_id, c.clock())
+    if not chunks:  # the same answer for not yours, expired and never existed
+        raise Problem(404, "not_found", "No such upload rejects")
+    rows = read_rejects(c.unit_of_work, c.ring, code, upload_id, chunks)
+    if format == "jsonl":
+        return StreamingResponse(_jsonl(rows), media_type="application/x-ndjson")
+    return StreamingResponse(_csv(rows), media_type="text/csv")
+
+
+def _csv(rows: Iterator[RejectRow]) -> Iterator[str]:
+    buf = io.StringIO()
+    out = csv.writer(buf, lineterminator="\n")
+    out.writerow(("line", "reason", "key"))
+    for row in rows:
+        out.writerow(row)
+        if buf.tell() > 1 << 16:
+            yield buf.getvalue()
+            buf.seek(0)
+            buf.truncate()
+    yield buf.getvalue()
+
+
+def _jsonl(rows: Iterator[RejectRow]) -> Iterator[str]:
+    for line, reason, key in rows:
+        yield json.dumps({"line": line, "reason": reason, "key": key}, ensure_ascii=False) + "\n"
 
 
 @router.get("/{carrier}/actions", response_model=ActionList)
