@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from dinhdanh.auth.enrolment import Completed
+from dinhdanh.auth import totp
+from dinhdanh.auth.enrolment import Completed, FactorDue
 from dinhdanh.auth.oidc.provider import Authentication
 from dinhdanh.wiring import Container
 from tests.auth.factories import subscribe
 from tests.auth.test_enrolment import NEW_PASSWORD, T0, _last_code, _start, _verify
-from tests.oidc.conftest import Citizen, make_citizen
+from tests.oidc.conftest import TOTP_SECRET, Citizen, make_citizen
 from tests.oidc.test_flow import register
 
 
@@ -49,3 +50,24 @@ def test_a_code_sent_to_several_numbers_proves_none(container: Container) -> Non
     subscribe(container, who, "+84987654321", "VTL")
     claims = _phone_claims(container, who, _enrol(container, who))
     assert claims["phone_number_verified"] is False
+
+
+def test_a_re_enrolment_completed_with_the_second_factor_proves_the_number(
+    container: Container,
+) -> None:
+    """An account made without SMS (so not verified), enrolled again: the SMS code and then
+    the account's TOTP; the number the code went to is now the verified one."""
+    who = make_citizen(container)  # password and TOTP, no number proved
+    subscribe(container, who, who.phone, "VNP")
+    token = _start(container, who)
+    assert _verify(container, token, _last_code(container), T0 + timedelta(seconds=30)) is None
+    now = T0 + timedelta(minutes=1)
+    with container.unit_of_work() as s:
+        due = container.auth.enrolments.complete(s, token, NEW_PASSWORD, now)
+        assert isinstance(due, FactorDue)
+        code = totp.totp_at(TOTP_SECRET, int(now.timestamp()))
+        done = container.auth.enrolments.prove_factor(
+            s, token, code, ip="192.0.2.1", device=None, now=now
+        )
+        assert done.account.id == who.account_id
+    assert _phone_claims(container, who, who.account_id)["phone_number_verified"] is True

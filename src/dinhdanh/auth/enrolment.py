@@ -355,6 +355,7 @@ class Enrolments:
             raise EnrolmentFailed("wrong or expired code", exc.retry_after) from None
         account.password_hash = password_hash
         account.updated_at = now
+        account.phone_verified_bidx = row.phone_bidx  # the SMS code proved this number too
         row.password_hash = None
         row.state = next_state(State.FACTOR_DUE, Event.FACTOR_OK).value
         self.recoveries.cancel(session, account, now)
