@@ -33,19 +33,27 @@ def subscribe(
         c.telecom.apply_upload(s, carrier, [prepared], CTX, NOW)
 
 
-def add_passkey(c: Container, account_id: str, cred_id: str = "cred-1") -> None:
-    """A passkey row as registration stores it (no ceremony: its key is never used)."""
+def add_passkey(
+    c: Container,
+    account_id: str,
+    cred_id: str = "cred-1",
+    *,
+    public_key: bytes = b"\x00",  # no ceremony will use it unless a real key is given
+    name: str = "Laptop",
+    created_at: datetime = NOW,
+) -> None:
+    """A passkey row as a finished registration stores it."""
     with c.unit_of_work() as s:
         s.add(
             WebAuthnCredential(
                 id=cred_id,
                 account_id=account_id,
-                public_key=b"\x00",
+                public_key=public_key,
                 sign_count=0,
-                name="Laptop",
+                name=name,
                 transports="internal",
                 user_verified=True,
-                created_at=NOW,
+                created_at=created_at,
                 last_used_at=None,
                 revoked_at=None,
             )

@@ -13,8 +13,8 @@ import cbor2
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from dinhdanh.auth.models import WebAuthnCredential
 from dinhdanh.wiring import Container
+from tests.auth.factories import add_passkey
 
 _UP_UV = 0x01 | 0x04  # user present, user verified
 
@@ -35,21 +35,14 @@ class SoftPasskey:
 
     def register(self, c: Container, account_id: str, now: datetime) -> None:
         """Store the credential as a finished registration would."""
-        with c.unit_of_work() as s:
-            s.add(
-                WebAuthnCredential(
-                    id=_b64(self.cred_id),
-                    account_id=account_id,
-                    public_key=self.cose_public_key(),
-                    sign_count=0,
-                    name="soft",
-                    transports="internal",
-                    user_verified=True,
-                    created_at=now,
-                    last_used_at=None,
-                    revoked_at=None,
-                )
-            )
+        add_passkey(
+            c,
+            account_id,
+            _b64(self.cred_id),
+            public_key=self.cose_public_key(),
+            name="soft",
+            created_at=now,
+        )
 
     def answer(self, options: dict[str, Any], origin: str) -> dict[str, Any]:
         """The browser's answer to ``navigator.credentials.get`` with these options."""

@@ -94,12 +94,17 @@ def login(
             device=request.cookies.get(DEVICE_COOKIE),
         )
     except LoginFailed as failure:
-        message = "throttled" if failure.retry_after else "login_failed"
+        message = _code_message(failure, "login_failed")
         return render(c, request, "login.html", {"next": safe_next(next), "message": message}, 401)
     target = safe_next(next)
     if result.mfa_pending:
         target = "/login/second-factor?" + urlencode({"next": target})
     return _with_session(c, redirect(target), result.token, result.device)
+
+
+def _code_message(failure: LoginFailed | EnrolmentFailed, wrong: str = "code_failed") -> str:
+    """The page's message for a refused attempt: throttled, or simply wrong."""
+    return "throttled" if failure.retry_after else wrong
 
 
 @router.get("/login/second-factor")
@@ -131,7 +136,7 @@ def second_factor(
         except LoginFailed as exc:
             failure = exc
     if failure is not None:
-        message = "throttled" if failure.retry_after else "code_failed"
+        message = _code_message(failure)
         return render(
             c, request, "second_factor.html", {"next": safe_next(next), "message": message}, 401
         )
@@ -327,7 +332,7 @@ def enrol_factor(
     if failure is not None:
         if failure.flow_over:
             return _restart(c, request, next)
-        message = "throttled" if failure.retry_after else "code_failed"
+        message = _code_message(failure)
         return _factor_step(c, request, next, message, 401)
     response = redirect(safe_next(next))
     clear_cookie(response, ENROL_COOKIE)
@@ -427,7 +432,7 @@ def step_up(
         except LoginFailed as exc:
             failure = exc  # commit: the failure counts
     if failure is not None:
-        message = "throttled" if failure.retry_after else "code_failed"
+        message = _code_message(failure)
         ctx = {"next": safe_next(next), "message": message}
         return render(c, request, "step_up.html", ctx, 401)
     return redirect(safe_next(next))
