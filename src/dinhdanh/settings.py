@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 from pathlib import Path
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -53,6 +53,16 @@ class Settings(BaseSettings):
         ),
         min_length=1,
         description="legal-basis codes an officer may name for a lookup (JSON list)",
+    )
+    audit_max_disclosure_days: int = Field(
+        default=90,
+        ge=1,
+        le=365,
+        description="longest disclosure delay an officer may set on a lookup (at most a year)",
+    )
+    audit_delay_bases: tuple[str, ...] = Field(
+        default=("criminal_investigation", "court_order"),
+        description="legal bases whose lookups may delay the citizen's view of them (JSON list)",
     )
     max_upload_bytes: int = Field(
         default=2 << 30, ge=1, description="largest carrier upload body (web.limits)"
@@ -122,6 +132,16 @@ class Settings(BaseSettings):
     def _known_database(cls, value: str | None) -> str | None:
         if value is not None and not value.startswith(("sqlite", "postgresql")):
             raise ValueError("must start with sqlite:// or postgresql+psycopg://")
+        return value
+
+    @field_validator("audit_delay_bases")
+    @classmethod
+    def _delay_bases_are_legal_bases(
+        cls, value: tuple[str, ...], info: ValidationInfo
+    ) -> tuple[str, ...]:
+        unknown = set(value) - set(info.data.get("legal_bases", ()))
+        if unknown:
+            raise ValueError(f"not in DINHDANH_LEGAL_BASES: {', '.join(sorted(unknown))}")
         return value
 
     @property

@@ -56,6 +56,13 @@ class Lawful(BaseModel):
     purpose: str | None = Field(
         default=None, max_length=1000, description="the case reference or reason (5-500 chars)"
     )
+    disclosure_delay_days: int | None = Field(
+        default=None,
+        ge=1,
+        le=365,
+        description="keep this read from the citizen's access log for so many days "
+        "(DINHDANH_AUDIT_DELAY_BASES only, at most DINHDANH_AUDIT_MAX_DISCLOSURE_DAYS)",
+    )
 
 
 class LookupIn(Lawful):

@@ -4,12 +4,19 @@ Each entry's hash is SHA-256 over the previous entry's hash and the entry's cano
 so editing, deleting, inserting or reordering any row breaks the chain from that row on. A
 database writer could rebuild the whole chain, so every N entries (and at shutdown) the tip is
 signed with the hybrid key (Ed25519 + ML-DSA-65), which lives outside the database.
+
+Entry format 2 adds who on what basis (organisation, legal basis, case reference) and until
+when the citizen may not see the entry (disclose_after). Its hashed bytes begin with the
+version, so a version-2 row relabelled 1 no longer matches; a version-1 row must have those
+columns empty, so filling them in (a delay on an old entry, say) breaks it too. Entries
+written before format 2 keep their bytes: nothing already signed is re-chained.
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
+import itertools
 import json
 import struct
 from collections.abc import Sequence
@@ -37,6 +44,7 @@ _ENTRY_COLUMNS = (
     "prev_hash",
     "hash",
 )
+FORMAT = 2  # of the entries this code writes
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +55,10 @@ class AuditEvent:
     action: str
     subject: str | None
     fields: tuple[str, ...] = ()
+    organisation: str | None = None
+    legal_basis: str | None = None
+    case_ref: str | None = None
+    disclose_after: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,9 +68,24 @@ class AccessContext:
     actor: str
     role: str
     purpose: str
+    organisation: str | None = None
+    legal_basis: str | None = None
+    case_ref: str | None = None
+    disclose_after: datetime | None = None
 
     def event(self, action: str, subject: str | None, fields: tuple[str, ...]) -> AuditEvent:
-        return AuditEvent(self.actor, self.role, self.purpose, action, subject, fields)
+        return AuditEvent(
+            self.actor,
+            self.role,
+            self.purpose,
+            action,
+            subject,
+            fields,
+            self.organisation,
+            self.legal_basis,
+            self.case_ref,
+            self.disclose_after,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +108,27 @@ def _timestamp(at: datetime) -> str:
 _json = functools.lru_cache(maxsize=4096)(functools.partial(json.dumps, ensure_ascii=False))
 
 
+def _opt(value: str | None) -> str:
+    return "null" if value is None else _json(value)
+
+
+def _core(
+    seq: int,
+    timestamp: str,
+    actor: str,
+    role: str,
+    purpose: str,
+    action: str,
+    subject: str | None,
+    fields: str,
+) -> str:
+    subj = "null" if subject is None else json.dumps(subject, ensure_ascii=False)
+    return (
+        f"{seq},{_json(timestamp)},{_json(actor)},{_json(role)},{_json(purpose)},"
+        f"{_json(action)},{subj},{_json(fields)}"
+    )
+
+
 def entry_hash(
     prev_hash: bytes,
     seq: int,
@@ -92,17 +140,78 @@ def entry_hash(
     subject: str | None,
     fields: str,
 ) -> bytes:
-    """SHA-256 over the previous hash and the entry as a compact JSON array.
+    """Format 1: SHA-256 over the previous hash and the entry as a compact JSON array.
 
     The same bytes as json.dumps([seq, timestamp, ...], separators=(",", ":")): JSON framing
     keeps the fields unambiguous whatever characters a purpose contains.
     """
-    subj = "null" if subject is None else json.dumps(subject, ensure_ascii=False)
-    body = (
-        f"[{seq},{_json(timestamp)},{_json(actor)},{_json(role)},{_json(purpose)},"
-        f"{_json(action)},{subj},{_json(fields)}]"
-    )
+    body = f"[{_core(seq, timestamp, actor, role, purpose, action, subject, fields)}]"
     return hashlib.sha256(prev_hash + body.encode()).digest()
+
+
+def _tail_v2(
+    organisation: str | None, legal_basis: str | None, case_ref: str | None, disclose: str | None
+) -> str:
+    return f",{_opt(organisation)},{_opt(legal_basis)},{_opt(case_ref)},{_opt(disclose)}]"
+
+
+def entry_hash_v2(
+    prev_hash: bytes,
+    seq: int,
+    timestamp: str,
+    actor: str,
+    role: str,
+    purpose: str,
+    action: str,
+    subject: str | None,
+    fields: str,
+    organisation: str | None,
+    legal_basis: str | None,
+    case_ref: str | None,
+    disclose_after: str | None,
+) -> bytes:
+    """Format 2: json.dumps([2, seq, timestamp, ..., fields, organisation, legal_basis,
+    case_ref, disclose_after], separators=(",", ":")) after the previous hash. The leading 2
+    is the format itself, so the version of a row is as tamper-evident as its contents."""
+    core = _core(seq, timestamp, actor, role, purpose, action, subject, fields)
+    return _digest_v2(
+        prev_hash, core, _tail_v2(organisation, legal_basis, case_ref, disclose_after)
+    )
+
+
+def _digest_v2(prev_hash: bytes, core: str, tail: str) -> bytes:
+    return hashlib.sha256(prev_hash + f"[{FORMAT},{core}{tail}".encode()).digest()
+
+
+def _optional_timestamp(at: datetime | None) -> str | None:
+    return None if at is None else _timestamp(at)
+
+
+def _stored_hash(entry: AuditEntry) -> bytes | None:
+    """The hash the row should carry given its format and contents; None if the row cannot
+    be a valid entry of its format."""
+    args = (
+        entry.prev_hash,
+        entry.seq,
+        _timestamp(entry.at),
+        entry.actor,
+        entry.role,
+        entry.purpose,
+        entry.action,
+        entry.subject,
+        entry.fields,
+    )
+    extra = (entry.organisation, entry.legal_basis, entry.case_ref, entry.disclose_after)
+    if entry.format == 1:
+        return None if any(v is not None for v in extra) else entry_hash(*args)
+    if entry.format == FORMAT:
+        org, basis, case_ref, disclose = extra
+        return entry_hash_v2(*args, org, basis, case_ref, _optional_timestamp(disclose))
+    return None
+
+
+def _disclosure(ev: AuditEvent) -> tuple[str | None, str | None, str | None, datetime | None]:
+    return ev.organisation, ev.legal_basis, ev.case_ref, ev.disclose_after
 
 
 def _checkpoint_bytes(seq: int, digest: bytes, at: datetime) -> bytes:
@@ -128,18 +237,39 @@ class AuditLog:
             return
         head = self._head(session)
         seq, prev, ts = head.seq, head.hash, _timestamp(at)
-        rows = []
-        for ev in events:
-            seq += 1
-            fields = ",".join(ev.fields)
-            digest = entry_hash(
-                prev, seq, ts, ev.actor, ev.role, ev.purpose, ev.action, ev.subject, fields
-            )
-            rows.append(
-                (seq, ev.actor, ev.role, ev.purpose, ev.action, ev.subject, fields, prev, digest)
-            )
-            prev = digest
-        insert_rows(session, ENTRIES, _ENTRY_COLUMNS, rows, constants={"at": at})
+        # Events of one context share their format-2 columns: each run of them is one insert
+        # with those columns as constants, so the rows stay as narrow as the hot path needs.
+        for (org, basis, case_ref, disclose), run in itertools.groupby(events, _disclosure):
+            tail = _tail_v2(org, basis, case_ref, _optional_timestamp(disclose))
+            rows = []
+            for ev in run:
+                seq += 1
+                fields = ",".join(ev.fields)
+                core = _core(seq, ts, ev.actor, ev.role, ev.purpose, ev.action, ev.subject, fields)
+                digest = _digest_v2(prev, core, tail)
+                rows.append(
+                    (
+                        seq,
+                        ev.actor,
+                        ev.role,
+                        ev.purpose,
+                        ev.action,
+                        ev.subject,
+                        fields,
+                        prev,
+                        digest,
+                    )
+                )
+                prev = digest
+            constants = {
+                "at": at,
+                "format": FORMAT,
+                "organisation": org,
+                "legal_basis": basis,
+                "case_ref": case_ref,
+                "disclose_after": disclose,
+            }
+            insert_rows(session, ENTRIES, _ENTRY_COLUMNS, rows, constants=constants)
         head.seq, head.hash = seq, prev
         if head.seq - head.checkpointed_seq >= self._every:
             self._sign(session, head, at)
@@ -182,18 +312,8 @@ class AuditLog:
                     return bad(expected_seq, f"entry {expected_seq} is missing (found {entry.seq})")
                 if entry.prev_hash != prev:
                     return bad(entry.seq, f"entry {entry.seq} does not link to the one before")
-                digest = entry_hash(
-                    prev,
-                    entry.seq,
-                    _timestamp(entry.at),
-                    entry.actor,
-                    entry.role,
-                    entry.purpose,
-                    entry.action,
-                    entry.subject,
-                    entry.fields,
-                )
-                if digest != entry.hash:
+                digest = _stored_hash(entry)
+                if digest is None or digest != entry.hash:
                     return bad(entry.seq, f"entry {entry.seq} was altered (hash mismatch)")
                 cp = checkpoints.get(entry.seq)
                 problem = self._check_checkpoint(cp, digest) if cp else None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, DateTime, Integer, LargeBinary, String, Text
+from sqlalchemy import BigInteger, DateTime, Integer, LargeBinary, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dinhdanh.store import Base
@@ -23,6 +23,14 @@ class AuditEntry(Base):
     fields: Mapped[str] = mapped_column(Text)
     prev_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
     hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    # How `hash` was computed (privacy.audit): 1 for the entries written before the columns
+    # below existed, 2 since. A row that does not say is a version-1 row.
+    format: Mapped[int] = mapped_column(Integer, server_default=text("1"))
+    organisation: Mapped[str | None] = mapped_column(String(200))
+    legal_basis: Mapped[str | None] = mapped_column(String(100))
+    case_ref: Mapped[str | None] = mapped_column(String(200))
+    # Until then the citizen does not see the entry (an investigation's disclosure delay).
+    disclose_after: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class AuditHead(Base):

@@ -9,6 +9,7 @@ from fastapi import APIRouter
 from dinhdanh.identity.schemas import CitizenList, CitizenOut, Lawful, LookupIn, SearchIn
 from dinhdanh.privacy.access import Principal, check_purpose
 from dinhdanh.privacy.audit import AccessContext
+from dinhdanh.privacy.disclosure import disclose_after
 from dinhdanh.web.deps import ContainerDep, OfficerDep
 from dinhdanh.web.problems import Problem, problem_responses
 from dinhdanh.wiring import Container
@@ -24,7 +25,15 @@ router = APIRouter(
 
 def _context(c: Container, who: Principal, body: Lawful) -> AccessContext:
     purpose = check_purpose(body.legal_basis, body.purpose, c.settings.legal_bases)
-    return AccessContext(who.actor, who.role.value, purpose)
+    basis = (body.legal_basis or "").strip()
+    s = c.settings
+    delay = body.disclosure_delay_days
+    until = disclose_after(
+        basis, delay, c.clock(), bases=s.audit_delay_bases, max_days=s.audit_max_disclosure_days
+    )
+    return AccessContext(
+        who.actor, who.role.value, purpose, legal_basis=basis, disclose_after=until
+    )
 
 
 @router.post(":lookup", response_model=CitizenOut, responses=problem_responses(404))
