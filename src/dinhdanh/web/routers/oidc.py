@@ -34,6 +34,7 @@ from dinhdanh.web.browser import (
     render,
 )
 from dinhdanh.web.deps import ContainerDep
+from dinhdanh.web.labels import SCOPES
 from dinhdanh.web.routers import oidc_docs as docs
 from dinhdanh.web.routers.oidc_docs import CLIENT_AUTH, FORM_TYPE, form_body
 from dinhdanh.wiring import Container
@@ -316,7 +317,7 @@ def current_authn(
 
 
 def _consent_lines(scopes: list[str]) -> list[str]:
-    return [f"scope_{s}" for s in scopes]
+    return [SCOPES.get(s, s) for s in scopes]
 
 
 def _to_login(
