@@ -24,7 +24,6 @@ from dinhdanh.auth.enrolment import Completed, EnrolmentFailed
 from dinhdanh.auth.grants import revoke_grant
 from dinhdanh.auth.login import LoginFailed
 from dinhdanh.auth.models import Account, Consent, Grant, SignInEvent
-from dinhdanh.auth.passkeys import PasskeyFailed
 from dinhdanh.auth.sessions import SessionView
 from dinhdanh.auth.stepup import has_second_factor
 from dinhdanh.identity.idnumber import IdNumberError
@@ -679,14 +678,9 @@ def passkey_register(request: Request, c: ContainerDep, answer: AnswerDep) -> JS
         view, account = current
         if not _fresh(c, session, view, account):
             raise _step_up_problem()
-        try:
-            cred = c.auth.passkeys.finish_registration(
-                session, account, answer.handle, answer.credential, answer.name, now
-            )
-        except PasskeyFailed as exc:
-            raise Problem(
-                400, "passkey_rejected", "The passkey was not accepted", str(exc)
-            ) from None
+        cred = c.auth.passkeys.finish_registration(
+            session, account, answer.handle, answer.credential, answer.name, now
+        )
         c.auth.login.record(session, account, "passkey", "registered", client_ip(request), now)
         body = {"id": cred.id, "name": cred.name}
     return JSONResponse(body, status_code=201)

@@ -150,10 +150,7 @@ def _api_declare(
 ) -> NumberOut:
     if not check_csrf(c, request, token):
         raise Problem(403, "csrf_failed", "Send the X-CSRF-Token of your session's pages")
-    try:
-        done = _declare(c, request, msisdn, declaration)
-    except TelecomError as exc:
-        raise Problem(exc.status, exc.code, exc.title, str(exc)) from None
+    done = _declare(c, request, msisdn, declaration)
     if done is None:
         raise Problem(401, "unauthenticated", "Log in first")
     return _out(done)
