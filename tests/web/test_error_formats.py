@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse, Response
+from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from starlette.requests import Request
 
@@ -19,7 +20,9 @@ import dinhdanh
 from dinhdanh.auth.oidc.errors import OAuthError, invalid_client
 from dinhdanh.errors import DomainError
 from dinhdanh.web import problems
+from dinhdanh.web.limits import OAUTH_PATHS
 from dinhdanh.web.problems import add_format, errors_as
+from dinhdanh.web.routers import oidc
 
 DOCS = Path(__file__).parents[2] / "docs" / "architecture.md"
 
@@ -155,3 +158,12 @@ def test_the_docs_list_every_code() -> None:
     assert {"csrf_failed", "id_format", "number_not_found"} <= documented
     codes = {c.code for c in _domain_errors() if c not in (OAuthError,)}
     assert codes - documented == set()
+
+
+def test_the_oauth_endpoints_answer_any_error_in_rfc_6749_format() -> None:
+    """The client-facing OAuth endpoints sit on the router whose format is ``oauth``: a
+    DomainError of any family raised there is an RFC 6749 error (the route's format wins,
+    as the RDAP router above shows)."""
+    routes = [r for r in oidc.oauth.routes if isinstance(r, APIRoute)]
+    assert {r.path for r in routes} == OAUTH_PATHS - {"/logout"}
+    assert {getattr(r, "error_format", None) for r in routes} == {"oauth"}
