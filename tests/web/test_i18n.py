@@ -121,6 +121,11 @@ def test_a_page_renders_in_vietnamese_by_default_and_in_english_on_request(
 def test_placeholders_are_filled_in_both_languages(lang: str, text: str) -> None:
     """A ``{% trans %}`` text with a variable keeps its placeholder in the translation."""
     page = templates.env.get_template("enrol.html").render(
-        lang=lang, csrf="x", step="waiting", apply_after=datetime(2026, 12, 1, 10, 30, tzinfo=UTC)
+        lang=lang,
+        csrf="x",
+        nav=[],
+        lang_links={},
+        step="waiting",
+        apply_after=datetime(2026, 12, 1, 10, 30, tzinfo=UTC),
     )
     assert text in page

@@ -16,16 +16,17 @@ import hashlib
 import hmac
 import secrets
 import unicodedata
+from collections.abc import Collection
 from importlib.resources import files
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from dinhdanh.crypto.derive import csrf_key
-from dinhdanh.web import i18n
+from dinhdanh.web import i18n, labels, portal
 from dinhdanh.web.i18n import LANGS
 from dinhdanh.wiring import Container
 
@@ -36,6 +37,7 @@ LANG_COOKIE = "dd_lang"
 
 templates = Jinja2Templates(directory=str(files("dinhdanh.web") / "templates"))
 i18n.install(templates.env)
+templates.env.globals["labels"] = labels  # plain-language names of internal values
 
 
 def language(request: Request) -> str:
@@ -76,10 +78,18 @@ def render(
     name: str,
     context: dict[str, Any] | None = None,
     status: int = 200,
+    roles: Collection[str] = (),
 ) -> HTMLResponse:
+    """The page ``name`` in the request's language; ``roles`` (the viewer's, e.g.
+    ``portal.CITIZEN``) choose the navigation entries the layout shows."""
     lang = language(request)
     cookie = request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(32)
-    ctx = {"lang": lang, "csrf": _csrf_for(c, cookie)} | (context or {})
+    ctx = {
+        "lang": lang,
+        "csrf": _csrf_for(c, cookie),
+        "nav": portal.nav_for(roles, request.url.path),
+        "lang_links": _lang_links(request),
+    } | (context or {})
     response = templates.TemplateResponse(request, name, ctx, status_code=status)
     if request.cookies.get(CSRF_COOKIE) != cookie:
         set_cookie(response, CSRF_COOKIE, cookie)
@@ -91,6 +101,12 @@ def render(
         "default-src 'self'; frame-ancestors 'none'; form-action 'self' http: https:"
     )
     return response
+
+
+def _lang_links(request: Request) -> dict[str, str]:
+    """The page itself in each language: its query kept (a login's ``next``), ``lang`` set."""
+    query = {k: v for k, v in request.query_params.items() if k != "lang"}
+    return {lang: "?" + urlencode(query | {"lang": lang}) for lang in LANGS}
 
 
 def redirect(url: str) -> RedirectResponse:

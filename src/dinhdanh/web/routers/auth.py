@@ -41,6 +41,7 @@ from dinhdanh.web.browser import (
 from dinhdanh.web.deps import ContainerDep
 from dinhdanh.web.i18n import N_
 from dinhdanh.web.labels import PASSWORD_RULES
+from dinhdanh.web.portal import CITIZEN
 from dinhdanh.web.problems import Problem
 from dinhdanh.wiring import Container
 
@@ -412,7 +413,7 @@ def step_up_page(request: Request, c: ContainerDep, next: str = "/account") -> R
     if not needs_factor:
         # No second factor yet: a fresh password login is what first-time setup needs.
         return _to_login(safe_next(next))
-    return render(c, request, "step_up.html", {"next": safe_next(next)})
+    return render(c, request, "step_up.html", {"next": safe_next(next)}, roles=CITIZEN)
 
 
 @router.post("/account/step-up")
@@ -441,7 +442,7 @@ def step_up(
     if failure is not None:
         message = _code_message(failure)
         ctx = {"next": safe_next(next), "message": message}
-        return render(c, request, "step_up.html", ctx, 401)
+        return render(c, request, "step_up.html", ctx, 401, roles=CITIZEN)
     return redirect(safe_next(next))
 
 
@@ -479,7 +480,7 @@ def account_page(request: Request, c: ContainerDep) -> Response:
             "passkeys": c.auth.passkeys.list(session, account),
             "recovery": c.auth.recoveries.pending(session, account.id),
         }
-    return render(c, request, "account.html", ctx)
+    return render(c, request, "account.html", ctx, roles=CITIZEN)
 
 
 def _totp_setup_page(
@@ -496,7 +497,7 @@ def _totp_setup_page(
     ctx: dict[str, Any] = {"secret": b32, "uri": uri, "handle": handle, "next": safe_next(next)}
     if status != 200:
         ctx["message"] = CODE_FAILED
-    return render(c, request, "totp.html", ctx, status)
+    return render(c, request, "totp.html", ctx, status, roles=CITIZEN)
 
 
 @router.get("/account/totp")
@@ -541,7 +542,8 @@ def totp_confirm(
             return _totp_setup_page(c, request, account, secret, handle, next, 400)
         codes = c.auth.accounts.new_recovery_codes(session, account)
         c.auth.login.record(session, account, "totp", "enrolled", client_ip(request), now)
-    return render(c, request, "recovery_codes.html", {"codes": codes, "next": safe_next(next)})
+    ctx = {"codes": codes, "next": safe_next(next)}
+    return render(c, request, "recovery_codes.html", ctx, roles=CITIZEN)
 
 
 @router.post("/account/recovery-codes")
@@ -557,7 +559,8 @@ def recovery_codes(request: Request, c: ContainerDep, csrf: FormStr = "") -> Res
             return _to_step_up("/account")
         account.updated_at = c.clock()
         codes = c.auth.accounts.new_recovery_codes(session, account)
-    return render(c, request, "recovery_codes.html", {"codes": codes, "next": "/account"})
+    ctx = {"codes": codes, "next": "/account"}
+    return render(c, request, "recovery_codes.html", ctx, roles=CITIZEN)
 
 
 @router.post("/account/consents/{client_id}/revoke")

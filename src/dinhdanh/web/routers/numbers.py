@@ -16,7 +16,7 @@ from dinhdanh.telecom.service import MyNumber, TelecomError
 from dinhdanh.web.browser import SESSION_COOKIE, check_csrf, redirect, render
 from dinhdanh.web.deps import ContainerDep
 from dinhdanh.web.i18n import N_
-from dinhdanh.web.labels import DECLARATIONS
+from dinhdanh.web.portal import CITIZEN
 from dinhdanh.web.problems import Problem, problem_responses
 from dinhdanh.wiring import Container
 
@@ -77,12 +77,8 @@ def numbers_page(request: Request, c: ContainerDep, message: str = "") -> Respon
         if who is None:
             return redirect("/login?next=/account/numbers")
         numbers = _list(c, session, who)
-    ctx = {
-        "numbers": numbers,
-        "declarations": DECLARATIONS,
-        "message": N_("Recorded.") if message else "",
-    }
-    return render(c, request, "numbers.html", ctx)
+    ctx = {"numbers": numbers, "message": N_("Recorded.") if message else ""}
+    return render(c, request, "numbers.html", ctx, roles=CITIZEN)
 
 
 @router.post("/account/numbers/{msisdn}/{declaration}", include_in_schema=False)

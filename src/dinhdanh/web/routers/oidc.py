@@ -296,8 +296,9 @@ def current_authn(
     )
 
 
-def _consent_lines(scopes: list[str]) -> list[str]:
-    return [SCOPES.get(s, s) for s in scopes]
+def _consent_lines(scopes: list[str]) -> list[tuple[str | None, str]]:
+    """(msgid, scope): an unknown scope is shown as it is, never as a msgid."""
+    return [(SCOPES.get(s), s) for s in scopes]
 
 
 def _to_login(
