@@ -3,6 +3,7 @@ a delayed one only from its date, never another citizen's entries; errors are pr
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -76,12 +77,12 @@ def test_the_citizen_sees_an_officer_lookup_in_their_language(
     assert read["organisation"] == "test officer"  # the API key's name, until keys have owners
     assert read["legal_basis"] == {
         "code": "criminal_investigation",
-        "label": "Criminal investigation",
+        "label": "criminal investigation",
     }
     assert read["action"] == "read"
     assert "full_name" in read["fields"]
     assert "case" not in str(read)  # the case reference stays with the authority
-    assert _officer_reads(tc, lang="vi")[0]["legal_basis"]["label"] == "Điều tra hình sự"
+    assert _officer_reads(tc, lang="vi")[0]["legal_basis"]["label"] == "điều tra hình sự"
     every = tc.get(URL).json()["items"]
     assert {i["seq"] for i in every} >= {read["seq"]}
     assert [i["seq"] for i in every] == sorted((i["seq"] for i in every), reverse=True)
@@ -157,3 +158,46 @@ def test_without_a_session_it_is_401_even_with_an_api_key(
 ) -> None:
     assert_problem(tc.get(URL), 401, "unauthenticated")
     assert_problem(tc.get(URL, headers=key(container, Role.OFFICER)), 401, "unauthenticated")
+
+
+# -- the page ---------------------------------------------------------------------------------
+
+PAGE = "/account/access-log"
+
+
+def test_the_page_needs_a_session(tc: TestClient) -> None:
+    resp = tc.get(PAGE, follow_redirects=False)
+    assert resp.status_code == 303
+    assert resp.headers["location"] == "/login?next=/account/access-log"
+
+
+def test_the_page_tells_each_access_in_plain_words(
+    tc: TestClient, container: Container, citizen: Citizen, clock: Clock
+) -> None:
+    _lookup(tc, key(container, Role.OFFICER), citizen.id_number)
+    _log_in(tc, citizen, clock)
+    vi = tc.get(PAGE, params={"lang": "vi"}).text
+    assert "Ai đã dùng dữ liệu của tôi" in vi
+    assert "test officer, cán bộ, điều tra hình sự, đã xem số định danh, họ tên" in vi
+    en = tc.get(PAGE, params={"lang": "en"}).text
+    assert "test officer, officer, criminal investigation, read your ID number, name" in en
+    assert 'aria-current="page">Who used my data<' in en
+    for internal in ("HN-2026-0412", "criminal_investigation", "full_name"):
+        assert internal not in en  # no case reference, no codes
+
+
+def test_the_page_links_older_entries(
+    tc: TestClient, container: Container, citizen: Citizen, clock: Clock
+) -> None:
+    officer = key(container, Role.OFFICER)
+    for _ in range(21):
+        _lookup(tc, officer, citizen.id_number)
+    _log_in(tc, citizen, clock)
+    first = tc.get(PAGE, params={"lang": "en"}).text
+    assert first.count("<li><time") == 20  # the two sign-in steps, 18 of the lookups
+    older = re.search(r'href="/account/access-log\?before=(\d+)"', first)
+    assert older, "no link to older entries"
+    second = tc.get(PAGE, params={"before": older.group(1)}).text
+    lookups = first.count("criminal investigation,") + second.count("criminal investigation,")
+    assert lookups == 21
+    assert "Newest entries" in second

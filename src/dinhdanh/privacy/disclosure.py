@@ -19,15 +19,14 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from dinhdanh.privacy.access import PurposeRequired
+from dinhdanh.errors import DomainError
 from dinhdanh.privacy.models import AuditEntry
 
 MAX_PAGE = 100
 
 
-class DisclosureDelayRefused(PurposeRequired):
-    code = "disclosure_delay_refused"
-    title = "Disclosure delay refused"
+class DisclosureDelayRefused(DomainError):
+    code, status, title = "disclosure_delay_refused", 400, "Disclosure delay refused"
 
 
 def disclose_after(

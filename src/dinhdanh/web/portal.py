@@ -25,6 +25,7 @@ class NavEntry:
 NAV: tuple[NavEntry, ...] = (
     NavEntry(N_("My account"), "/account", CITIZEN),
     NavEntry(N_("My numbers"), "/account/numbers", CITIZEN),
+    NavEntry(N_("Who used my data"), "/account/access-log", CITIZEN),
 )
 
 
