@@ -27,8 +27,7 @@ from dinhdanh.web.app import create_app
 from dinhdanh.wiring import Container, build, init_data_dir
 from tests.auth.test_account_recovery import Clock
 from tests.browser.a11y import check_page
-from tests.browser.conftest import _free_port
-from tests.oidc.conftest import PASSWORD, TOTP_SECRET, Citizen, make_citizen
+from tests.support import PASSWORD, TOTP_SECRET, Citizen, free_port, make_citizen
 
 pytestmark = pytest.mark.browser
 POLICE = "Công an thành phố Hà Nội"
@@ -54,7 +53,7 @@ def live(tmp_path: Path) -> Iterator[Live]:
     citizen = make_citizen(c)
     with c.unit_of_work() as s:
         _, token = create_api_key(s, POLICE, Role.OFFICER, clock.now)
-    port = _free_port()
+    port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(create_app(c), host="127.0.0.1", port=port, log_level="warning")
     )

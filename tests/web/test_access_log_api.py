@@ -4,7 +4,6 @@ a delayed one only from its date, never another citizen's entries; errors are pr
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -15,7 +14,8 @@ from dinhdanh.auth import totp
 from dinhdanh.privacy.access import Role
 from dinhdanh.wiring import Container
 from tests.auth.test_account_recovery import Clock
-from tests.oidc.conftest import TOTP_SECRET, Citizen, log_in, make_citizen
+from tests.oidc.conftest import log_in
+from tests.support import TOTP_SECRET, Citizen, make_citizen
 from tests.web.test_officer_api import assert_problem, key
 
 URL = "/api/v1/me/access-log"
@@ -33,17 +33,8 @@ def clock(container: Container) -> Clock:
 
 
 @pytest.fixture
-def tc(container: Container, clock: Clock) -> Iterator[TestClient]:
-    from dinhdanh.web.app import create_app
-
-    # https: the session cookie is Secure, so the cookie jar only sends it back over https.
-    with TestClient(create_app(container), base_url="https://testserver") as client:
-        yield client
-
-
-@pytest.fixture
-def citizen(container: Container, clock: Clock) -> Citizen:
-    return make_citizen(container)
+def tc(app_client: TestClient, clock: Clock) -> TestClient:
+    return app_client
 
 
 def _log_in(tc: TestClient, citizen: Citizen, clock: Clock) -> None:
