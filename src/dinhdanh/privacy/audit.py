@@ -261,13 +261,15 @@ class AuditLog:
                     )
                 )
                 prev = digest
-            constants = {
-                "at": at,
-                "format": FORMAT,
+            extra = {
                 "organisation": org,
                 "legal_basis": basis,
                 "case_ref": case_ref,
                 "disclose_after": disclose,
+            }
+            # Empty ones are left to the column default (NULL): fewer values to bind per row.
+            constants = {"at": at, "format": FORMAT} | {
+                k: v for k, v in extra.items() if v is not None
             }
             insert_rows(session, ENTRIES, _ENTRY_COLUMNS, rows, constants=constants)
         head.seq, head.hash = seq, prev
