@@ -30,7 +30,7 @@ import typer
 from dinhdanh.auth import opaque, totp
 from dinhdanh.auth.clients import ClientConfigError
 from dinhdanh.cli.common import container_from, emit_json, fail, out, settings_from
-from dinhdanh.identity import indexes
+from dinhdanh.identity.age import is_over
 from dinhdanh.privacy.access import Role, create_api_key
 from dinhdanh.privacy.audit import AccessContext
 from dinhdanh.store.batch import DEFAULT_CHUNK_SIZE, BatchReport, OnReject, Progress
@@ -151,11 +151,6 @@ def _import_subscriptions(ctx: typer.Context, out_dir: Path, quiet: bool) -> dic
     return results
 
 
-def _is_adult(born: str, today: date) -> bool:
-    dob = date.fromisoformat(born)
-    return (today.year - dob.year - ((today.month, today.day) < (dob.month, dob.day))) >= 18
-
-
 def _pick_citizens(
     c: Container, feed: Path, n: int, *, skip: set[str], born_before: str = "9999"
 ) -> list[dict[str, str]]:
@@ -167,13 +162,14 @@ def _pick_citizens(
         for row in csv.DictReader(handle):
             if row["date_of_death"] or row["id_number"] in skip:
                 continue
-            if row["date_of_birth"] >= born_before or not _is_adult(row["date_of_birth"], now):
+            if row["date_of_birth"] >= born_before or not is_over(
+                date.fromisoformat(row["date_of_birth"]), 18, now
+            ):
                 continue
-            subject = c.auth.accounts.subject_of(session, row["id_number"])
+            subject = c.registry.subject(session, row["id_number"])
             if subject is None:
                 continue
-            id_bidx = indexes.id_index(c.ring, row["id_number"])
-            numbers = c.auth.phones.numbers_for(session, id_bidx, subject, now)
+            numbers = c.auth.phones.numbers_for(session, subject.id_bidx, subject.subject_id, now)
             if not numbers:
                 continue
             picked.append(
