@@ -16,9 +16,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
-from sqlalchemy import Table, func, select, update
+from sqlalchemy import Row, Table, func, select, update
 from sqlalchemy.orm import Session, aliased
 
 from dinhdanh.crypto import KeyRing, open_sealed, seal
@@ -116,7 +116,7 @@ _SUBJECT_COLUMNS = (
 )
 
 
-def _subject(row: Any) -> Subject | None:
+def _subject(row: Row[str, bytes, bytes, bytes, bool, bool] | None) -> Subject | None:
     if row is None:
         return None
     # SQLite hands booleans back as integers.
@@ -279,14 +279,12 @@ class Registry:
         return self.subject_by_index(session, indexes.id_index(self.ring, value))
 
     def subject_by_index(self, session: Session, id_bidx: bytes) -> Subject | None:
-        return _subject(
-            session.execute(select(*_SUBJECT_COLUMNS).where(Citizen.id_bidx == id_bidx))
-        )
+        stmt = select(*_SUBJECT_COLUMNS).where(Citizen.id_bidx == id_bidx)
+        return _subject(session.execute(stmt).first())
 
     def subject_by_id(self, session: Session, subject_id: str) -> Subject | None:
-        return _subject(
-            session.execute(select(*_SUBJECT_COLUMNS).where(Citizen.id == subject_id)).first()
-        )
+        stmt = select(*_SUBJECT_COLUMNS).where(Citizen.id == subject_id)
+        return _subject(session.execute(stmt).first())
 
     def is_verified(self, session: Session, subject_id: str) -> bool:
         """Whether the population registry lists this subject as a living citizen."""
