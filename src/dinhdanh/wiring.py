@@ -23,7 +23,7 @@ from dinhdanh.crypto import (
     load_keyring,
     save_keyring,
 )
-from dinhdanh.identity.service import CITIZENS, Registry
+from dinhdanh.identity.service import LOADED_TABLES, Registry
 from dinhdanh.privacy.audit import AuditLog
 from dinhdanh.settings import Settings
 from dinhdanh.store import (
@@ -69,6 +69,7 @@ class Container:
     def telecom(self) -> Telecom:
         s = self.settings
         return Telecom(
+            self.registry,
             self.audit,
             TimelineConfig(
                 notice_days=s.telecom_notice_days,
@@ -94,7 +95,7 @@ class Container:
         from dinhdanh.auth.phones import TelecomPhones
         from dinhdanh.auth.services import build_auth
 
-        phones = TelecomPhones(self.telecom, self.audit)
+        phones = TelecomPhones(self.registry, self.telecom, self.audit)
         return build_auth(self.settings, self.ring, self.registry, self.audit, phones)
 
     def unit_of_work(self) -> AbstractContextManager[Session]:
@@ -130,9 +131,8 @@ def init_data_dir(settings: Settings) -> tuple[bool, Engine]:
     read_keyring(settings)  # fail now, not at the first request, on a broken key ring
     engine = make_engine(settings.effective_database_url)
     upgrade(engine)
-    ensure_indexes(
-        engine, [CITIZENS, SUBSCRIPTIONS]
-    )  # a load killed mid-way builds them after the rows
+    # A load killed mid-way builds them after the rows.
+    ensure_indexes(engine, [*LOADED_TABLES, SUBSCRIPTIONS])
     return created, engine
 
 

@@ -7,7 +7,8 @@ from datetime import date
 import pytest
 
 from dinhdanh.identity.idnumber import Sex
-from dinhdanh.identity.rules import CitizenRecord, check_citizen, fold_name, normalize_phone
+from dinhdanh.identity.phone import e164_or_none
+from dinhdanh.identity.rules import CitizenRecord, check_citizen, fold_name
 from tests.identity.factories import row
 
 TODAY = date(2026, 6, 1)
@@ -78,4 +79,4 @@ def test_name_folding_ignores_case_space_and_composition() -> None:
     ],
 )
 def test_normalize_phone(raw: str, e164: str | None) -> None:
-    assert normalize_phone(raw) == e164
+    assert e164_or_none(raw) == e164

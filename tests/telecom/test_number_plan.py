@@ -92,7 +92,12 @@ def test_a_duplicate_across_carriers_is_reviewed_not_locked(
         view = c.registry.get_by_id_number(s, AN["id_number"], CTX, NOW)
         assert view is not None
         id_bidx = indexes.id_index(c.ring, AN["id_number"])
-        assert TelecomPhones(c.telecom, c.audit).numbers_for(s, id_bidx, view.subject_id, NOW) == []
+        assert (
+            TelecomPhones(c.registry, c.telecom, c.audit).numbers_for(
+                s, id_bidx, view.subject_id, NOW
+            )
+            == []
+        )
     with c.unit_of_work() as s:
         assert c.telecom.pending_actions(s, "VTL") == []
         assert c.telecom.pending_actions(s, "VNP") == []

@@ -23,7 +23,6 @@ from dinhdanh.telecom.rules import (
     Verdict,
     decide,
     id_dob_consistent,
-    under_age_at,
     verdict,
 )
 
@@ -518,19 +517,3 @@ def test_id_dob_consistent_checks_the_birth_year_only() -> None:
 def test_id_dob_consistent_refuses_a_malformed_number() -> None:
     with pytest.raises(IdNumberError):
         id_dob_consistent("12345", date(1990, 1, 1))
-
-
-@pytest.mark.parametrize(
-    ("born", "at", "under"),
-    [
-        (date(2010, 5, 20), date(2024, 5, 19), True),
-        (date(2010, 5, 20), date(2024, 5, 20), False),
-        (date(2010, 5, 20), datetime(2024, 5, 19, 23, 59), True),
-        (date(2008, 2, 29), date(2022, 2, 28), True),  # turns 14 on 1 March
-        (date(2008, 2, 29), date(2022, 3, 1), False),
-        (date(2008, 2, 29), date(2036, 2, 29), False),  # a leap year: the 29th itself
-    ],
-)
-def test_under_age_at(born: date, at: date, under: bool) -> None:
-    years = 28 if at.year == 2036 else 14
-    assert under_age_at(born, at, years) is under

@@ -9,15 +9,18 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from sqlalchemy import select
 
 from dinhdanh.identity import indexes
 from dinhdanh.identity.rules import check_citizen
 from dinhdanh.privacy.audit import AccessContext
+from dinhdanh.telecom import models as tm
 from dinhdanh.telecom.importer import import_subscriptions
 from dinhdanh.telecom.reconciliation import reconcile_store
+from dinhdanh.telecom.rules import Context, Owner, Subscription, verdict
 from dinhdanh.telecom.service import NotYourNumber
 from dinhdanh.wiring import Container
-from tests.identity.factories import GOOD
+from tests.identity.factories import GOOD, row
 from tests.telecom.factories import sub, write_csv
 
 NOW = datetime(2026, 6, 1, 9, tzinfo=UTC)
@@ -52,8 +55,7 @@ def run(
     outcome = reconcile_store(
         engine=c.engine,
         unit_of_work=c.unit_of_work,
-        sealer=c.registry.sealer,
-        audit=c.audit,
+        registry=c.registry,
         telecom=c.telecom,
         rules=c.telecom_rules,
         ctx=CTX,
@@ -178,3 +180,44 @@ def test_one_carrier_only(container: Container, tmp_path: Path) -> None:
     result = run(container, out, carrier="VNP")
     assert sorted(p.name for p in out.glob("*.parquet")) == ["VNP.parquet"]
     assert result["opened"] == 1
+
+
+# Born 29 February 2012, no guardian on file: 14 on 1 March 2026 (a common year).
+LEAP = row("001312000099", "Đỗ Thị Lan", "2012-02-29", "F")
+
+
+def test_owner_minor_turns_on_1_march_for_a_29_february_birth(
+    container: Container, tmp_path: Path
+) -> None:
+    c = container
+    with c.unit_of_work() as s:
+        c.registry.upsert(s, [check_citizen(LEAP, NOW.date())], CTX, NOW)  # type: ignore[list-item]
+    lan = {k: LEAP[k] for k in ("id_number", "full_name", "date_of_birth")}
+    seed(
+        c,
+        tmp_path,
+        [
+            sub("0962000011", **lan, activation_date="2026-02-28"),
+            sub("0962000012", **lan, activation_date="2026-03-01"),
+        ],
+    )
+    out = tmp_path / "out"
+    run(c, out)
+    engine = verdicts(out, "VTL")
+    # The row-by-row oracle over the same stored rows agrees with the DuckDB engine.
+    with c.unit_of_work() as s:
+        stored = [
+            Subscription(
+                r.carrier, r.msisdn, r.id_bidx, r.name_bidx, r.dob_bidx, r.id_dob_consistent,
+                r.minor_at_activation, r.activation_at, r.channel, r.agent_id, None, r.status,
+            )
+            for r in s.scalars(select(tm.Subscription))
+        ]  # fmt: skip
+        owner = c.registry.subject(s, LEAP["id_number"])
+        assert owner is not None
+    registry = Owner(owner.id_bidx, owner.name_bidx, owner.dob_bidx, owner.has_guardian, None)
+    context = Context.build(stored, [], NOW.date(), c.telecom_rules)
+    oracle = {
+        sub_.msisdn: [r.value for r in verdict(sub_, registry, context)[1]] for sub_ in stored
+    }
+    assert engine == oracle == {"+84962000011": ["OWNER_MINOR"], "+84962000012": []}

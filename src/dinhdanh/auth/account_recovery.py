@@ -36,7 +36,7 @@ from dinhdanh.auth.opaque import as_utc
 from dinhdanh.auth.phones import PhoneDirectory
 from dinhdanh.auth.sessions import Sessions
 from dinhdanh.auth.sms import SmsGateway
-from dinhdanh.identity.models import Citizen
+from dinhdanh.identity.service import Registry
 from dinhdanh.privacy.audit import AccessContext, AuditLog
 
 REQUESTED = (
@@ -61,6 +61,7 @@ class RecoveryState(StrEnum):
 class Recoveries:
     def __init__(
         self,
+        registry: Registry,
         phones: PhoneDirectory,
         sms: SmsGateway,
         sessions: Sessions,
@@ -69,6 +70,7 @@ class Recoveries:
         wait: timedelta,
         random: opaque.RandomBytes = os.urandom,
     ) -> None:
+        self.registry = registry
         self.phones = phones
         self.sms = sms
         self.sessions = sessions
@@ -153,7 +155,7 @@ class Recoveries:
         self, session: Session, account: Account, outcome: str, text: str, now: datetime
     ) -> None:
         """Every known channel: the citizen's numbers, "my account", the audit log."""
-        id_bidx = session.scalar(select(Citizen.id_bidx).where(Citizen.id == account.subject_id))
+        id_bidx = self.registry.id_bidx_of(session, account.subject_id)
         if id_bidx is not None:
             for number in self.phones.numbers_for(session, id_bidx, account.subject_id, now):
                 self.sms.send(session, number, text, now)

@@ -24,7 +24,7 @@ from dinhdanh.crypto import KeyRing, open_sealed, seal
 from dinhdanh.identity import indexes
 from dinhdanh.identity.idnumber import IdNumberError
 from dinhdanh.identity.idnumber import parse as parse_id
-from dinhdanh.identity.models import Citizen
+from dinhdanh.identity.service import Registry
 
 TOTP_SETUP = "totp_setup"
 TOTP_SETUP_TTL = timedelta(minutes=10)
@@ -55,9 +55,14 @@ class Authenticators:
 
 class Accounts:
     def __init__(
-        self, ring: KeyRing, challenges: Challenges, random: opaque.RandomBytes = os.urandom
+        self,
+        ring: KeyRing,
+        challenges: Challenges,
+        registry: Registry,
+        random: opaque.RandomBytes = os.urandom,
     ) -> None:
         self._ring = ring
+        self._registry = registry
         self.challenges = challenges
         self._random = random
 
@@ -72,23 +77,16 @@ class Accounts:
 
     def id_index_of(self, session: Session, account: Account) -> bytes | None:
         """The blind index of the account's ID number (read from the registry, not opened)."""
-        return session.scalar(select(Citizen.id_bidx).where(Citizen.id == account.subject_id))
+        return self._registry.id_bidx_of(session, account.subject_id)
 
     def subject_of(self, session: Session, id_number: str) -> str | None:
         """The subject id of the citizen with this ID number (blind index; nothing decrypted)."""
-        id_bidx = self.id_index(id_number)
-        if id_bidx is None:
-            return None
-        return session.scalar(select(Citizen.id).where(Citizen.id_bidx == id_bidx))
+        subject = self._registry.subject(session, id_number)
+        return None if subject is None else subject.subject_id
 
     def by_id_index(self, session: Session, id_bidx: bytes | None) -> Account | None:
-        if id_bidx is None:
-            return None
-        return session.scalars(
-            select(Account)
-            .join(Citizen, Citizen.id == Account.subject_id)
-            .where(Citizen.id_bidx == id_bidx)
-        ).first()
+        subject = None if id_bidx is None else self._registry.subject_by_index(session, id_bidx)
+        return None if subject is None else self.by_subject(session, subject.subject_id)
 
     def by_id_number(self, session: Session, id_number: str) -> Account | None:
         """The account of the citizen with this ID number (blind index; nothing decrypted)."""

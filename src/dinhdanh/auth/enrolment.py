@@ -240,11 +240,7 @@ class Enrolments:
                 code_expires_at=now + self.otp_ttl,
                 # One number: the right code proves that number. Several got the same code,
                 # so it proves one of them, not which: none counts as verified.
-                phone_bidx=(
-                    indexes.phone_index(self.registry.ring, numbers[0])
-                    if len(numbers) == 1
-                    else None
-                ),
+                phone_bidx=self.registry.phone_index(numbers[0]) if len(numbers) == 1 else None,
                 attempts=0,
                 created_at=now,
                 expires_at=now + FLOW_TTL,

@@ -25,6 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from dinhdanh.identity.service import SUBJECT_FK
 from dinhdanh.store import Base
 
 _TS = DateTime(timezone=True)
@@ -36,7 +37,7 @@ class Account(Base):
     __tablename__ = "auth_accounts"
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    subject_id: Mapped[str] = mapped_column(ForeignKey("citizens.id"), unique=True)
+    subject_id: Mapped[str] = mapped_column(ForeignKey(SUBJECT_FK), unique=True)
     level: Mapped[int] = mapped_column(Integer)  # level of assurance reached at enrolment
     password_hash: Mapped[str | None] = mapped_column(String(200))
     totp_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)

@@ -25,7 +25,7 @@ from typing import Protocol
 from sqlalchemy import func, select, tuple_
 from sqlalchemy.orm import Session
 
-from dinhdanh.identity.models import Citizen
+from dinhdanh.identity.service import Registry
 from dinhdanh.privacy.audit import AccessContext, AuditLog
 from dinhdanh.telecom import models as tm
 from dinhdanh.telecom.service import Telecom
@@ -44,17 +44,18 @@ class PhoneDirectory(Protocol):
 
 
 class TelecomPhones:
-    def __init__(self, telecom: Telecom, audit: AuditLog) -> None:
+    def __init__(self, registry: Registry, telecom: Telecom, audit: AuditLog) -> None:
+        self._registry = registry
         self._telecom = telecom
         self._audit = audit
 
     def numbers_for(
         self, session: Session, id_bidx: bytes, citizen_subject_id: str, now: datetime
     ) -> list[str]:
-        citizen = session.scalars(select(Citizen).where(Citizen.id_bidx == id_bidx)).first()
-        if citizen is None or citizen.id != citizen_subject_id:
+        citizen = self._registry.subject_by_index(session, id_bidx)
+        if citizen is None or citizen.subject_id != citizen_subject_id:
             return []
-        listed = self._telecom.numbers_of(session, id_bidx, citizen.id)
+        listed = self._telecom.numbers_of(session, id_bidx, citizen.subject_id)
         if not listed:
             return []
         pairs = [(n.carrier, n.msisdn) for n in listed]
@@ -105,7 +106,9 @@ class TelecomPhones:
             numbers.append(pair[1])
         numbers = numbers[:MAX_NUMBERS]
         fields = ("msisdn",) if numbers else ()
-        self._audit.append(session, [ENROLMENT.event("phone_numbers", citizen.id, fields)], now)
+        self._audit.append(
+            session, [ENROLMENT.event("phone_numbers", citizen.subject_id, fields)], now
+        )
         return numbers
 
 

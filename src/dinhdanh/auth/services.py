@@ -69,7 +69,7 @@ def build_auth(
         clients,
     )
     challenges = Challenges(ring)
-    accounts = Accounts(ring, challenges)
+    accounts = Accounts(ring, challenges, registry)
     sessions = Sessions(
         timedelta(minutes=s.session_idle_minutes), timedelta(hours=s.session_absolute_hours)
     )
@@ -79,7 +79,7 @@ def build_auth(
     rp_id = s.webauthn_rp_id or str(urlsplit(issuer).hostname)
     passkeys = Passkeys(rp_id, origin_of(issuer), SignedChallenges(ring))
     recoveries = Recoveries(
-        phones, outbox, sessions, audit, wait=timedelta(hours=s.recovery_wait_hours)
+        registry, phones, outbox, sessions, audit, wait=timedelta(hours=s.recovery_wait_hours)
     )
     login = Login(accounts, sessions, throttles, audit, passkeys, devices, recoveries)
     return AuthServices(

@@ -97,8 +97,7 @@ def reconcile_subscriptions(
             outcome = reconcile_store(
                 engine=c.engine,
                 unit_of_work=c.unit_of_work,
-                sealer=c.registry.sealer,
-                audit=c.audit,
+                registry=c.registry,
                 telecom=c.telecom,
                 rules=c.telecom_rules,
                 ctx=AccessContext(who, "telecom_reconciliation", "junk-SIM reconciliation"),

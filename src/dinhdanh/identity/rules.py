@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from dinhdanh.identity.idnumber import IdNumberError, Sex, parse
+from dinhdanh.identity.phone import e164_or_none
 from dinhdanh.store.feeds import Reason
 
 MAX_NAME = 200
@@ -68,20 +69,6 @@ def normalize_name(raw: str) -> str:
 def fold_name(raw: str) -> str:
     """The matching form of a name: NFC, case-folded, spaces collapsed (blind-index input)."""
     return unicodedata.normalize("NFC", normalize_name(raw).casefold())
-
-
-def normalize_phone(raw: str) -> str | None:
-    """A Vietnamese mobile number in E.164 (+84 and 9 digits), or None if it is not one."""
-    digits = re.sub(r"[\s.\-()]", "", raw)
-    if digits.startswith("+84"):
-        digits = digits[3:]
-    elif digits.startswith("84") and len(digits) == 11:
-        digits = digits[2:]
-    elif digits.startswith("0"):
-        digits = digits[1:]
-    if len(digits) != 9 or not digits.isdigit() or digits[0] not in "35789":
-        return None
-    return "+84" + digits
 
 
 def parse_date(raw: str | None, field: str) -> date | Reason | None:
@@ -150,7 +137,7 @@ def check_citizen(row: Mapping[str, str | None], today: date) -> CitizenRecord |
             reasons.append(Reason("guardian_is_self", "a citizen cannot be their own guardian"))
 
     phone_raw = (row.get("phone") or "").strip()
-    phone = normalize_phone(phone_raw) if phone_raw else None
+    phone = e164_or_none(phone_raw) if phone_raw else None
     if phone_raw and phone is None:
         reasons.append(Reason("invalid_phone", f"phone {phone_raw!r} is not a Vietnamese mobile"))
 

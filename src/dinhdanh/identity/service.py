@@ -2,6 +2,13 @@
 
 Writing is split in two: `CitizenSealer.prepare` does the crypto (pure, so batch imports can run
 it in worker processes) and `Registry.apply` does the database work and the audit entries.
+
+`Registry` is also the one door other domains use to the registry (issue 9, item 7): a subject
+by ID number, and facts about it. Facts kept in clear columns (blind indexes, the ``deceased``
+flag, guardian links as blind indexes) are answered without opening the sealed record; facts
+that need it (an age) open it and append an audit entry naming the field. Bulk readers get
+`registry_select` (a SELECT for DuckDB over the attached store) and `dates_of_death`; no module
+outside `identity` names the ``citizens`` table or its columns.
 """
 
 from __future__ import annotations
@@ -11,14 +18,16 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import NamedTuple
 
-from sqlalchemy import Table, func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Row, Table, func, select, update
+from sqlalchemy.orm import Session, aliased
 
 from dinhdanh.crypto import KeyRing, open_sealed, seal
-from dinhdanh.identity import indexes
+from dinhdanh.identity import age, indexes
+from dinhdanh.identity.idnumber import IdNumberError
 from dinhdanh.identity.idnumber import parse as parse_id
 from dinhdanh.identity.models import Citizen
-from dinhdanh.identity.rules import CitizenRecord, normalize_phone
+from dinhdanh.identity.phone import e164_or_none
+from dinhdanh.identity.rules import CitizenRecord
 from dinhdanh.privacy.audit import AccessContext, AuditLog
 from dinhdanh.store.batch import Counts
 from dinhdanh.store.bulk import insert_rows, lookup
@@ -35,6 +44,9 @@ PERSONAL_FIELDS = (
 )
 
 CITIZENS: Table = Citizen.__table__  # type: ignore[assignment]  # core insert: the fast path
+# For other domains' models and for wiring, so they need not name the table themselves.
+SUBJECT_FK = f"{CITIZENS.name}.id"  # a column referencing a citizen's subject id
+LOADED_TABLES: tuple[Table, ...] = (CITIZENS,)  # bulk-loaded: indexes may be built afterwards
 
 
 class Prepared(NamedTuple):
@@ -80,6 +92,45 @@ class CitizenSealer:
     def open(self, row: Citizen) -> CitizenRecord:
         text = open_sealed(self.ring, row.sealed, seal_context(row.id_bidx)).decode()
         return CitizenRecord.from_canonical(text)
+
+
+@dataclass(frozen=True, slots=True)
+class Subject:
+    """A citizen as other domains may see them without opening the sealed record."""
+
+    subject_id: str
+    id_bidx: bytes
+    name_bidx: bytes
+    dob_bidx: bytes
+    deceased: bool
+    has_guardian: bool
+
+
+_SUBJECT_COLUMNS = (
+    Citizen.id,
+    Citizen.id_bidx,
+    Citizen.name_bidx,
+    Citizen.dob_bidx,
+    Citizen.deceased,
+    Citizen.guardian_bidx.is_not(None),
+)
+
+
+def _subject(row: Row[str, bytes, bytes, bytes, bool, bool] | None) -> Subject | None:
+    if row is None:
+        return None
+    # SQLite hands booleans back as integers.
+    return Subject(row[0], row[1], row[2], row[3], bool(row[4]), bool(row[5]))
+
+
+def registry_select(alias: str) -> str:
+    """SQL (DuckDB) over the store attached as ``alias``: one row per citizen, with
+    ``subject, id_bidx, name_bidx, dob_bidx, has_guardian, deceased``. Clear columns only."""
+    # ``alias`` is the caller's own schema name, never input.
+    return f"""SELECT id AS subject, id_bidx, name_bidx, dob_bidx,
+                      guardian_bidx IS NOT NULL AS has_guardian,
+                      CAST(deceased AS BOOLEAN) AS deceased
+               FROM {alias}.{CITIZENS.name}"""  # noqa: S608
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,13 +210,19 @@ class Registry:
             return None
         return self._read(session, [row], ctx, now)[0]
 
+    def phone_index(self, phone: str) -> bytes | None:
+        """Blind index of a phone number in any written form (identity.phone, the one
+        normalizer); None when it is not a Vietnamese mobile number."""
+        e164 = e164_or_none(phone)
+        return None if e164 is None else indexes.phone_index(self.ring, e164)
+
     def get_by_phone(
         self, session: Session, phone: str, ctx: AccessContext, now: datetime
     ) -> list[CitizenView]:
-        e164 = normalize_phone(phone)
-        if e164 is None:
+        phone_bidx = self.phone_index(phone)
+        if phone_bidx is None:
             return []
-        stmt = select(Citizen).where(Citizen.phone_bidx == indexes.phone_index(self.ring, e164))
+        stmt = select(Citizen).where(Citizen.phone_bidx == phone_bidx)
         return self._read(session, list(session.scalars(stmt)), ctx, now)
 
     def search(
@@ -210,6 +267,100 @@ class Registry:
             return None
         self._audit.append(session, [ctx.event("read", subject_id, fields)], now)
         return self.sealer.open(row)
+
+    # -- facts for other domains --
+    def subject(self, session: Session, id_number: str) -> Subject | None:
+        """The citizen with this ID number, found by blind index (nothing opened, nothing
+        audited); None when nobody has it or it is not an ID number at all."""
+        try:
+            value = parse_id(id_number).value
+        except IdNumberError:
+            return None
+        return self.subject_by_index(session, indexes.id_index(self.ring, value))
+
+    def subject_by_index(self, session: Session, id_bidx: bytes) -> Subject | None:
+        stmt = select(*_SUBJECT_COLUMNS).where(Citizen.id_bidx == id_bidx)
+        return _subject(session.execute(stmt).first())
+
+    def subject_by_id(self, session: Session, subject_id: str) -> Subject | None:
+        stmt = select(*_SUBJECT_COLUMNS).where(Citizen.id == subject_id)
+        return _subject(session.execute(stmt).first())
+
+    def is_verified(self, session: Session, subject_id: str) -> bool:
+        """Whether the population registry lists this subject as a living citizen."""
+        subject = self.subject_by_id(session, subject_id)
+        return subject is not None and not subject.deceased
+
+    def is_deceased(self, session: Session, subject_id: str) -> bool | None:
+        """From the clear ``deceased`` flag; None for an unknown subject."""
+        subject = self.subject_by_id(session, subject_id)
+        return None if subject is None else subject.deceased
+
+    def is_over(
+        self,
+        session: Session,
+        subject_id: str,
+        years: int,
+        on: date,
+        ctx: AccessContext,
+        now: datetime,
+    ) -> bool | None:
+        """Whether the citizen is at least ``years`` old on ``on`` (age.is_over); opens the
+        birth date, audited. None for an unknown subject."""
+        record = self.open_subject(session, subject_id, ("date_of_birth",), ctx, now)
+        return None if record is None else age.is_over(record.date_of_birth, years, on)
+
+    def guardians_of(
+        self, session: Session, subject_id: str, ctx: AccessContext, now: datetime
+    ) -> list[str]:
+        """Subject ids of the citizen's guardians, by blind index (nothing opened); the
+        guardian link is personal data, so the read is audited."""
+        guardian = aliased(Citizen)
+        stmt = (
+            select(guardian.id)
+            .join(Citizen, Citizen.guardian_bidx == guardian.id_bidx)
+            .where(Citizen.id == subject_id)
+        )
+        found = list(session.scalars(stmt))
+        if found:
+            self._audit.append(
+                session, [ctx.event("read", subject_id, ("guardian_id_number",))], now
+            )
+        return found
+
+    def children_of(
+        self, session: Session, subject_id: str, ctx: AccessContext, now: datetime
+    ) -> list[str]:
+        """Subject ids of the citizens this one is guardian of (blind index; each child's
+        guardian link read is audited under the child)."""
+        id_bidx = self.id_bidx_of(session, subject_id)
+        if id_bidx is None:
+            return []
+        found = list(
+            session.scalars(
+                select(Citizen.id).where(Citizen.guardian_bidx == id_bidx).order_by(Citizen.id)
+            )
+        )
+        self._audit.append(
+            session, [ctx.event("read", c, ("guardian_id_number",)) for c in found], now
+        )
+        return found
+
+    def dates_of_death(
+        self, session: Session, ctx: AccessContext, now: datetime
+    ) -> tuple[list[bytes], list[date | None]]:
+        """(ID blind indexes, dates of death) of the deceased, for bulk reconciliation: only
+        these records are opened (about 0.5 %), each opening audited."""
+        ids: list[bytes] = []
+        dates: list[date | None] = []
+        events = []
+        for row in session.scalars(select(Citizen).where(Citizen.deceased.is_(True))):
+            record = self.sealer.open(row)
+            ids.append(row.id_bidx)
+            dates.append(record.date_of_death)
+            events.append(ctx.event("read", row.id, ("date_of_death",)))
+        self._audit.append(session, events, now)
+        return ids, dates
 
     def id_bidx_of(self, session: Session, subject_id: str) -> bytes | None:
         """The ID blind index of a citizen: how other domains find their records."""

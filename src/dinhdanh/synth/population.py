@@ -22,6 +22,7 @@ from itertools import accumulate, repeat
 from operator import mod
 from pathlib import Path
 
+from dinhdanh.identity.age import latest_birth
 from dinhdanh.identity.idnumber import Sex, make
 from dinhdanh.synth import names
 
@@ -214,11 +215,8 @@ def _generate(n: int, rng: random.Random, today: date) -> Iterator[SynthCitizen]
     fromordinal = date.fromordinal
     today_ord = today.toordinal()
     today_year = today.year
-    # Born after this day means under MINOR_AGE today (29 February falls back to the 28th).
-    try:
-        adult_until = date(today_year - MINOR_AGE, today.month, today.day).toordinal()
-    except ValueError:
-        adult_until = date(today_year - MINOR_AGE, 2, 28).toordinal()
+    # Born after this day means under MINOR_AGE today (the one age rule, identity.age).
+    adult_until = latest_birth(MINOR_AGE, today).toordinal()
     male, female = Sex.MALE, Sex.FEMALE
 
     prov_codes, prov_cum, prov_total = _cumulative(PROVINCE_WEIGHTS)

@@ -38,13 +38,14 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from dinhdanh.crypto import KeyRing, keyring_from_json, keyring_to_json
+from dinhdanh.identity.age import birthday, is_over
 from dinhdanh.identity.idnumber import Sex, make
 from dinhdanh.identity.indexes import dob_index, id_index, name_index
 from dinhdanh.identity.provinces import province
 from dinhdanh.synth.population import SynthCitizen, _coprime_stride, _serials
 from dinhdanh.telecom.feed import COLUMNS as FEED_COLUMNS
 from dinhdanh.telecom.msisdn import CARRIERS, home_carrier
-from dinhdanh.telecom.rules import Reason, RuleConfig, id_dob_consistent, under_age_at
+from dinhdanh.telecom.rules import Reason, RuleConfig, id_dob_consistent
 
 __all__ = [
     "REGISTRY_SCHEMA",
@@ -168,14 +169,6 @@ def write_subscriptions_csv(subscriptions: Iterable[SynthSubscription], path: Pa
 
 
 # --- generation ------------------------------------------------------------------------------
-
-
-def _birthday(born: date, years: int) -> date:
-    """The day someone born on ``born`` turns ``years`` (29 February: 1 March)."""
-    try:
-        return born.replace(year=born.year + years)
-    except ValueError:
-        return date(born.year + years, 3, 1)
 
 
 def _luhn_sum(digits: str, doubled_first: bool) -> int:
@@ -386,7 +379,7 @@ class _Generator:
 
     def window(self, person: _Person) -> tuple[date, date] | None:
         """When a clean subscription of ``person`` can be activated: [adult, end)."""
-        lo = max(EARLIEST, _birthday(person.date_of_birth, self.config.minor_age))
+        lo = max(EARLIEST, birthday(person.date_of_birth, self.config.minor_age))
         hi = person.death or self.as_of
         if (hi - lo).days < 30:
             return None
@@ -479,7 +472,7 @@ class _Generator:
                 shifted = born - timedelta(days=1 + int(self.rand() * 20))
             if shifted.year != born.year:
                 return []
-            lo2 = max(lo, _birthday(born, cfg.minor_age + 1))
+            lo2 = max(lo, birthday(born, cfg.minor_age + 1))
             if lo2 >= hi:
                 return []
             return [
@@ -603,8 +596,8 @@ class _Generator:
     ) -> list[SynthSubscription]:
         """A number activated before the owner turned 14 (at 10 or later, since 2008)."""
         born = person.date_of_birth
-        lo = max(EARLIEST, _birthday(born, 10))
-        hi = min(self.as_of, _birthday(born, self.config.minor_age))
+        lo = max(EARLIEST, birthday(born, 10))
+        hi = min(self.as_of, birthday(born, self.config.minor_age))
         if (hi - lo).days < 2:
             return []
         return [self.sub(person, when=self.moment(lo, hi), channel="store", expected=expected)]
@@ -641,7 +634,7 @@ class _Generator:
         """A deceased citizen: a planted case, or terminated numbers (no verdict), or none."""
         assert person.death is not None
         born = person.date_of_birth
-        adult = max(EARLIEST, _birthday(born, self.config.minor_age))
+        adult = max(EARLIEST, birthday(born, self.config.minor_age))
         death = person.death
         if self.rand() >= self.deceased_rate:
             if (death - adult).days < 30:
@@ -662,7 +655,7 @@ class _Generator:
                 )
             )
         after = max(EARLIEST, death + timedelta(days=1))
-        if (self.as_of - after).days >= 1 and death > _birthday(born, self.config.minor_age):
+        if (self.as_of - after).days >= 1 and death > birthday(born, self.config.minor_age):
             # Activated after the death, on the dead person's papers.
             name = person.full_name
             expected = {Reason.OWNER_DECEASED}
@@ -706,7 +699,7 @@ class _Generator:
         cfg = self.config
         # Everyone in a group is an alive adult whose window includes the last year.
         hi = min(m.death or self.as_of for m in members)
-        lo = max(max(EARLIEST, _birthday(m.date_of_birth, cfg.minor_age)) for m in members)
+        lo = max(max(EARLIEST, birthday(m.date_of_birth, cfg.minor_age)) for m in members)
         start = self.moment(lo, hi - timedelta(days=1))
         if kind == "dup_pair":
             a, b = self.two_carriers()
@@ -948,7 +941,7 @@ def subscriptions_table(
         names.append(ix.name(s.full_name))
         dobs.append(ix.dob(s.date_of_birth))
         consistent.append(id_dob_consistent(s.id_number, s.date_of_birth))
-        minor.append(under_age_at(s.date_of_birth, s.activation_date, cfg.minor_age))
+        minor.append(not is_over(s.date_of_birth, cfg.minor_age, s.activation_date))
         at.append(s.activation_date)
         channel.append(s.channel)
         agent.append(s.agent_id)

@@ -16,13 +16,14 @@ from typing import Any, NamedTuple
 
 from dinhdanh.crypto import KeyRing, blind_index, keyring_from_json
 from dinhdanh.identity import indexes
+from dinhdanh.identity.age import is_over
 from dinhdanh.identity.idnumber import IdNumberError
 from dinhdanh.identity.idnumber import parse as parse_id
 from dinhdanh.identity.rules import normalize_name, parse_date
 from dinhdanh.store.feeds import Reason, Row
 from dinhdanh.telecom.msisdn import MsisdnError, normalize_msisdn
 from dinhdanh.telecom.numberplan import OUT_OF_RANGE, NumberPlan
-from dinhdanh.telecom.rules import CHANNELS, STATUSES, id_dob_consistent, under_age_at
+from dinhdanh.telecom.rules import CHANNELS, STATUSES, id_dob_consistent
 
 COLUMNS = (
     "msisdn",
@@ -192,7 +193,7 @@ class SubscriptionFeed:
             indexes.name_index(ring, r.full_name),
             indexes.dob_index(ring, r.date_of_birth),
             id_dob_consistent(r.id_number, r.date_of_birth),
-            under_age_at(r.date_of_birth, r.activation_at, self.minor_age),
+            not is_over(r.date_of_birth, self.minor_age, r.activation_at),
             r.id_number[:3],
             r.activation_at,
             r.channel,

@@ -14,8 +14,8 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from dinhdanh.analytics.duck import connect
-from dinhdanh.identity.service import CitizenSealer
-from dinhdanh.privacy.audit import AccessContext, AuditLog
+from dinhdanh.identity.service import Registry
+from dinhdanh.privacy.audit import AccessContext
 from dinhdanh.telecom.reconcile import Summary, reconcile
 from dinhdanh.telecom.rules import RuleConfig
 from dinhdanh.telecom.service import Telecom, Verdict
@@ -33,8 +33,7 @@ def reconcile_store(
     *,
     engine: Engine,
     unit_of_work: Callable[[], AbstractContextManager[Session]],
-    sealer: CitizenSealer,
-    audit: AuditLog,
+    registry: Registry,
     telecom: Telecom,
     rules: RuleConfig,
     ctx: AccessContext,
@@ -47,7 +46,7 @@ def reconcile_store(
     with unit_of_work() as session:
         if carrier is not None:
             carrier = telecom.carrier(session, carrier).code  # raises UnknownCarrier
-        deceased = deaths(session, sealer, audit, ctx, clock())
+        deceased = deaths(session, registry, ctx, clock())
     con = connect(memory_limit=memory_limit)
     try:
         with tempfile.TemporaryDirectory(prefix="dinhdanh-reconcile-") as work:

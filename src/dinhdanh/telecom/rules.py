@@ -62,7 +62,6 @@ __all__ = [
     "Verdict",
     "decide",
     "id_dob_consistent",
-    "under_age_at",
     "verdict",
 ]
 
@@ -180,20 +179,6 @@ def id_dob_consistent(id_number: str, date_of_birth: date) -> bool:
     return not any(
         i.code == "birth_year_mismatch" for i in parsed.validate_against(date_of_birth, parsed.sex)
     )
-
-
-def under_age_at(date_of_birth: date, at: date | datetime, years: int) -> bool:
-    """Whether someone born on ``date_of_birth`` is not yet ``years`` old on ``at``.
-
-    Someone born on 29 February turns a year older on 1 March in common years.
-    """
-    day = at.date() if isinstance(at, datetime) else at
-    year = date_of_birth.year + years
-    try:
-        birthday = date_of_birth.replace(year=year)
-    except ValueError:
-        birthday = date(year, 3, 1)
-    return day < birthday
 
 
 def _key(s: Subscription) -> tuple[datetime, str, str]:

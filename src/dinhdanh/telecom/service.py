@@ -11,7 +11,7 @@ from sqlalchemy import Table, and_, select, update
 from sqlalchemy.orm import Session
 
 from dinhdanh.errors import DomainError
-from dinhdanh.identity.models import Citizen
+from dinhdanh.identity.service import Registry
 from dinhdanh.privacy.audit import AccessContext, AuditLog
 from dinhdanh.store.batch import Counts
 from dinhdanh.store.bulk import insert_rows, lookup
@@ -70,7 +70,8 @@ class Verdict:
 
 
 class Telecom:
-    def __init__(self, audit: AuditLog, timeline: TimelineConfig) -> None:
+    def __init__(self, registry: Registry, audit: AuditLog, timeline: TimelineConfig) -> None:
+        self._registry = registry
         self._audit = audit
         self._timeline = timeline
 
@@ -306,12 +307,14 @@ class Telecom:
         return True
 
     def _owner(self, session: Session, carrier: str, msisdn: str) -> str | None:
-        stmt = (
-            select(Citizen.id)
-            .join(m.Subscription, m.Subscription.id_bidx == Citizen.id_bidx)
-            .where(m.Subscription.carrier == carrier, m.Subscription.msisdn == msisdn)
+        stmt = select(m.Subscription.id_bidx).where(
+            m.Subscription.carrier == carrier, m.Subscription.msisdn == msisdn
         )
-        return session.scalars(stmt).first()
+        for id_bidx in session.scalars(stmt):
+            subject = self._registry.subject_by_index(session, id_bidx)
+            if subject is not None:
+                return subject.subject_id
+        return None
 
     def _action(
         self, session: Session, case: m.LockCase, action: CarrierAction, at: datetime

@@ -3,8 +3,9 @@
 DuckDB attaches the SQLite file or the PostgreSQL database read-only (extensions loaded from
 their wheels, see analytics/duck.py) and copies what the rules need to Parquet once. Only
 blind indexes and non-identifying flags cross over; the one personal value the rules need,
-a date of death, is opened row by row for the deceased only (about 0.5 % of the registry),
-and each opening is audited.
+a date of death, is opened by the registry for the deceased only (about 0.5 % of the
+registry), each opening audited. The registry's side comes from ``identity`` as a query
+(``registry_select``): its table and columns are not named here.
 """
 
 from __future__ import annotations
@@ -14,13 +15,12 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
-from sqlalchemy import Engine, make_url, select
+from sqlalchemy import Engine, make_url
 from sqlalchemy.orm import Session
 
 from dinhdanh.analytics.duck import load_extension, stage
-from dinhdanh.identity.models import Citizen
-from dinhdanh.identity.service import CitizenSealer
-from dinhdanh.privacy.audit import AccessContext, AuditLog
+from dinhdanh.identity.service import Registry, registry_select
+from dinhdanh.privacy.audit import AccessContext
 
 STORE = "store"
 
@@ -48,17 +48,9 @@ def attach(con: duckdb.DuckDBPyConnection, engine: Engine) -> None:
     con.execute(f"ATTACH {_literal(dsn)} AS {STORE} (TYPE postgres, READ_ONLY)")
 
 
-def deaths(
-    session: Session, sealer: CitizenSealer, audit: AuditLog, ctx: AccessContext, now: datetime
-) -> pa.Table:
-    """(id_bidx, date_of_death) of the deceased, each opening audited."""
-    ids, dates, events = [], [], []
-    for row in session.scalars(select(Citizen).where(Citizen.deceased.is_(True))):
-        record = sealer.open(row)
-        ids.append(row.id_bidx)
-        dates.append(record.date_of_death)
-        events.append(ctx.event("read", row.id, ("date_of_death",)))
-    audit.append(session, events, now)
+def deaths(session: Session, registry: Registry, ctx: AccessContext, now: datetime) -> pa.Table:
+    """(id_bidx, date_of_death) of the deceased, each opening audited by the registry."""
+    ids, dates = registry.dates_of_death(session, ctx, now)
     return pa.table(
         {"id_bidx": pa.array(ids, pa.binary()), "date_of_death": pa.array(dates, pa.date32())}
     )
@@ -84,9 +76,8 @@ def stage_inputs(
     )
     stage(
         con,
-        f"""SELECT c.id_bidx, c.name_bidx, c.dob_bidx,
-                   c.guardian_bidx IS NOT NULL AS has_guardian, d.date_of_death
-            FROM {STORE}.citizens c LEFT JOIN deaths_in d ON d.id_bidx = c.id_bidx""",
+        f"""SELECT c.id_bidx, c.name_bidx, c.dob_bidx, c.has_guardian, d.date_of_death
+            FROM ({registry_select(STORE)}) c LEFT JOIN deaths_in d ON d.id_bidx = c.id_bidx""",
         workdir / "registry.parquet",
         "registry",
     )

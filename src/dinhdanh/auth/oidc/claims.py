@@ -1,7 +1,8 @@
 """Which claims each scope releases, computed at issue time (OIDC Core 5.1, 5.4). Pure.
 
 Minimal disclosure: ``openid`` gives ``verified`` and ``acr`` only (with ``amr`` in the ID
-token); ``age`` gives ``age_over_13/16/18`` computed from the birth date on the day of issue,
+token); ``age`` gives ``age_over_13/16/18`` computed from the birth date on the day of issue
+(the platform's one age rule, ``identity.age.is_over``),
 never the date itself; ``name``, ``birthdate`` and ``phone`` each need their own scope, and the
 consent page lists exactly these. ``phone_number_verified`` is true only for the number an
 SMS code proved at the account's enrolment. ``offline_access`` asks for a refresh token.
@@ -12,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+
+from dinhdanh.identity.age import is_over
 
 ACR_PREFIX = "urn:dinhdanh:loa:"
 AGE_THRESHOLDS = (13, 16, 18)
@@ -55,18 +58,6 @@ def fields_needed(scopes: Iterable[str]) -> tuple[str, ...]:
             if f not in out:
                 out.append(f)
     return tuple(out)
-
-
-def is_over(birth: date, years: int, today: date) -> bool:
-    """Whether someone born on ``birth`` is at least ``years`` old on ``today``.
-
-    Born on 29 February: the birthday falls on 1 March in common years.
-    """
-    try:
-        anniversary = birth.replace(year=birth.year + years)
-    except ValueError:
-        anniversary = date(birth.year + years, 3, 1)
-    return today >= anniversary
 
 
 @dataclass(frozen=True, slots=True)

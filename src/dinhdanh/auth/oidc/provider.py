@@ -33,7 +33,6 @@ from dinhdanh.auth.oidc.pairwise import pairwise_sub
 from dinhdanh.crypto import KeyRing
 from dinhdanh.crypto.derive import pairwise_key
 from dinhdanh.crypto.jose import Algorithm, JoseError, sign_jwt, verify_jwt
-from dinhdanh.identity.indexes import phone_index
 from dinhdanh.identity.service import Registry
 from dinhdanh.privacy.audit import AccessContext, AuditLog
 
@@ -122,7 +121,7 @@ class Provider:
         account = session.get(Account, account_id)
         if phone is None or account is None or account.phone_verified_bidx is None:
             return False
-        return phone_index(self.registry.ring, phone) == account.phone_verified_bidx
+        return self.registry.phone_index(phone) == account.phone_verified_bidx
 
     # -- minting ----------------------------------------------------------------------
     def _alg(self, client: ClientInfo) -> Algorithm:

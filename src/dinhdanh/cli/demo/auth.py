@@ -16,15 +16,10 @@ from dinhdanh.auth import totp
 from dinhdanh.cli.common import container_from, fail
 from dinhdanh.cli.demo.base import Demo, Seeded, write_private
 from dinhdanh.cli.demo.identity import feed_path
-from dinhdanh.identity import indexes
+from dinhdanh.identity.age import is_over
 from dinhdanh.wiring import Container
 
 DEMO_CITIZENS = 3
-
-
-def _is_adult(born: str, today: date) -> bool:
-    dob = date.fromisoformat(born)
-    return (today.year - dob.year - ((today.month, today.day) < (dob.month, dob.day))) >= 18
 
 
 def _pick_citizens(
@@ -38,13 +33,14 @@ def _pick_citizens(
         for row in csv.DictReader(handle):
             if row["date_of_death"] or row["id_number"] in skip:
                 continue
-            if row["date_of_birth"] >= born_before or not _is_adult(row["date_of_birth"], now):
+            if row["date_of_birth"] >= born_before or not is_over(
+                date.fromisoformat(row["date_of_birth"]), 18, now
+            ):
                 continue
-            subject = c.auth.accounts.subject_of(session, row["id_number"])
+            subject = c.registry.subject(session, row["id_number"])
             if subject is None:
                 continue
-            id_bidx = indexes.id_index(c.ring, row["id_number"])
-            numbers = c.auth.phones.numbers_for(session, id_bidx, subject, now)
+            numbers = c.auth.phones.numbers_for(session, subject.id_bidx, subject.subject_id, now)
             if not numbers:
                 continue
             picked.append(
