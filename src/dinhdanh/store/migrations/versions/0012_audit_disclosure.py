@@ -2,7 +2,7 @@
 
 Existing rows become format 1 and keep their hashes: nothing already signed is re-chained.
 
-Revision ID: 0014_audit_disclosure
+Revision ID: 0012_audit_disclosure
 Revises: 0011_upload_rejects
 Create Date: 2026-11-30 17:30:00
 """
@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0014_audit_disclosure"
+revision: str = "0012_audit_disclosure"
 down_revision: str | None = "0011_upload_rejects"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
