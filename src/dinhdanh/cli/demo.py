@@ -31,8 +31,8 @@ from dinhdanh.auth import opaque, totp
 from dinhdanh.auth.clients import ClientConfigError
 from dinhdanh.cli.common import container_from, emit_json, fail, out, settings_from
 from dinhdanh.identity import indexes
-from dinhdanh.privacy.access import Role, create_api_key
 from dinhdanh.privacy.audit import AccessContext
+from dinhdanh.staff.roles import StaffRole
 from dinhdanh.store.batch import DEFAULT_CHUNK_SIZE, BatchReport, OnReject, Progress
 from dinhdanh.store.private import spill_dir
 from dinhdanh.synth import CITIZEN_FIELDS, SynthCitizen
@@ -246,6 +246,31 @@ def _ensure_citizens(c: Container, path: Path, feed: Path) -> list[dict[str, str
     return people
 
 
+DEMO_ORGANISATION = "Demo provincial police"
+
+
+def _demo_officer_token(c: Container, person: dict[str, str]) -> str:
+    """The last demo citizen is also an officer: a staff grant and a personal API token."""
+    now = c.clock()
+    by = AccessContext("cli:demo", "system", "demo officer")
+    with c.unit_of_work() as session:
+        account = c.auth.accounts.by_id_number(session, person["id_number"])
+        if account is None:
+            fail(f"demo citizen {person['id_number']} has no account")
+        grant = c.staff.grant(
+            session,
+            account.subject_id,
+            StaffRole.OFFICER,
+            DEMO_ORGANISATION,
+            now + c.staff.max_grant,
+            "demo officer",
+            by,
+            now,
+        )
+        _, token, _ = c.staff.issue_token(session, grant.id, "demo officer", by, now)
+    return token
+
+
 def _with_code(person: dict[str, str]) -> dict[str, str]:
     b32 = person["totp_secret"]
     secret = base64.b32decode(b32 + "=" * (-len(b32) % 8))
@@ -289,12 +314,10 @@ def demo(
     subscriptions = _import_subscriptions(ctx, subs_dir, json_out)
     token_file = settings.data_dir / "demo-officer.key"
     with container_from(ctx) as c:
-        if not token_file.exists():
-            with c.unit_of_work() as session:
-                _, token = create_api_key(session, "demo officer", Role.OFFICER, c.clock())
-            _write_private(token_file, token + "\n")
         client = _ensure_client(c, settings.data_dir / "demo-client.json")
         people = _ensure_citizens(c, settings.data_dir / "demo-citizens.json", feed)
+        if not token_file.exists():
+            _write_private(token_file, _demo_officer_token(c, people[-1]) + "\n")
         # A few citizens without an account who can try enrolment (born before 2000).
         enrolable = _pick_citizens(
             c, feed, 3, skip={p["id_number"] for p in people}, born_before="2000-01-01"
@@ -319,7 +342,8 @@ def demo(
         f"({result['created']} new, {result['unchanged']} unchanged)",
         "demo carriers: "
         + ", ".join(f"{k} {v['total_rows']} subscriptions" for k, v in subscriptions.items()),
-        f"officer API key (also in {token_file}):\n{token}",
+        f"officer API key of {people[-1]['id_number']}, {DEMO_ORGANISATION} "
+        f"(also in {token_file}):\n{token}",
         f"demo platform: client_id {client['client_id']}, secret {client['client_secret']}, "
         f"redirect {client['redirect_uri']}",
         f"demo citizens (log in at {issuer}/login; `dinhdanh demo --json` prints current codes):",

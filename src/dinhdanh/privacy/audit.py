@@ -56,6 +56,10 @@ class AccessContext:
     actor: str
     role: str
     purpose: str
+    organisation: str | None = None
+    legal_basis: str | None = None
+    case_ref: str | None = None
+    disclose_after: datetime | None = None
 
     def event(self, action: str, subject: str | None, fields: tuple[str, ...]) -> AuditEvent:
         return AuditEvent(self.actor, self.role, self.purpose, action, subject, fields)

@@ -1,5 +1,6 @@
-"""Officer API over the citizen registry. Every call names a legal basis and a purpose, and
-is audited. Lookups are POSTs with a JSON body: ID numbers and names never sit in a URL,
+"""Officer API over the citizen registry. Every call comes from a person (a personal token
+of a staff grant), names a legal basis and a case reference, and is audited as that person
+and organisation. Lookups are POSTs with a JSON body: ID numbers and names never sit in a URL,
 where access logs, proxies and browser histories would keep them."""
 
 from __future__ import annotations
@@ -7,14 +8,15 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from dinhdanh.identity.schemas import CitizenList, CitizenOut, Lawful, LookupIn, SearchIn
-from dinhdanh.privacy.access import Principal, check_purpose
+from dinhdanh.privacy.access import check_purpose
 from dinhdanh.privacy.audit import AccessContext
+from dinhdanh.staff.service import StaffMember
 from dinhdanh.web.deps import ContainerDep, OfficerDep
 from dinhdanh.web.problems import Problem, problem_responses
 from dinhdanh.wiring import Container
 
-# Every call: a key (401), the officer role (403), a legal basis and purpose (400), a valid
-# body (422).
+# Every call: a key (401), a person with the officer role (403), a legal basis and a case
+# reference (400), a valid body (422).
 router = APIRouter(
     prefix="/api/v1/citizens",
     tags=["citizens"],
@@ -22,9 +24,9 @@ router = APIRouter(
 )
 
 
-def _context(c: Container, who: Principal, body: Lawful) -> AccessContext:
-    purpose = check_purpose(body.legal_basis, body.purpose, c.settings.legal_bases)
-    return AccessContext(who.actor, who.role.value, purpose)
+def _context(c: Container, who: StaffMember, body: Lawful) -> AccessContext:
+    ground = check_purpose(body.legal_basis, body.case_ref, c.settings.legal_bases, body.purpose)
+    return who.context(ground.purpose, ground)
 
 
 @router.post(":lookup", response_model=CitizenOut, responses=problem_responses(404))

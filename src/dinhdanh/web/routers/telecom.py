@@ -76,7 +76,12 @@ def add_carrier(c: ContainerDep, _admin: AdminDep, body: CarrierIn) -> CarrierOu
         except TelecomError as exc:
             raise _problem(exc) from None
         _, token = create_api_key(
-            session, f"carrier {carrier.code}", Role.CARRIER, c.clock(), scope=carrier.code
+            session,
+            f"carrier {carrier.code}",
+            Role.CARRIER,
+            c.clock(),
+            scope=carrier.code,
+            owner=carrier.code,
         )
     return CarrierOut(code=carrier.code, name=carrier.name, api_key=token)
 
