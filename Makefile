@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: setup run test lint format bench clean
+.PHONY: setup run test lint format messages bench clean
 
 $(STAMP): pyproject.toml
 	@$(PY) -c 'import sys; assert sys.version_info >= (3, 11), "dinhdanh needs Python 3.11+"'
@@ -33,6 +33,16 @@ lint: setup
 format: setup
 	$(BIN)/ruff format src tests benchmarks
 	$(BIN)/ruff check --fix src tests benchmarks
+
+# Translations: extract the texts marked in templates and web code (babel.cfg) into a .pot,
+# merge it into the vi and en catalogs, then fill the new vi msgstr (tests/web/test_i18n.py).
+LOCALE := src/dinhdanh/web/locale
+messages: setup
+	@mkdir -p build
+	$(BIN)/pybabel extract -F babel.cfg --no-location --sort-output --omit-header \
+	    -o build/messages.pot src/dinhdanh/web
+	$(BIN)/pybabel update -i build/messages.pot -d $(LOCALE) -D messages \
+	    --no-fuzzy-matching --ignore-obsolete --ignore-pot-creation-date
 
 # Full scale, about an hour on 2 vCPUs; inputs are generated once into benchmarks/out/.
 bench: setup

@@ -15,6 +15,7 @@ from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from playwright.sync_api import BrowserContext, Page, Route, expect
 
 from dinhdanh.auth import totp
+from tests.browser.a11y import check_page
 from tests.browser.conftest import Server
 
 pytestmark = pytest.mark.browser
@@ -46,12 +47,15 @@ def _code_in_new_step(secret: bytes, after: int | None = None) -> str:
 def _enrol(server: Server, page: Page, person: dict[str, str], password: str) -> None:
     """Identity, the SMS code from the outbox, the new password."""
     page.goto(server.base + "/enrol?lang=en")
+    check_page(page, "enrol")
     page.get_by_label("Personal identification number").fill(person["id_number"])
     page.get_by_label("Full name").fill(person["full_name"])
     page.get_by_label("Date of birth").fill(person["date_of_birth"])
     page.get_by_role("button", name="Continue").click()
+    check_page(page, "enrol-code")
     page.locator("input[autocomplete=one-time-code]").fill(_outbox_code(server))
     page.get_by_role("button", name="Continue").click()
+    check_page(page, "enrol-password")
     page.locator("input[autocomplete=new-password]").fill(password)
     page.get_by_role("button", name="Continue").click()
 
@@ -60,12 +64,14 @@ def test_enrol_log_in_consent_and_get_a_code(server: Server, page: Page) -> None
     person = _fresh_citizen(server)
     _enrol(server, page, person, "đồng lúa chín vàng 2025")
     # TOTP set-up: read the key like an authenticator app would.
+    check_page(page, "totp-setup")
     b32 = page.locator("#totp-secret").inner_text().strip()
     secret = base64.b32decode(b32 + "=" * (-len(b32) % 8))
     page.locator("input[autocomplete=one-time-code]").fill(_code_in_new_step(secret))
     setup_step = totp.time_step(int(time.time()))
     page.get_by_role("button", name="Continue").click()
     expect(page.locator("#recovery-codes li")).to_have_count(10)
+    check_page(page, "recovery-codes")
     page.context.clear_cookies()
 
     # The platform sends the user to /authorize; they log in with password + TOTP.
@@ -88,11 +94,14 @@ def test_enrol_log_in_consent_and_get_a_code(server: Server, page: Page) -> None
 
     page.route(REDIRECT + "*", callback)
     page.goto(server.base + "/authorize?" + urlencode(query))
+    check_page(page, "login")
     page.locator("input[autocomplete=username]").fill(person["id_number"])
     page.locator("input[autocomplete=current-password]").fill("đồng lúa chín vàng 2025")
     page.locator("form button[type=submit]").click()
+    check_page(page, "second-factor")
     page.locator("input[autocomplete=one-time-code]").fill(_code_in_new_step(secret, setup_step))
     page.locator("form button[type=submit]").click()
+    check_page(page, "consent")
     page.locator("button[name=consent][value=allow]").click()
     page.wait_for_url(REDIRECT + "*")
     assert landed
@@ -146,6 +155,7 @@ def test_register_and_log_in_with_a_passkey(server: Server, page: Page) -> None:
     page.wait_for_url("**/account")
     page.locator("#add-passkey").click()
     expect(page.locator("#passkeys li")).to_have_count(1)
+    check_page(page, "account")
 
     page.context.clear_cookies()
     page.goto(server.base + "/login?lang=en")
@@ -166,6 +176,7 @@ def test_enrolling_again_on_a_totp_account_asks_for_the_totp_code(
     _enrol(server, page, person, "hoa sen nở giữa đầm 88")
     # No session yet: the page asks for the authenticator, or offers the waiting period.
     expect(page.locator("#ask-wait")).to_be_visible()
+    check_page(page, "enrol-factor")
     assert not [k for k in page.context.cookies() if k["name"] == "__Host-dd_session"]
     page.locator("input[autocomplete=one-time-code]").fill(_code_in_new_step(secret))
     page.locator("form[action='/enrol/factor'] button[type=submit]").click()

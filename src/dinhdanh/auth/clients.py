@@ -28,6 +28,7 @@ from dinhdanh.auth.grants import revoke_grants
 from dinhdanh.auth.models import Client, Grant
 from dinhdanh.auth.oidc.claims import USER_SCOPES
 from dinhdanh.crypto.jose import SUPPORTED_ALGORITHMS, JoseError, parse_jwks
+from dinhdanh.errors import DomainError
 
 GRANT_TYPES = ("authorization_code", "refresh_token", "client_credentials")
 AUTH_METHODS = ("client_secret_basic", "client_secret_post", "private_key_jwt")
@@ -35,12 +36,16 @@ DEFAULT_GRANTS = ("authorization_code", "refresh_token")
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
-class ClientConfigError(ValueError):
+class ClientConfigError(DomainError, ValueError):
     """A client registration is invalid; the message says what to fix."""
+
+    code, status, title = "invalid_client_metadata", 422, "Invalid client"
 
 
 class SectorOwned(ClientConfigError):
     """The sector belongs to another client: joining it must be asked for explicitly."""
+
+    code, status, title = "sector_owned", 409, "The sector belongs to another client"
 
 
 @dataclass(frozen=True, slots=True)

@@ -61,6 +61,7 @@ from dinhdanh.auth.phones import PhoneDirectory
 from dinhdanh.auth.sms import SmsGateway, mask_phone
 from dinhdanh.auth.stepup import has_second_factor
 from dinhdanh.auth.throttle import Throttles
+from dinhdanh.errors import DomainError
 from dinhdanh.identity import indexes
 from dinhdanh.identity.idnumber import parse as parse_id
 from dinhdanh.identity.rules import fold_name
@@ -117,8 +118,10 @@ def next_state(state: State, event: Event) -> State:
     return target
 
 
-class EnrolmentFailed(Exception):
+class EnrolmentFailed(DomainError):
     """The step failed; the message is safe to show (it reveals no registry content)."""
+
+    code, title = "enrolment_failed", "The enrolment step failed"
 
     def __init__(
         self, message: str, retry_after: datetime | None = None, *, flow_over: bool = False

@@ -35,16 +35,21 @@ from dinhdanh.auth.models import Account, SignInEvent
 from dinhdanh.auth.passkeys import PasskeyFailed, Passkeys
 from dinhdanh.auth.sessions import DeviceCookies, Sessions
 from dinhdanh.auth.throttle import Throttles
+from dinhdanh.errors import DomainError
 from dinhdanh.privacy.audit import AccessContext, AuditLog
 from dinhdanh.store.batch import UnitOfWork
 
 
-class LoginFailed(Exception):
+class LoginFailed(DomainError):
     """Wrong credentials, or throttled (``retry_after`` set): one message for the user."""
+
+    code, status, title = "login_failed", 401, "Login failed"
 
     def __init__(self, retry_after: datetime | None = None) -> None:
         super().__init__("login failed")
         self.retry_after = retry_after
+        if retry_after is not None:
+            self.code, self.status, self.title = "throttled", 429, "Too many attempts"
 
 
 @dataclass(frozen=True, slots=True)

@@ -44,14 +44,17 @@ from webauthn.helpers.structs import (
 
 from dinhdanh.auth.challenges import SignedChallenges
 from dinhdanh.auth.models import Account, WebAuthnCredential
+from dinhdanh.errors import DomainError
 
 CHALLENGE_TTL = timedelta(minutes=5)
 REGISTER = "webauthn_register"
 LOGIN = "webauthn_login"
 
 
-class PasskeyFailed(Exception):
+class PasskeyFailed(DomainError):
     """The ceremony failed; the message is safe to show."""
+
+    code, status, title = "passkey_rejected", 400, "The passkey was not accepted"
 
 
 @dataclass(frozen=True, slots=True)

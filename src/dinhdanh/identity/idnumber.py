@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
+from dinhdanh.errors import DomainError
 from dinhdanh.identity.provinces import Province, province, provinces
 
 __all__ = [
@@ -35,13 +36,13 @@ class Sex(StrEnum):
     FEMALE = "F"
 
 
-class IdNumberError(ValueError):
+class IdNumberError(DomainError, ValueError):
     """A string is not a valid ID number; ``code`` is a stable reason code.
 
     Messages never echo the input: it is personal data and errors end up in logs.
     """
 
-    code: str
+    status, title = 422, "Invalid ID number"
 
     def __init__(self, code: str, message: str) -> None:
         super().__init__(message)

@@ -13,6 +13,7 @@ from enum import StrEnum
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from dinhdanh.errors import DomainError
 from dinhdanh.privacy.models import ApiKey
 
 
@@ -22,14 +23,12 @@ class Role(StrEnum):
     CARRIER = "carrier"  # scope: the carrier's code; sees and changes only its own subscribers
 
 
-class AccessError(Exception):
-    code = "access_denied"
-    title = "Access denied"
+class AccessError(DomainError):
+    code, status, title = "access_denied", 403, "Access denied"
 
 
 class PurposeRequired(AccessError):
-    code = "purpose_required"
-    title = "Legal basis and purpose required"
+    code, status, title = "purpose_required", 400, "Legal basis and purpose required"
 
 
 class UnknownLegalBasis(PurposeRequired):

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from dinhdanh.auth.accounts import Accounts
 from dinhdanh.auth.opaque import as_utc
+from dinhdanh.errors import DomainError
 from dinhdanh.privacy.access import LegalGround, Principal, Role, create_api_key
 from dinhdanh.privacy.audit import AccessContext, AuditLog
 from dinhdanh.privacy.models import ApiKey
@@ -31,7 +32,7 @@ from dinhdanh.staff.rules import person_actor, same_person
 MIN_TEXT, MAX_ORG, MAX_REASON = 3, 200, 500
 
 
-class StaffError(Exception):
+class StaffError(DomainError):
     code, status, title = "staff_error", 400, "Invalid staff request"
 
 

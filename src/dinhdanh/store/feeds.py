@@ -15,6 +15,8 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import IO, Any
 
+from dinhdanh.errors import DomainError
+
 Row = dict[str, str | None]
 
 
@@ -32,8 +34,10 @@ class Reason:
 SUFFIXES = (".csv", ".jsonl", ".ndjson", ".parquet")
 
 
-class FeedError(Exception):
+class FeedError(DomainError):
     """The file as a whole cannot be read (format, encoding, header)."""
+
+    code, status, title = "unreadable_file", 422, "The file cannot be read"
 
 
 def _text(value: Any) -> str | None:

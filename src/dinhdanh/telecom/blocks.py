@@ -8,12 +8,13 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from dinhdanh.errors import DomainError
 from dinhdanh.telecom import models as m
 from dinhdanh.telecom.msisdn import CARRIERS, MsisdnError, normalize_msisdn
 from dinhdanh.telecom.numberplan import NumberPlan, valid_prefix
 
 
-class BlockError(Exception):
+class BlockError(DomainError):
     code, status, title = "invalid_block", 400, "Invalid number block"
 
 

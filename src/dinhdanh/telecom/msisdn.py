@@ -20,6 +20,8 @@ from types import MappingProxyType
 import phonenumbers
 from phonenumbers import PhoneNumberType
 
+from dinhdanh.errors import DomainError
+
 __all__ = [
     "CARRIERS",
     "COUNTRY_CODE",
@@ -34,13 +36,13 @@ REGION = "VN"
 _MAX_INPUT = 40  # longer than any formatted number; caps the work done on junk input
 
 
-class MsisdnError(ValueError):
+class MsisdnError(DomainError, ValueError):
     """Not a Vietnamese mobile number; ``code`` is ``msisdn_invalid`` or ``msisdn_not_mobile``.
 
     Messages never echo the input: numbers are personal data and errors end up in logs.
     """
 
-    code: str
+    status, title = 422, "Invalid mobile number"
 
     def __init__(self, code: str, message: str) -> None:
         super().__init__(message)

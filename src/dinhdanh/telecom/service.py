@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy import Table, and_, select, update
 from sqlalchemy.orm import Session
 
+from dinhdanh.errors import DomainError
 from dinhdanh.identity.models import Citizen
 from dinhdanh.privacy.audit import AccessContext, AuditLog
 from dinhdanh.store.batch import Counts
@@ -33,7 +34,7 @@ CARRIER_CODE = re.compile(r"[A-Z0-9_-]{2,16}")
 UPLOAD_FIELDS = ("msisdn", "id_number", "full_name", "date_of_birth", "imei")
 
 
-class TelecomError(Exception):
+class TelecomError(DomainError):
     code, status, title = "telecom_error", 400, "Invalid telecom request"
 
 

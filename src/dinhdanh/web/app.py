@@ -6,13 +6,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from anyio import CapacityLimiter
-from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi import FastAPI
+from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 
 from dinhdanh import __version__
-from dinhdanh.auth.oidc.errors import OAuthError
 from dinhdanh.settings import Environment
 from dinhdanh.store.private import clear_stale_spills
 from dinhdanh.web import problems
@@ -43,13 +42,8 @@ def create_app(container: Container) -> FastAPI:
     app.state.db_limiter = CapacityLimiter(1 if sqlite else 40)
     problems.install(app)
     app.add_middleware(BodyLimit, upload_bytes=container.settings.max_upload_bytes)
-
-    async def oauth_failure(_request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, OAuthError)
-        return oidc.oauth_error(exc)  # OAuth endpoints answer in RFC 6749's format
-
-    app.add_exception_handler(OAuthError, oauth_failure)
     # Routes are tried in order: the provider's, the busiest, first.
+    app.include_router(oidc.oauth)
     app.include_router(oidc.router)
     app.include_router(identity.router)
     app.include_router(telecom.router)

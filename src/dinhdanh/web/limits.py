@@ -14,10 +14,10 @@ from dataclasses import dataclass
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from dinhdanh.web.problems import problem_response
+from dinhdanh.web.problems import Problem, render_oauth, render_problem
 
 KIB = 1024
 FORM_BYTES = 16 * KIB  # OAuth forms, HTML forms, passkey JSON: a few KiB is plenty
@@ -57,14 +57,10 @@ class BodyTooLarge(HTTPException):
 
 def too_large(request: Request, limit: Limit) -> Response:
     detail = f"the request body is limited to {limit.max_bytes} bytes here"
+    exc = Problem(413, "payload_too_large", "Request body too large", detail)
     headers = {"Connection": "close"}  # the rest of the body is not read
-    if limit.oauth:
-        body = {"error": "invalid_request", "error_description": detail}
-        headers |= {"Cache-Control": "no-store"}
-        return JSONResponse(body, status_code=413, headers=headers)
-    return problem_response(
-        request, 413, "payload_too_large", "Request body too large", detail, headers
-    )
+    # Before routing: the format goes by the path (answer() needs the matched route).
+    return (render_oauth if limit.oauth else render_problem)(request, exc, headers)
 
 
 class BodyLimit:

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from fastapi.routing import APIRoute
 from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
-from dinhdanh.identity.idnumber import IdNumberError
-from dinhdanh.privacy.access import PurposeRequired
+from dinhdanh.auth.oidc import dpop
+from dinhdanh.auth.oidc.errors import OAuthError
+from dinhdanh.errors import DomainError
 
 MEDIA_TYPE = "application/problem+json"
 TYPE_BASE = "urn:dinhdanh:problem:"
@@ -74,18 +77,15 @@ def oauth_error_responses(*statuses: int) -> Responses:
     return {status: _described(status, "application/json", "OAuthError") for status in statuses}
 
 
-class Problem(Exception):
+class Problem(DomainError):
+    """An error of the web layer itself (no key, no CSRF token, ...), or one built here from a
+    framework's exception: the same handler answers it as any domain error."""
+
     def __init__(
         self, status: int, code: str, title: str, detail: str | None = None, **extra: Any
     ) -> None:
-        super().__init__(detail or title)
-        self.status, self.code, self.title, self.detail, self.extra = (
-            status,
-            code,
-            title,
-            detail,
-            extra,
-        )
+        super().__init__(detail, **extra)
+        self.status, self.code, self.title = status, code, title
 
 
 def problem_response(
@@ -108,6 +108,68 @@ def problem_response(
         body["detail"] = detail
     body.update(extra)
     return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
+
+
+# -- wire formats: how a DomainError goes out ----------------------------------------------
+# A route names its format with ``APIRouter(route_class=errors_as(NAME))``; otherwise the
+# error's family does (``DomainError.wire_format``); otherwise it is a problem. A format is a
+# function of the request, the error and the headers so far; ``add_format`` adds one to an app.
+
+Render = Callable[[Request, DomainError, dict[str, str]], Response]
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+DPOP_ALGS = f'algs="{" ".join(dpop.ALGORITHMS)}"'
+
+
+def render_problem(request: Request, exc: DomainError, headers: dict[str, str]) -> Response:
+    """RFC 9457 problem details, ``application/problem+json``."""
+    if exc.status == 401:
+        headers.setdefault("WWW-Authenticate", "Bearer")
+    return problem_response(
+        request, exc.status, exc.code, exc.title, exc.detail, headers, **exc.extra
+    )
+
+
+def render_oauth(_request: Request, exc: DomainError, headers: dict[str, str]) -> Response:
+    """RFC 6749 section 5.2 (and RFC 6750 section 3 for a 401's challenge). An error of
+    another family keeps its status and becomes ``invalid_request`` (``server_error``)."""
+    if isinstance(exc, OAuthError):
+        error, description, scheme = exc.error, exc.description, exc.scheme
+    else:
+        error = "invalid_request" if exc.status < 500 else "server_error"
+        description, scheme = exc.detail or exc.title, None
+    headers |= NO_STORE
+    if exc.status == 401:
+        scheme = scheme or ("Bearer" if error == "invalid_token" else "Basic")
+        challenge = f'{scheme} error="{error}"'
+        if scheme == "DPoP":
+            challenge += ", " + DPOP_ALGS
+        headers["WWW-Authenticate"] = challenge
+    body = {"error": error, "error_description": description}
+    return JSONResponse(body, status_code=exc.status, headers=headers)
+
+
+FORMATS: dict[str, Render] = {"problem": render_problem, "oauth": render_oauth}
+
+
+def errors_as(name: str) -> type[APIRoute]:
+    """The route class of a router whose errors all answer in format ``name``."""
+
+    class Route(APIRoute):
+        error_format = name
+
+    return Route
+
+
+def add_format(app: FastAPI, name: str, render: Render) -> None:
+    app.state.error_formats[name] = render
+
+
+def answer(request: Request, exc: DomainError, headers: dict[str, str] | None = None) -> Response:
+    """The response to ``exc`` in the format of the route, else of the error's family."""
+    route = request.scope.get("route")
+    name = getattr(route, "error_format", None) or exc.wire_format or "problem"
+    render: Render = request.app.state.error_formats[name]
+    return render(request, exc, dict(headers or {}))
 
 
 _HTTP_CODES = {
@@ -168,55 +230,43 @@ def _document(app: FastAPI) -> None:
 
 def install(app: FastAPI) -> None:
     _document(app)
+    app.state.error_formats = dict(FORMATS)
 
-    @app.exception_handler(Problem)
-    async def _problem(request: Request, exc: Problem) -> JSONResponse:
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-        return problem_response(
-            request, exc.status, exc.code, exc.title, exc.detail, headers, **exc.extra
-        )
-
-    @app.exception_handler(IdNumberError)
-    async def _id_number(request: Request, exc: IdNumberError) -> JSONResponse:
-        return problem_response(request, 422, exc.code, "Invalid ID number", str(exc))
-
-    @app.exception_handler(PurposeRequired)
-    async def _purpose(request: Request, exc: PurposeRequired) -> JSONResponse:
-        return problem_response(request, 400, exc.code, exc.title, str(exc))
+    @app.exception_handler(DomainError)
+    async def _domain(request: Request, exc: DomainError) -> Response:
+        return answer(request, exc)
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _validation(request: Request, exc: RequestValidationError) -> Response:
         errors = [
             {"field": ".".join(str(p) for p in e["loc"][1:]), "message": e["msg"]}
             for e in exc.errors()
         ]
-        return problem_response(
-            request,
-            422,
-            "validation_failed",
-            "Invalid request",
-            errors[0]["message"],
-            errors=errors,
+        problem = Problem(
+            422, "validation_failed", "Invalid request", errors[0]["message"], errors=errors
         )
+        return answer(request, problem)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        # Routing's own answers (no such path, wrong method) come before any route's code:
+        # always problems.
         code = _HTTP_CODES.get(exc.status_code, f"http_{exc.status_code}")
         headers = dict(exc.headers or {})
         if exc.status_code == 405:
             headers["Allow"] = _allowed(request)
-        return problem_response(request, exc.status_code, code, str(exc.detail), headers=headers)
+        return render_problem(request, Problem(exc.status_code, code, str(exc.detail)), headers)
 
     @app.exception_handler(DataError)
-    async def _data(request: Request, _exc: DataError) -> JSONResponse:
+    async def _data(request: Request, _exc: DataError) -> Response:
         # A value the database refuses: on PostgreSQL a NUL in a text value, which SQLite stores.
         from dinhdanh.web.limits import OAUTH_PATHS  # limits imports this module
 
         detail = "the request holds a value the database cannot store"
-        if request.url.path in OAUTH_PATHS | {"/authorize"}:
-            body = {"error": "invalid_request", "error_description": detail}
-            return JSONResponse(body, status_code=400, headers={"Cache-Control": "no-store"})
-        return problem_response(request, 400, "invalid_data", "Invalid data", detail)
+        exc = Problem(400, "invalid_data", "Invalid data", detail)
+        if request.url.path in OAUTH_PATHS | {"/authorize"}:  # the OAuth flow's pages too
+            return render_oauth(request, exc, {})
+        return answer(request, exc)
 
     @app.exception_handler(Exception)
     async def _internal(request: Request, _exc: Exception) -> JSONResponse:

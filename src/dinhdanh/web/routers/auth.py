@@ -24,7 +24,6 @@ from dinhdanh.auth.enrolment import Completed, EnrolmentFailed
 from dinhdanh.auth.grants import revoke_grant
 from dinhdanh.auth.login import LoginFailed
 from dinhdanh.auth.models import Account, Consent, Grant, SignInEvent
-from dinhdanh.auth.passkeys import PasskeyFailed
 from dinhdanh.auth.sessions import SessionView
 from dinhdanh.auth.stepup import has_second_factor
 from dinhdanh.identity.idnumber import IdNumberError
@@ -40,6 +39,9 @@ from dinhdanh.web.browser import (
     set_cookie,
 )
 from dinhdanh.web.deps import ContainerDep
+from dinhdanh.web.i18n import N_
+from dinhdanh.web.labels import PASSWORD_RULES
+from dinhdanh.web.portal import CITIZEN
 from dinhdanh.web.problems import Problem
 from dinhdanh.wiring import Container
 
@@ -47,6 +49,12 @@ router = APIRouter(include_in_schema=False)
 FormStr = Annotated[str, Form()]
 # OWASP device cookie (auth/sessions.py): sealed, names the accounts this browser logged in to.
 DEVICE_COOKIE = "__Host-dd_device"
+# The pages' messages (msgids: the templates translate them).
+LOGIN_FAILED = N_("Wrong ID number or password.")
+CODE_FAILED = N_("Wrong or expired code.")
+THROTTLED = N_("Too many attempts. Please try again later.")
+CODE_SENT = N_("If the details match the registry, a code was sent to the registered phone number.")
+ENROL_LOCKED = N_("Too many wrong codes. Start again to get a new code.")
 
 
 def _bad_csrf(c: Container, request: Request) -> Response:
@@ -94,7 +102,7 @@ def login(
             device=request.cookies.get(DEVICE_COOKIE),
         )
     except LoginFailed as failure:
-        message = _code_message(failure, "login_failed")
+        message = _code_message(failure, LOGIN_FAILED)
         return render(c, request, "login.html", {"next": safe_next(next), "message": message}, 401)
     target = safe_next(next)
     if result.mfa_pending:
@@ -102,9 +110,9 @@ def login(
     return _with_session(c, redirect(target), result.token, result.device)
 
 
-def _code_message(failure: LoginFailed | EnrolmentFailed, wrong: str = "code_failed") -> str:
+def _code_message(failure: LoginFailed | EnrolmentFailed, wrong: str = CODE_FAILED) -> str:
     """The page's message for a refused attempt: throttled, or simply wrong."""
-    return "throttled" if failure.retry_after else wrong
+    return THROTTLED if failure.retry_after else wrong
 
 
 @router.get("/login/second-factor")
@@ -167,7 +175,7 @@ def enrol_start(
     try:
         dob = date.fromisoformat(date_of_birth)
     except ValueError:
-        return render(c, request, "enrol.html", ctx | {"message": "birth_date"}, 400)
+        return render(c, request, "enrol.html", ctx | {"message": N_("Date of birth")}, 400)
     failure: str | None = None
     with c.unit_of_work() as session:
         try:
@@ -175,9 +183,9 @@ def enrol_start(
                 session, id_number, full_name, dob, ip=client_ip(request), now=c.clock()
             )
         except IdNumberError:
-            failure = "invalid_id_number"
+            failure = N_("Not a valid ID number.")
         except EnrolmentFailed:
-            failure = "throttled"
+            failure = THROTTLED
     if failure is not None:
         return render(c, request, "enrol.html", ctx | {"message": failure}, 400)
     # The same page whether or not a code was sent (no match, no usable number, codes asked
@@ -186,7 +194,7 @@ def enrol_start(
         c,
         request,
         "enrol.html",
-        {"step": "code", "next": safe_next(next), "message": "code_sent", "no_code_help": True},
+        {"step": "code", "next": safe_next(next), "notice": CODE_SENT, "no_code_help": True},
     )
     set_cookie(response, ENROL_COOKIE, started.token, max_age=1800)
     return response
@@ -213,13 +221,13 @@ def enrol_code(
     if failure is not None:
         if failure.flow_over:
             # This flow is over; a new one can start at once (locks are per flow).
-            ctx = {"step": "identity", "next": safe_next(next), "message": "enrol_locked"}
+            ctx = {"step": "identity", "next": safe_next(next), "message": ENROL_LOCKED}
             return render(c, request, "enrol.html", ctx, 400)
         return render(
             c,
             request,
             "enrol.html",
-            {"step": "code", "next": safe_next(next), "message": "code_failed"},
+            {"step": "code", "next": safe_next(next), "message": CODE_FAILED},
             400,
         )
     return render(c, request, "enrol.html", {"step": "password", "next": safe_next(next)})
@@ -243,13 +251,13 @@ def enrol_password(
                 session, request.cookies.get(ENROL_COOKIE, ""), password, now
             )
         except EnrolmentFailed:
-            return render(c, request, "enrol.html", ctx | {"message": "code_failed"}, 400)
+            return render(c, request, "enrol.html", ctx | {"message": CODE_FAILED}, 400)
         if isinstance(result, list):
             return render(
                 c,
                 request,
                 "enrol.html",
-                ctx | {"violations": [f"policy_{v.value}" for v in result]},
+                ctx | {"violations": [PASSWORD_RULES[v] for v in result]},
                 400,
             )
         if isinstance(result, Completed):
@@ -289,7 +297,7 @@ def _enrolled_session(
 
 def _restart(c: Container, request: Request, next: str) -> Response:
     """This flow cannot go on: back to the first step."""
-    ctx = {"step": "identity", "next": safe_next(next), "message": "code_failed"}
+    ctx = {"step": "identity", "next": safe_next(next), "message": CODE_FAILED}
     return render(c, request, "enrol.html", ctx, 400)
 
 
@@ -405,7 +413,7 @@ def step_up_page(request: Request, c: ContainerDep, next: str = "/account") -> R
     if not needs_factor:
         # No second factor yet: a fresh password login is what first-time setup needs.
         return _to_login(safe_next(next))
-    return render(c, request, "step_up.html", {"next": safe_next(next)})
+    return render(c, request, "step_up.html", {"next": safe_next(next)}, roles=CITIZEN)
 
 
 @router.post("/account/step-up")
@@ -434,7 +442,7 @@ def step_up(
     if failure is not None:
         message = _code_message(failure)
         ctx = {"next": safe_next(next), "message": message}
-        return render(c, request, "step_up.html", ctx, 401)
+        return render(c, request, "step_up.html", ctx, 401, roles=CITIZEN)
     return redirect(safe_next(next))
 
 
@@ -472,7 +480,7 @@ def account_page(request: Request, c: ContainerDep) -> Response:
             "passkeys": c.auth.passkeys.list(session, account),
             "recovery": c.auth.recoveries.pending(session, account.id),
         }
-    return render(c, request, "account.html", ctx)
+    return render(c, request, "account.html", ctx, roles=CITIZEN)
 
 
 def _totp_setup_page(
@@ -488,8 +496,8 @@ def _totp_setup_page(
     uri = totp.provisioning_uri(secret, account.id[:8], "dinhdanh")
     ctx: dict[str, Any] = {"secret": b32, "uri": uri, "handle": handle, "next": safe_next(next)}
     if status != 200:
-        ctx["message"] = "code_failed"
-    return render(c, request, "totp.html", ctx, status)
+        ctx["message"] = CODE_FAILED
+    return render(c, request, "totp.html", ctx, status, roles=CITIZEN)
 
 
 @router.get("/account/totp")
@@ -534,7 +542,8 @@ def totp_confirm(
             return _totp_setup_page(c, request, account, secret, handle, next, 400)
         codes = c.auth.accounts.new_recovery_codes(session, account)
         c.auth.login.record(session, account, "totp", "enrolled", client_ip(request), now)
-    return render(c, request, "recovery_codes.html", {"codes": codes, "next": safe_next(next)})
+    ctx = {"codes": codes, "next": safe_next(next)}
+    return render(c, request, "recovery_codes.html", ctx, roles=CITIZEN)
 
 
 @router.post("/account/recovery-codes")
@@ -550,7 +559,8 @@ def recovery_codes(request: Request, c: ContainerDep, csrf: FormStr = "") -> Res
             return _to_step_up("/account")
         account.updated_at = c.clock()
         codes = c.auth.accounts.new_recovery_codes(session, account)
-    return render(c, request, "recovery_codes.html", {"codes": codes, "next": "/account"})
+    ctx = {"codes": codes, "next": "/account"}
+    return render(c, request, "recovery_codes.html", ctx, roles=CITIZEN)
 
 
 @router.post("/account/consents/{client_id}/revoke")
@@ -671,14 +681,9 @@ def passkey_register(request: Request, c: ContainerDep, answer: AnswerDep) -> JS
         view, account = current
         if not _fresh(c, session, view, account):
             raise _step_up_problem()
-        try:
-            cred = c.auth.passkeys.finish_registration(
-                session, account, answer.handle, answer.credential, answer.name, now
-            )
-        except PasskeyFailed as exc:
-            raise Problem(
-                400, "passkey_rejected", "The passkey was not accepted", str(exc)
-            ) from None
+        cred = c.auth.passkeys.finish_registration(
+            session, account, answer.handle, answer.credential, answer.name, now
+        )
         c.auth.login.record(session, account, "passkey", "registered", client_ip(request), now)
         body = {"id": cred.id, "name": cred.name}
     return JSONResponse(body, status_code=201)

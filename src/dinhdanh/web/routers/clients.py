@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
-from dinhdanh.auth.clients import DEFAULT_GRANTS, ClientConfigError, SectorOwned
+from dinhdanh.auth.clients import DEFAULT_GRANTS
 from dinhdanh.privacy.access import Principal, Role
 from dinhdanh.web.deps import ContainerDep, principal
 from dinhdanh.web.problems import Problem, problem_responses
@@ -39,26 +39,19 @@ class ClientIn(BaseModel):
 
 @router.post("", status_code=201, responses=problem_responses(409, 422))
 def create_client(body: ClientIn, c: ContainerDep, _who: AdminDep) -> dict[str, Any]:
-    try:
-        with c.unit_of_work() as session:
-            info, secret = c.auth.clients.create(
-                session,
-                name=body.name,
-                redirect_uris=body.redirect_uris,
-                post_logout_redirect_uris=body.post_logout_redirect_uris,
-                sector_identifier=body.sector_identifier,
-                grant_types=tuple(body.grant_types),
-                signing_alg=body.id_token_signed_response_alg,
-                jwks=body.jwks,
-                now=c.clock(),
-                join_sector=body.join_sector,
-            )
-    except SectorOwned as exc:
-        raise Problem(
-            409, "sector_owned", "The sector belongs to another client", str(exc)
-        ) from None
-    except ClientConfigError as exc:
-        raise Problem(422, "invalid_client_metadata", "Invalid client", str(exc)) from None
+    with c.unit_of_work() as session:
+        info, secret = c.auth.clients.create(
+            session,
+            name=body.name,
+            redirect_uris=body.redirect_uris,
+            post_logout_redirect_uris=body.post_logout_redirect_uris,
+            sector_identifier=body.sector_identifier,
+            grant_types=tuple(body.grant_types),
+            signing_alg=body.id_token_signed_response_alg,
+            jwks=body.jwks,
+            now=c.clock(),
+            join_sector=body.join_sector,
+        )
     out = info.public()
     if secret is not None:
         out["client_secret"] = secret

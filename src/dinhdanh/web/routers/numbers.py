@@ -13,51 +13,14 @@ from sqlalchemy.orm import Session
 from dinhdanh.privacy.audit import AccessContext
 from dinhdanh.telecom.msisdn import MsisdnError, normalize_msisdn
 from dinhdanh.telecom.service import MyNumber, TelecomError
-from dinhdanh.web.browser import SESSION_COOKIE, check_csrf, language, redirect, render
+from dinhdanh.web.browser import SESSION_COOKIE, check_csrf, redirect, render
 from dinhdanh.web.deps import ContainerDep
+from dinhdanh.web.i18n import N_
+from dinhdanh.web.portal import CITIZEN
 from dinhdanh.web.problems import Problem, problem_responses
 from dinhdanh.wiring import Container
 
 router = APIRouter(tags=["my numbers"])
-
-TEXT = {
-    "vi": {
-        "title": "Số điện thoại của tôi",
-        "intro": (
-            "Mọi số thuê bao đang hoạt động đăng ký bằng số định danh của bạn, ở mọi nhà mạng."
-        ),
-        "number": "Số",
-        "carrier": "Nhà mạng",
-        "since": "Kích hoạt",
-        "status": "Trạng thái",
-        "actions": "Thao tác",
-        "confirm": "Của tôi",
-        "disown": "Không phải của tôi",
-        "confirmed": "Đã xác nhận",
-        "disowned": "Đã báo không phải của tôi",
-        "undeclared": "Chưa xác nhận",
-        "none": "Không có số nào đăng ký bằng số định danh của bạn.",
-        "back": "Quay lại tài khoản",
-        "done": "Đã ghi nhận.",
-    },
-    "en": {
-        "title": "My numbers",
-        "intro": "Every active mobile number registered to your ID number, at every carrier.",
-        "number": "Number",
-        "carrier": "Carrier",
-        "since": "Activated",
-        "status": "Status",
-        "actions": "Actions",
-        "confirm": "Mine",
-        "disown": "Not mine",
-        "confirmed": "Confirmed",
-        "disowned": "Reported as not mine",
-        "undeclared": "Not confirmed",
-        "none": "No number is registered to your ID number.",
-        "back": "Back to my account",
-        "done": "Recorded.",
-    },
-}
 
 
 class NumberOut(BaseModel):
@@ -114,13 +77,8 @@ def numbers_page(request: Request, c: ContainerDep, message: str = "") -> Respon
         if who is None:
             return redirect("/login?next=/account/numbers")
         numbers = _list(c, session, who)
-    text = TEXT[language(request)]
-    return render(
-        c,
-        request,
-        "numbers.html",
-        {"numbers": numbers, "s": text, "message": text["done"] if message else ""},
-    )
+    ctx = {"numbers": numbers, "message": N_("Recorded.") if message else ""}
+    return render(c, request, "numbers.html", ctx, roles=CITIZEN)
 
 
 @router.post("/account/numbers/{msisdn}/{declaration}", include_in_schema=False)
@@ -188,10 +146,7 @@ def _api_declare(
 ) -> NumberOut:
     if not check_csrf(c, request, token):
         raise Problem(403, "csrf_failed", "Send the X-CSRF-Token of your session's pages")
-    try:
-        done = _declare(c, request, msisdn, declaration)
-    except TelecomError as exc:
-        raise Problem(exc.status, exc.code, exc.title, str(exc)) from None
+    done = _declare(c, request, msisdn, declaration)
     if done is None:
         raise Problem(401, "unauthenticated", "Log in first")
     return _out(done)

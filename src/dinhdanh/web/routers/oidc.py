@@ -34,27 +34,16 @@ from dinhdanh.web.browser import (
     render,
 )
 from dinhdanh.web.deps import ContainerDep
+from dinhdanh.web.labels import SCOPES
+from dinhdanh.web.problems import DPOP_ALGS, NO_STORE, errors_as
 from dinhdanh.web.routers import oidc_docs as docs
 from dinhdanh.web.routers.oidc_docs import CLIENT_AUTH, FORM_TYPE, form_body
 from dinhdanh.wiring import Container
 
 router = APIRouter(tags=["openid-connect"])
+# The endpoints a client calls (not the browser's pages): any error in RFC 6749's format.
+oauth = APIRouter(tags=["openid-connect"], route_class=errors_as("oauth"))
 T = TypeVar("T")
-NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
-
-
-DPOP_ALGS = f'algs="{" ".join(dpop.ALGORITHMS)}"'
-
-
-def oauth_error(exc: OAuthError, scheme: str | None = None) -> JSONResponse:
-    headers = dict(NO_STORE)
-    if exc.status == 401:
-        scheme = scheme or ("Bearer" if exc.error == "invalid_token" else "Basic")
-        challenge = f'{scheme} error="{exc.error}"'
-        if scheme == "DPoP":
-            challenge += ", " + DPOP_ALGS
-        headers["WWW-Authenticate"] = challenge
-    return JSONResponse(exc.as_dict(), status_code=exc.status, headers=headers)
 
 
 async def _in_thread(request: Request, fn: Callable[..., T], *args: Any) -> T:
@@ -80,7 +69,7 @@ async def _form(request: Request) -> dict[str, str]:
 
     Parsed here rather than by Starlette's multipart-capable parser, which cost about a tenth
     of a client_credentials grant. A parameter sent twice is refused (RFC 6749 section 3.1);
-    errors reach the client through the app's OAuthError handler.
+    errors reach the client through the app's DomainError handler (``web/problems.py``).
     """
     media_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
     if media_type != FORM_TYPE:
@@ -117,7 +106,7 @@ def jwks(c: ContainerDep) -> JSONResponse:
     )
 
 
-@router.post(
+@oauth.post(
     "/token",
     responses=docs.TOKEN,
     openapi_extra=form_body(
@@ -159,7 +148,7 @@ def _token(
         except OAuthError as exc:
             failure = exc  # still commit: a spent code or a revoked family must stay so
     if failure is not None:
-        return oauth_error(failure)
+        raise failure
     return JSONResponse(body, headers=NO_STORE)
 
 
@@ -199,7 +188,7 @@ async def _as_client(request: Request, c: Container, endpoint: str, action: Clie
     return await _in_thread(request, work)
 
 
-@router.post(
+@oauth.post(
     "/par",
     status_code=201,
     responses=docs.PAR,
@@ -209,10 +198,7 @@ async def par(request: Request, c: ContainerDep) -> JSONResponse:
     def action(s: Session, client: ClientInfo, form: dict[str, str], now: datetime) -> Any:
         return push(c.auth.provider, s, client, form, now)
 
-    try:
-        body = await _as_client(request, c, "/par", action)
-    except OAuthError as exc:
-        return oauth_error(exc)
+    body = await _as_client(request, c, "/par", action)
     return JSONResponse(body, status_code=201, headers=NO_STORE)
 
 
@@ -223,7 +209,7 @@ def _token_param(form: dict[str, str]) -> str:
     return token
 
 
-@router.post(
+@oauth.post(
     "/revoke",
     response_class=Response,
     responses=docs.REVOKE,
@@ -233,14 +219,11 @@ async def revocation(request: Request, c: ContainerDep) -> Response:
     def action(s: Session, client: ClientInfo, form: dict[str, str], now: datetime) -> None:
         revoke(c.auth.provider, s, client, _token_param(form), now)
 
-    try:
-        await _as_client(request, c, "/revoke", action)
-    except OAuthError as exc:
-        return oauth_error(exc)
+    await _as_client(request, c, "/revoke", action)
     return Response(status_code=200, headers=NO_STORE)
 
 
-@router.post(
+@oauth.post(
     "/introspect",
     responses=docs.INTROSPECT,
     openapi_extra=form_body(("token",), "token_type_hint", *CLIENT_AUTH),
@@ -249,15 +232,12 @@ async def introspection(request: Request, c: ContainerDep) -> JSONResponse:
     def action(s: Session, client: ClientInfo, form: dict[str, str], now: datetime) -> Any:
         return introspect(c.auth.provider, s, client, _token_param(form), now)
 
-    try:
-        body = await _as_client(request, c, "/introspect", action)
-    except OAuthError as exc:
-        return oauth_error(exc)
+    body = await _as_client(request, c, "/introspect", action)
     return JSONResponse(body, headers=NO_STORE)
 
 
-@router.get("/userinfo", operation_id="userinfo_get", responses=docs.USERINFO)
-@router.post("/userinfo", operation_id="userinfo_post", responses=docs.USERINFO)
+@oauth.get("/userinfo", operation_id="userinfo_get", responses=docs.USERINFO)
+@oauth.post("/userinfo", operation_id="userinfo_post", responses=docs.USERINFO)
 async def userinfo_endpoint(
     request: Request,
     c: ContainerDep,
@@ -290,10 +270,11 @@ async def userinfo_endpoint(
 
     try:
         body = await _in_thread(request, work, _dpop_header(request) if scheme == "dpop" else None)
-    except OAuthError as exc:
+    except OAuthError as exc:  # the answer names the scheme the token came with
         if exc.error == "invalid_dpop_proof":
             exc.status = 401  # RFC 9449 section 7.1: a resource server answers 401
-        return oauth_error(exc, answer_as)
+        exc.scheme = answer_as
+        raise
     return JSONResponse(body, headers=NO_STORE)
 
 
@@ -315,8 +296,9 @@ def current_authn(
     )
 
 
-def _consent_lines(scopes: list[str]) -> list[str]:
-    return [f"scope_{s}" for s in scopes]
+def _consent_lines(scopes: list[str]) -> list[tuple[str | None, str]]:
+    """(msgid, scope): an unknown scope is shown as it is, never as a msgid."""
+    return [(SCOPES.get(s), s) for s in scopes]
 
 
 def _to_login(

@@ -20,7 +20,6 @@ from starlette.concurrency import run_in_threadpool
 
 from dinhdanh.privacy.access import Principal, Role, create_api_key
 from dinhdanh.privacy.audit import AccessContext
-from dinhdanh.store.feeds import FeedError
 from dinhdanh.store.private import spill_dir
 from dinhdanh.telecom.importer import import_subscriptions
 from dinhdanh.telecom.rejects import RejectRow, RejectSpool, chunk_count, read_rejects
@@ -34,7 +33,6 @@ from dinhdanh.telecom.schemas import (
     RejectedRow,
     UploadReport,
 )
-from dinhdanh.telecom.service import TelecomError
 from dinhdanh.web.deps import AdminDep, ContainerDep, PrincipalDep
 from dinhdanh.web.problems import Problem, problem_responses
 
@@ -63,18 +61,11 @@ def _own(who: Principal, carrier: str) -> str:
     raise Problem(403, "forbidden", "This key cannot act for that carrier")
 
 
-def _problem(exc: TelecomError) -> Problem:
-    return Problem(exc.status, exc.code, exc.title, str(exc))
-
-
 @router.post("", response_model=CarrierOut, status_code=201, responses=problem_responses(400, 409))
 def add_carrier(c: ContainerDep, _admin: AdminDep, body: CarrierIn) -> CarrierOut:
     """Register a carrier and create its API key (returned once)."""
     with c.unit_of_work() as session:
-        try:
-            carrier = c.telecom.add_carrier(session, body.code, body.name, c.clock())
-        except TelecomError as exc:
-            raise _problem(exc) from None
+        carrier = c.telecom.add_carrier(session, body.code, body.name, c.clock())
         _, token = create_api_key(
             session,
             f"carrier {carrier.code}",
@@ -161,10 +152,6 @@ def _import(
             on_reject=rejects.add,
             on_finish=finish,
         )
-    except FeedError as exc:
-        raise Problem(422, "unreadable_file", "The file cannot be read", str(exc)) from None
-    except TelecomError as exc:
-        raise _problem(exc) from None
     finally:
         rejects.close()
     result = report.as_dict()

@@ -1,0 +1,40 @@
+"""The portal's navigation: one list for citizen and staff pages, shown by base.html.
+
+A new page adds one ``NavEntry`` to ``NAV`` (its label a msgid marked with ``N_``, then
+``make messages``) and passes its viewer's roles to ``render(..., roles=...)``: a page shows
+the entries whose ``roles`` meet the viewer's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+
+from dinhdanh.web.i18n import N_
+
+CITIZEN = frozenset({"citizen"})
+
+
+@dataclass(frozen=True, slots=True)
+class NavEntry:
+    label: str  # msgid, translated by the layout
+    path: str
+    roles: frozenset[str]  # who sees it: any one of these roles
+
+
+NAV: tuple[NavEntry, ...] = (
+    NavEntry(N_("My account"), "/account", CITIZEN),
+    NavEntry(N_("My numbers"), "/account/numbers", CITIZEN),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class NavItem:
+    label: str
+    path: str
+    current: bool
+
+
+def nav_for(roles: Collection[str], path: str) -> list[NavItem]:
+    """The entries a viewer with ``roles`` sees, the one for ``path`` marked current."""
+    return [NavItem(e.label, e.path, e.path == path) for e in NAV if e.roles.intersection(roles)]
