@@ -20,6 +20,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from dinhdanh.auth.accounts import Accounts
+from dinhdanh.auth.models import Account, WebAuthnCredential
 from dinhdanh.auth.opaque import as_utc
 from dinhdanh.errors import DomainError
 from dinhdanh.privacy.access import LegalGround, Principal, Role, create_api_key
@@ -236,6 +237,15 @@ class Staff:
         if not fitting:
             return None
         return StaffMember(max(fitting, key=lambda g: (g.expires_at, g.id)))
+
+    def has_second_factor(self, session: Session, account: Account) -> bool:
+        """What a staff session needs: TOTP or an active passkey (recovery codes do not count)."""
+        if account.totp_sealed is not None:
+            return True
+        stmt = select(WebAuthnCredential.id).where(
+            WebAuthnCredential.account_id == account.id, WebAuthnCredential.revoked_at.is_(None)
+        )
+        return session.scalar(stmt.limit(1)) is not None
 
     # -- personal officer tokens --
     def issue_token(

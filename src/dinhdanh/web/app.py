@@ -17,7 +17,7 @@ from dinhdanh.store.private import clear_stale_spills
 from dinhdanh.web import problems
 from dinhdanh.web.deps import ContainerDep
 from dinhdanh.web.limits import BodyLimit
-from dinhdanh.web.routers import auth, clients, dev, identity, numbers, oidc, telecom
+from dinhdanh.web.routers import auth, clients, dev, identity, numbers, oidc, staff, telecom
 from dinhdanh.wiring import Container
 
 _HOME = """<!doctype html><html lang="en"><meta charset="utf-8"><title>dinhdanh</title>
@@ -48,6 +48,7 @@ def create_app(container: Container) -> FastAPI:
     app.include_router(identity.router)
     app.include_router(telecom.router)
     app.include_router(numbers.router)
+    app.include_router(staff.router)
     app.include_router(auth.router)
     app.include_router(clients.router)
     app.mount("/static", StaticFiles(packages=[("dinhdanh.web", "static")]), name="static")

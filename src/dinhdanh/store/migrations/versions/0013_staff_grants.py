@@ -1,4 +1,5 @@
-"""staff: grants of staff roles; API keys get an owner and may be personal tokens
+"""staff: grants of staff roles; API keys get an owner and may be personal tokens;
+telecom: finished reconciliation runs (for the officer console)
 
 Revision ID: 0013_staff_grants
 Revises: 0011_upload_rejects
@@ -40,6 +41,24 @@ def upgrade() -> None:
     op.create_index(
         op.f("ix_staff_grants_subject_id"), "staff_grants", ["subject_id"], unique=False
     )
+    op.create_table(
+        "telecom_reconciliation_runs",
+        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("as_of", sa.Date(), nullable=False),
+        sa.Column("carrier", sa.String(length=16), nullable=True),
+        sa.Column("finished_at", _TS, nullable=False),
+        sa.Column("actor", sa.String(length=200), nullable=False),
+        sa.Column("summary", sa.Text(), nullable=False),
+        sa.Column("cases_opened", sa.Integer(), nullable=False),
+        sa.Column("cases_resolved", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_telecom_reconciliation_runs")),
+    )
+    op.create_index(
+        op.f("ix_telecom_reconciliation_runs_finished_at"),
+        "telecom_reconciliation_runs",
+        ["finished_at"],
+        unique=False,
+    )
     # Existing keys are held by whoever they were named after: their name becomes the owner.
     with op.batch_alter_table("api_keys") as batch:
         batch.add_column(sa.Column("owner", sa.String(length=200), nullable=True))
@@ -53,5 +72,10 @@ def downgrade() -> None:
     with op.batch_alter_table("api_keys") as batch:
         batch.drop_column("staff_grant_id")
         batch.drop_column("owner")
+    op.drop_index(
+        op.f("ix_telecom_reconciliation_runs_finished_at"),
+        table_name="telecom_reconciliation_runs",
+    )
+    op.drop_table("telecom_reconciliation_runs")
     op.drop_index(op.f("ix_staff_grants_subject_id"), table_name="staff_grants")
     op.drop_table("staff_grants")
