@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 from markupsafe import Markup
+from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from dinhdanh.errors import DomainError
@@ -178,26 +179,21 @@ def lookup_page(request: Request, c: ContainerDep) -> Response:
         return _page(c, request, session, member, "staff_lookup.html", _lookup_ctx(c, {}))
 
 
+class LookupForm(BaseModel):
+    """The lookup form: why (a legal basis, a case reference, a note) and who."""
+
+    csrf: str = ""
+    id_number: str = ""
+    full_name: str = ""
+    date_of_birth: str = ""
+    legal_basis: str = ""
+    case_ref: str = ""
+    note: str = ""
+
+
 @router.post("/staff/lookup")
-def lookup(
-    request: Request,
-    c: ContainerDep,
-    csrf: FormStr = "",
-    id_number: FormStr = "",
-    full_name: FormStr = "",
-    date_of_birth: FormStr = "",
-    legal_basis: FormStr = "",
-    case_ref: FormStr = "",
-    note: FormStr = "",
-) -> Response:
-    form = {
-        "id_number": id_number,
-        "full_name": full_name,
-        "date_of_birth": date_of_birth,
-        "legal_basis": legal_basis,
-        "case_ref": case_ref,
-        "note": note,
-    }
+def lookup(request: Request, c: ContainerDep, body: Annotated[LookupForm, Form()]) -> Response:
+    form, csrf = body.model_dump(exclude={"csrf"}), body.csrf
     with c.unit_of_work() as session:
         member = _staff(c, session, request, LOOKUP)
         if isinstance(member, Response):
@@ -300,24 +296,18 @@ _GRANT_ERRORS = {
 }
 
 
+class GrantForm(BaseModel):
+    csrf: str = ""
+    id_number: str = ""
+    role: str = ""
+    organisation: str = ""
+    expires: str = ""  # a date: the grant ends at its end, UTC
+    reason: str = ""
+
+
 @router.post("/staff/grants")
-def grant(
-    request: Request,
-    c: ContainerDep,
-    csrf: FormStr = "",
-    id_number: FormStr = "",
-    role: FormStr = "",
-    organisation: FormStr = "",
-    expires: FormStr = "",
-    reason: FormStr = "",
-) -> Response:
-    form = {
-        "id_number": id_number,
-        "role": role,
-        "organisation": organisation,
-        "expires": expires,
-        "reason": reason,
-    }
+def grant(request: Request, c: ContainerDep, body: Annotated[GrantForm, Form()]) -> Response:
+    form, csrf = body.model_dump(exclude={"csrf"}), body.csrf
     with c.unit_of_work() as session:
         member = _staff(c, session, request, GRANTS, approving=True)
         if isinstance(member, Response):
