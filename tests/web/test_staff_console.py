@@ -111,9 +111,11 @@ def test_granting_needs_an_authentication_at_most_5_minutes_old(
     container: Container, app: TestClient
 ) -> None:
     c = container
-    admin = person(c, 1)
+    admin, officer = person(c, 1), person(c, 2)
     grant(c, admin, "admin")
+    ended = grant(c, officer, "officer")
     log_in_with(app, admin.id_number, PASSWORD, current_totp())
+    csrf = csrf_of(app.get("/staff/grants").text)
     assert app.get("/staff/audit").status_code == 200
     start = c.clock()
     c.clock = lambda: start + timedelta(minutes=6)
@@ -121,6 +123,16 @@ def test_granting_needs_an_authentication_at_most_5_minutes_old(
     resp = app.get("/staff/grants", follow_redirects=False)
     assert resp.status_code == 303
     assert resp.headers["location"] == "/account/step-up?next=%2Fstaff%2Fgrants"
+    url = f"/staff/grants/{ended.id}/revoke"
+    stale = app.post(url, data={"csrf": csrf, "reason": "left"}, follow_redirects=False)
+    assert stale.headers["location"].startswith("/account/step-up")
+    c.clock = lambda: start + timedelta(minutes=4)  # within 5 minutes of the login
+    done = app.post(url, data={"csrf": csrf, "reason": "left the unit"}, follow_redirects=False)
+    assert done.headers["location"] == "/staff/grants?done=revoked"
+    with c.unit_of_work() as s:
+        info = c.staff.get(s, ended.id)
+    assert info is not None
+    assert (info.revoked_by, info.revoke_reason) == (f"person:{admin.subject_id}", "left the unit")
 
 
 def test_without_a_role_or_a_second_factor_the_console_is_closed(
