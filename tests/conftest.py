@@ -1,4 +1,5 @@
-"""Shared fixtures: one key ring per session, and a container on every database backend.
+"""Shared fixtures: one key ring per session, a container on every database backend, the real
+app over it and a citizen with an account (helpers without fixtures: tests/support.py).
 
 The storage suite runs on SQLite always and on PostgreSQL when a server is reachable at
 DINHDANH_TEST_POSTGRES_URL (default postgresql+psycopg://postgres@127.0.0.1:5432/postgres).
@@ -14,11 +15,13 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import make_url
 
 from dinhdanh.crypto import KeyRing, generate_keyring, keyring_to_json
 from dinhdanh.settings import Settings
 from dinhdanh.wiring import Container, build, init_data_dir
+from tests.support import Citizen, make_citizen
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 
@@ -87,3 +90,17 @@ def container(settings: Settings) -> Iterator[Container]:
         yield c
     finally:
         c.close()
+
+
+@pytest.fixture
+def app_client(container: Container) -> Iterator[TestClient]:
+    from dinhdanh.web.app import create_app
+
+    # https: the session cookie is Secure, so the cookie jar only sends it back over https.
+    with TestClient(create_app(container), base_url="https://testserver") as tc:
+        yield tc
+
+
+@pytest.fixture
+def citizen(container: Container) -> Citizen:
+    return make_citizen(container)

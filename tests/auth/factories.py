@@ -9,7 +9,7 @@ from dinhdanh.crypto import keyring_to_json
 from dinhdanh.privacy.audit import AccessContext
 from dinhdanh.telecom.feed import SubscriptionFeed, SubscriptionRecord, check_subscription
 from dinhdanh.wiring import Container
-from tests.oidc.conftest import Citizen
+from tests.support import Citizen
 from tests.telecom.factories import sub
 
 CTX = AccessContext("test", "carrier_upload", "test upload")

@@ -17,9 +17,7 @@ from dinhdanh.auth import totp
 from dinhdanh.auth.models import Challenge, UsedChallenge
 from dinhdanh.auth.passkeys import LOGIN, REGISTER
 from dinhdanh.wiring import Container
-from tests.oidc.conftest import Citizen, app_client, citizen, csrf_of, log_in
-
-__all__ = ["app_client", "citizen"]  # fixtures shared with the provider tests
+from tests.oidc.conftest import Citizen, csrf_of, log_in
 
 T0 = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
 SECRET = re.compile(r'id="totp-secret">([A-Z2-7]+)<')

@@ -15,9 +15,7 @@ from dinhdanh.store import Base
 from dinhdanh.wiring import Container
 from tests.auth.factories import add_passkey
 from tests.auth.softkey import SoftPasskey
-from tests.oidc.conftest import Citizen, app_client, citizen, csrf_of, log_in
-
-__all__ = ["app_client", "citizen"]  # fixtures shared with the provider tests
+from tests.oidc.conftest import Citizen, csrf_of, log_in
 
 T0 = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
 

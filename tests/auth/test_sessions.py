@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from dinhdanh.auth import totp
 from dinhdanh.web.app import create_app
 from dinhdanh.wiring import Container
-from tests.oidc.conftest import PASSWORD, TOTP_SECRET, Citizen, csrf_of, log_in, make_citizen
+from tests.oidc.conftest import PASSWORD, TOTP_SECRET, Citizen, csrf_of, log_in
 
 T0 = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
 
@@ -30,11 +30,6 @@ def clock(container: Container) -> Clock:
     clock = Clock(T0)
     container.clock = clock
     return clock
-
-
-@pytest.fixture
-def citizen(container: Container) -> Citizen:
-    return make_citizen(container)
 
 
 @pytest.fixture

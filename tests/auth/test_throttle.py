@@ -42,11 +42,6 @@ def _login(
     return None
 
 
-@pytest.fixture
-def citizen(container: Container) -> Citizen:
-    return make_citizen(container)
-
-
 def test_account_throttle_across_ips_and_its_cap(container: Container, citizen: Citizen) -> None:
     c = container
     now = T0

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -18,6 +17,7 @@ import pytest
 
 from dinhdanh.settings import Settings
 from tests.cli.helpers import EXE, cli_json, env_of
+from tests.support import free_port
 
 CHROMIUM = Path("/usr/bin/chromium")
 
@@ -66,16 +66,10 @@ class Server:
     demo: dict[str, Any]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     data = tmp_path_factory.mktemp("browser") / "var"
-    port = _free_port()
+    port = free_port()
     base = f"http://localhost:{port}"
     settings = Settings(data_dir=data)
     env = env_of(settings) | {"DINHDANH_ENV": "dev", "DINHDANH_ISSUER": base}

@@ -7,14 +7,15 @@ import json
 from pathlib import Path
 
 from dinhdanh.identity.importer import COLUMNS
+from tests.support import BIRTH_DATE, FULL_NAME, ID_NUMBER
 
 Row = dict[str, str]
 
 
 def row(
-    id_number: str = "001090012345",
-    full_name: str = "Nguyễn Văn An",
-    date_of_birth: str = "1990-05-12",
+    id_number: str = ID_NUMBER,
+    full_name: str = FULL_NAME,
+    date_of_birth: str = BIRTH_DATE.isoformat(),
     sex: str = "M",
     guardian_id_number: str = "",
     date_of_death: str = "",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import signal
-import socket
 import sqlite3
 import subprocess
 import threading
@@ -17,18 +16,13 @@ import pytest
 
 from dinhdanh.settings import Settings
 from tests.cli.helpers import EXE, cli, cli_json, env_of
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from tests.support import free_port
 
 
 @contextmanager
 def serving(s: Settings, log: Path, workers: int) -> Iterator[str]:
     """`dinhdanh serve` on a free port until the block ends (SIGTERM); yields its base URL."""
-    port = _free_port()
+    port = free_port()
     with log.open("w") as fh:
         proc = subprocess.Popen(
             [EXE, "serve", "--port", str(port), "--workers", str(workers)],

@@ -8,7 +8,7 @@ from dinhdanh.privacy.audit import AccessContext
 from dinhdanh.settings import Settings
 from dinhdanh.staff.service import GrantInfo
 from dinhdanh.wiring import Container, build
-from tests.oidc.conftest import Citizen, make_citizen
+from tests.support import Citizen, make_citizen
 
 ORG = "Công an tỉnh Bắc Ninh"
 OPERATOR = AccessContext("operator:test", "operator", "test")

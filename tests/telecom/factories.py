@@ -6,15 +6,16 @@ import csv
 from pathlib import Path
 
 from dinhdanh.telecom.feed import COLUMNS
+from tests.support import BIRTH_DATE, FULL_NAME, ID_NUMBER
 
 Row = dict[str, str]
 
 
 def sub(
     msisdn: str,
-    id_number: str = "001090012345",
-    full_name: str = "Nguyễn Văn An",
-    date_of_birth: str = "1990-05-12",
+    id_number: str = ID_NUMBER,
+    full_name: str = FULL_NAME,
+    date_of_birth: str = BIRTH_DATE.isoformat(),
     activation_date: str = "2025-03-01",
     channel: str = "store",
     agent_id: str = "",

@@ -4,10 +4,8 @@ lookup that is refused without a legal basis and audited as the person with one.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -15,14 +13,9 @@ from dinhdanh.privacy.models import AuditEntry
 from dinhdanh.staff.roles import LOOKUP
 from dinhdanh.web.app import create_app
 from dinhdanh.wiring import Container
-from tests.oidc.conftest import PASSWORD, csrf_of, current_totp, log_in_with
+from tests.oidc.conftest import csrf_of, current_totp, log_in_with
 from tests.staff.factories import ORG, grant, person
-
-
-@pytest.fixture
-def app(container: Container) -> Iterator[TestClient]:
-    with TestClient(create_app(container), base_url="https://testserver") as tc:
-        yield tc
+from tests.support import PASSWORD
 
 
 def browser(c: Container) -> TestClient:
@@ -30,13 +23,13 @@ def browser(c: Container) -> TestClient:
 
 
 def test_an_admin_grants_a_role_and_the_officer_looks_up_with_a_legal_basis(
-    container: Container, app: TestClient
+    container: Container, app_client: TestClient
 ) -> None:
     c = container
     citizen, admin, officer = person(c, 0), person(c, 1), person(c, 2)
     grant(c, admin, "admin")
-    log_in_with(app, admin.id_number, PASSWORD, current_totp())
-    page = app.get("/staff/grants")
+    log_in_with(app_client, admin.id_number, PASSWORD, current_totp())
+    page = app_client.get("/staff/grants")
     assert page.status_code == 200, page.text
     until = (c.clock() + timedelta(days=30)).date().isoformat()
     form = {
@@ -47,10 +40,10 @@ def test_an_admin_grants_a_role_and_the_officer_looks_up_with_a_legal_basis(
         "expires": until,
         "reason": "joins the unit",
     }
-    resp = app.post("/staff/grants", data=form, follow_redirects=False)
+    resp = app_client.post("/staff/grants", data=form, follow_redirects=False)
     assert resp.status_code == 303, resp.text
-    assert "Công an tỉnh Bắc Ninh" in app.get("/staff/grants?done=granted").text
-    refused = app.post("/staff/grants", data=form | {"id_number": "001090999999"})
+    assert "Công an tỉnh Bắc Ninh" in app_client.get("/staff/grants?done=granted").text
+    refused = app_client.post("/staff/grants", data=form | {"id_number": "001090999999"})
     assert refused.status_code == 400
     with c.unit_of_work() as s:
         member = c.staff.member(s, officer.subject_id, LOOKUP, c.clock())
@@ -88,46 +81,50 @@ def test_an_admin_grants_a_role_and_the_officer_looks_up_with_a_legal_basis(
     assert staff_reads[0].purpose == "criminal_investigation: HS-2026/042"
 
 
-def test_staff_pages_log_out_after_15_idle_minutes(container: Container, app: TestClient) -> None:
+def test_staff_pages_log_out_after_15_idle_minutes(
+    container: Container, app_client: TestClient
+) -> None:
     c = container
     officer = person(c, 2)
     grant(c, officer, "officer")
-    log_in_with(app, officer.id_number, PASSWORD, current_totp())
-    assert app.get("/staff/lookup").status_code == 200
+    log_in_with(app_client, officer.id_number, PASSWORD, current_totp())
+    assert app_client.get("/staff/lookup").status_code == 200
     start = c.clock()
     c.clock = lambda: start + timedelta(minutes=14)
-    assert app.get("/staff/lookup").status_code == 200
+    assert app_client.get("/staff/lookup").status_code == 200
     c.clock = lambda: start + timedelta(minutes=29, seconds=30)  # 15.5 min after the last request
-    resp = app.get("/staff/lookup", follow_redirects=False)
+    resp = app_client.get("/staff/lookup", follow_redirects=False)
     assert resp.status_code == 303
     assert resp.headers["location"].startswith("/login")
     # Not a one-off: the session was ended, citizen pages too need a login now.
-    again = app.get("/staff/lookup", follow_redirects=False)
+    again = app_client.get("/staff/lookup", follow_redirects=False)
     assert again.headers["location"].startswith("/login")
-    assert app.get("/account", follow_redirects=False).status_code == 303
+    assert app_client.get("/account", follow_redirects=False).status_code == 303
 
 
 def test_granting_needs_an_authentication_at_most_5_minutes_old(
-    container: Container, app: TestClient
+    container: Container, app_client: TestClient
 ) -> None:
     c = container
     admin, officer = person(c, 1), person(c, 2)
     grant(c, admin, "admin")
     ended = grant(c, officer, "officer")
-    log_in_with(app, admin.id_number, PASSWORD, current_totp())
-    csrf = csrf_of(app.get("/staff/grants").text)
-    assert app.get("/staff/audit").status_code == 200
+    log_in_with(app_client, admin.id_number, PASSWORD, current_totp())
+    csrf = csrf_of(app_client.get("/staff/grants").text)
+    assert app_client.get("/staff/audit").status_code == 200
     start = c.clock()
     c.clock = lambda: start + timedelta(minutes=6)
-    assert app.get("/staff/audit").status_code == 200  # reading is not approving
-    resp = app.get("/staff/grants", follow_redirects=False)
+    assert app_client.get("/staff/audit").status_code == 200  # reading is not approving
+    resp = app_client.get("/staff/grants", follow_redirects=False)
     assert resp.status_code == 303
     assert resp.headers["location"] == "/account/step-up?next=%2Fstaff%2Fgrants"
     url = f"/staff/grants/{ended.id}/revoke"
-    stale = app.post(url, data={"csrf": csrf, "reason": "left"}, follow_redirects=False)
+    stale = app_client.post(url, data={"csrf": csrf, "reason": "left"}, follow_redirects=False)
     assert stale.headers["location"].startswith("/account/step-up")
     c.clock = lambda: start + timedelta(minutes=4)  # within 5 minutes of the login
-    done = app.post(url, data={"csrf": csrf, "reason": "left the unit"}, follow_redirects=False)
+    done = app_client.post(
+        url, data={"csrf": csrf, "reason": "left the unit"}, follow_redirects=False
+    )
     assert done.headers["location"] == "/staff/grants?done=revoked"
     with c.unit_of_work() as s:
         info = c.staff.get(s, ended.id)
@@ -136,24 +133,24 @@ def test_granting_needs_an_authentication_at_most_5_minutes_old(
 
 
 def test_without_a_role_or_a_second_factor_the_console_is_closed(
-    container: Container, app: TestClient
+    container: Container, app_client: TestClient
 ) -> None:
     c = container
     plain = person(c, 1)
-    assert app.get("/staff", follow_redirects=False).headers["location"].startswith("/login")
-    log_in_with(app, plain.id_number, PASSWORD, current_totp())
-    assert app.get("/staff").status_code == 403
+    assert app_client.get("/staff", follow_redirects=False).headers["location"].startswith("/login")
+    log_in_with(app_client, plain.id_number, PASSWORD, current_totp())
+    assert app_client.get("/staff").status_code == 403
     # A staff member whose account lost its TOTP is sent to set one up.
     grant(c, plain, "auditor")
     with c.unit_of_work() as s:
         account = c.auth.accounts.by_id_number(s, plain.id_number)
         assert account is not None
         account.totp_sealed = None
-    resp = app.get("/staff/audit", follow_redirects=False)
+    resp = app_client.get("/staff/audit", follow_redirects=False)
     assert resp.headers["location"] == "/account/totp?next=%2Fstaff%2Faudit"
 
 
-def test_reconciliation_and_audit_pages(container: Container, app: TestClient) -> None:
+def test_reconciliation_and_audit_pages(container: Container, app_client: TestClient) -> None:
     c = container
     auditor = person(c, 1)
     grant(c, auditor, "auditor")
@@ -170,11 +167,11 @@ def test_reconciliation_and_audit_pages(container: Container, app: TestClient) -
     }
     with c.unit_of_work() as s:
         c.telecom.record_run(s, summary, 3, 0, "cli:test", c.clock())
-    log_in_with(app, auditor.id_number, PASSWORD, current_totp())
-    page = app.get("/staff/reconciliation?lang=en")
+    log_in_with(app_client, auditor.id_number, PASSWORD, current_totp())
+    page = app_client.get("/staff/reconciliation?lang=en")
     assert page.status_code == 200
     assert "Junk subscriptions per carrier" in page.text
     assert "<svg" in page.text
-    audit = app.get("/staff/audit?lang=en")
+    audit = app_client.get("/staff/audit?lang=en")
     assert "Intact" in audit.text
-    assert app.get("/staff/lookup").status_code == 403  # an auditor reads no records
+    assert app_client.get("/staff/lookup").status_code == 403  # an auditor reads no records

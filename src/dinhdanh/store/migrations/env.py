@@ -3,6 +3,7 @@
 from alembic import context
 
 from dinhdanh.models import metadata
+from dinhdanh.store.migrate import COMPARE
 
 config = context.config
 engine = config.attributes["engine"]
@@ -12,6 +13,6 @@ with engine.begin() as connection:
         connection=connection,
         target_metadata=metadata,
         render_as_batch=connection.dialect.name == "sqlite",
-        compare_type=True,
+        **COMPARE,
     )
     context.run_migrations()

@@ -2,7 +2,7 @@
 hash while the second factor is due
 
 Revision ID: 0008_recovery_stepup
-Revises: 0010_api_keys_expiry
+Revises: 0007_api_keys_expiry
 Create Date: 2026-11-30 14:10:00
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0008_recovery_stepup"
-down_revision: str | None = "0010_api_keys_expiry"
+down_revision: str | None = "0007_api_keys_expiry"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,7 +1,7 @@
 """telecom: an upload's rejected rows, sealed, for download
 
 Revision ID: 0011_upload_rejects
-Revises: 0006_telecom_ranges
+Revises: 0010_telecom_ranges
 Create Date: 2026-11-30 15:30:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0011_upload_rejects"
-down_revision: str | None = "0006_telecom_ranges"
+down_revision: str | None = "0010_telecom_ranges"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

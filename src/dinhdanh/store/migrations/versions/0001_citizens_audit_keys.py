@@ -1,6 +1,6 @@
 """citizens, audit log, api keys, import runs
 
-Revision ID: 0001
+Revision ID: 0001_citizens_audit_keys
 Revises:
 Create Date: 2026-11-23 19:47:27.339679
 """
@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0001"
+revision: str = "0001_citizens_audit_keys"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

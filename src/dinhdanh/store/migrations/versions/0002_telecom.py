@@ -1,7 +1,7 @@
 """telecom: carriers, subscriptions, declarations, lock timeline
 
-Revision ID: 0002
-Revises: 0001
+Revision ID: 0002_telecom
+Revises: 0001_citizens_audit_keys
 Create Date: 2026-11-23 19:55:37.414436
 """
 
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0002"
-down_revision: str | None = "0001"
+revision: str = "0002_telecom"
+down_revision: str | None = "0001_citizens_audit_keys"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

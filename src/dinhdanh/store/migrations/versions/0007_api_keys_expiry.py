@@ -1,7 +1,7 @@
 """privacy: API keys may expire
 
-Revision ID: 0010_api_keys_expiry
-Revises: 0007_atomic_counters
+Revision ID: 0007_api_keys_expiry
+Revises: 0006_atomic_counters
 Create Date: 2026-11-30 14:00:00
 """
 
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0010_api_keys_expiry"
-down_revision: str | None = "0007_atomic_counters"
+revision: str = "0007_api_keys_expiry"
+down_revision: str | None = "0006_atomic_counters"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,6 +1,6 @@
 """telecom: carriers' number blocks, declared ports, declarations bound to a subscription
 
-Revision ID: 0006_telecom_ranges
+Revision ID: 0010_telecom_ranges
 Revises: 0009_oidc_clients
 Create Date: 2026-11-30 14:10:00
 """
@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0006_telecom_ranges"
+revision: str = "0010_telecom_ranges"
 down_revision: str | None = "0009_oidc_clients"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

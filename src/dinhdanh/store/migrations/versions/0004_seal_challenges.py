@@ -1,7 +1,7 @@
 """auth: challenges sealed, keyed by the handle's digest, deleted once used
 
 Revision ID: 0004_seal_challenges
-Revises: 0003
+Revises: 0003_auth_oidc
 Create Date: 2026-11-24 10:00:00
 
 Rows written before this revision hold their value in clear (a TOTP setup's secret, a
@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0004_seal_challenges"
-down_revision: str | None = "0003"
+down_revision: str | None = "0003_auth_oidc"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

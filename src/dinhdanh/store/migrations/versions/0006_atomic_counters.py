@@ -1,6 +1,6 @@
 """auth: WebAuthn challenges used (the challenges themselves are no longer stored)
 
-Revision ID: 0007_atomic_counters
+Revision ID: 0006_atomic_counters
 Revises: 0005_dpop_proofs
 Create Date: 2026-11-30 14:30:00
 """
@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0007_atomic_counters"
+revision: str = "0006_atomic_counters"
 down_revision: str | None = "0005_dpop_proofs"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

@@ -1,7 +1,7 @@
 """auth: accounts, sessions, OIDC clients, grants, tokens
 
-Revision ID: 0003
-Revises: 0002
+Revision ID: 0003_auth_oidc
+Revises: 0002_telecom
 Create Date: 2026-11-23 19:58:08.164820
 """
 
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0003"
-down_revision: str | None = "0002"
+revision: str = "0003_auth_oidc"
+down_revision: str | None = "0002_telecom"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
