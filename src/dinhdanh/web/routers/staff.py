@@ -5,7 +5,7 @@ audit log's state. Every page passes ``staff.rules.console_gate`` first (docs/ar
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from datetime import UTC, date, datetime, time
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -307,23 +307,12 @@ class GrantForm(BaseModel):
 
 @router.post("/staff/grants")
 def grant(request: Request, c: ContainerDep, body: Annotated[GrantForm, Form()]) -> Response:
-    form, csrf = body.model_dump(exclude={"csrf"}), body.csrf
-    with c.unit_of_work() as session:
-        member = _staff(c, session, request, GRANTS, approving=True)
-        if isinstance(member, Response):
-            return member
-        message = ""
-        if not check_csrf(c, request, csrf):
-            message = N_("The form expired: send it again.")
-        else:
-            try:
-                _grant(c, session, member, form)
-            except DomainError as exc:
-                message = _GRANT_ERRORS.get(exc.code, N_("Check the form."))
-        if message:
-            ctx = _grants_ctx(c, session, form, message)
-            return _page(c, request, session, member, "staff_grants.html", ctx, 400)
-    return redirect("/staff/grants?done=granted")
+    form = body.model_dump(exclude={"csrf"})
+
+    def change(session: Session, member: StaffMember) -> None:
+        _grant(c, session, member, form)
+
+    return _change_grants(c, request, body.csrf, form, change, "granted", N_("Check the form."))
 
 
 def _grant(c: Container, session: Session, member: StaffMember, form: dict[str, str]) -> None:
@@ -350,6 +339,24 @@ def _grant(c: Container, session: Session, member: StaffMember, form: dict[str, 
 def revoke(
     request: Request, c: ContainerDep, grant_id: str, csrf: FormStr = "", reason: FormStr = ""
 ) -> Response:
+    def change(session: Session, member: StaffMember) -> None:
+        c.staff.revoke(session, grant_id, reason, member.context("staff revoke"), c.clock())
+
+    why = N_("Give a reason (3 to 500 characters).")
+    return _change_grants(c, request, csrf, {}, change, "revoked", why)
+
+
+def _change_grants(
+    c: Container,
+    request: Request,
+    csrf: str,
+    form: dict[str, str],
+    change: Callable[[Session, StaffMember], None],
+    done: str,
+    refused: str,
+) -> Response:
+    """An admin's change: the gate (fresh authentication), CSRF, the change; on a refusal the
+    page again with its message, else back to the page with ``done``."""
     with c.unit_of_work() as session:
         member = _staff(c, session, request, GRANTS, approving=True)
         if isinstance(member, Response):
@@ -359,13 +366,13 @@ def revoke(
             message = N_("The form expired: send it again.")
         else:
             try:
-                c.staff.revoke(session, grant_id, reason, member.context("staff revoke"), c.clock())
+                change(session, member)
             except DomainError as exc:
-                message = _GRANT_ERRORS.get(exc.code, N_("Give a reason (3 to 500 characters)."))
+                message = _GRANT_ERRORS.get(exc.code, refused)
         if message:
-            ctx = _grants_ctx(c, session, {}, message)
+            ctx = _grants_ctx(c, session, form, message)
             return _page(c, request, session, member, "staff_grants.html", ctx, 400)
-    return redirect("/staff/grants?done=revoked")
+    return redirect(f"/staff/grants?done={done}")
 
 
 # -- reconciliation runs and lock cases -------------------------------------------------------
