@@ -127,6 +127,20 @@ class Settings(BaseSettings):
         description="how recent the second factor must be to change authenticators",
     )
 
+    # Staff (docs/architecture.md, "Staff"): stricter than a citizen's session.
+    staff_idle_minutes: int = Field(
+        default=15, ge=1, le=60, description="staff pages: log in again after this long idle"
+    )
+    staff_fresh_seconds: int = Field(
+        default=300,
+        ge=30,
+        le=3600,
+        description="staff approvals (grants included) need an authentication this recent",
+    )
+    staff_grant_max_days: int = Field(
+        default=365, ge=1, le=1825, description="longest a staff grant may run"
+    )
+
     @field_validator("database_url")
     @classmethod
     def _known_database(cls, value: str | None) -> str | None:

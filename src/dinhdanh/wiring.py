@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -41,6 +41,8 @@ from dinhdanh.telecom.timeline import TimelineConfig
 
 if TYPE_CHECKING:
     from dinhdanh.auth.services import AuthServices
+    from dinhdanh.staff.rules import StaffPolicy
+    from dinhdanh.staff.service import Staff
 
 
 class NotInitialized(Exception):
@@ -97,6 +99,24 @@ class Container:
 
         phones = TelecomPhones(self.registry, self.telecom, self.audit)
         return build_auth(self.settings, self.ring, self.registry, self.audit, phones)
+
+    @cached_property
+    def staff(self) -> Staff:
+        from dinhdanh.staff.service import Staff
+
+        return Staff(
+            self.audit, self.auth.accounts, timedelta(days=self.settings.staff_grant_max_days)
+        )
+
+    @property
+    def staff_policy(self) -> StaffPolicy:
+        from dinhdanh.staff.rules import StaffPolicy
+
+        s = self.settings
+        return StaffPolicy(
+            idle=timedelta(minutes=s.staff_idle_minutes),
+            fresh=timedelta(seconds=s.staff_fresh_seconds),
+        )
 
     def unit_of_work(self) -> AbstractContextManager[Session]:
         return unit_of_work(self.sessions)

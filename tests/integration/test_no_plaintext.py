@@ -20,6 +20,7 @@ from dinhdanh.synth import generate_population, write_citizens_csv
 from dinhdanh.synth.telecom import generate_subscriptions, write_subscriptions_csv
 from tests.cli.helpers import cli, cli_json
 from tests.integration.test_serve import serving
+from tests.staff.factories import officer_token_in
 
 
 def _database_bytes(settings: Settings) -> bytes:
@@ -84,9 +85,8 @@ def test_no_personal_data_in_the_server_log(
     feed = tmp_path / "feed.csv"
     write_citizens_csv(people, feed)
     cli(s, "import", "citizens", str(feed))
-    key = cli_json(s, "apikeys", "add", "--name", "Officer Log")["token"]
-    officer = {"Authorization": f"Bearer {key}"}
-    lawful = {"legal_basis": "criminal_investigation", "purpose": "case 2026/17"}
+    officer = {"Authorization": f"Bearer {officer_token_in(s)}"}
+    lawful = {"legal_basis": "criminal_investigation", "case_ref": "case 2026/17"}
     log = tmp_path / "serve.log"
     with serving(s, log, workers=workers) as base:
         for p in people:

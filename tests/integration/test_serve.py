@@ -66,7 +66,7 @@ def test_serve_answers_and_checkpoints_on_shutdown(settings: Settings, tmp_path:
             json={
                 "id_number": "001090999999",
                 "legal_basis": "administrative_procedure",
-                "purpose": "serve smoke test",
+                "case_ref": "serve smoke test",
             },
             headers={"Authorization": f"Bearer {demo['officer_api_key']}"},
         )

@@ -124,7 +124,7 @@ def test_the_disabling_process_forgets_the_client_at_once(container: Container) 
 def test_admin_api_disables_and_enables(container: Container, app_client: TestClient) -> None:
     info, _ = register(container)
     with container.unit_of_work() as s:
-        _, key = create_api_key(s, "ops", Role.ADMIN, datetime.now(UTC))
+        _, key = create_api_key(s, "ops", Role.ADMIN, datetime.now(UTC), owner="test org")
     admin = {"Authorization": f"Bearer {key}"}
     url = f"/api/v1/clients/{info.client_id}"
     resp = app_client.post(url + "/disable", headers=admin)
@@ -135,7 +135,7 @@ def test_admin_api_disables_and_enables(container: Container, app_client: TestCl
     assert missing.status_code == 404
     assert missing.json()["code"] == "client_not_found"
     with container.unit_of_work() as s:
-        _, officer = create_api_key(s, "o", Role.OFFICER, datetime.now(UTC))
+        _, officer = create_api_key(s, "o", Role.OFFICER, datetime.now(UTC), owner="test org")
     denied = app_client.post(url + "/disable", headers={"Authorization": f"Bearer {officer}"})
     assert denied.status_code == 403
 

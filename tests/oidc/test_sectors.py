@@ -44,7 +44,7 @@ def test_a_sector_is_owned_by_its_first_client(container: Container) -> None:
 def test_admin_api_needs_join_sector(container: Container, app_client: TestClient) -> None:
     register(container)
     with container.unit_of_work() as s:
-        _, key = create_api_key(s, "ops", Role.ADMIN, datetime.now(UTC))
+        _, key = create_api_key(s, "ops", Role.ADMIN, datetime.now(UTC), owner="test org")
     admin = {"Authorization": f"Bearer {key}"}
     body = {"name": "Evil", "redirect_uris": [EVIL], "sector_identifier": "rp.example"}
     taken = app_client.post("/api/v1/clients", json=body, headers=admin)

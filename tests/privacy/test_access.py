@@ -7,6 +7,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from dinhdanh.privacy.access import (
+    CaseRefRequired,
+    LegalGround,
     PurposeRequired,
     Role,
     UnknownLegalBasis,
@@ -25,7 +27,7 @@ BASES = ("criminal_investigation", "court_order")
 def test_a_key_stops_working_when_it_expires(container: Container) -> None:
     with container.unit_of_work() as s:
         key_id, token = create_api_key(
-            s, "Officer A", Role.OFFICER, NOW, expires_at=NOW + timedelta(days=30)
+            s, "Officer A", Role.OFFICER, NOW, expires_at=NOW + timedelta(days=30), owner="test org"
         )
     with container.unit_of_work() as s:
         who = authenticate(s, token, NOW + timedelta(days=29, hours=23))
@@ -39,8 +41,10 @@ def test_a_key_stops_working_when_it_expires(container: Container) -> None:
 
 def test_keys_are_listed_and_revoked(container: Container) -> None:
     with container.unit_of_work() as s:
-        a, token_a = create_api_key(s, "Officer A", Role.OFFICER, NOW)
-        b, token_b = create_api_key(s, "Admin B", Role.ADMIN, NOW + timedelta(seconds=1))
+        a, token_a = create_api_key(s, "Officer A", Role.OFFICER, NOW, owner="test org")
+        b, token_b = create_api_key(
+            s, "Admin B", Role.ADMIN, NOW + timedelta(seconds=1), owner="test org"
+        )
     with container.unit_of_work() as s:
         assert revoke_api_key(s, a, NOW + timedelta(hours=1))
         assert not revoke_api_key(s, "no-such-key", NOW)
@@ -61,23 +65,27 @@ def test_keys_are_listed_and_revoked(container: Container) -> None:
 
 
 @pytest.mark.parametrize(
-    ("basis", "purpose", "error"),
+    ("basis", "case_ref", "note", "error"),
     [
-        (None, "investigation 2026/042", PurposeRequired),
-        ("", "aaaaa", PurposeRequired),
-        ("curiosity", "investigation 2026/042", UnknownLegalBasis),
-        ("court_order", None, PurposeRequired),
-        ("court_order", "  ab  ", PurposeRequired),
-        ("court_order", "x" * 501, PurposeRequired),
+        (None, "investigation 2026/042", None, PurposeRequired),
+        ("", "aaaaa", None, PurposeRequired),
+        ("curiosity", "investigation 2026/042", None, UnknownLegalBasis),
+        ("court_order", None, None, CaseRefRequired),
+        ("court_order", "  ab  ", None, CaseRefRequired),
+        ("court_order", "x" * 101, None, CaseRefRequired),
+        ("court_order", "case 17", "x" * 500, PurposeRequired),
     ],
 )
-def test_a_legal_basis_from_the_list_and_a_purpose_are_required(
-    basis: str | None, purpose: str | None, error: type[Exception]
+def test_a_legal_basis_from_the_list_and_a_case_reference_are_required(
+    basis: str | None, case_ref: str | None, note: str | None, error: type[Exception]
 ) -> None:
     with pytest.raises(error) as caught:
-        check_purpose(basis, purpose, BASES)
+        check_purpose(basis, case_ref, BASES, note)
     assert type(caught.value) is error
 
 
-def test_both_are_kept_for_the_audit() -> None:
-    assert check_purpose(" court_order ", " case 2026/17 ", BASES) == "court_order: case 2026/17"
+def test_all_are_kept_for_the_audit() -> None:
+    ground = check_purpose(" court_order ", " case 2026/17 ", BASES)
+    assert ground == LegalGround("court_order", "case 2026/17", "court_order: case 2026/17")
+    noted = check_purpose("court_order", "case 2026/17", BASES, "  phone of a witness ")
+    assert noted.purpose == "court_order: case 2026/17; phone of a witness"

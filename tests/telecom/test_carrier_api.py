@@ -34,7 +34,9 @@ def client(container: Container) -> Iterator[TestClient]:
 
 def bearer(c: Container, role: Role, scope: str | None = None) -> dict[str, str]:
     with c.unit_of_work() as s:
-        _, token = create_api_key(s, f"test {role}", role, datetime.now(UTC), scope=scope)
+        _, token = create_api_key(
+            s, f"test {role}", role, datetime.now(UTC), scope=scope, owner="test org"
+        )
     return {"Authorization": f"Bearer {token}"}
 
 

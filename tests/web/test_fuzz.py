@@ -114,8 +114,10 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     c = build(settings)
     try:
         with c.unit_of_work() as s:
-            _, admin = create_api_key(s, "fuzz admin", Role.ADMIN, c.clock())
-            _, carrier = create_api_key(s, "fuzz VTL", Role.CARRIER, c.clock(), scope="VTL")
+            _, admin = create_api_key(s, "fuzz admin", Role.ADMIN, c.clock(), owner="test org")
+            _, carrier = create_api_key(
+                s, "fuzz VTL", Role.CARRIER, c.clock(), scope="VTL", owner="test org"
+            )
         app = create_app(c)
         with TestClient(app, base_url="https://testserver") as tc:
             person = demo["citizens"][0]

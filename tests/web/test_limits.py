@@ -190,7 +190,7 @@ def test_carrier_uploads_take_the_configured_limit(app: FastAPI) -> None:
     authentication; a chunked upload is cut off while it streams to disk."""
     c: Container = app.state.container
     with c.unit_of_work() as s:
-        _, token = create_api_key(s, "admin", Role.ADMIN, c.clock())
+        _, token = create_api_key(s, "admin", Role.ADMIN, c.clock(), owner="test org")
     path = "/api/v1/carriers/VTL/subscriptions:batch"
     csv = {"content-type": "text/csv"}
     sent = drive(app, path, total=1 << 30, headers=csv, declare=True)

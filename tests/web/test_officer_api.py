@@ -16,10 +16,11 @@ from dinhdanh.privacy.models import AuditEntry
 from dinhdanh.web.app import create_app
 from dinhdanh.wiring import Container
 from tests.identity.factories import GOOD
+from tests.staff.factories import officer_headers
 
-PURPOSE = "investigation 2026/042"
-LAWFUL = {"legal_basis": "criminal_investigation", "purpose": PURPOSE}
-AUDITED = f"criminal_investigation: {PURPOSE}"
+CASE = "investigation 2026/042"
+LAWFUL = {"legal_basis": "criminal_investigation", "case_ref": CASE}
+AUDITED = f"criminal_investigation: {CASE}"
 LOOKUP = "/api/v1/citizens:lookup"
 SEARCH = "/api/v1/citizens:search"
 
@@ -40,8 +41,11 @@ def client(container: Container) -> Iterator[TestClient]:
 
 
 def key(c: Container, role: Role) -> dict[str, str]:
+    """An officer's personal token (a staff grant of a citizen), or a machine key."""
+    if role is Role.OFFICER:
+        return officer_headers(c)
     with c.unit_of_work() as s:
-        _, token = create_api_key(s, f"test {role}", role, c.clock())
+        _, token = create_api_key(s, f"test {role}", role, c.clock(), owner="test org")
     return {"Authorization": f"Bearer {token}"}
 
 
@@ -112,9 +116,16 @@ def test_errors_are_problem_details(client: TestClient, container: Container) ->
         "purpose_required",
     )
     assert_problem(
-        client.post(LOOKUP, json=body | {"purpose": "  "}, headers=officer),
+        client.post(LOOKUP, json=body | {"case_ref": "  "}, headers=officer),
         400,
-        "purpose_required",
+        "case_ref_required",
+    )
+    with container.unit_of_work() as s:  # an officer key of no person: a machine
+        _, machine = create_api_key(s, "robot", Role.OFFICER, container.clock(), owner="X")
+    assert_problem(
+        client.post(LOOKUP, json=body, headers={"Authorization": f"Bearer {machine}"}),
+        403,
+        "person_required",
     )
     assert_problem(
         client.post(LOOKUP, json=body | {"id_number": "12345"}, headers=officer), 422, "id_format"
@@ -140,9 +151,9 @@ def test_errors_are_problem_details(client: TestClient, container: Container) ->
 def test_a_legal_basis_from_the_configured_list_is_required(
     client: TestClient, container: Container
 ) -> None:
-    """A purpose alone ("aaaaa" passed before) is not enough: a known legal basis too."""
+    """A case reference alone is not enough: a known legal basis too."""
     officer = key(container, Role.OFFICER)
-    body = {"id_number": "079195000001", "purpose": "aaaaa"}
+    body = {"id_number": "079195000001", "case_ref": "aaaaa"}
     assert_problem(client.post(LOOKUP, json=body, headers=officer), 400, "purpose_required")
     problem = assert_problem(
         client.post(LOOKUP, json=body | {"legal_basis": "curiosity"}, headers=officer),
@@ -161,7 +172,7 @@ def test_lookups_by_get_are_gone_and_point_to_post(
     officer = key(container, Role.OFFICER)
     for url in ("/api/v1/citizens/079195000001", "/api/v1/citizens"):
         problem = assert_problem(
-            client.get(url, params={"purpose": PURPOSE}, headers=officer), 410, "use_post"
+            client.get(url, params={"case_ref": CASE}, headers=officer), 410, "use_post"
         )
         assert "POST /api/v1/citizens:lookup" in str(problem["detail"])
 

@@ -19,7 +19,27 @@ def test_a_citizen_sees_the_citizen_entries_and_the_current_one_is_marked() -> N
 
 def test_nobody_logged_in_and_other_roles_see_no_citizen_entry() -> None:
     assert nav_for((), "/account") == []
-    assert nav_for({"auditor"}, "/account") == []
+    assert [i.path for i in nav_for({"auditor"}, "/account")] == [
+        "/staff",
+        "/staff/reconciliation",
+        "/staff/audit",
+    ]
+
+
+def test_staff_see_the_console_pages_of_their_roles() -> None:
+    officer = [i.path for i in nav_for({*CITIZEN, "officer"}, "/staff/lookup")]
+    assert officer == [
+        "/account",
+        "/account/numbers",
+        "/staff",
+        "/staff/lookup",
+        "/staff/reconciliation",
+    ]
+    assert [i.path for i in nav_for({"admin"}, "/staff")] == [
+        "/staff",
+        "/staff/audit",
+        "/staff/grants",
+    ]
 
 
 @pytest.mark.parametrize(

@@ -58,7 +58,7 @@ def test_a_nul_in_a_text_value_is_a_400_not_a_500(client: TestClient, container:
     """PostgreSQL refuses a NUL in a text value (SQLite stores it): the database error was a
     500 on any endpoint, to anyone. Now a 400 in the endpoint's format, on both databases."""
     with container.unit_of_work() as s:
-        _, admin = create_api_key(s, "admin", Role.ADMIN, container.clock())
+        _, admin = create_api_key(s, "admin", Role.ADMIN, container.clock(), owner="test org")
     bearer = {"Authorization": f"Bearer {admin}"}
     oauth = [
         client.post("/token", data={"grant_type": "client_credentials", "client_id": "a\x00"}),

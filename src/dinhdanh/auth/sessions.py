@@ -46,6 +46,7 @@ class SessionView:
     acr: int
     auth_time: datetime
     created_at: datetime
+    last_seen_at: datetime | None = None  # the last request before this one (staff idle rule)
 
 
 class Sessions:
@@ -89,7 +90,7 @@ class Sessions:
         session.flush()
         return token
 
-    def _row(self, session: Session, token: str | None, now: datetime) -> LoginSession | None:
+    def _live(self, session: Session, token: str | None, now: datetime) -> LoginSession | None:
         if not token:
             return None
         row = session.scalars(
@@ -99,14 +100,25 @@ class Sessions:
             return None
         if now - as_utc(row.last_seen_at) > self.idle:
             return None
+        return row
+
+    @staticmethod
+    def _touch(row: LoginSession, now: datetime) -> None:
         if now - as_utc(row.last_seen_at) > _TOUCH_EVERY:
             row.last_seen_at = now
+
+    def _row(self, session: Session, token: str | None, now: datetime) -> LoginSession | None:
+        row = self._live(session, token, now)
+        if row is not None:
+            self._touch(row, now)
         return row
 
     def resolve(self, session: Session, token: str | None, now: datetime) -> SessionView | None:
-        row = self._row(session, token, now)
+        row = self._live(session, token, now)
         if row is None:
             return None
+        seen = as_utc(row.last_seen_at)
+        self._touch(row, now)
         return SessionView(
             row.id,
             row.account_id,
@@ -115,6 +127,7 @@ class Sessions:
             row.acr,
             as_utc(row.auth_time),
             as_utc(row.created_at),
+            seen,
         )
 
     def complete_mfa(self, session: Session, token: str, factor: str, now: datetime) -> str | None:

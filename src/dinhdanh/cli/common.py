@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import getpass
 import json
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from typing import Any, NoReturn
 
 import typer
 from rich.console import Console
 
 from dinhdanh.crypto import CryptoError
+from dinhdanh.privacy.audit import AccessContext
 from dinhdanh.settings import Settings, SettingsError, load_settings
 from dinhdanh.wiring import Container, NotInitialized, build
 
@@ -47,3 +51,35 @@ def container_from(ctx: typer.Context) -> Iterator[Container]:
 
 def emit_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
+
+
+def parse_expiry(value: str, now: datetime, option: str = "--expires") -> datetime:
+    """``90d`` (days from now) or an ISO 8601 date or time (UTC unless it says otherwise)."""
+    text = value.strip()
+    try:
+        if text.endswith("d") and text[:-1].isdigit():
+            at = now + timedelta(days=int(text[:-1]))
+        else:
+            at = datetime.fromisoformat(text)
+            at = at if at.tzinfo is not None else at.replace(tzinfo=UTC)
+    except ValueError:
+        fail(f"{option} {value!r}: give a number of days (90d) or an ISO 8601 date")
+    if at <= now:
+        fail(f"{option} {value!r} is not in the future")
+    return at
+
+
+def operator() -> str:
+    """The audit actor of a CLI command: the operating-system user who ran it.
+
+    The CLI has no login: whoever runs it already holds the database and the key ring, so
+    the person accountable is the operator of the server account, not a staff grant."""
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):  # no passwd entry (some containers)
+        user = f"uid{os.getuid()}"
+    return f"operator:{user}"
+
+
+def operator_context(purpose: str) -> AccessContext:
+    return AccessContext(operator(), "operator", purpose)

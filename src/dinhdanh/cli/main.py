@@ -5,26 +5,37 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import asdict
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from dinhdanh.cli.auth import clients_app
-from dinhdanh.cli.common import container_from, emit_json, fail, out, settings_from
+from dinhdanh.cli.common import (
+    container_from,
+    emit_json,
+    fail,
+    operator_context,
+    out,
+    parse_expiry,
+    settings_from,
+)
 from dinhdanh.cli.imports import import_app
+from dinhdanh.cli.staff import staff_app
 from dinhdanh.cli.telecom import carriers_app, reconcile_app, telecom_app
 from dinhdanh.crypto import CryptoError, KeyRing, load_keyring, rotate, save_keyring
 from dinhdanh.crypto.keyring import retire_token_version
 from dinhdanh.privacy.access import Role, create_api_key, list_api_keys, revoke_api_key
 from dinhdanh.settings import LogLevel
+from dinhdanh.staff.service import StaffError
 from dinhdanh.wiring import init_data_dir
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
 audit_app = typer.Typer(no_args_is_help=True, help="The tamper-evident audit log.")
 keys_app = typer.Typer(no_args_is_help=True, help="The key ring.")
-apikeys_app = typer.Typer(no_args_is_help=True, help="API keys for officers and admins.")
+apikeys_app = typer.Typer(
+    no_args_is_help=True, help="API keys: machines' keys, and officers' personal tokens."
+)
 app.add_typer(import_app, name="import")
 app.add_typer(audit_app, name="audit")
 app.add_typer(keys_app, name="keys")
@@ -33,6 +44,7 @@ app.add_typer(carriers_app, name="carriers")
 app.add_typer(reconcile_app, name="reconcile")
 app.add_typer(telecom_app, name="telecom")
 app.add_typer(clients_app, name="clients")
+app.add_typer(staff_app, name="staff")
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
 
@@ -190,29 +202,23 @@ def keys_retire(
         out.print(f"retired signing key v{version} from tokens; restart the servers")
 
 
-def _expiry(value: str | None, now: datetime) -> datetime | None:
-    """``90d`` (days from now) or an ISO 8601 date or time (UTC unless it says otherwise)."""
-    if value is None:
-        return None
-    text = value.strip()
-    try:
-        if text.endswith("d") and text[:-1].isdigit():
-            at = now + timedelta(days=int(text[:-1]))
-        else:
-            at = datetime.fromisoformat(text)
-            at = at if at.tzinfo is not None else at.replace(tzinfo=UTC)
-    except ValueError:
-        fail(f"--expires {value!r}: give a number of days (90d) or an ISO 8601 date")
-    if at <= now:
-        fail(f"--expires {value!r} is not in the future")
-    return at
-
-
 @apikeys_app.command("add")
+@apikeys_app.command("create", hidden=True)
 def apikeys_add(
     ctx: typer.Context,
-    name: Annotated[str, typer.Option(help="Who holds the key.")],
+    name: Annotated[str, typer.Option(help="What the key is for, e.g. a system's name.")],
+    owner: Annotated[
+        str | None,
+        typer.Option(help="Organisation that holds the key (audit: machine:OWNER/KEY_ID)."),
+    ] = None,
     role: Annotated[Role, typer.Option(help="Role of the key.")] = Role.OFFICER,
+    staff: Annotated[
+        str | None,
+        typer.Option(
+            help="Staff grant an officer key acts for: a personal token, owned by the "
+            "grant's organisation (required with --role officer)."
+        ),
+    ] = None,
     expires: Annotated[
         str | None,
         typer.Option(help="When the key stops working: 90d, or an ISO date such as 2027-01-31."),
@@ -220,23 +226,44 @@ def apikeys_add(
     json_out: JsonOpt = False,
 ) -> None:
     """Create an API key; the token is printed once and never stored."""
+    if (role is Role.OFFICER) != (staff is not None):
+        fail("officer keys are personal: --role officer goes with --staff GRANT_ID, and only it")
+    if staff is None and not (owner or "").strip():
+        fail("--owner is required: the organisation that holds the key")
     with container_from(ctx) as c, c.unit_of_work() as session:
         now = c.clock()
-        expires_at = _expiry(expires, now)
-        key_id, token = create_api_key(session, name, role, now, expires_at=expires_at)
+        expires_at = parse_expiry(expires, now) if expires else None
+        if staff is not None:
+            try:
+                key_id, token, grant = c.staff.issue_token(
+                    session, staff, name, operator_context("officer token"), now, expires_at
+                )
+            except StaffError as exc:
+                fail(str(exc))
+            owner, expires_at = (
+                grant.organisation,
+                min(expires_at or grant.expires_at, grant.expires_at),
+            )
+        else:
+            assert owner is not None
+            key_id, token = create_api_key(
+                session, name, role, now, expires_at=expires_at, owner=owner
+            )
     if json_out:
         emit_json(
             {
                 "id": key_id,
                 "name": name,
+                "owner": owner,
                 "role": role.value,
+                "staff_grant": staff,
                 "expires_at": expires_at.isoformat() if expires_at else None,
                 "token": token,
             }
         )
     else:
         until = f" (expires {expires_at.isoformat()})" if expires_at else ""
-        out.print(f"{role.value} key {key_id} for {name}{until}:\n{token}")
+        out.print(f"{role.value} key {key_id} of {owner} for {name}{until}:\n{token}")
 
 
 @apikeys_app.command("list")
@@ -250,7 +277,11 @@ def apikeys_list(ctx: typer.Context, json_out: JsonOpt = False) -> None:
     for k in keys:
         state = "active" if k.active else ("revoked" if k.revoked_at else "expired")
         until = k.expires_at.date().isoformat() if k.expires_at else "-"
-        out.print(f"{k.id}  {k.role:<8} {state:<8} expires {until:<10}  {k.name}", highlight=False)
+        person = f"  staff grant {k.staff_grant}" if k.staff_grant else ""
+        out.print(
+            f"{k.id}  {k.role:<8} {state:<8} expires {until:<10}  {k.owner}: {k.name}{person}",
+            highlight=False,
+        )
 
 
 @apikeys_app.command("revoke")

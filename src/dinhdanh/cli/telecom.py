@@ -54,7 +54,12 @@ def carriers_add(
         result: dict[str, object] = {"code": carrier.code, "name": carrier.name}
         if api_key:
             key_id, token = create_api_key(
-                session, f"carrier {carrier.code}", Role.CARRIER, c.clock(), scope=carrier.code
+                session,
+                f"carrier {carrier.code}",
+                Role.CARRIER,
+                c.clock(),
+                scope=carrier.code,
+                owner=carrier.code,
             )
             result |= {"api_key_id": key_id, "api_key": token}
     if json_out:

@@ -48,13 +48,18 @@ class CitizenList(BaseModel):
 
 
 class Lawful(BaseModel):
-    """Why an officer reads personal data: both values go into the audit entry."""
+    """Why an officer reads personal data: every value goes into the audit entry."""
 
     legal_basis: str | None = Field(
-        default=None, max_length=100, description="a code from DINHDANH_LEGAL_BASES"
+        default=None, max_length=100, description="a code from DINHDANH_LEGAL_BASES (required)"
+    )
+    case_ref: str | None = Field(
+        default=None,
+        max_length=200,
+        description="the case or file the read serves (required, 3-100 chars)",
     )
     purpose: str | None = Field(
-        default=None, max_length=1000, description="the case reference or reason (5-500 chars)"
+        default=None, max_length=1000, description="an optional note on the read"
     )
     disclosure_delay_days: int | None = Field(
         default=None,

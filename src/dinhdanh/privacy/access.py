@@ -36,37 +36,67 @@ class UnknownLegalBasis(PurposeRequired):
     title = "Unknown legal basis"
 
 
-MIN_PURPOSE, MAX_PURPOSE = 5, 500
+class CaseRefRequired(PurposeRequired):
+    code = "case_ref_required"
+    title = "Case reference required"
 
 
-def check_purpose(legal_basis: str | None, purpose: str | None, allowed: Collection[str]) -> str:
-    """Every read of personal data names a legal basis from the configured list and states
-    its purpose (a case reference, free text). Returns both, as the audit entry records them.
-    """
+MIN_CASE_REF, MAX_CASE_REF, MAX_PURPOSE = 3, 100, 500
+
+
+@dataclass(frozen=True, slots=True)
+class LegalGround:
+    """Why personal data is read: a configured legal-basis code, the case it serves, and the
+    text of the audit entry's ``purpose`` (both, plus the officer's optional note)."""
+
+    legal_basis: str
+    case_ref: str
+    purpose: str
+
+
+def check_purpose(
+    legal_basis: str | None,
+    case_ref: str | None,
+    allowed: Collection[str],
+    note: str | None = None,
+) -> LegalGround:
+    """Every officer read names one legal basis from the configured list and a case
+    reference (the file number it serves); a free-text note is optional."""
     basis = (legal_basis or "").strip()
     if not basis:
         raise PurposeRequired(f"name a legal basis: one of {', '.join(allowed)}")
     if basis not in allowed:
         raise UnknownLegalBasis(f"the legal basis must be one of {', '.join(allowed)}")
-    text = (purpose or "").strip()
-    if not MIN_PURPOSE <= len(text) <= MAX_PURPOSE:
-        raise PurposeRequired(
-            f"state a purpose (e.g. the case reference) of {MIN_PURPOSE} to {MAX_PURPOSE}"
-            " characters for this access"
+    ref = (case_ref or "").strip()
+    if not MIN_CASE_REF <= len(ref) <= MAX_CASE_REF:
+        raise CaseRefRequired(
+            f"give the case reference ({MIN_CASE_REF} to {MAX_CASE_REF} characters)"
         )
-    return f"{basis}: {text}"
+    text = f"{basis}: {ref}"
+    extra = (note or "").strip()
+    if extra:
+        text = f"{text}; {extra}"
+    if len(text) > MAX_PURPOSE:
+        raise PurposeRequired(f"the purpose is longer than {MAX_PURPOSE} characters")
+    return LegalGround(basis, ref, text)
 
 
 @dataclass(frozen=True, slots=True)
 class Principal:
+    """The holder of an API key. A machine key acts for its ``owner`` (an organisation); a
+    personal token (``staff_grant`` set) acts for the person of that grant, which the staff
+    domain resolves and checks at every request."""
+
     key_id: str
     name: str
     role: Role
+    owner: str
     scope: str | None = None
+    staff_grant: str | None = None
 
     @property
     def actor(self) -> str:
-        return f"apikey:{self.key_id}:{self.name}"
+        return f"machine:{self.owner}/{self.key_id}"
 
 
 def create_api_key(
@@ -76,14 +106,24 @@ def create_api_key(
     now: datetime,
     scope: str | None = None,
     expires_at: datetime | None = None,
+    *,
+    owner: str,
+    staff_grant: str | None = None,
 ) -> tuple[str, str]:
-    """Return (key id, token). The token is shown once; only its SHA-256 is stored."""
+    """Return (key id, token). The token is shown once; only its SHA-256 is stored.
+
+    ``owner`` is the organisation holding the key. A personal token names its staff grant:
+    create those through ``staff.Staff.issue_token``, which checks the grant first."""
+    if not owner.strip():
+        raise ValueError("an API key needs an owner")
     key_id = secrets.token_hex(8)
     secret = secrets.token_urlsafe(32)
     session.add(
         ApiKey(
             id=key_id,
             name=name,
+            owner=owner.strip(),
+            staff_grant_id=staff_grant,
             role=role.value,
             scope=scope,
             secret_sha256=hashlib.sha256(secret.encode()).digest(),
@@ -114,7 +154,14 @@ def authenticate(session: Session, token: str, now: datetime) -> Principal | Non
         return None
     if not hmac.compare_digest(digest, key.secret_sha256):
         return None
-    return Principal(key_id=key.id, name=key.name, role=Role(key.role), scope=key.scope)
+    return Principal(
+        key_id=key.id,
+        name=key.name,
+        role=Role(key.role),
+        owner=key.owner,
+        scope=key.scope,
+        staff_grant=key.staff_grant_id,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,8 +170,10 @@ class ApiKeyInfo:
 
     id: str
     name: str
+    owner: str
     role: str
     scope: str | None
+    staff_grant: str | None
     created_at: datetime
     expires_at: datetime | None
     revoked_at: datetime | None
@@ -137,8 +186,10 @@ def list_api_keys(session: Session, now: datetime) -> list[ApiKeyInfo]:
         ApiKeyInfo(
             k.id,
             k.name,
+            k.owner,
             k.role,
             k.scope,
+            k.staff_grant_id,
             _utc(k.created_at),
             _utc(k.expires_at) if k.expires_at else None,
             _utc(k.revoked_at) if k.revoked_at else None,

@@ -58,7 +58,12 @@ class ApiKey(Base):
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
+    # The organisation that holds the key: audit entries name it (``machine:OWNER/ID``).
+    owner: Mapped[str] = mapped_column(String(200))
     role: Mapped[str] = mapped_column(String(50))
+    # A personal officer token acts for the person of this staff grant (``staff`` domain),
+    # and stops working when the grant ends. None: a machine key.
+    staff_grant_id: Mapped[str | None] = mapped_column(String(32))
     # What the key is limited to, e.g. the carrier code of a carrier's key.
     scope: Mapped[str | None] = mapped_column(String(100))
     # API keys are 256-bit random values: a fast hash is enough and keeps every request cheap.

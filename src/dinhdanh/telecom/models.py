@@ -9,9 +9,19 @@ verdict files carry it, and it links only to a pseudonymous blind index (ADR 000
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlalchemy import (
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dinhdanh.store import Base
@@ -148,3 +158,19 @@ class UploadReject(Base):
     __table_args__ = (
         Index("uq_telecom_upload_rejects_chunk", "carrier", "upload_id", "chunk", unique=True),
     )
+
+
+class ReconciliationRun(Base):
+    """One finished reconciliation: its summary (``Summary.to_json()``, counts only: no
+    number, no person) for the officer console's runs page."""
+
+    __tablename__ = "telecom_reconciliation_runs"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    as_of: Mapped[date] = mapped_column(Date)
+    carrier: Mapped[str | None] = mapped_column(String(16))
+    finished_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    actor: Mapped[str] = mapped_column(String(200))
+    summary: Mapped[str] = mapped_column(Text)  # JSON
+    cases_opened: Mapped[int] = mapped_column(Integer)
+    cases_resolved: Mapped[int] = mapped_column(Integer)

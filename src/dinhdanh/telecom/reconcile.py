@@ -43,7 +43,7 @@ import re
 import shutil
 import tempfile
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date
 from pathlib import Path
@@ -55,7 +55,16 @@ from dinhdanh.analytics.duck import quote_identifier
 from dinhdanh.store.private import private_dir, write_private
 from dinhdanh.telecom.rules import Action, Reason, RuleConfig, Verdict, decide
 
-__all__ = ["BITS", "CarrierSummary", "Summary", "reasons_of", "reconcile", "render_report"]
+__all__ = [
+    "BITS",
+    "CHART_TEXTS",
+    "CarrierSummary",
+    "Summary",
+    "reasons_of",
+    "reconcile",
+    "render_report",
+    "report_charts",
+]
 
 # Bit i of a row's mask is the i-th reason in declaration order.
 BITS: Mapping[Reason, int] = {reason: 1 << i for i, reason in enumerate(Reason)}
@@ -524,17 +533,30 @@ def _summarize(
 # --- the HTML report: one self-contained page, inline SVG, no script, no network ----------
 
 _BAR_HEIGHT = 22
+_EMPTY = "Nothing to show."
+# The charts' texts, in English; the officer console passes a translation of each.
+CHART_TEXTS = (
+    "Subscriptions per reason",
+    "A subscription counts once under each reason that applies to it.",
+    "Junk subscriptions per carrier",
+    "Subscriptions per action",
+    "Junk subscriptions per province",
+    "Junk subscriptions by activation month",
+    _EMPTY,
+)
 _LABEL_WIDTH = 190
 _CHART_WIDTH = 720
 
 
-def _bar_chart(title: str, bars: Sequence[tuple[str, int]], *, note: str = "") -> str:
+def _bar_chart(
+    title: str, bars: Sequence[tuple[str, int]], *, note: str = "", empty: str = _EMPTY
+) -> str:
     """Horizontal bars with their labels and counts; an empty chart says so."""
     heading = f"<h2>{html.escape(title)}</h2>"
     if note:
         heading += f'<p class="note">{html.escape(note)}</p>'
     if not bars:
-        return heading + '<p class="empty">Nothing to show.</p>'
+        return heading + f'<p class="empty">{html.escape(empty)}</p>'
     top = max(n for _, n in bars) or 1
     span = _CHART_WIDTH - _LABEL_WIDTH - 90
     height = _BAR_HEIGHT * len(bars) + 4
@@ -557,11 +579,11 @@ def _bar_chart(title: str, bars: Sequence[tuple[str, int]], *, note: str = "") -
     return heading + "".join(parts)
 
 
-def _histogram(title: str, months: Mapping[str, int]) -> str:
+def _histogram(title: str, months: Mapping[str, int], *, empty: str = _EMPTY) -> str:
     """Vertical bars, one per month from the first to the last, gaps included."""
     heading = f"<h2>{html.escape(title)}</h2>"
     if not months:
-        return heading + '<p class="empty">Nothing to show.</p>'
+        return heading + f'<p class="empty">{html.escape(empty)}</p>'
     first, last = min(months), max(months)
     year, month = int(first[:4]), int(first[5:])
     series: list[tuple[str, int]] = []
@@ -595,36 +617,52 @@ def _histogram(title: str, months: Mapping[str, int]) -> str:
     return heading + "".join(parts)
 
 
+def report_charts(summary: Mapping[str, Any], tr: Callable[[str], str] = str) -> list[str]:
+    """The report's charts (inline SVG, each with its heading) of one summary as
+    ``Summary.to_json()`` gives it; ``tr`` translates ``CHART_TEXTS``."""
+    empty = tr(_EMPTY)
+    junk = Verdict.JUNK.value
+    per_carrier = summary["per_carrier"].items()
+    sections = [
+        _bar_chart(
+            tr("Subscriptions per reason"),
+            sorted(summary["per_reason"].items(), key=lambda kv: (-kv[1], kv[0])),
+            note=tr("A subscription counts once under each reason that applies to it."),
+            empty=empty,
+        ),
+        _bar_chart(
+            tr("Junk subscriptions per carrier"),
+            [(code, c["per_verdict"].get(junk, 0)) for code, c in per_carrier],
+            empty=empty,
+        ),
+        _bar_chart(
+            tr("Subscriptions per action"), list(summary["per_action"].items()), empty=empty
+        ),
+    ]
+    if summary.get("per_province") is not None:
+        sections.append(
+            _bar_chart(
+                tr("Junk subscriptions per province"),
+                sorted(
+                    ((name, c.get(junk, 0)) for name, c in summary["per_province"].items()),
+                    key=lambda kv: (-kv[1], kv[0]),
+                ),
+                empty=empty,
+            )
+        )
+    sections.append(
+        _histogram(
+            tr("Junk subscriptions by activation month"), summary["junk_by_month"], empty=empty
+        )
+    )
+    return sections
+
+
 def render_report(summary: Summary) -> str:
     """The self-contained HTML report of one reconciliation."""
     scope = f"carrier {summary.carrier}" if summary.carrier else "all carriers"
     share = f"{100 * summary.junk / summary.rows:.2f} %" if summary.rows else "0 %"
-    sections = [
-        _bar_chart(
-            "Subscriptions per reason",
-            sorted(summary.per_reason.items(), key=lambda kv: (-kv[1], kv[0])),
-            note="A subscription counts once under each reason that applies to it.",
-        ),
-        _bar_chart(
-            "Junk subscriptions per carrier",
-            [(code, c.junk) for code, c in summary.per_carrier.items()],
-        ),
-        _bar_chart("Subscriptions per action", list(summary.per_action.items())),
-    ]
-    if summary.per_province is not None:
-        sections.append(
-            _bar_chart(
-                "Junk subscriptions per province",
-                sorted(
-                    (
-                        (name, c.get(Verdict.JUNK.value, 0))
-                        for name, c in summary.per_province.items()
-                    ),
-                    key=lambda kv: (-kv[1], kv[0]),
-                ),
-            )
-        )
-    sections.append(_histogram("Junk subscriptions by activation month", summary.junk_by_month))
+    sections = report_charts(summary.to_json())
     rows = "".join(
         f"<tr><td>{html.escape(code)}</td><td>{c.rows:,}</td><td>{c.ok:,}</td>"
         f"<td>{c.junk:,}</td></tr>"

@@ -78,5 +78,9 @@ def reconcile_store(
     finally:
         con.close()
     with unit_of_work() as session:
-        counts = telecom.apply_verdicts(session, junk, list(summary.per_carrier), ctx, clock())
+        now = clock()
+        counts = telecom.apply_verdicts(session, junk, list(summary.per_carrier), ctx, now)
+        telecom.record_run(
+            session, summary.to_json(), counts["opened"], counts["resolved"], ctx.actor, now
+        )
     return Outcome(summary, counts["opened"], counts["resolved"])

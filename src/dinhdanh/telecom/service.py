@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime
+from typing import Any
 
-from sqlalchemy import Table, and_, select, update
+from sqlalchemy import Table, and_, func, select, update
 from sqlalchemy.orm import Session
 
 from dinhdanh.errors import DomainError
@@ -59,6 +61,20 @@ class MyNumber:
     channel: str
     declaration: str | None  # confirmed | disowned | None
     subscription_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    """A finished reconciliation as the console lists it."""
+
+    id: str
+    as_of: date
+    carrier: str | None
+    finished_at: datetime
+    actor: str
+    summary: dict[str, Any]  # Summary.to_json()
+    cases_opened: int
+    cases_resolved: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -369,6 +385,81 @@ class Telecom:
             .values(acknowledged_at=now)
         )
         return int(result.rowcount)  # type: ignore[attr-defined]
+
+    # -- what the officer console shows: runs, cases by state, a case's history --
+    def record_run(
+        self,
+        session: Session,
+        summary: Mapping[str, Any],
+        opened: int,
+        resolved: int,
+        actor: str,
+        now: datetime,
+    ) -> m.ReconciliationRun:
+        """Keep a finished reconciliation's summary (``Summary.to_json()``: counts only)."""
+        run = m.ReconciliationRun(
+            id=uuid7s(1, now)[0],
+            as_of=date.fromisoformat(summary["as_of"]),
+            carrier=summary.get("carrier"),
+            finished_at=now,
+            actor=actor[:200],
+            summary=json.dumps(summary, ensure_ascii=False),
+            cases_opened=opened,
+            cases_resolved=resolved,
+        )
+        session.add(run)
+        return run
+
+    def runs(self, session: Session, limit: int = 20) -> list[Run]:
+        """The latest finished reconciliations, newest first."""
+        stmt = (
+            select(m.ReconciliationRun)
+            .order_by(m.ReconciliationRun.finished_at.desc(), m.ReconciliationRun.id.desc())
+            .limit(limit)
+        )
+        return [
+            Run(
+                r.id,
+                r.as_of,
+                r.carrier,
+                r.finished_at if r.finished_at.tzinfo else r.finished_at.replace(tzinfo=UTC),
+                r.actor,
+                json.loads(r.summary),
+                r.cases_opened,
+                r.cases_resolved,
+            )
+            for r in session.scalars(stmt)
+        ]
+
+    def cases_by_state(self, session: Session) -> dict[str, int]:
+        """How many lock cases are in each state (every state named, zeros included)."""
+        stmt = select(m.LockCase.state, func.count()).group_by(m.LockCase.state)
+        counts = {str(state): int(n) for state, n in session.execute(stmt).all()}
+        return {s.value: counts.get(s.value, 0) for s in State}
+
+    def cases(self, session: Session, state: str, limit: int = 50) -> list[m.LockCase]:
+        """Cases in ``state``, the longest there first."""
+        stmt = (
+            select(m.LockCase)
+            .where(m.LockCase.state == state)
+            .order_by(m.LockCase.state_since, m.LockCase.id)
+            .limit(limit)
+        )
+        return list(session.scalars(stmt))
+
+    def case_history(
+        self, session: Session, case_id: str
+    ) -> tuple[m.LockCase, list[m.CarrierAction]] | None:
+        """A case and every action it sent its carrier, oldest first."""
+        case = session.get(m.LockCase, case_id)
+        if case is None:
+            return None
+        stmt = (
+            select(m.CarrierAction)
+            .where(m.CarrierAction.case_id == case_id)
+            .order_by(m.CarrierAction.created_at, m.CarrierAction.id)
+        )
+        return case, list(session.scalars(stmt))
 
     def case_of(self, session: Session, carrier: str, msisdn: str) -> m.LockCase | None:
         stmt = (

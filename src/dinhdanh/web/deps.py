@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Header, Request
 
 from dinhdanh.privacy.access import Principal, Role, authenticate
+from dinhdanh.staff.service import StaffMember
 from dinhdanh.web.problems import Problem
 from dinhdanh.wiring import Container
 
@@ -31,13 +32,24 @@ def principal(c: ContainerDep, authorization: Annotated[str | None, Header()] = 
     return who
 
 
-def officer(who: Annotated[Principal, Depends(principal)]) -> Principal:
+def officer(c: ContainerDep, who: Annotated[Principal, Depends(principal)]) -> StaffMember:
+    """Officer reads come from a person: a personal token of an active staff grant."""
     if who.role is not Role.OFFICER:
         raise Problem(403, "forbidden", "The officer role is required")
-    return who
+    with c.unit_of_work() as session:
+        member = c.staff.person_of_key(session, who, c.clock())
+    if member is None:
+        raise Problem(
+            403,
+            "person_required",
+            "Officer reads need a personal token",
+            "this key belongs to no active staff grant: "
+            "`dinhdanh apikeys add --role officer --staff GRANT_ID`",
+        )
+    return member
 
 
-OfficerDep = Annotated[Principal, Depends(officer)]
+OfficerDep = Annotated[StaffMember, Depends(officer)]
 
 
 def admin(who: Annotated[Principal, Depends(principal)]) -> Principal:

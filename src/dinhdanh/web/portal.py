@@ -10,9 +10,16 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 
+from dinhdanh.staff import roles
+from dinhdanh.staff.roles import StaffRole
 from dinhdanh.web.i18n import N_
 
 CITIZEN = frozenset({"citizen"})
+STAFF = frozenset(r.value for r in StaffRole)
+
+
+def _staff(roles: frozenset[StaffRole]) -> frozenset[str]:
+    return frozenset(r.value for r in roles)
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +33,11 @@ NAV: tuple[NavEntry, ...] = (
     NavEntry(N_("My account"), "/account", CITIZEN),
     NavEntry(N_("My numbers"), "/account/numbers", CITIZEN),
     NavEntry(N_("Who used my data"), "/account/access-log", CITIZEN),
+    NavEntry(N_("Staff console"), "/staff", STAFF),
+    NavEntry(N_("Look a citizen up"), "/staff/lookup", _staff(roles.LOOKUP)),
+    NavEntry(N_("Reconciliation"), "/staff/reconciliation", _staff(roles.RECONCILIATION)),
+    NavEntry(N_("Audit log"), "/staff/audit", _staff(roles.AUDIT)),
+    NavEntry(N_("Staff roles"), "/staff/grants", _staff(roles.GRANTS)),
 )
 
 

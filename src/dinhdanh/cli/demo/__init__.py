@@ -1,6 +1,7 @@
 """`dinhdanh demo`: one seeder per domain, run in order, so a newcomer can try the API, log in
 and enrol at once: a synthetic population, its SIM subscriptions at three demo carriers, a
-demo officer key, a demo platform (OIDC client) and a few demo citizens with an account.
+demo platform (OIDC client), a few demo citizens with an account, the last of them an officer
+with a personal API token.
 
 Idempotent: secrets are generated once and kept in the data directory (mode 0600):
 ``demo-officer.key``, ``demo-client.json`` (client id and secret) and ``demo-citizens.json``
@@ -15,7 +16,7 @@ from typing import Annotated, Any
 import typer
 
 from dinhdanh.cli.common import container_from, emit_json, out, settings_from
-from dinhdanh.cli.demo import auth, identity, oidc, privacy, telecom
+from dinhdanh.cli.demo import auth, identity, oidc, staff, telecom
 from dinhdanh.cli.demo.base import DEMO_SEED, Demo, Seeder
 from dinhdanh.wiring import init_data_dir
 
@@ -24,9 +25,9 @@ from dinhdanh.wiring import init_data_dir
 SEEDERS: tuple[Seeder, ...] = (
     identity.seed,
     telecom.seed,
-    privacy.seed,
     oidc.seed,
     auth.seed,
+    staff.seed,
 )
 
 

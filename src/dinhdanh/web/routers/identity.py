@@ -1,21 +1,25 @@
-"""Officer API over the citizen registry. Every call names a legal basis and a purpose, and
-is audited. Lookups are POSTs with a JSON body: ID numbers and names never sit in a URL,
+"""Officer API over the citizen registry. Every call comes from a person (a personal token
+of a staff grant), names a legal basis and a case reference, and is audited as that person
+and organisation. Lookups are POSTs with a JSON body: ID numbers and names never sit in a URL,
 where access logs, proxies and browser histories would keep them."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from fastapi import APIRouter
 
 from dinhdanh.identity.schemas import CitizenList, CitizenOut, Lawful, LookupIn, SearchIn
-from dinhdanh.privacy.access import Principal, check_purpose
+from dinhdanh.privacy.access import check_purpose
 from dinhdanh.privacy.audit import AccessContext
 from dinhdanh.privacy.disclosure import disclose_after
+from dinhdanh.staff.service import StaffMember
 from dinhdanh.web.deps import ContainerDep, OfficerDep
 from dinhdanh.web.problems import Problem, problem_responses
 from dinhdanh.wiring import Container
 
-# Every call: a key (401), the officer role (403), a legal basis and purpose (400), a valid
-# body (422).
+# Every call: a key (401), a person with the officer role (403), a legal basis and a case
+# reference (400), a valid body (422).
 router = APIRouter(
     prefix="/api/v1/citizens",
     tags=["citizens"],
@@ -23,17 +27,17 @@ router = APIRouter(
 )
 
 
-def _context(c: Container, who: Principal, body: Lawful) -> AccessContext:
-    purpose = check_purpose(body.legal_basis, body.purpose, c.settings.legal_bases)
-    basis = (body.legal_basis or "").strip()
+def _context(c: Container, who: StaffMember, body: Lawful) -> AccessContext:
     s = c.settings
-    delay = body.disclosure_delay_days
+    ground = check_purpose(body.legal_basis, body.case_ref, s.legal_bases, body.purpose)
     until = disclose_after(
-        basis, delay, c.clock(), bases=s.audit_delay_bases, max_days=s.audit_max_disclosure_days
+        ground.legal_basis,
+        body.disclosure_delay_days,
+        c.clock(),
+        bases=s.audit_delay_bases,
+        max_days=s.audit_max_disclosure_days,
     )
-    return AccessContext(
-        who.actor, who.role.value, purpose, legal_basis=basis, disclose_after=until
-    )
+    return replace(who.context(ground.purpose, ground), disclose_after=until)
 
 
 @router.post(":lookup", response_model=CitizenOut, responses=problem_responses(404))

@@ -67,7 +67,12 @@ def add_carrier(c: ContainerDep, _admin: AdminDep, body: CarrierIn) -> CarrierOu
     with c.unit_of_work() as session:
         carrier = c.telecom.add_carrier(session, body.code, body.name, c.clock())
         _, token = create_api_key(
-            session, f"carrier {carrier.code}", Role.CARRIER, c.clock(), scope=carrier.code
+            session,
+            f"carrier {carrier.code}",
+            Role.CARRIER,
+            c.clock(),
+            scope=carrier.code,
+            owner=carrier.code,
         )
     return CarrierOut(code=carrier.code, name=carrier.name, api_key=token)
 

@@ -1,0 +1,23 @@
+"""Staff roles and what each may do."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class StaffRole(StrEnum):
+    OFFICER = "officer"  # looks citizens up, with a legal basis and a case reference
+    INVESTIGATOR = "investigator"  # the same, and will ask for re-identifications
+    APPROVER = "approver"  # the second person of a two-person rule
+    AUDITOR = "auditor"  # reads the audit log's state and the reconciliation runs
+    ADMIN = "admin"  # grants and ends staff roles
+
+
+# Who may read a citizen's record (the officer API and the console's lookup page).
+LOOKUP = frozenset({StaffRole.OFFICER, StaffRole.INVESTIGATOR})
+# Who may see reconciliation runs and lock cases.
+RECONCILIATION = frozenset({StaffRole.OFFICER, StaffRole.INVESTIGATOR, StaffRole.AUDITOR})
+# Who may see the audit log's verification status.
+AUDIT = frozenset({StaffRole.AUDITOR, StaffRole.ADMIN})
+# Who may grant and end staff roles.
+GRANTS = frozenset({StaffRole.ADMIN})
