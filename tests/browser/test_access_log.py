@@ -21,12 +21,12 @@ import uvicorn
 from playwright.sync_api import Page, expect
 
 from dinhdanh.auth import totp
-from dinhdanh.privacy.access import Role, create_api_key
 from dinhdanh.settings import Settings
 from dinhdanh.web.app import create_app
 from dinhdanh.wiring import Container, build, init_data_dir
 from tests.auth.test_account_recovery import Clock
 from tests.browser.a11y import check_page
+from tests.staff.factories import grant, person, token
 from tests.support import PASSWORD, TOTP_SECRET, Citizen, free_port, make_citizen
 
 pytestmark = pytest.mark.browser
@@ -51,8 +51,7 @@ def live(tmp_path: Path) -> Iterator[Live]:
     clock.now = datetime.now(UTC)
     c.clock = clock
     citizen = make_citizen(c)
-    with c.unit_of_work() as s:
-        _, token = create_api_key(s, POLICE, Role.OFFICER, clock.now)
+    officer_token = token(c, grant(c, person(c, 3), org=POLICE, now=clock.now), clock.now)
     port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(create_app(c), host="127.0.0.1", port=port, log_level="warning")
@@ -65,7 +64,7 @@ def live(tmp_path: Path) -> Iterator[Live]:
         assert time.monotonic() < deadline, "the server did not start within 30 s"
         time.sleep(0.05)
     try:
-        yield Live(f"http://localhost:{port}", c, clock, citizen, token)
+        yield Live(f"http://localhost:{port}", c, clock, citizen, officer_token)
     finally:
         server.should_exit = True
         thread.join(timeout=30)
@@ -76,7 +75,7 @@ def _officer_lookup(live: Live, legal_basis: str, **extra: object) -> None:
     body = {
         "id_number": live.citizen.id_number,
         "legal_basis": legal_basis,
-        "purpose": "case HN-2026-0412",
+        "case_ref": "HN-2026-0412",
         **extra,
     }
     resp = httpx.post(

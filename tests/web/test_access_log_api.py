@@ -15,12 +15,13 @@ from dinhdanh.privacy.access import Role
 from dinhdanh.wiring import Container
 from tests.auth.test_account_recovery import Clock
 from tests.oidc.conftest import log_in
+from tests.staff.factories import ORG
 from tests.support import TOTP_SECRET, Citizen, make_citizen
 from tests.web.test_officer_api import assert_problem, key
 
 URL = "/api/v1/me/access-log"
 LOOKUP = "/api/v1/citizens:lookup"
-INVESTIGATION = {"legal_basis": "criminal_investigation", "purpose": "case HN-2026-0412"}
+INVESTIGATION = {"legal_basis": "criminal_investigation", "case_ref": "HN-2026-0412"}
 
 
 @pytest.fixture
@@ -65,7 +66,7 @@ def test_the_citizen_sees_an_officer_lookup_in_their_language(
     reads = _officer_reads(tc, lang="en")
     assert len(reads) == 1  # the lookup of the other citizen is not theirs to see
     read = reads[0]
-    assert read["organisation"] == "test officer"  # the API key's name, until keys have owners
+    assert read["organisation"] == ORG  # the officer's staff grant names the unit
     assert read["legal_basis"] == {
         "code": "criminal_investigation",
         "label": "criminal investigation",
@@ -169,9 +170,9 @@ def test_the_page_tells_each_access_in_plain_words(
     _log_in(tc, citizen, clock)
     vi = tc.get(PAGE, params={"lang": "vi"}).text
     assert "Ai đã dùng dữ liệu của tôi" in vi
-    assert "test officer, cán bộ, điều tra hình sự, đã xem số định danh, họ tên" in vi
+    assert f"{ORG}, cán bộ, điều tra hình sự, đã xem số định danh, họ tên" in vi
     en = tc.get(PAGE, params={"lang": "en"}).text
-    assert "test officer, officer, criminal investigation, read your ID number, name" in en
+    assert f"{ORG}, officer, criminal investigation, read your ID number, name" in en
     assert 'aria-current="page">Who used my data<' in en
     for internal in ("HN-2026-0412", "criminal_investigation", "full_name"):
         assert internal not in en  # no case reference, no codes
