@@ -1,6 +1,7 @@
 """The officer console in real headless Chromium: an admin grants a role; the new officer logs
 in with TOTP, looks a citizen up with a legal basis (without one it is refused) and sees the
-reconciliation; axe-core and screenshots on every console page (tests/browser/a11y.py)."""
+reconciliation; the citizen looked up then finds that lookup on "Who used my data"; axe-core
+and screenshots on every console page (tests/browser/a11y.py)."""
 
 from __future__ import annotations
 
@@ -40,7 +41,7 @@ def test_an_admin_grants_a_role_and_the_officer_looks_a_citizen_up(
     server: Server, page: Page, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     admin, officer = server.demo["citizens"][1], server.demo["citizens"][0]
-    target = server.demo["enrolable"][-1]  # a registry citizen
+    target = server.demo["citizens"][2]  # a citizen with an account, to read their access log
     s = server.settings
     args = (
         "--role",
@@ -105,3 +106,9 @@ def test_an_admin_grants_a_role_and_the_officer_looks_a_citizen_up(
     first_case.click()
     expect(page.locator("h1")).to_have_text("Lock case")
     check_page(page, "staff-case")
+
+    # The citizen looked up sees who did it, on which legal basis (not the case reference).
+    _log_in(server, page, target, "/account/access-log")
+    entries = page.locator("main")
+    expect(entries).to_contain_text(f"{ORG}, officer, criminal investigation, read your")
+    assert "HS-2026/042" not in page.content()
