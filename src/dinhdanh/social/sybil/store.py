@@ -38,7 +38,7 @@ MAX_ACCOUNT = 128  # characters of a platform account id
 GRAPH_COLUMNS = ("src_account", "dst_account", "weight")
 LABEL_COLUMNS = ("account", "label")
 LABELS = ("benign", "sybil")
-_NUMBER = r"^\s*\+?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?\s*$"
+_NUMBER = r"^\s*[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?\s*$"
 
 
 class SocialDataError(DomainError):
@@ -75,7 +75,7 @@ class ImportReport:
 def check_platform(code: str) -> str:
     """A platform code as the future platform registry will name it; no registry yet."""
     if not PLATFORM_CODE.match(code):
-        raise FeedError(f"platform code {code!r} must match {PLATFORM_CODE.pattern}")
+        raise FeedError(f"platform code {code!r}: 2 to 32 of a-z, 0-9, _ and -")
     return code
 
 
