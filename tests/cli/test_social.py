@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import stat
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -30,6 +31,9 @@ def test_import_then_rank_writes_scores_summary_and_report(tmp_path: Path) -> No
         assert info["method"] == method
         assert info["accounts"] == 2000
         assert info["auc_on_labels"] > 0.8
+        assert stat.S_IMODE(out.stat().st_mode) == 0o700
+        for name in ("scores.parquet", "summary.json", "report.html"):
+            assert stat.S_IMODE((out / name).stat().st_mode) == 0o600  # they name accounts
         scores = pq.read_table(out / "scores.parquet")
         assert scores.column_names == ["account", "score", "reasons"]
         assert scores.num_rows == 2000

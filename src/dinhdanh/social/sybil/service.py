@@ -8,6 +8,7 @@ here). ``sybil`` labels are SybilSCAR's negative priors; SybilRank uses only the
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -24,6 +25,7 @@ from dinhdanh.social.sybil.rank import Index, Ranking, sybilrank, sybilscar
 from dinhdanh.social.sybil.reasons import CODES, reason_codes
 from dinhdanh.social.sybil.report import render_report
 from dinhdanh.social.sybil.store import Graph, indexes_of, load_graph, load_labels
+from dinhdanh.store.private import private_dir, write_private
 
 
 class Method(StrEnum):
@@ -104,8 +106,11 @@ def summary(result: Result, platform: str) -> dict[str, Any]:
 
 
 def write_outputs(result: Result, platform: str, out: Path) -> dict[str, Any]:
-    """``scores.parquet``, ``summary.json`` and ``report.html`` in ``out``; returns the summary."""
-    out.mkdir(parents=True, exist_ok=True)
+    """``scores.parquet``, ``summary.json`` and ``report.html`` in ``out``; returns the summary.
+
+    They name accounts: ``out`` is created 0700 and the files 0600, each written beside and
+    renamed."""
+    private_dir(out)
     scores = pa.table(
         {
             "account": result.graph.accounts,
@@ -113,10 +118,13 @@ def write_outputs(result: Result, platform: str, out: Path) -> dict[str, Any]:
             "reasons": result.reasons,
         }
     )
-    pq.write_table(scores, out / "scores.parquet")
+    partial = out / ".scores.parquet.partial"
+    pq.write_table(scores, partial)
+    os.chmod(partial, 0o600)
+    partial.replace(out / "scores.parquet")
     info = summary(result, platform)
-    (out / "summary.json").write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
-    (out / "report.html").write_text(render_report(result_view(result), info), encoding="utf-8")
+    write_private(out / "summary.json", json.dumps(info, indent=2) + "\n")
+    write_private(out / "report.html", render_report(result_view(result), info))
     return info
 
 
