@@ -102,6 +102,17 @@ def test_bad_platform_codes_are_refused(tmp_path: Path, code: str) -> None:
         import_graph(feed, tmp_path, code)
 
 
+@pytest.mark.parametrize("rows", ["", "x,x,1\n"])
+def test_a_file_without_a_valid_edge_changes_nothing(tmp_path: Path, rows: str) -> None:
+    import_graph(
+        write(tmp_path / "a.csv", "src_account,dst_account,weight\np,q,1\n"), tmp_path, "fb"
+    )
+    feed = write(tmp_path / "g.csv", "src_account,dst_account,weight\n" + rows)
+    with pytest.raises(FeedError, match="no valid edge"):
+        import_graph(feed, tmp_path, "fb")
+    assert weights(tmp_path) == {("p", "q"): 1.0, ("q", "p"): 1.0}
+
+
 def test_missing_columns_refuse_the_file(tmp_path: Path) -> None:
     with pytest.raises(FeedError, match="weight"):
         import_graph(write(tmp_path / "g.csv", "src_account,dst_account\np,q\n"), tmp_path, "fb")

@@ -195,8 +195,12 @@ def import_graph(
     if strict and report.rejected_count:
         report.aborted = True
         return report
+    if not report.accepted:
+        raise FeedError(
+            f"{path.name}: no valid edge ({report.rejected_count} rejected); graph unchanged"
+        )
     keep = pa.array(good)
-    ends = pa.chunked_array(src.filter(keep).chunks + dst.filter(keep).chunks)
+    ends = pa.chunked_array(src.filter(keep).chunks + dst.filter(keep).chunks, pa.string())
     encoded = pc.dictionary_encode(ends).combine_chunks()
     codes = np.asarray(encoded.indices.to_numpy(zero_copy_only=False), dtype=np.int64)
     m = len(codes) // 2
