@@ -22,6 +22,7 @@ from dinhdanh.cli.common import (
 )
 from dinhdanh.cli.imports import import_app
 from dinhdanh.cli.staff import staff_app
+from dinhdanh.cli.social import social_app
 from dinhdanh.cli.telecom import carriers_app, reconcile_app, telecom_app
 from dinhdanh.crypto import CryptoError, KeyRing, load_keyring, rotate, save_keyring
 from dinhdanh.crypto.keyring import retire_token_version
@@ -45,6 +46,7 @@ app.add_typer(reconcile_app, name="reconcile")
 app.add_typer(telecom_app, name="telecom")
 app.add_typer(clients_app, name="clients")
 app.add_typer(staff_app, name="staff")
+app.add_typer(social_app, name="social")
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
 

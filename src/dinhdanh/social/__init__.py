@@ -1,0 +1,1 @@
+"""Platform accounts: verification, status for platforms, fake-account detection (issue 10)."""
