@@ -3,6 +3,7 @@
 from dinhdanh.auth import models as auth_models
 from dinhdanh.identity import models as identity_models
 from dinhdanh.privacy import models as privacy_models
+from dinhdanh.social import models as social_models
 from dinhdanh.store import Base
 from dinhdanh.store import models as store_models
 from dinhdanh.telecom import models as telecom_models
@@ -14,6 +15,7 @@ __all__ = [
     "identity_models",
     "metadata",
     "privacy_models",
+    "social_models",
     "store_models",
     "telecom_models",
 ]

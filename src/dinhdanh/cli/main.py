@@ -14,6 +14,7 @@ import typer
 from dinhdanh.cli.auth import clients_app
 from dinhdanh.cli.common import container_from, emit_json, fail, out, settings_from
 from dinhdanh.cli.imports import import_app
+from dinhdanh.cli.platforms import platforms_app
 from dinhdanh.cli.telecom import carriers_app, reconcile_app, telecom_app
 from dinhdanh.crypto import CryptoError, KeyRing, load_keyring, rotate, save_keyring
 from dinhdanh.crypto.keyring import retire_token_version
@@ -33,6 +34,7 @@ app.add_typer(carriers_app, name="carriers")
 app.add_typer(reconcile_app, name="reconcile")
 app.add_typer(telecom_app, name="telecom")
 app.add_typer(clients_app, name="clients")
+app.add_typer(platforms_app, name="platforms")
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
 

@@ -26,6 +26,7 @@ NAV: tuple[NavEntry, ...] = (
     NavEntry(N_("My account"), "/account", CITIZEN),
     NavEntry(N_("My numbers"), "/account/numbers", CITIZEN),
     NavEntry(N_("Who used my data"), "/account/access-log", CITIZEN),
+    NavEntry(N_("My platform accounts"), "/account/platforms", CITIZEN),
 )
 
 
