@@ -18,7 +18,7 @@ from tests.social.conftest import add_platform, bind, sign_in
 pytestmark = pytest.mark.browser
 
 
-def test_the_citizen_sees_and_revokes_a_binding(live: Live, page: Page) -> None:
+def test_the_citizen_sees_and_revokes_a_binding(live: Live, page: Page) -> None:  # noqa: F811
     zalo = add_platform(live.container, "zalo", "Zalo Việt")
     with TestClient(create_app(live.container), base_url="https://testserver") as tc:
         log_in(tc, live.citizen)
