@@ -15,7 +15,7 @@ from typing import Annotated, Any
 import typer
 
 from dinhdanh.cli.common import container_from, emit_json, out, settings_from
-from dinhdanh.cli.demo import auth, identity, oidc, privacy, telecom
+from dinhdanh.cli.demo import auth, identity, oidc, privacy, social, telecom
 from dinhdanh.cli.demo.base import DEMO_SEED, Demo, Seeder
 from dinhdanh.wiring import init_data_dir
 
@@ -27,6 +27,7 @@ SEEDERS: tuple[Seeder, ...] = (
     privacy.seed,
     oidc.seed,
     auth.seed,
+    social.seed,
 )
 
 
