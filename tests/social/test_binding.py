@@ -9,6 +9,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from dinhdanh.crypto.jose import SigningKey, sign_jwt
+from dinhdanh.identity.idnumber import Sex
+from dinhdanh.identity.rules import CitizenRecord
+from dinhdanh.privacy.audit import AccessContext
 from dinhdanh.privacy.models import AuditEntry
 from dinhdanh.social import models as m
 from dinhdanh.social.service import MAX_BATCH
@@ -218,3 +221,33 @@ def test_two_platforms_bindings_of_one_person_share_no_linking_value(
     for row in rows:
         for value in row.values():
             assert citizen.subject_id not in str(value)
+
+
+def test_an_owner_who_dies_is_flagged_and_the_platform_told(
+    container: Container, app_client: TestClient, citizen: Citizen
+) -> None:
+    zalo = add_platform(container, "zalo")
+    log_in(app_client, citizen)
+    assert bind(app_client, zalo, "u-1", sign_in(app_client, zalo)).json()["flags"] == []
+    with container.unit_of_work() as s:
+        assert container.social.recheck_deceased(s, container.clock()) == 0
+    rec = CitizenRecord(
+        citizen.id_number,
+        citizen.full_name,
+        citizen.date_of_birth,
+        Sex.MALE,
+        citizen.id_number[:3],
+        phone=citizen.phone,
+        date_of_death=container.clock().date(),
+    )
+    ctx = AccessContext("test", "registry_import", "death")
+    with container.unit_of_work() as s:
+        container.registry.upsert(s, [rec], ctx, container.clock())
+    with container.unit_of_work() as s:
+        assert container.social.recheck_deceased(s, container.clock()) == 1
+    with container.unit_of_work() as s:
+        assert container.social.recheck_deceased(s, container.clock()) == 0  # told once
+    status = app_client.get("/api/v1/platforms/zalo/accounts/u-1/status", headers=zalo.auth)
+    assert status.json()["flags"] == ["OWNER_DECEASED"]
+    feed = app_client.get("/api/v1/platforms/zalo/events", headers=zalo.auth).json()["items"]
+    assert [(e["account_id"], e["kind"]) for e in feed][-1] == ("u-1", "owner_deceased")

@@ -60,3 +60,14 @@ def platforms_list(ctx: typer.Context, json_out: JsonOpt = False) -> None:
     else:
         for r in rows:
             out.print(f"{r['code']:16} {r['client_id']:24} {r['name']}")
+
+
+@platforms_app.command("recheck")
+def platforms_recheck(ctx: typer.Context, json_out: JsonOpt = False) -> None:
+    """Flag bindings whose owner has died since (OWNER_DECEASED) and tell their platforms."""
+    with container_from(ctx) as c, c.unit_of_work() as session:
+        n = c.social.recheck_deceased(session, c.clock())
+    if json_out:
+        emit_json({"owner_deceased": n})
+    else:
+        out.print(f"{n} binding(s) newly flagged OWNER_DECEASED")

@@ -325,6 +325,26 @@ class Social:
         )
         return [Event(e.id, e.account_id, e.kind, _utc(e.at)) for e in session.scalars(stmt)]
 
+    def recheck_deceased(self, session: Session, now: datetime) -> int:
+        """Flag the bindings whose owner the registry now lists as deceased and tell each
+        platform (``owner_deceased``); returns how many. Run after each registry import.
+        Reads the registry's clear flag only: nothing personal is opened."""
+        stmt = select(m.Binding).where(m.Binding.owner_deceased.is_(False))
+        changed = 0
+        for b in session.scalars(stmt):
+            held = self._open(b)
+            if self._registry.is_deceased(session, held["subject"]):
+                b.owner_deceased, b.checked_at = True, now
+                self._event(session, b.platform, held["account"], "owner_deceased", now)
+                changed += 1
+        session.flush()
+        return changed
+
+    def _open(self, b: m.Binding) -> dict[str, str]:
+        context = self._seal_context(b.platform, b.account_key)
+        held: dict[str, str] = json.loads(open_sealed(self._ring, b.subject_sealed, context))
+        return held
+
     # -- the citizen's side --------------------------------------------------------------
     def _mine(self, session: Session, subject_id: str) -> list[tuple[m.Binding, m.Platform]]:
         # Each platform's pairwise subject of this citizen, recomputed from its sector: the
@@ -351,10 +371,7 @@ class Social:
         """The citizen ends one of their bindings; the platform sees ``binding_revoked``."""
         for b, _platform in self._mine(session, subject_id):
             if b.id == binding_id:
-                opened = open_sealed(
-                    self._ring, b.subject_sealed, self._seal_context(b.platform, b.account_key)
-                )
-                account_id = str(json.loads(opened)["account"])
+                account_id = self._open(b)["account"]
                 session.delete(b)
                 self._event(session, b.platform, account_id, "binding_revoked", now)
                 session.flush()
