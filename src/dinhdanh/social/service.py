@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, delete, func, select
+from sqlalchemy import Table, func, select
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.orm import Session
@@ -39,6 +39,7 @@ from dinhdanh.social.errors import (
     PlatformNotFound,
     SocialError,
 )
+from dinhdanh.store import Base
 from dinhdanh.store.db import record_once
 from dinhdanh.store.ids import uuid7s
 
@@ -210,23 +211,24 @@ class Social:
         ctx = AccessContext(f"platform:{code}", "platform", "account binding")
         ages = [self._registry.is_over(session, subject, y, now.date(), ctx, now) for y in AGES]
         key = self._account_key(code, account_id)
-        session.execute(delete(m.Binding).where(m.Binding.account_key == key))
         sealed = json.dumps({"subject": subject, "account": account_id}).encode()
-        binding = m.Binding(
-            id=uuid7s(1, now)[0],
-            platform=code,
-            account_key=key,
-            pairwise_sub=sub,
-            subject_sealed=seal(self._ring, sealed, self._seal_context(code, key)),
-            method="login",
-            acr=str(claims["acr"]),
-            age_over_13=ages[0],
-            age_over_16=ages[1],
-            age_over_18=ages[2],
-            owner_deceased=bool(self._registry.is_deceased(session, subject)),
-            checked_at=now,
-        )
-        session.add(binding)
+        row = {
+            "id": uuid7s(1, now)[0],
+            "platform": code,
+            "account_key": key,
+            "pairwise_sub": sub,
+            "subject_sealed": seal(self._ring, sealed, self._seal_context(code, key)),
+            "method": "login",
+            "acr": str(claims["acr"]),
+            "age_over_13": ages[0],
+            "age_over_16": ages[1],
+            "age_over_18": ages[2],
+            "owner_deceased": bool(self._registry.is_deceased(session, subject)),
+            "checked_at": now,
+        }
+        # One statement: two binders of one account at once both succeed, the last one wins.
+        stmt = _insert(session, m.Binding).values(row)
+        session.execute(stmt.on_conflict_do_update(index_elements=["account_key"], set_=row))
         self._event(session, code, account_id, "binding_created", now)
         session.flush()
         return self._statuses(session, code, [account_id], now, count=False)[0]
@@ -295,10 +297,8 @@ class Social:
     @staticmethod
     def _count_reads(session: Session, code: str, day: date, n: int) -> None:
         """Add ``n`` to the platform-day counter in one statement (concurrent calls add up)."""
-        name = session.get_bind().dialect.name
-        insert = postgresql.insert if name == "postgresql" else sqlite_dialect.insert
         table = cast(Table, m.StatusReads.__table__)
-        stmt = insert(table).values(platform=code, day=day, reads=n)
+        stmt = _insert(session, m.StatusReads).values(platform=code, day=day, reads=n)
         session.execute(
             stmt.on_conflict_do_update(
                 index_elements=[table.c.platform, table.c.day],
@@ -377,6 +377,13 @@ class Social:
                 session.flush()
                 return True
         return False
+
+
+def _insert(session: Session, model: type[Base]) -> Any:
+    """The dialect's INSERT, which has ``on_conflict_do_update`` on both databases."""
+    name = session.get_bind().dialect.name
+    insert = postgresql.insert if name == "postgresql" else sqlite_dialect.insert
+    return insert(cast(Table, model.__table__))
 
 
 def _chunks(items: list[Any]) -> Iterable[list[Any]]:
