@@ -246,9 +246,9 @@ class Social:
     def _statuses(
         self, session: Session, code: str, account_ids: Sequence[str], now: datetime, *, count: bool
     ) -> list[Status]:
-        keys = {self._account_key(code, a): a for a in account_ids}
+        keys = [self._account_key(code, a) for a in account_ids]
         rows: dict[bytes, m.Binding] = {}
-        for chunk in _chunks(list(keys)):
+        for chunk in _chunks(sorted(set(keys))):
             stmt = select(m.Binding).where(m.Binding.account_key.in_(chunk))
             rows |= {b.account_key: b for b in session.scalars(stmt)}
         per_person = self._accounts_per_person(
@@ -257,8 +257,8 @@ class Social:
         if count:
             self._count_reads(session, code, now.date(), len(account_ids))
         out = []
-        for account_id in account_ids:
-            b = rows.get(self._account_key(code, account_id))
+        for account_id, key in zip(account_ids, keys, strict=True):
+            b = rows.get(key)
             if b is None:
                 out.append(Status(account_id, verified=False))
                 continue
