@@ -3,6 +3,7 @@
 from dinhdanh.auth import models as auth_models
 from dinhdanh.identity import models as identity_models
 from dinhdanh.privacy import models as privacy_models
+from dinhdanh.social import models as social_models
 from dinhdanh.staff import models as staff_models
 from dinhdanh.store import Base
 from dinhdanh.store import models as store_models
@@ -15,6 +16,7 @@ __all__ = [
     "identity_models",
     "metadata",
     "privacy_models",
+    "social_models",
     "staff_models",
     "store_models",
     "telecom_models",

@@ -82,6 +82,8 @@ class Settings(BaseSettings):
     telecom_notice_days: int = Field(default=30, ge=0)
     telecom_two_way_after_days: int = Field(default=60, ge=0)
     telecom_revoke_after_days: int = Field(default=5, ge=0)
+    # Bound accounts per person per platform above which each is flagged ACCOUNT_LIMIT.
+    social_account_limit: int = Field(default=5, ge=1)
 
     # OpenID Connect provider and login (docs/auth.md). Durations are settings: policy changes.
     issuer: str | None = Field(

@@ -41,6 +41,7 @@ from dinhdanh.telecom.timeline import TimelineConfig
 
 if TYPE_CHECKING:
     from dinhdanh.auth.services import AuthServices
+    from dinhdanh.social.service import Social
     from dinhdanh.staff.rules import StaffPolicy
     from dinhdanh.staff.service import Staff
 
@@ -99,6 +100,15 @@ class Container:
 
         phones = TelecomPhones(self.registry, self.telecom, self.audit)
         return build_auth(self.settings, self.ring, self.registry, self.audit, phones)
+
+    @cached_property
+    def social(self) -> Social:
+        from dinhdanh.social.service import Social
+
+        a = self.auth
+        return Social(
+            self.ring, self.registry, a.clients, a.provider, self.settings.social_account_limit
+        )
 
     @cached_property
     def staff(self) -> Staff:

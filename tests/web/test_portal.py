@@ -14,6 +14,7 @@ def test_a_citizen_sees_the_citizen_entries_and_the_current_one_is_marked() -> N
         ("My account", "/account", False),
         ("My numbers", "/account/numbers", True),
         ("Who used my data", "/account/access-log", False),
+        ("My platform accounts", "/account/platforms", False),
     ]
 
 

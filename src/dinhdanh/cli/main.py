@@ -21,8 +21,9 @@ from dinhdanh.cli.common import (
     settings_from,
 )
 from dinhdanh.cli.imports import import_app
-from dinhdanh.cli.staff import staff_app
+from dinhdanh.cli.platforms import platforms_app
 from dinhdanh.cli.social import social_app
+from dinhdanh.cli.staff import staff_app
 from dinhdanh.cli.telecom import carriers_app, reconcile_app, telecom_app
 from dinhdanh.crypto import CryptoError, KeyRing, load_keyring, rotate, save_keyring
 from dinhdanh.crypto.keyring import retire_token_version
@@ -47,6 +48,7 @@ app.add_typer(telecom_app, name="telecom")
 app.add_typer(clients_app, name="clients")
 app.add_typer(staff_app, name="staff")
 app.add_typer(social_app, name="social")
+app.add_typer(platforms_app, name="platforms")
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
 

@@ -21,6 +21,7 @@ class Role(StrEnum):
     OFFICER = "officer"
     ADMIN = "admin"
     CARRIER = "carrier"  # scope: the carrier's code; sees and changes only its own subscribers
+    PLATFORM = "platform"  # scope: the platform's code; reads only its own accounts' status
 
 
 class AccessError(DomainError):

@@ -1,1 +1,2 @@
-"""Platform accounts: verification, status for platforms, fake-account detection (issue 10)."""
+"""Platform accounts: bindings to verified people, status for platforms, fake-account detection
+(issue 10)."""

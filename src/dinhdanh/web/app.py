@@ -25,6 +25,7 @@ from dinhdanh.web.routers import (
     identity,
     numbers,
     oidc,
+    platforms,
     staff,
     telecom,
 )
@@ -60,6 +61,7 @@ def create_app(container: Container) -> FastAPI:
     app.include_router(numbers.router)
     app.include_router(access_log.router)
     app.include_router(staff.router)
+    app.include_router(platforms.router)
     app.include_router(auth.router)
     app.include_router(clients.router)
     app.mount("/static", StaticFiles(packages=[("dinhdanh.web", "static")]), name="static")

@@ -16,7 +16,7 @@ from typing import Annotated, Any
 import typer
 
 from dinhdanh.cli.common import container_from, emit_json, out, settings_from
-from dinhdanh.cli.demo import auth, identity, oidc, staff, telecom
+from dinhdanh.cli.demo import auth, identity, oidc, social, staff, telecom
 from dinhdanh.cli.demo.base import DEMO_SEED, Demo, Seeder
 from dinhdanh.wiring import init_data_dir
 
@@ -28,6 +28,7 @@ SEEDERS: tuple[Seeder, ...] = (
     oidc.seed,
     auth.seed,
     staff.seed,
+    social.seed,
 )
 
 

@@ -1,0 +1,73 @@
+"""`dinhdanh platforms`: register social platforms (OIDC client in its own sector + API key)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from dinhdanh.auth.clients import ClientConfigError
+from dinhdanh.cli.common import container_from, emit_json, fail, out
+from dinhdanh.social.errors import SocialError
+
+platforms_app = typer.Typer(no_args_is_help=True, help="Social platforms and their API keys.")
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
+
+
+@platforms_app.command("add")
+def platforms_add(
+    ctx: typer.Context,
+    code: Annotated[str, typer.Argument(help="Short code, e.g. zalo (a-z, 0-9, '-').")],
+    name: Annotated[str, typer.Option(help="The platform's name.")],
+    redirect_uri: Annotated[
+        list[str] | None, typer.Option(help="Redirect URI of its OIDC client (repeatable).")
+    ] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Register a platform: its OIDC client (own sector) and API key, both secrets shown once."""
+    try:
+        with container_from(ctx) as c, c.unit_of_work() as session:
+            p = c.social.add_platform(session, code, name, list(redirect_uri or []), c.clock())
+    except (SocialError, ClientConfigError) as exc:
+        fail(str(exc))
+    result = {
+        "code": p.code,
+        "name": p.name,
+        "client_id": p.client.client_id,
+        "client_secret": p.client_secret,
+        "sector_identifier": p.client.sector_identifier,
+        "api_key_id": p.api_key_id,
+        "api_key": p.api_key,
+    }
+    if json_out:
+        emit_json(result)
+        return
+    out.print(f"platform {p.code} ({p.name}) registered, sector {p.client.sector_identifier}")
+    out.print(f"OIDC client_id {p.client.client_id}, secret (shown once): {p.client_secret}")
+    out.print(f"API key (shown once):\n{p.api_key}")
+
+
+@platforms_app.command("list")
+def platforms_list(ctx: typer.Context, json_out: JsonOpt = False) -> None:
+    """List the registered platforms."""
+    with container_from(ctx) as c, c.unit_of_work() as session:
+        rows = [
+            {"code": p.code, "name": p.name, "client_id": p.client_id}
+            for p in c.social.platforms(session)
+        ]
+    if json_out:
+        emit_json(rows)
+    else:
+        for r in rows:
+            out.print(f"{r['code']:16} {r['client_id']:24} {r['name']}")
+
+
+@platforms_app.command("recheck")
+def platforms_recheck(ctx: typer.Context, json_out: JsonOpt = False) -> None:
+    """Flag bindings whose owner has died since (OWNER_DECEASED) and tell their platforms."""
+    with container_from(ctx) as c, c.unit_of_work() as session:
+        n = c.social.recheck_deceased(session, c.clock())
+    if json_out:
+        emit_json({"owner_deceased": n})
+    else:
+        out.print(f"{n} binding(s) newly flagged OWNER_DECEASED")

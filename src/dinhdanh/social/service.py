@@ -1,0 +1,395 @@
+"""Platforms, bindings by login, status reads, the events feed and the citizen's own list.
+
+A status read opens no sealed record and writes no audit entry: everything it answers was
+computed when the account was bound (the registry reads then are audited), and each
+platform's reads are counted per day instead (``platform_status_reads``, one row per
+platform-day, incremented by one statement).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, cast
+
+from sqlalchemy import Table, func, select
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects import sqlite as sqlite_dialect
+from sqlalchemy.orm import Session
+
+from dinhdanh.auth.clients import ClientInfo, Clients
+from dinhdanh.auth.oidc.holder import holder_of
+from dinhdanh.auth.oidc.pairwise import pairwise_sub
+from dinhdanh.auth.oidc.provider import Provider
+from dinhdanh.crypto import KeyRing, blind_index, open_sealed, seal
+from dinhdanh.crypto.derive import pairwise_key
+from dinhdanh.crypto.jose import JoseError, verify_jwt
+from dinhdanh.identity.service import Registry
+from dinhdanh.privacy.access import Principal, Role, create_api_key
+from dinhdanh.privacy.audit import AccessContext
+from dinhdanh.social import models as m
+from dinhdanh.social.errors import (
+    BatchTooLarge,
+    IdTokenRejected,
+    NotYourPlatform,
+    PlatformExists,
+    PlatformNotFound,
+    SocialError,
+)
+from dinhdanh.store import Base
+from dinhdanh.store.db import record_once
+from dinhdanh.store.ids import uuid7s
+
+CODE = re.compile(r"[a-z0-9][a-z0-9-]{1,31}")
+MAX_BATCH = 10_000
+MAX_ACCOUNT_ID = 200
+TOKEN_MAX_AGE = timedelta(minutes=10)
+CLOCK_SKEW = timedelta(seconds=60)
+AGES = (13, 16, 18)
+_CHUNK = 1000  # ids per IN (...) list
+
+
+@dataclass(frozen=True, slots=True)
+class NewPlatform:
+    code: str
+    name: str
+    client: ClientInfo
+    client_secret: str | None
+    api_key_id: str
+    api_key: str  # shown once
+
+
+@dataclass(frozen=True, slots=True)
+class Status:
+    account_id: str
+    verified: bool
+    method: str | None = None
+    acr: str | None = None
+    age_over_13: bool | None = None
+    age_over_16: bool | None = None
+    age_over_18: bool | None = None
+    guardian_approved: bool | None = None  # until the age issue lands
+    risk: float | None = None  # until the fake-account ranking lands
+    flags: tuple[str, ...] = ()
+    checked_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    id: int
+    account_id: str
+    kind: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class MyBinding:
+    id: str
+    platform: str
+    platform_name: str
+    method: str
+    since: datetime
+
+
+def own(who: Principal, code: str) -> str:
+    """A platform key reaches its own platform's routes only (no other role reaches any)."""
+    if who.role is Role.PLATFORM and who.scope == code:
+        return code
+    raise NotYourPlatform("this key cannot act for that platform")
+
+
+def sector_of(code: str) -> str:
+    """Each platform's own sector of pairwise subjects: no host it could share with another."""
+    return f"platform.{code}"
+
+
+class Social:
+    def __init__(
+        self,
+        ring: KeyRing,
+        registry: Registry,
+        clients: Clients,
+        provider: Provider,
+        account_limit: int = 5,
+    ) -> None:
+        self._ring = ring
+        self._registry = registry
+        self._clients = clients
+        self._provider = provider
+        self.account_limit = account_limit
+        self._pairwise = pairwise_key(ring)
+
+    # -- platforms ---------------------------------------------------------------------
+    def add_platform(
+        self, session: Session, code: str, name: str, redirect_uris: list[str], now: datetime
+    ) -> NewPlatform:
+        code = code.strip().lower()
+        name = name.strip()
+        if not CODE.fullmatch(code):
+            raise SocialError("a platform code is 2 to 32 of a-z, 0-9 and '-'")
+        if not name:
+            raise SocialError("a platform needs a name")
+        if session.get(m.Platform, code) is not None:
+            raise PlatformExists(f"platform {code} is already registered")
+        client, secret = self._clients.create(
+            session,
+            name=name,
+            redirect_uris=redirect_uris,
+            sector_identifier=sector_of(code),
+            now=now,
+        )
+        session.add(m.Platform(code=code, name=name, client_id=client.client_id, created_at=now))
+        key_id, token = create_api_key(session, name, Role.PLATFORM, now, scope=code, owner=name)
+        session.flush()
+        return NewPlatform(code, name, client, secret, key_id, token)
+
+    def platforms(self, session: Session) -> list[m.Platform]:
+        return list(session.scalars(select(m.Platform).order_by(m.Platform.code)))
+
+    def _platform(self, session: Session, code: str) -> m.Platform:
+        row = session.get(m.Platform, code)
+        if row is None:
+            raise PlatformNotFound(f"no platform {code!r}")
+        return row
+
+    # -- binding by login ----------------------------------------------------------------
+    def _account_key(self, code: str, account_id: str) -> bytes:
+        return blind_index(self._ring, f"{code}\x00{account_id}", "social.account")
+
+    @staticmethod
+    def _seal_context(code: str, account_key: bytes) -> bytes:
+        return b"social.binding\x00" + code.encode() + b"\x00" + account_key
+
+    def _check_token(self, client: ClientInfo, token: str, now: datetime) -> dict[str, Any]:
+        keys = self._provider.keys
+        try:
+            claims = verify_jwt(token, keys.public, algorithms=keys.algorithms, typ="JWT")
+        except JoseError:
+            raise IdTokenRejected("id_token_invalid", "the ID token does not verify") from None
+        if claims.get("iss") != self._provider.issuer:
+            raise IdTokenRejected("id_token_invalid", "the ID token is from another issuer")
+        aud = claims.get("aud")
+        if aud != client.client_id and not (isinstance(aud, list) and aud == [client.client_id]):
+            raise IdTokenRejected("id_token_wrong_audience", "the ID token is for another client")
+        exp, iat = claims.get("exp"), claims.get("iat")
+        if not isinstance(exp, int) or not isinstance(iat, int):
+            raise IdTokenRejected("id_token_invalid", "the ID token lacks exp or iat")
+        if exp <= now.timestamp():
+            raise IdTokenRejected("id_token_expired", "the ID token has expired")
+        issued = datetime.fromtimestamp(iat, now.tzinfo)
+        if issued < now - TOKEN_MAX_AGE or issued > now + CLOCK_SKEW:
+            raise IdTokenRejected(
+                "id_token_too_old", "the ID token was issued more than 10 minutes ago"
+            )
+        for claim in ("sub", "nonce", "acr"):
+            if not isinstance(claims.get(claim), str) or not claims[claim]:
+                raise IdTokenRejected("id_token_invalid", f"the ID token has no {claim}")
+        return claims
+
+    def bind_login(
+        self, session: Session, code: str, account_id: str, id_token: str, now: datetime
+    ) -> Status:
+        """Bind the platform's ``account_id`` to the person the ID token was issued for."""
+        if not 1 <= len(account_id) <= MAX_ACCOUNT_ID:
+            raise SocialError(f"an account id has 1 to {MAX_ACCOUNT_ID} characters")
+        platform = self._platform(session, code)
+        client = self._clients.get(session, platform.client_id)
+        if client is None:
+            raise SocialError("the platform's client is disabled")
+        claims = self._check_token(client, id_token, now)
+        nonce, sub = str(claims["nonce"]), str(claims["sub"])
+        expires = datetime.fromtimestamp(int(claims["iat"]), now.tzinfo) + TOKEN_MAX_AGE
+        row = {"platform": code, "nonce": nonce, "expires_at": expires + CLOCK_SKEW}
+        if not record_once(session, m.UsedNonce, row, now):
+            raise IdTokenRejected("id_token_replayed", "this ID token's nonce was already used")
+        subject = holder_of(session, self._provider, client, sub, nonce)
+        if subject is None:
+            raise IdTokenRejected("id_token_unknown_subject", "no sign-in matches this ID token")
+        ctx = AccessContext(f"platform:{code}", "platform", "account binding")
+        ages = [self._registry.is_over(session, subject, y, now.date(), ctx, now) for y in AGES]
+        key = self._account_key(code, account_id)
+        sealed = json.dumps({"subject": subject, "account": account_id}).encode()
+        row = {
+            "id": uuid7s(1, now)[0],
+            "platform": code,
+            "account_key": key,
+            "pairwise_sub": sub,
+            "subject_sealed": seal(self._ring, sealed, self._seal_context(code, key)),
+            "method": "login",
+            "acr": str(claims["acr"]),
+            "age_over_13": ages[0],
+            "age_over_16": ages[1],
+            "age_over_18": ages[2],
+            "owner_deceased": bool(self._registry.is_deceased(session, subject)),
+            "checked_at": now,
+        }
+        # One statement: two binders of one account at once both succeed, the last one wins.
+        stmt = _insert(session, m.Binding).values(row)
+        session.execute(stmt.on_conflict_do_update(index_elements=["account_key"], set_=row))
+        self._event(session, code, account_id, "binding_created", now)
+        session.flush()
+        return self._statuses(session, code, [account_id], now, count=False)[0]
+
+    # -- status ------------------------------------------------------------------------
+    def status(
+        self, session: Session, code: str, account_ids: Sequence[str], now: datetime
+    ) -> list[Status]:
+        """Statuses in the order asked; unbound accounts answer ``verified: false``."""
+        if len(account_ids) > MAX_BATCH:
+            raise BatchTooLarge(f"at most {MAX_BATCH} account ids per call")
+        self._platform(session, code)
+        return self._statuses(session, code, account_ids, now, count=True)
+
+    def _statuses(
+        self, session: Session, code: str, account_ids: Sequence[str], now: datetime, *, count: bool
+    ) -> list[Status]:
+        keys = [self._account_key(code, a) for a in account_ids]
+        rows: dict[bytes, m.Binding] = {}
+        for chunk in _chunks(sorted(set(keys))):
+            stmt = select(m.Binding).where(m.Binding.account_key.in_(chunk))
+            rows |= {b.account_key: b for b in session.scalars(stmt)}
+        per_person = self._accounts_per_person(
+            session, code, {b.pairwise_sub for b in rows.values()}
+        )
+        if count:
+            self._count_reads(session, code, now.date(), len(account_ids))
+        out = []
+        for account_id, key in zip(account_ids, keys, strict=True):
+            b = rows.get(key)
+            if b is None:
+                out.append(Status(account_id, verified=False))
+                continue
+            flags = []
+            if per_person.get(b.pairwise_sub, 0) > self.account_limit:
+                flags.append("ACCOUNT_LIMIT")
+            if b.owner_deceased:
+                flags.append("OWNER_DECEASED")
+            out.append(
+                Status(
+                    account_id,
+                    verified=True,
+                    method=b.method,
+                    acr=b.acr,
+                    age_over_13=b.age_over_13,
+                    age_over_16=b.age_over_16,
+                    age_over_18=b.age_over_18,
+                    flags=tuple(flags),
+                    checked_at=_utc(b.checked_at),
+                )
+            )
+        return out
+
+    @staticmethod
+    def _accounts_per_person(session: Session, code: str, subs: set[str]) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for chunk in _chunks(sorted(subs)):
+            stmt = (
+                select(m.Binding.pairwise_sub, func.count())
+                .where(m.Binding.platform == code, m.Binding.pairwise_sub.in_(chunk))
+                .group_by(m.Binding.pairwise_sub)
+            )
+            counts |= {sub: int(n) for sub, n in session.execute(stmt)}
+        return counts
+
+    @staticmethod
+    def _count_reads(session: Session, code: str, day: date, n: int) -> None:
+        """Add ``n`` to the platform-day counter in one statement (concurrent calls add up)."""
+        table = cast(Table, m.StatusReads.__table__)
+        stmt = _insert(session, m.StatusReads).values(platform=code, day=day, reads=n)
+        session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=[table.c.platform, table.c.day],
+                set_={"reads": table.c.reads + stmt.excluded.reads},
+            )
+        )
+
+    def reads(self, session: Session, code: str, day: date) -> int:
+        row = session.get(m.StatusReads, (code, day))
+        return 0 if row is None else row.reads
+
+    # -- events ------------------------------------------------------------------------
+    @staticmethod
+    def _event(session: Session, code: str, account_id: str, kind: str, now: datetime) -> None:
+        session.add(m.PlatformEvent(platform=code, account_id=account_id, kind=kind, at=now))
+
+    def events(self, session: Session, code: str, after: int, limit: int = 1000) -> list[Event]:
+        """The platform's events with an id above ``after`` (the cursor), oldest first."""
+        stmt = (
+            select(m.PlatformEvent)
+            .where(m.PlatformEvent.platform == code, m.PlatformEvent.id > after)
+            .order_by(m.PlatformEvent.id)
+            .limit(limit)
+        )
+        return [Event(e.id, e.account_id, e.kind, _utc(e.at)) for e in session.scalars(stmt)]
+
+    def recheck_deceased(self, session: Session, now: datetime) -> int:
+        """Flag the bindings whose owner the registry now lists as deceased and tell each
+        platform (``owner_deceased``); returns how many. Run after each registry import.
+        Reads the registry's clear flag only: nothing personal is opened."""
+        stmt = select(m.Binding).where(m.Binding.owner_deceased.is_(False))
+        changed = 0
+        for b in session.scalars(stmt):
+            held = self._open(b)
+            if self._registry.is_deceased(session, held["subject"]):
+                b.owner_deceased, b.checked_at = True, now
+                self._event(session, b.platform, held["account"], "owner_deceased", now)
+                changed += 1
+        session.flush()
+        return changed
+
+    def _open(self, b: m.Binding) -> dict[str, str]:
+        context = self._seal_context(b.platform, b.account_key)
+        held: dict[str, str] = json.loads(open_sealed(self._ring, b.subject_sealed, context))
+        return held
+
+    # -- the citizen's side --------------------------------------------------------------
+    def _mine(self, session: Session, subject_id: str) -> list[tuple[m.Binding, m.Platform]]:
+        # Each platform's pairwise subject of this citizen, recomputed from its sector: the
+        # stored rows carry no value that is the same across platforms (docs/architecture.md).
+        subs = {
+            pairwise_sub(self._pairwise, sector_of(p.code), subject_id): p
+            for p in self.platforms(session)
+        }
+        found: list[tuple[m.Binding, m.Platform]] = []
+        for chunk in _chunks(list(subs)):
+            stmt = select(m.Binding).where(m.Binding.pairwise_sub.in_(chunk))
+            for b in session.scalars(stmt):
+                platform = subs[b.pairwise_sub]
+                if b.platform == platform.code:
+                    found.append((b, platform))
+        return found
+
+    def bindings_of(self, session: Session, subject_id: str) -> list[MyBinding]:
+        rows = self._mine(session, subject_id)
+        items = [MyBinding(b.id, p.code, p.name, b.method, _utc(b.checked_at)) for b, p in rows]
+        return sorted(items, key=lambda x: (x.platform_name, x.since))
+
+    def revoke(self, session: Session, subject_id: str, binding_id: str, now: datetime) -> bool:
+        """The citizen ends one of their bindings; the platform sees ``binding_revoked``."""
+        for b, _platform in self._mine(session, subject_id):
+            if b.id == binding_id:
+                account_id = self._open(b)["account"]
+                session.delete(b)
+                self._event(session, b.platform, account_id, "binding_revoked", now)
+                session.flush()
+                return True
+        return False
+
+
+def _insert(session: Session, model: type[Base]) -> Any:
+    """The dialect's INSERT, which has ``on_conflict_do_update`` on both databases."""
+    name = session.get_bind().dialect.name
+    insert = postgresql.insert if name == "postgresql" else sqlite_dialect.insert
+    return insert(cast(Table, model.__table__))
+
+
+def _chunks(items: list[Any]) -> Iterable[list[Any]]:
+    for i in range(0, len(items), _CHUNK):
+        yield items[i : i + _CHUNK]
+
+
+def _utc(value: datetime) -> datetime:
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)

@@ -1,0 +1,147 @@
+"""Platform API (bindings, status, events; a platform key reaches only its own code) and the
+citizen's "My platform accounts" page."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import Response
+from pydantic import BaseModel, Field
+
+from dinhdanh.social.service import MAX_BATCH, Status, own
+from dinhdanh.web.browser import check_csrf, redirect, render
+from dinhdanh.web.deps import ContainerDep, PrincipalDep
+from dinhdanh.web.i18n import N_
+from dinhdanh.web.portal import CITIZEN
+from dinhdanh.web.problems import problem_responses
+from dinhdanh.web.routers.access_log import citizen_subject
+
+router = APIRouter(tags=["platforms"])
+API = "/api/v1/platforms/{code}"
+_ERRORS = problem_responses(400, 401, 403, 404, 422)
+
+
+class BindIn(BaseModel):
+    id_token: str = Field(max_length=20_000)
+
+
+class StatusOut(BaseModel):
+    account_id: str
+    verified: bool
+    method: str | None
+    acr: str | None
+    age_over_13: bool | None
+    age_over_16: bool | None
+    age_over_18: bool | None
+    guardian_approved: bool | None
+    risk: float | None
+    flags: list[str]
+    checked_at: datetime | None
+
+
+class BatchIn(BaseModel):
+    account_ids: list[str] = Field(max_length=MAX_BATCH)
+
+
+class BatchOut(BaseModel):
+    items: list[StatusOut]
+
+
+class EventOut(BaseModel):
+    id: int
+    account_id: str
+    kind: str
+    at: datetime
+
+
+class EventList(BaseModel):
+    items: list[EventOut]
+    next_cursor: int
+
+
+def _out(s: Status) -> StatusOut:
+    return StatusOut(
+        account_id=s.account_id,
+        verified=s.verified,
+        method=s.method,
+        acr=s.acr,
+        age_over_13=s.age_over_13,
+        age_over_16=s.age_over_16,
+        age_over_18=s.age_over_18,
+        guardian_approved=s.guardian_approved,
+        risk=s.risk,
+        flags=list(s.flags),
+        checked_at=s.checked_at,
+    )
+
+
+@router.put(API + "/accounts/{account_id}", response_model=StatusOut, responses=_ERRORS)
+def bind(c: ContainerDep, who: PrincipalDep, code: str, account_id: str, body: BindIn) -> StatusOut:
+    """Bind the platform's account to the person an ID token from our provider names."""
+    own(who, code)
+    with c.unit_of_work() as session:
+        status = c.social.bind_login(session, code, account_id, body.id_token, c.clock())
+    return _out(status)
+
+
+@router.get(API + "/accounts/{account_id}/status", response_model=StatusOut, responses=_ERRORS)
+def status(c: ContainerDep, who: PrincipalDep, code: str, account_id: str) -> StatusOut:
+    """Whether a verified person stands behind the account, and the facts the law needs."""
+    own(who, code)
+    with c.unit_of_work() as session:
+        return _out(c.social.status(session, code, [account_id], c.clock())[0])
+
+
+@router.post(API + "/accounts:status", response_model=BatchOut, responses=_ERRORS)
+def batch_status(c: ContainerDep, who: PrincipalDep, code: str, body: BatchIn) -> BatchOut:
+    """The status of up to 10,000 accounts, in the order asked."""
+    own(who, code)
+    with c.unit_of_work() as session:
+        items = c.social.status(session, code, body.account_ids, c.clock())
+    return BatchOut(items=[_out(s) for s in items])
+
+
+@router.get(API + "/events", response_model=EventList, responses=_ERRORS)
+def events(
+    c: ContainerDep,
+    who: PrincipalDep,
+    code: str,
+    after: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 1000,
+) -> EventList:
+    """Status changes after the cursor (an event id), oldest first."""
+    own(who, code)
+    with c.unit_of_work() as session:
+        found = c.social.events(session, code, after, limit)
+    items = [EventOut(id=e.id, account_id=e.account_id, kind=e.kind, at=e.at) for e in found]
+    return EventList(items=items, next_cursor=items[-1].id if items else after)
+
+
+PAGE = "/account/platforms"
+
+
+@router.get(PAGE, include_in_schema=False)
+def my_platforms(request: Request, c: ContainerDep, message: str = "") -> Response:
+    with c.unit_of_work() as session:
+        subject = citizen_subject(c, session, request)
+        if subject is None:
+            return redirect("/login?next=" + PAGE)
+        bindings = c.social.bindings_of(session, subject)
+    ctx = {"bindings": bindings, "message": N_("The binding was revoked.") if message else ""}
+    return render(c, request, "platforms.html", ctx, roles=CITIZEN)
+
+
+@router.post(PAGE + "/{binding_id}/revoke", include_in_schema=False)
+def revoke(
+    request: Request, c: ContainerDep, binding_id: str, csrf: Annotated[str, Form()] = ""
+) -> Response:
+    if not check_csrf(c, request, csrf):
+        return render(c, request, "error.html", {"message": "CSRF"}, status=400)
+    with c.unit_of_work() as session:
+        subject = citizen_subject(c, session, request)
+        if subject is None:
+            return redirect("/login?next=" + PAGE)
+        done = c.social.revoke(session, subject, binding_id, c.clock())
+    return redirect(PAGE + ("?message=revoked" if done else ""))
