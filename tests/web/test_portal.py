@@ -31,6 +31,7 @@ def test_staff_see_the_console_pages_of_their_roles() -> None:
     assert officer == [
         "/account",
         "/account/numbers",
+        "/account/access-log",
         "/staff",
         "/staff/lookup",
         "/staff/reconciliation",
