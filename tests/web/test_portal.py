@@ -32,6 +32,7 @@ def test_staff_see_the_console_pages_of_their_roles() -> None:
     assert officer == [
         "/account",
         "/account/numbers",
+        "/account/access-log",
         "/staff",
         "/staff/lookup",
         "/staff/reconciliation",

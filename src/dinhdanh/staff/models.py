@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import DateTime, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from dinhdanh.identity.service import SUBJECT_FK
 from dinhdanh.store import Base
 
 _TS = DateTime(timezone=True)
@@ -19,7 +20,7 @@ class StaffGrant(Base):
     __tablename__ = "staff_grants"
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    subject_id: Mapped[str] = mapped_column(ForeignKey("citizens.id"), index=True)
+    subject_id: Mapped[str] = mapped_column(ForeignKey(SUBJECT_FK), index=True)
     role: Mapped[str] = mapped_column(String(20))
     organisation: Mapped[str] = mapped_column(String(200))
     reason: Mapped[str] = mapped_column(Text)
