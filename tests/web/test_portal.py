@@ -33,6 +33,7 @@ def test_staff_see_the_console_pages_of_their_roles() -> None:
         "/account",
         "/account/numbers",
         "/account/access-log",
+        "/account/platforms",
         "/staff",
         "/staff/lookup",
         "/staff/reconciliation",
