@@ -41,7 +41,9 @@ def test_an_admin_grants_a_role_and_the_officer_looks_a_citizen_up(
     server: Server, page: Page, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     admin, officer = server.demo["citizens"][1], server.demo["citizens"][0]
-    target = server.demo["citizens"][2]  # a citizen with an account, to read their access log
+    # The officer looks the admin up: a citizen whose password no other test changes
+    # (test_login re-enrols citizens[2]), so they can log in and read their access log.
+    target = admin
     s = server.settings
     args = (
         "--role",
@@ -108,7 +110,7 @@ def test_an_admin_grants_a_role_and_the_officer_looks_a_citizen_up(
     check_page(page, "staff-case")
 
     # The citizen looked up sees who did it, on which legal basis (not the case reference).
-    _log_in(server, page, target, "/account/access-log")
+    _log_in(server, page, target, "/account/access-log")  # a new TOTP step: the admin's was used
     entries = page.locator("main")
     expect(entries).to_contain_text(f"{ORG}, officer, criminal investigation, read your")
     assert "HS-2026/042" not in page.content()
