@@ -4,19 +4,15 @@
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from dinhdanh.settings import Settings
-from tests.cli.helpers import EXE, cli_json, env_of
+from tests.cli.helpers import cli_json, serving
 from tests.support import free_port
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -72,28 +68,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     port = free_port()
     base = f"http://localhost:{port}"
     settings = Settings(data_dir=data)
-    env = env_of(settings) | {"DINHDANH_ENV": "dev", "DINHDANH_ISSUER": base}
+    env = {"DINHDANH_ENV": "dev", "DINHDANH_ISSUER": base}
     demo = cli_json(settings, "demo", "--count", "200")
-    log = data / "serve.log"
-    with log.open("w") as fh:
-        proc = subprocess.Popen(
-            [EXE, "serve", "--port", str(port), "--workers", "1"],
-            env=env,
-            stdout=fh,
-            stderr=fh,
-        )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert proc.poll() is None, log.read_text()
-            assert time.monotonic() < deadline, "no /healthz answer within 60 s"
-            time.sleep(0.2)
+    with serving(settings, data / "serve.log", 1, port=port, env=env):
         yield Server(base, settings, demo)
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(timeout=30)

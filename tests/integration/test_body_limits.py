@@ -10,8 +10,7 @@ import httpx
 import pytest
 
 from dinhdanh.settings import Settings
-from tests.cli.helpers import cli
-from tests.integration.test_serve import serving
+from tests.cli.helpers import cli, serving
 
 OFFERED = 256 << 20  # 256 MiB offered in chunks; the limit of /token is 16 KiB
 

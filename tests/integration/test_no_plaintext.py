@@ -18,8 +18,7 @@ from sqlalchemy import make_url
 from dinhdanh.settings import Settings
 from dinhdanh.synth import generate_population, write_citizens_csv
 from dinhdanh.synth.telecom import generate_subscriptions, write_subscriptions_csv
-from tests.cli.helpers import cli, cli_json
-from tests.integration.test_serve import serving
+from tests.cli.helpers import cli, cli_json, serving
 from tests.staff.factories import officer_token_in
 
 

@@ -2,55 +2,16 @@
 
 from __future__ import annotations
 
-import signal
 import sqlite3
-import subprocess
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 import pytest
 
 from dinhdanh.settings import Settings
-from tests.cli.helpers import EXE, cli, cli_json, env_of
-from tests.support import free_port
-
-
-@contextmanager
-def serving(s: Settings, log: Path, workers: int) -> Iterator[str]:
-    """`dinhdanh serve` on a free port until the block ends (SIGTERM); yields its base URL."""
-    port = free_port()
-    with log.open("w") as fh:
-        proc = subprocess.Popen(
-            [EXE, "serve", "--port", str(port), "--workers", str(workers)],
-            env=env_of(s),
-            stdout=fh,
-            stderr=fh,
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert proc.poll() is None, log.read_text()
-            assert time.monotonic() < deadline, "no /healthz answer within 60 s"
-            time.sleep(0.2)
-        # granian (2.x; --workers 1 is uvicorn) hangs when told to stop while a worker is
-        # still starting: wait for all, as an operator would, before the SIGTERM below.
-        while workers > 1 and log.read_text().count("Started worker-") < workers:
-            assert time.monotonic() < deadline, log.read_text()
-            time.sleep(0.1)
-        yield base
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(timeout=30)
+from tests.cli.helpers import cli, cli_json, serving
 
 
 def test_serve_answers_and_checkpoints_on_shutdown(settings: Settings, tmp_path: Path) -> None:
