@@ -133,9 +133,10 @@ class PrefixIndex:
 
     def conflict(self, net: Network, holder: str) -> tuple[Network, str] | None:
         """A block of another holder that ``net`` would overlap: one holding it, or one it
-        holds. The block ``net`` itself (being re-stated or transferred) does not count."""
+        holds (the most specific holding it first). The block ``net`` itself (being
+        re-stated or transferred) does not count."""
         family, value = net.version, int(net.network_address)
-        for length in self._lengths[family]:
+        for length in sorted(self._lengths[family], reverse=True):
             if length >= net.prefixlen:
                 continue
             start = _supernet_start(value, family, length)

@@ -53,12 +53,24 @@ def to_ascii(raw: str) -> tuple[str, str]:
         ascii_name = idna.encode(text, uts46=True).decode("ascii")
         unicode_name = idna.decode(ascii_name)
     except (idna.IDNAError, UnicodeError) as exc:
-        raise DomainNameError(Reason("domain_invalid", f"not a valid IDNA name: {exc}")) from None
+        raise DomainNameError(_why(text, exc)) from None
     if len(ascii_name) > MAX_NAME:
         raise DomainNameError(
             Reason("domain_too_long", f"{len(ascii_name)} characters as A-labels, over {MAX_NAME}")
         )
     return ascii_name, unicode_name
+
+
+def _why(text: str, exc: Exception) -> Reason:
+    """domain_too_long when every label is valid and only the whole is too long."""
+    try:
+        labels = idna.uts46_remap(text, std3_rules=True, transitional=False).split(".")
+        length = len(b".".join(idna.alabel(label) for label in labels))
+    except (idna.IDNAError, UnicodeError):
+        length = 0
+    if length > MAX_NAME:
+        return Reason("domain_too_long", f"{length} characters as A-labels, over {MAX_NAME}")
+    return Reason("domain_invalid", f"not a valid IDNA name: {exc}")
 
 
 def parse_registrable(raw: str) -> DomainName:
