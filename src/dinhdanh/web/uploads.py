@@ -19,7 +19,13 @@ from fastapi.responses import StreamingResponse
 from sqlalchemy.orm import Session
 
 from dinhdanh.store.batch import BatchReport, OnReject
-from dinhdanh.store.upload_rejects import RejectRow, RejectSpool
+from dinhdanh.store.upload_rejects import (
+    RejectRow,
+    RejectSpool,
+    RejectTable,
+    chunk_count,
+    read_rejects,
+)
 from dinhdanh.web.problems import Problem
 from dinhdanh.wiring import Container
 
@@ -105,6 +111,25 @@ def report_fields(report: BatchReport, rejects_url: str) -> dict[str, Any]:
         "rejected_rows_truncated": report.rejected_count > REJECTS_SHOWN,
         "rejected_rows_url": rejects_url if report.rejected_count else None,
     }
+
+
+def download_rejects(
+    c: Container,
+    table: RejectTable,
+    owner: str | None,
+    upload_id: str,
+    format: Literal["csv", "jsonl"],
+) -> StreamingResponse:
+    """Every rejected row of ``owner``'s upload (None: the caller may not see it). The same
+    404 for not yours, expired and never existed."""
+    chunks = 0
+    if owner:
+        with c.unit_of_work() as session:
+            chunks = chunk_count(table, session, owner, upload_id, c.clock())
+    if not chunks:
+        raise Problem(404, "not_found", "No such upload rejects")
+    rows = read_rejects(table, c.unit_of_work, c.ring, owner or "", upload_id, chunks)
+    return rejects_response(rows, format)
 
 
 def rejects_response(

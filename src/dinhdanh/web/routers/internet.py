@@ -9,36 +9,42 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
+from pydantic import Field
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from dinhdanh.internet.errors import NotYourRegistrar
 from dinhdanh.internet.importer import Run, import_domains
 from dinhdanh.internet.rejects import REJECTS
-from dinhdanh.internet.schemas import (
-    DomainUploadReport,
-    RegistrarIn,
-    RegistrarOut,
-    RejectedDomain,
-)
+from dinhdanh.internet.schemas import RegistrarIn, RegistrarOut, RejectedDomain
 from dinhdanh.internet.service import own
 from dinhdanh.privacy.access import Principal
 from dinhdanh.privacy.audit import AccessContext
 from dinhdanh.store.batch import BatchReport, OnReject
 from dinhdanh.store.private import spill_dir
-from dinhdanh.store.upload_rejects import RejectSpool, chunk_count, read_rejects
+from dinhdanh.store.upload_rejects import RejectSpool
+from dinhdanh.telecom.schemas import UploadReport
 from dinhdanh.web.deps import AdminDep, ContainerDep, PrincipalDep
-from dinhdanh.web.problems import Problem, problem_responses
+from dinhdanh.web.problems import problem_responses
 from dinhdanh.web.uploads import (
     BODY,
     REJECTS_RESPONSE,
     REJECTS_SHOWN,
+    download_rejects,
     import_with_rejects,
     received,
-    rejects_response,
     report_fields,
 )
 from dinhdanh.wiring import Container
+
+
+class DomainUploadReport(UploadReport):
+    """The carriers' upload answer, with rejected rows keyed by domain name."""
+
+    rejected_rows: list[RejectedDomain] = Field(  # type: ignore[assignment]
+        description="the first 100 rejected rows, by line"
+    )
+
 
 # Every call: a key (401) allowed to act for the registrar (403), valid parameters (422).
 router = APIRouter(
@@ -129,15 +135,8 @@ def upload_rejects(
 ) -> StreamingResponse:
     """Every rejected row of an upload (line, reason, key), as CSV or JSON lines, until it
     expires. Another registrar's upload, or an expired one, is not found."""
-    chunks = 0
     try:
-        code = own(who, registrar)
+        code: str | None = own(who, registrar)
     except NotYourRegistrar:
-        code = ""
-    if code:
-        with c.unit_of_work() as session:
-            chunks = chunk_count(REJECTS, session, code, upload_id, c.clock())
-    if not chunks:  # the same answer for not yours, expired and never existed
-        raise Problem(404, "not_found", "No such upload rejects")
-    rows = read_rejects(REJECTS, c.unit_of_work, c.ring, code, upload_id, chunks)
-    return rejects_response(rows, format)
+        code = None
+    return download_rejects(c, REJECTS, code, upload_id, format)

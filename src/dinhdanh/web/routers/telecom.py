@@ -17,7 +17,7 @@ from dinhdanh.privacy.audit import AccessContext
 from dinhdanh.store.batch import BatchReport, OnReject
 from dinhdanh.store.private import spill_dir
 from dinhdanh.telecom.importer import import_subscriptions
-from dinhdanh.telecom.rejects import RejectSpool, chunk_count, read_rejects
+from dinhdanh.telecom.rejects import REJECTS, RejectSpool
 from dinhdanh.telecom.schemas import (
     AckIn,
     AckOut,
@@ -34,9 +34,9 @@ from dinhdanh.web.uploads import (
     BODY,
     REJECTS_RESPONSE,
     REJECTS_SHOWN,
+    download_rejects,
     import_with_rejects,
     received,
-    rejects_response,
     report_fields,
 )
 
@@ -141,14 +141,8 @@ def upload_rejects(
     """Every rejected row of an upload (line, reason, key), as CSV or JSON lines, until it
     expires. Another carrier's upload, or an expired one, is not found."""
     code = carrier.strip().upper()
-    chunks = 0
-    if who.role is Role.ADMIN or (who.role is Role.CARRIER and who.scope == code):
-        with c.unit_of_work() as session:
-            chunks = chunk_count(session, code, upload_id, c.clock())
-    if not chunks:  # the same answer for not yours, expired and never existed
-        raise Problem(404, "not_found", "No such upload rejects")
-    rows = read_rejects(c.unit_of_work, c.ring, code, upload_id, chunks)
-    return rejects_response(rows, format)
+    mine = who.role is Role.ADMIN or (who.role is Role.CARRIER and who.scope == code)
+    return download_rejects(c, REJECTS, code if mine else None, upload_id, format)
 
 
 @router.get("/{carrier}/actions", response_model=ActionList)
