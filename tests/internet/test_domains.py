@@ -279,3 +279,18 @@ def test_no_personal_value_in_the_database(container: Container, tmp_path: Path)
         )
     for value in (ID_NUMBER, FULL_NAME, BIRTH_DATE.isoformat()):
         assert value not in dump
+
+
+@pytest.mark.usefixtures("registrars")
+def test_the_synthetic_domains_import_cleanly(container: Container, tmp_path: Path) -> None:
+    from itertools import islice
+
+    from dinhdanh.synth.internet import generate_resources
+    from dinhdanh.synth.population import generate_population
+
+    people = list(islice(generate_population(200, seed=3, today=date(2026, 1, 1)), 200))
+    synth = generate_resources(organisations=20, domains=150, people=people, seed=9)
+    assert synth == generate_resources(organisations=20, domains=150, people=people, seed=9)
+    assert any(not d["domain"].isascii() for d in synth.domains)  # Vietnamese U-labels
+    report = run(container, write(tmp_path / "d.csv", synth.domains))
+    assert (report.rejected_count, report.counts.created) == (0, 150)
