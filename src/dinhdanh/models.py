@@ -2,6 +2,7 @@
 
 from dinhdanh.auth import models as auth_models
 from dinhdanh.identity import models as identity_models
+from dinhdanh.internet import models as internet_models
 from dinhdanh.privacy import models as privacy_models
 from dinhdanh.social import models as social_models
 from dinhdanh.staff import models as staff_models
@@ -14,6 +15,7 @@ metadata = Base.metadata
 __all__ = [
     "auth_models",
     "identity_models",
+    "internet_models",
     "metadata",
     "privacy_models",
     "social_models",

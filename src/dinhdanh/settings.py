@@ -84,6 +84,8 @@ class Settings(BaseSettings):
     telecom_revoke_after_days: int = Field(default=5, ge=0)
     # Bound accounts per person per platform above which each is flagged ACCOUNT_LIMIT.
     social_account_limit: int = Field(default=5, ge=1)
+    # A person registering a domain under this age is flagged (REGISTRANT_MINOR).
+    internet_minor_age: int = Field(default=18, ge=1)
 
     # OpenID Connect provider and login (docs/auth.md). Durations are settings: policy changes.
     issuer: str | None = Field(

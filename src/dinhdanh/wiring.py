@@ -41,6 +41,7 @@ from dinhdanh.telecom.timeline import TimelineConfig
 
 if TYPE_CHECKING:
     from dinhdanh.auth.services import AuthServices
+    from dinhdanh.internet.service import Internet
     from dinhdanh.social.service import Social
     from dinhdanh.staff.rules import StaffPolicy
     from dinhdanh.staff.service import Staff
@@ -111,6 +112,12 @@ class Container:
         )
 
     @cached_property
+    def internet(self) -> Internet:
+        from dinhdanh.internet.service import Internet
+
+        return Internet(self.ring, self.registry, self.audit)
+
+    @cached_property
     def staff(self) -> Staff:
         from dinhdanh.staff.service import Staff
 
@@ -162,7 +169,9 @@ def init_data_dir(settings: Settings) -> tuple[bool, Engine]:
     engine = make_engine(settings.effective_database_url)
     upgrade(engine)
     # A load killed mid-way builds them after the rows.
-    ensure_indexes(engine, [*LOADED_TABLES, SUBSCRIPTIONS])
+    from dinhdanh.internet.service import LOADED_TABLES as INTERNET_TABLES
+
+    ensure_indexes(engine, [*LOADED_TABLES, SUBSCRIPTIONS, *INTERNET_TABLES])
     return created, engine
 
 

@@ -14,14 +14,13 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from dinhdanh.cli.common import container_from, emit_json, err, fail, out
+from dinhdanh.errors import DomainError
 from dinhdanh.identity.importer import import_citizens
 from dinhdanh.privacy.audit import AccessContext
 from dinhdanh.store.batch import DEFAULT_CHUNK_SIZE, BatchReport, OnReject
 from dinhdanh.store.batch import Progress as ProgressFn
-from dinhdanh.store.feeds import FeedError
 from dinhdanh.store.private import RejectsFile, spill_dir
 from dinhdanh.telecom.importer import import_subscriptions
-from dinhdanh.telecom.service import TelecomError
 from dinhdanh.wiring import Container
 
 import_app = typer.Typer(no_args_is_help=True, help="Batch imports (idempotent, resumable).")
@@ -75,7 +74,7 @@ def run_import(
         previous = signal.signal(signal.SIGTERM, _unwind)
         try:
             report = run(c, progress, sink.write if sink else None)
-        except (FeedError, TelecomError) as exc:
+        except DomainError as exc:  # an unreadable file, an unknown carrier or registrar
             fail(str(exc))
         finally:
             signal.signal(signal.SIGTERM, previous)

@@ -21,6 +21,7 @@ from dinhdanh.cli.common import (
     settings_from,
 )
 from dinhdanh.cli.imports import import_app
+from dinhdanh.cli.internet import registrars_app
 from dinhdanh.cli.platforms import platforms_app
 from dinhdanh.cli.social import social_app
 from dinhdanh.cli.staff import staff_app
@@ -49,6 +50,7 @@ app.add_typer(clients_app, name="clients")
 app.add_typer(staff_app, name="staff")
 app.add_typer(social_app, name="social")
 app.add_typer(platforms_app, name="platforms")
+app.add_typer(registrars_app, name="registrars")
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
 

@@ -22,6 +22,7 @@ class Role(StrEnum):
     ADMIN = "admin"
     CARRIER = "carrier"  # scope: the carrier's code; sees and changes only its own subscribers
     PLATFORM = "platform"  # scope: the platform's code; reads only its own accounts' status
+    REGISTRAR = "registrar"  # scope: the registrar's code; uploads only its own domain names
 
 
 class AccessError(DomainError):

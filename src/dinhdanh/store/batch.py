@@ -81,6 +81,11 @@ class Counts:
 
 Apply = Callable[[Session, list[P], datetime], Counts]
 OnReject = Callable[["Rejected"], None]
+# Checks that need the database or the rows before them (a name another registrar holds, an
+# overlapping block): given each chunk's first copies as (line, key, prepared), in file
+# order, it returns the lines to reject and why. Runs in the main process during pass 1, so
+# `strict` still applies nothing.
+Screen = Callable[[list[tuple[int, int | str, P]]], dict[int, tuple[Reason, ...]]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -286,10 +291,13 @@ def _validate(
     chunk_size: int,
     progress: Progress | None,
     plan: _Plan,
+    screen: Screen[P] | None = None,
 ) -> _Plan:
     seen: dict[int | str, tuple[int, int]] = {}  # key -> (fingerprint as int, first line)
     lines_of: dict[int | str, list[int]] = {}  # only keys seen more than once
     conflicted: set[int | str] = set()
+    keys: dict[int, int | str] = {}  # this chunk's kept lines, for the screen
+    screened: set[int] = set()  # lines the screen rejected: not rejected twice
     rows = read_rows(path, spec.columns)
     for results in mapper.map(_check_chunk, _chunked(rows, chunk_size), today):
         keep: list[tuple[int, P]] = []
@@ -308,6 +316,15 @@ def _validate(
                 plan.skip.add(line)  # only the first copy is applied (if no conflict)
                 continue
             keep.append((line, prepared))
+            if screen is not None:
+                keys[line] = key
+        if screen is not None and keep:
+            refused = screen([(line, keys[line], p) for line, p in keep])
+            for line in refused:
+                plan.reject(Rejected(line, _label(keys[line]), refused[line]))
+            screened.update(refused)
+            keep = [item for item in keep if item[0] not in refused]
+            keys.clear()
         spill.write(keep)
         if progress:
             progress("validating", plan.total, None)
@@ -316,9 +333,14 @@ def _validate(
         for line in lines_of[key]:
             plan.skip.discard(line)
             plan.conflicts.add(line)
-            label = f"{key:012d}" if isinstance(key, int) else key[:_LABEL_MAX]
-            plan.reject(Rejected(line, label, _CONFLICT))
+            if line in screened:
+                continue
+            plan.reject(Rejected(line, _label(key), _CONFLICT))
     return plan
+
+
+def _label(key: int | str) -> str:
+    return f"{key:012d}" if isinstance(key, int) else key[:_LABEL_MAX]
 
 
 def default_workers(path: Path) -> int:
@@ -347,6 +369,7 @@ def run_batch(
     on_reject: OnReject | None = None,
     keep_rejects: int = REJECTS_KEPT,
     on_finish: Callable[[Session], None] | None = None,
+    screen: Screen[P] | None = None,
 ) -> BatchReport:
     """Import one feed file. Raises FeedError when the file as a whole cannot be read.
 
@@ -355,14 +378,23 @@ def run_batch(
     `on_reject` as it is found (rows in file order, then keys given twice with different
     data); the report keeps the first `keep_rejects` by line and the count. `on_finish`
     runs in the transaction that marks the run done (or, when `strict` aborts, in one of its
-    own), so what it writes is committed with the run's end or not at all.
+    own), so what it writes is committed with the run's end or not at all. `screen`
+    (pass 1, main process) rejects rows by what is stored or came earlier in the file.
     """
     check_feed(path)
     mapper = _Mapper(spec, default_workers(path) if workers is None else workers)
     spill: _Spill[P] = _Spill(spill_dir)
     try:
         plan = _validate(
-            path, spec, mapper, spill, today, chunk_size, progress, _Plan(keep_rejects, on_reject)
+            path,
+            spec,
+            mapper,
+            spill,
+            today,
+            chunk_size,
+            progress,
+            _Plan(keep_rejects, on_reject),
+            screen,
         )
         mapper.close()
         report = BatchReport(

@@ -23,6 +23,7 @@ from dinhdanh.web.routers import (
     clients,
     dev,
     identity,
+    internet,
     numbers,
     oidc,
     platforms,
@@ -58,6 +59,7 @@ def create_app(container: Container) -> FastAPI:
     app.include_router(oidc.router)
     app.include_router(identity.router)
     app.include_router(telecom.router)
+    app.include_router(internet.router)
     app.include_router(numbers.router)
     app.include_router(access_log.router)
     app.include_router(staff.router)

@@ -25,6 +25,7 @@ API_BYTES = 64 * KIB  # officer and admin JSON; a client's JWKS of ML-DSA keys f
 ACK_BYTES = 256 * KIB  # actions:ack takes up to 10,000 ids
 OAUTH_PATHS = frozenset({"/token", "/par", "/revoke", "/introspect", "/userinfo", "/logout"})
 CARRIERS = "/api/v1/carriers/"
+REGISTRARS = "/api/v1/registrars/"
 # A platform's batch status: 10,000 account ids of up to 200 characters, quoted.
 PLATFORMS, STATUS_BATCH_BYTES = "/api/v1/platforms/", 2 * KIB * KIB + 64 * KIB
 
@@ -44,6 +45,8 @@ def limit_for(path: str, upload_bytes: int) -> Limit:
             return Limit(upload_bytes)
         if path.endswith("/actions:ack"):
             return Limit(ACK_BYTES)
+    if path.startswith(REGISTRARS) and path.endswith("/domains"):
+        return Limit(upload_bytes)
     if path.startswith(PLATFORMS) and path.endswith("/accounts:status"):
         return Limit(STATUS_BATCH_BYTES)
     if path.startswith("/api/"):

@@ -2,14 +2,8 @@
 
 from __future__ import annotations
 
-import csv
-import io
-import json
-import os
-import tempfile
 import uuid
-from collections.abc import Iterator
-from datetime import timedelta
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -20,9 +14,10 @@ from starlette.concurrency import run_in_threadpool
 
 from dinhdanh.privacy.access import Principal, Role, create_api_key
 from dinhdanh.privacy.audit import AccessContext
+from dinhdanh.store.batch import BatchReport, OnReject
 from dinhdanh.store.private import spill_dir
 from dinhdanh.telecom.importer import import_subscriptions
-from dinhdanh.telecom.rejects import RejectRow, RejectSpool, chunk_count, read_rejects
+from dinhdanh.telecom.rejects import REJECTS, RejectSpool
 from dinhdanh.telecom.schemas import (
     AckIn,
     AckOut,
@@ -35,22 +30,20 @@ from dinhdanh.telecom.schemas import (
 )
 from dinhdanh.web.deps import AdminDep, ContainerDep, PrincipalDep
 from dinhdanh.web.problems import Problem, problem_responses
+from dinhdanh.web.uploads import (
+    BODY,
+    REJECTS_RESPONSE,
+    REJECTS_SHOWN,
+    download_rejects,
+    import_with_rejects,
+    received,
+    report_fields,
+)
 
 # Every call: a key (401) allowed to act for the carrier (403), valid parameters (422).
 router = APIRouter(
     prefix="/api/v1/carriers", tags=["telecom"], responses=problem_responses(401, 403, 422)
 )
-
-# Content type of an upload -> the file suffix the feed reader goes by.
-SUFFIX = {
-    "text/csv": ".csv",
-    "application/x-ndjson": ".jsonl",
-    "application/jsonl": ".jsonl",
-    "application/vnd.apache.parquet": ".parquet",
-}
-# Rejected rows listed in an upload's answer (the first ones by line; `rejected` counts them
-# all): a file of junk rows must not make an answer, or memory, as big as the file.
-REJECTS_SHOWN = 100
 
 
 def _own(who: Principal, carrier: str) -> str:
@@ -81,14 +74,7 @@ def add_carrier(c: ContainerDep, _admin: AdminDep, body: CarrierIn) -> CarrierOu
     "/{carrier}/subscriptions:batch",
     response_model=UploadReport,
     responses=problem_responses(400, 404, 413, 415),
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {
-                media: {"schema": {"type": "string", "format": "binary"}} for media in SUFFIX
-            },
-        }
-    },
+    openapi_extra=BODY,
 )
 async def upload_subscriptions(
     c: ContainerDep,
@@ -101,42 +87,19 @@ async def upload_subscriptions(
     application/vnd.apache.parquet). Re-sending the same file changes nothing; a file whose
     upload was cut off part-way resumes where it stopped when sent again."""
     code = _own(who, carrier)
-    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    suffix = SUFFIX.get(media)
-    if suffix is None:
-        raise Problem(
-            415, "unsupported_media_type", "Send text/csv, application/x-ndjson or Parquet"
-        )
-    # The body is plaintext personal data: parked 0600 in this process's private spill,
-    # which start-up clears if the process is killed before the `finally` below.
     spill = spill_dir(c.settings.data_dir)
-    fd, name = tempfile.mkstemp(prefix="upload-", suffix=suffix, dir=spill)
-    path = Path(name)
-    try:
-        # web.limits caps the body at DINHDANH_MAX_UPLOAD_BYTES while it streams in.
-        with os.fdopen(fd, "wb") as fh:
-            async for block in request.stream():
-                fh.write(block)
+    async with received(request, spill) as path:
         # The import is blocking work (database, crypto): off the event loop.
         return await run_in_threadpool(_import, c, who, code, path, strict, spill)
-    finally:
-        path.unlink(missing_ok=True)
 
 
 def _import(
     c: ContainerDep, who: Principal, code: str, path: Path, strict: bool, spill: Path
 ) -> UploadReport:
-    # Every reject, sealed, for the download link; stored with the run's end (also when
-    # `strict` aborts, so the carrier can fetch what to fix).
-    rejects = RejectSpool(c.ring, code, str(uuid.uuid4()), spill)
-    keep = timedelta(days=c.settings.upload_rejects_days)
+    spool = RejectSpool(c.ring, code, str(uuid.uuid4()), spill)
 
-    def finish(session: Session) -> None:
-        now = c.clock()
-        rejects.store(session, now, now + keep)
-
-    try:
-        report = import_subscriptions(
+    def run(on_reject: OnReject, on_finish: Callable[[Session], None]) -> BatchReport:
+        return import_subscriptions(
             path,
             carrier=code,
             telecom=c.telecom,
@@ -149,47 +112,24 @@ def _import(
             strict=strict,
             spill_dir=spill,
             workers=1,  # inside a server worker: no process pool
-            on_reject=rejects.add,
-            on_finish=finish,
+            on_reject=on_reject,
+            on_finish=on_finish,
         )
-    finally:
-        rejects.close()
-    result = report.as_dict()
+
+    report = import_with_rejects(c, spool, run)
     return UploadReport(
-        run_id=report.run_id,
-        total_rows=report.total_rows,
-        created=report.counts.created,
-        updated=report.counts.updated,
-        unchanged=report.counts.unchanged,
-        rejected=report.rejected_count,
-        resumed_from_line=report.resumed_from_line,
-        aborted=bool(result["aborted"]),
+        **report_fields(report, f"{router.prefix}/{code}/uploads/{spool.upload_id}/rejects"),
         rejected_rows=[
             RejectedRow(line=r.line, msisdn=r.label, reason=r.reason)
             for r in report.rejected[:REJECTS_SHOWN]
         ],
-        rejected_rows_truncated=report.rejected_count > REJECTS_SHOWN,
-        rejected_rows_url=(
-            f"{router.prefix}/{code}/uploads/{rejects.upload_id}/rejects"
-            if report.rejected_count
-            else None
-        ),
     )
 
 
 @router.get(
     "/{carrier}/uploads/{upload_id}/rejects",
     response_class=StreamingResponse,
-    responses={
-        200: {
-            "description": "every rejected row of the upload, in the order found",
-            "content": {
-                "text/csv": {"schema": {"type": "string"}},
-                "application/x-ndjson": {"schema": {"type": "string"}},
-            },
-        },
-        **problem_responses(404),
-    },
+    responses={**REJECTS_RESPONSE, **problem_responses(404)},
 )
 def upload_rejects(
     c: ContainerDep,
@@ -201,34 +141,8 @@ def upload_rejects(
     """Every rejected row of an upload (line, reason, key), as CSV or JSON lines, until it
     expires. Another carrier's upload, or an expired one, is not found."""
     code = carrier.strip().upper()
-    chunks = 0
-    if who.role is Role.ADMIN or (who.role is Role.CARRIER and who.scope == code):
-        with c.unit_of_work() as session:
-            chunks = chunk_count(session, code, upload_id, c.clock())
-    if not chunks:  # the same answer for not yours, expired and never existed
-        raise Problem(404, "not_found", "No such upload rejects")
-    rows = read_rejects(c.unit_of_work, c.ring, code, upload_id, chunks)
-    if format == "jsonl":
-        return StreamingResponse(_jsonl(rows), media_type="application/x-ndjson")
-    return StreamingResponse(_csv(rows), media_type="text/csv")
-
-
-def _csv(rows: Iterator[RejectRow]) -> Iterator[str]:
-    buf = io.StringIO()
-    out = csv.writer(buf, lineterminator="\n")
-    out.writerow(("line", "reason", "key"))
-    for row in rows:
-        out.writerow(row)
-        if buf.tell() > 1 << 16:
-            yield buf.getvalue()
-            buf.seek(0)
-            buf.truncate()
-    yield buf.getvalue()
-
-
-def _jsonl(rows: Iterator[RejectRow]) -> Iterator[str]:
-    for line, reason, key in rows:
-        yield json.dumps({"line": line, "reason": reason, "key": key}, ensure_ascii=False) + "\n"
+    mine = who.role is Role.ADMIN or (who.role is Role.CARRIER and who.scope == code)
+    return download_rejects(c, REJECTS, code if mine else None, upload_id, format)
 
 
 @router.get("/{carrier}/actions", response_model=ActionList)

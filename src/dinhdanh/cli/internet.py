@@ -1,0 +1,193 @@
+"""`dinhdanh registrars` and `dinhdanh import organisations | domains | ipblocks | asns`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from dinhdanh.cli.common import container_from, emit_json, fail, operator, out
+from dinhdanh.cli.imports import (
+    ActorOpt,
+    ChunkOpt,
+    JsonOpt,
+    RejectsOpt,
+    StrictOpt,
+    finish,
+    import_app,
+    run_import,
+)
+from dinhdanh.internet.errors import InternetError
+from dinhdanh.internet.importer import (
+    Run,
+    import_asns,
+    import_domains,
+    import_ip_blocks,
+    import_organisations,
+)
+from dinhdanh.privacy.audit import AccessContext
+from dinhdanh.store.batch import DEFAULT_CHUNK_SIZE, BatchReport, OnReject
+from dinhdanh.store.batch import Progress as ProgressFn
+from dinhdanh.store.private import spill_dir
+from dinhdanh.wiring import Container
+
+registrars_app = typer.Typer(no_args_is_help=True, help="Domain registrars and their API keys.")
+FileArg = Annotated[Path, typer.Argument(help="CSV, JSONL or Parquet feed.")]
+
+
+@registrars_app.command("add")
+def registrars_add(
+    ctx: typer.Context,
+    code: Annotated[str, typer.Argument(help="Short code, e.g. PAVN.")],
+    name: Annotated[str, typer.Option(help="The registrar's name.")],
+    api_key: Annotated[bool, typer.Option(help="Also create the registrar's API key.")] = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """Register a registrar (and, with --api-key, a key that uploads only its own names)."""
+    with container_from(ctx) as c, c.unit_of_work() as session:
+        try:
+            registrar = c.internet.add_registrar(session, code, name, c.clock())
+        except InternetError as exc:
+            fail(str(exc))
+        result: dict[str, object] = {"code": registrar.code, "name": registrar.name}
+        if api_key:
+            key_id, token = c.internet.issue_key(session, registrar.code, c.clock())
+            result |= {"api_key_id": key_id, "api_key": token}
+    if json_out:
+        emit_json(result)
+        return
+    out.print(f"registrar {result['code']} ({result['name']}) registered")
+    if api_key:
+        out.print(f"API key (shown once):\n{result['api_key']}")
+
+
+@registrars_app.command("list")
+def registrars_list(ctx: typer.Context, json_out: JsonOpt = False) -> None:
+    """List the registered registrars."""
+    with container_from(ctx) as c, c.unit_of_work() as session:
+        rows = [{"code": r.code, "name": r.name} for r in c.internet.registrars(session)]
+    if json_out:
+        emit_json(rows)
+    else:
+        for r in rows:
+            out.print(f"{r['code']:16} {r['name']}")
+
+
+def _run(c: Container, progress: ProgressFn, on_reject: OnReject | None, **kw: object) -> Run:
+    return Run(
+        unit_of_work=c.unit_of_work,
+        clock=c.clock,
+        today=c.clock().date(),
+        spill_dir=spill_dir(c.settings.data_dir),
+        progress=progress,
+        on_reject=on_reject,
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+@import_app.command("organisations")
+def organisations(
+    ctx: typer.Context,
+    file: FileArg,
+    rejects: RejectsOpt = None,
+    strict: StrictOpt = False,
+    chunk_size: ChunkOpt = DEFAULT_CHUNK_SIZE,
+    actor: ActorOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Import the business registry.
+
+    Columns: tax_code, name, address, status (active|suspended|dissolving|dissolved),
+    established, dissolved, legal_rep_id_number.
+    """
+    who = actor or operator()
+
+    def run(c: Container, progress: ProgressFn, on_reject: OnReject | None) -> BatchReport:
+        return import_organisations(
+            file,
+            internet=c.internet,
+            ring=c.ring,
+            ctx=AccessContext(who, "business_registry_import", "business registry import"),
+            run=_run(c, progress, on_reject, strict=strict, chunk_size=chunk_size),
+        )
+
+    finish(run_import(ctx, run, rejects=rejects, label="tax_code", quiet=json_out), json_out)
+
+
+@import_app.command("domains")
+def domains(
+    ctx: typer.Context,
+    file: FileArg,
+    registrar: Annotated[str, typer.Option(help="Code of the registrar the names are held at.")],
+    rejects: RejectsOpt = None,
+    strict: StrictOpt = False,
+    chunk_size: ChunkOpt = DEFAULT_CHUNK_SIZE,
+    actor: ActorOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Import a registrar's domain names.
+
+    Columns: domain, registrant_type (person|organisation), registrant_id (ID number or tax
+    code), registrant_name, registrant_dob (persons), created, expires, nameservers
+    (space-separated), status (active|suspended|expired|deleted).
+    """
+    who = actor or operator()
+
+    def run(c: Container, progress: ProgressFn, on_reject: OnReject | None) -> BatchReport:
+        return import_domains(
+            file,
+            registrar=registrar,
+            internet=c.internet,
+            ring=c.ring,
+            ctx=AccessContext(who, "registrar_upload", f"domain upload of {registrar}"),
+            run=_run(c, progress, on_reject, strict=strict, chunk_size=chunk_size),
+            minor_age=c.settings.internet_minor_age,
+        )
+
+    finish(run_import(ctx, run, rejects=rejects, label="domain", quiet=json_out), json_out)
+
+
+@import_app.command("ipblocks")
+def ipblocks(
+    ctx: typer.Context,
+    file: FileArg,
+    rejects: RejectsOpt = None,
+    strict: StrictOpt = False,
+    chunk_size: ChunkOpt = DEFAULT_CHUNK_SIZE,
+    json_out: JsonOpt = False,
+) -> None:
+    """Import IP blocks (IPv4 and IPv6).
+
+    Columns: cidr (strict: no host bits), holder_tax_code, asn, allocated, status
+    (allocated|assigned|reserved|returned). A block overlapping another holder's is rejected.
+    """
+
+    def run(c: Container, progress: ProgressFn, on_reject: OnReject | None) -> BatchReport:
+        options = _run(c, progress, on_reject, strict=strict, chunk_size=chunk_size)
+        return import_ip_blocks(file, internet=c.internet, run=options)
+
+    finish(run_import(ctx, run, rejects=rejects, label="cidr", quiet=json_out), json_out)
+
+
+@import_app.command("asns")
+def asns(
+    ctx: typer.Context,
+    file: FileArg,
+    rejects: RejectsOpt = None,
+    strict: StrictOpt = False,
+    chunk_size: ChunkOpt = DEFAULT_CHUNK_SIZE,
+    json_out: JsonOpt = False,
+) -> None:
+    """Import AS numbers.
+
+    Columns: asn (64500 or AS64500), holder_tax_code, name, allocated, status
+    (allocated|reserved|returned). Special-purpose numbers (private, documentation) are
+    rejected.
+    """
+
+    def run(c: Container, progress: ProgressFn, on_reject: OnReject | None) -> BatchReport:
+        options = _run(c, progress, on_reject, strict=strict, chunk_size=chunk_size)
+        return import_asns(file, internet=c.internet, run=options)
+
+    finish(run_import(ctx, run, rejects=rejects, label="asn", quiet=json_out), json_out)

@@ -1,0 +1,1 @@
+"""Internet resources: organisations, registrars, domain names, IP blocks and AS numbers."""

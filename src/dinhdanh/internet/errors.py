@@ -1,0 +1,29 @@
+"""Errors of the internet domain (DomainErrors: the web layer renders them as problems)."""
+
+from __future__ import annotations
+
+from dinhdanh.errors import DomainError
+
+
+class InternetError(DomainError):
+    code, status, title = "internet_error", 400, "Invalid internet-resource request"
+
+
+class RegistrarExists(InternetError):
+    code, status, title = "registrar_exists", 409, "The registrar exists already"
+
+
+class UnknownRegistrar(InternetError):
+    code, status, title = "registrar_not_found", 404, "No such registrar"
+
+
+class NotYourRegistrar(InternetError):
+    code, status, title = "forbidden", 403, "This key cannot act for that registrar"
+
+
+class DomainHeldElsewhere(InternetError):
+    """A name another registrar holds. Rows are refused one by one at validation (reason
+    ``domain_held_elsewhere``); this is raised only when another upload took the name between
+    validation and storage, and the chunk is not applied."""
+
+    code, status, title = "domain_held_elsewhere", 409, "Another registrar holds the name"

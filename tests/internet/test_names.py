@@ -1,0 +1,84 @@
+"""Domain names: IDNA 2008 vectors (tests/vectors/domain_names.json), public suffixes, and the
+round trip of U-labels and A-labels as a property."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from dinhdanh.internet.names import DomainNameError, parse_host, parse_registrable, to_ascii
+
+VECTORS = json.loads(
+    (Path(__file__).parent.parent / "vectors" / "domain_names.json").read_text(encoding="utf-8")
+)
+
+
+def _id(case: dict[str, Any]) -> str:
+    return str(case["note"])
+
+
+@pytest.mark.parametrize("case", VECTORS["valid"], ids=_id)
+def test_valid_vectors(case: dict[str, Any]) -> None:
+    name = parse_registrable(case["input"])
+    assert (name.ascii, name.unicode, name.suffix) == (
+        case["ascii"],
+        case["unicode"],
+        case["suffix"],
+    )
+
+
+@pytest.mark.parametrize("case", VECTORS["valid"], ids=_id)
+def test_a_labels_agree_with_the_standard_librarys_punycode(case: dict[str, Any]) -> None:
+    # An independent check of the vectors: RFC 3492 Punycode from the standard library.
+    for a_label, u_label in zip(case["ascii"].split("."), case["unicode"].split("."), strict=True):
+        if a_label.startswith("xn--"):
+            assert a_label == "xn--" + u_label.encode("punycode").decode()
+        else:
+            assert a_label == u_label
+
+
+@pytest.mark.parametrize("case", VECTORS["invalid"], ids=_id)
+def test_invalid_vectors(case: dict[str, Any]) -> None:
+    with pytest.raises(DomainNameError) as caught:
+        parse_registrable(case["input"])
+    assert caught.value.reason.code == case["code"]
+
+
+def test_nameservers_take_any_tld_but_need_a_dot() -> None:
+    assert parse_host("NS1.Example.COM") == "ns1.example.com"
+    assert parse_host("ns.phở.vn") == "ns.xn--ph-rbt.vn"
+    with pytest.raises(DomainNameError):
+        parse_host("localhost")
+
+
+VIETNAMESE = (
+    "aăâbcdđeêghiklmnoôơpqrstuưvxy0123456789"
+    "áàảãạấầẩẫậắằẳẵặéèẻẽẹếềểễệíìỉĩịóòỏõọốồổỗộớờởỡợúùủũụứừửữựýỳỷỹỵ"
+)
+labels = st.text(alphabet=VIETNAMESE, min_size=1, max_size=20)
+
+
+@given(st.lists(labels, min_size=1, max_size=3), st.sampled_from(["vn", "com.vn", "org.vn"]))
+def test_u_label_and_a_label_forms_map_to_each_other(parts: list[str], suffix: str) -> None:
+    raw = ".".join([*parts, suffix])
+    ascii_name, unicode_name = to_ascii(raw)
+    assert ascii_name.isascii()
+    assert unicode_name == raw  # already lower case and NFC: nothing to map
+    assert to_ascii(ascii_name) == (ascii_name, unicode_name)
+    assert to_ascii(unicode_name.upper()) == (ascii_name, unicode_name)
+
+
+@given(labels, st.sampled_from(["vn", "com.vn", "net.vn", "gov.vn", "edu.vn", "ac.vn"]))
+def test_one_label_below_a_public_suffix_is_registrable_and_two_are_not(
+    label: str, suffix: str
+) -> None:
+    name = parse_registrable(f"{label}.{suffix}")
+    assert name.suffix == suffix
+    with pytest.raises(DomainNameError) as caught:
+        parse_registrable(f"www.{label}.{suffix}")
+    assert caught.value.reason.code == "domain_not_registrable"
