@@ -35,11 +35,16 @@ def born_aged(years: int, today: date) -> date:
     return latest_birth(years, today)
 
 
-def make_teen(c: Container, today: date, years: int = 17) -> Citizen:
+def id_number_for(dob: date, serial: str = "012345") -> str:
+    """An ID number of a woman born on ``dob`` registered in Hà Nội (Circular 59/2021)."""
+    century = (dob.year - 1900) // 100 * 2 + 1  # 1: 1900s, 3: 2000s (female)
+    return f"001{century}{dob.year % 100:02d}{serial}"
+
+
+def make_teen(c: Container, today: date, years: int = 17, serial: str = "012345") -> Citizen:
     """A registry citizen ``years`` old (17: over 13 and 16, not 18), no account."""
-    return make_citizen(
-        c, "001207012345", "Trần Thị Bình", born_aged(years, today), with_account=False
-    )
+    dob = born_aged(years, today)
+    return make_citizen(c, id_number_for(dob, serial), "Trần Thị Bình", dob, with_account=False)
 
 
 def issue(

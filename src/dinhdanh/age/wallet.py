@@ -72,11 +72,13 @@ class Wallet:
                 parts = split(credential)
                 payload = decode(parts.jwt).claims()
                 sd = set(payload["_sd"])
-                key = self._pending.pop(thumbprint(holder_jwk(payload["cnf"]["jwk"])))
+                bound = thumbprint(holder_jwk(payload["cnf"]["jwk"]))
+                key = self._pending[bound]
             except (SdJwtError, JoseError, KeyError, TypeError, ValueError):
                 raise WalletError("not a credential bound to a key of this wallet") from None
             if not all(digest(d) in sd for d in parts.disclosures):
                 raise WalletError("a Disclosure of the credential is not in it")
+            del self._pending[bound]
             self._held.append((credential, key))
 
     def present(
