@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import closing
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +16,9 @@ import pytest
 from dinhdanh.age.credentials.keys import IssuerAlg
 from dinhdanh.age.credentials.verifier import Trust
 from dinhdanh.age.wallet import Wallet
-from dinhdanh.crypto.compact import decode
 from dinhdanh.identity.age import latest_birth
+from dinhdanh.identity.idnumber import Sex
+from dinhdanh.identity.rules import CitizenRecord
 from dinhdanh.privacy.audit import AccessContext
 from dinhdanh.settings import Settings
 from dinhdanh.wiring import Container, build, init_data_dir
@@ -45,6 +46,21 @@ def make_teen(c: Container, today: date, years: int = 17, serial: str = "012345"
     """A registry citizen ``years`` old (17: over 13 and 16, not 18), no account."""
     dob = born_aged(years, today)
     return make_citizen(c, id_number_for(dob, serial), "Trần Thị Bình", dob, with_account=False)
+
+
+def record_death(c: Container, citizen: Citizen) -> None:
+    """The registry feed reports ``citizen`` dead today."""
+    death = CitizenRecord(
+        citizen.id_number,
+        citizen.full_name,
+        citizen.date_of_birth,
+        Sex.FEMALE,
+        citizen.id_number[:3],
+        phone=citizen.phone,
+        date_of_death=c.clock().date(),
+    )
+    with c.unit_of_work() as s:
+        c.registry.upsert(s, [death], AccessContext("test", "registry_import", "death"), c.clock())
 
 
 def issue(
@@ -82,46 +98,3 @@ def sqlite_container(
     init_data_dir(settings)[1].dispose()
     with closing(build(settings)) as c:
         yield c
-
-
-# -- the reference implementation (sd-jwt 0.10, jwcrypto) as an independent verifier --------
-
-
-def reference_verify(
-    presentation: str,
-    issuer_jwks: dict[str, Any],
-    nonce: str,
-    audience: str,
-    now: datetime,
-    kb_max_age: timedelta = timedelta(minutes=5),
-) -> dict[str, Any]:
-    """The claims the ``sd-jwt`` reference verifier accepts, with the checks it lacks added.
-
-    Adapted here, and only here, for how sd-jwt 0.10 differs from RFC 9901:
-    - its KB-JWT check verifies with ``alg`` ES256 unless told otherwise (it does not read the
-      KB-JWT header), so an EdDSA holder key fails: we build it without ``expected_aud`` and
-      ``expected_nonce`` (no KB check) and call its KB check with the header's ``alg``;
-    - it checks no ``exp``, ``nbf`` or ``iat`` (its own TODO) and no KB-JWT ``iat``: checked
-      below, as RFC 9901 sections 7.1 and 7.3 ask;
-    - it ignores Disclosures whose digest the credential does not contain (RFC 9901 section
-      7.1 says reject): not adapted; tests/age/test_reference.py shows it.
-    """
-    from jwcrypto.jwk import JWK
-    from sd_jwt.verifier import SDJWTVerifier
-
-    keys = {k["kid"]: k for k in issuer_jwks["keys"]}
-
-    def issuer_key(_iss: str, header: dict[str, Any]) -> JWK:
-        return JWK(**keys[header["kid"]])
-
-    verifier = SDJWTVerifier(presentation, issuer_key)
-    kb_jwt = presentation.rsplit("~", 1)[1]
-    verifier._verify_key_binding_jwt(audience, nonce, sign_alg=decode(kb_jwt).header["alg"])
-    claims: dict[str, Any] = verifier.get_verified_payload()
-    t = now.timestamp()
-    if not t < claims["exp"]:
-        raise ValueError("expired")
-    kb_iat = decode(kb_jwt).claims()["iat"]
-    if not t - kb_max_age.total_seconds() <= kb_iat <= t + 60:
-        raise ValueError("stale key binding")
-    return claims

@@ -21,12 +21,9 @@ from dinhdanh.age.credentials.sdjwt import parse_disclosure, split
 from dinhdanh.age.statuslist import INVALID, VALID
 from dinhdanh.age.wallet import Wallet
 from dinhdanh.crypto.compact import decode
-from dinhdanh.identity.idnumber import Sex
-from dinhdanh.identity.rules import CitizenRecord
-from dinhdanh.privacy.audit import AccessContext
 from dinhdanh.privacy.models import AuditEntry
 from dinhdanh.wiring import Container
-from tests.age.conftest import CTX, born_aged, id_number_for, issue, make_teen
+from tests.age.conftest import CTX, born_aged, id_number_for, issue, make_teen, record_death
 from tests.support import make_citizen
 
 
@@ -186,7 +183,7 @@ def test_unknown_and_dead_citizens_get_nothing(container: Container) -> None:
         )
     assert (unknown.value.code, unknown.value.status) == ("subject_unknown", 404)
     teen = make_teen(container, now.date())
-    _record_death(container, teen.id_number, teen.full_name, teen.date_of_birth)
+    record_death(container, teen)
     with container.unit_of_work() as s, pytest.raises(IssuanceRefused) as dead:
         container.age_credentials.issue_batch(s, teen.subject_id, keys, CTX, now)
     assert dead.value.code == "subject_deceased"
@@ -202,20 +199,6 @@ def test_holder_keys_lose_every_member_that_could_identify(container: Container)
     with container.unit_of_work() as s:
         (credential,) = container.age_credentials.issue_batch(s, teen.subject_id, [key], CTX, now)
     assert parsed(credential)[1]["cnf"]["jwk"] == {k: key[k] for k in ("crv", "kty", "x")}
-
-
-def _record_death(c: Container, id_number: str, name: str, dob: Any) -> None:
-    rec = CitizenRecord(
-        id_number,
-        name,
-        dob,
-        Sex.FEMALE,
-        id_number[:3],
-        date_of_death=c.clock().date(),
-        phone="+84912345678",
-    )
-    with c.unit_of_work() as s:
-        c.registry.upsert(s, [rec], AccessContext("test", "registry_import", "death"), c.clock())
 
 
 def test_a_citizen_revokes_all_their_credentials(container: Container) -> None:
@@ -242,7 +225,7 @@ def test_a_death_in_the_registry_revokes_the_credentials(container: Container) -
     theirs = issue(container, other.subject_id, Wallet(), 2, now=now)
     with container.unit_of_work() as s:
         assert container.age_credentials.revoke_deceased(s, now) == 0
-    _record_death(container, teen.id_number, teen.full_name, teen.date_of_birth)
+    record_death(container, teen)
     with container.unit_of_work() as s:
         assert container.age_credentials.revoke_deceased(s, now) == 10
     assert statuses(container, mine) == [INVALID] * 10

@@ -21,7 +21,8 @@ from dinhdanh.crypto import generate_keyring
 from dinhdanh.crypto.compact import b64url, decode
 from dinhdanh.crypto.jose import SigningKey, public_jwk, sign_jwt
 from dinhdanh.wiring import Container
-from tests.age.conftest import VERIFIER, issue, local_trust, make_teen, reference_verify
+from tests.age.conftest import VERIFIER, issue, local_trust, make_teen
+from tests.age.reference import reference_verify
 
 NONCE = "n-0S6_WzA2Mj"
 B64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
