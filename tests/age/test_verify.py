@@ -352,3 +352,15 @@ def test_every_reason_code_is_exercised() -> None:
         "sd_hash_mismatch", "disclosure_invalid",
     }  # fmt: skip
     assert tested == set(REASONS)
+
+
+def test_a_verifier_built_from_the_published_metadata(issued: Issued) -> None:
+    service = issued.c.age_credentials
+    published = json.loads(json.dumps(service.metadata()))  # as fetched from the well-known path
+    trust = Trust.from_metadata(
+        published, service.local_status(issued.c.unit_of_work, issued.c.clock)
+    )
+    assert set(trust.keys) == {"age-ed25519-v1", "age-mldsa65-v1"}
+    for issuer in ("EdDSA", "ML-DSA-65"):
+        p = issued.present(issuer=issuer)  # type: ignore[arg-type]
+        assert issued.verify(p, trust=trust).claims == {"age_over_16": True}

@@ -103,14 +103,12 @@ class AgeCredentials:
                 raise IssuanceRefused("holder_key_invalid", f"key {position}: {exc}") from None
         if len({thumbprint(h) for h in holders}) != len(holders):
             raise IssuanceRefused("holder_key_reused", "each credential needs its own holder key")
-        subject = self._registry.subject_by_id(session, subject_id)
-        if subject is None:
-            raise IssuanceRefused("subject_unknown", "no such citizen", 404)
-        if subject.deceased:
-            raise IssuanceRefused("subject_deceased", "the registry lists this citizen as dead")
+        # One registry read, audited: the birth date (and whether a death is recorded).
         record = self._registry.open_subject(session, subject_id, ("date_of_birth",), ctx, now)
-        if record is None:  # pragma: no cover - the subject was found just above
+        if record is None:
             raise IssuanceRefused("subject_unknown", "no such citizen", 404)
+        if record.date_of_death is not None:
+            raise IssuanceRefused("subject_deceased", "the registry lists this citizen as dead")
         today = now.astimezone(UTC).date()
         ages = {f"age_over_{n}": is_over(record.date_of_birth, n, today) for n in AGE_THRESHOLDS}
         day = datetime.combine(today, time(), UTC)
