@@ -3,10 +3,19 @@ presentations, for tests/age and benchmarks/age.py."""
 
 from __future__ import annotations
 
+import functools
+import json
 from datetime import datetime, timedelta
 from typing import Any
 
 from dinhdanh.crypto.compact import decode
+
+
+@functools.lru_cache(maxsize=16)
+def _jwk(text: str) -> Any:
+    from jwcrypto.jwk import JWK
+
+    return JWK.from_json(text)
 
 
 def reference_verify(
@@ -26,15 +35,15 @@ def reference_verify(
     - it checks no ``exp``, ``nbf`` or ``iat`` (its own TODO) and no KB-JWT ``iat``: checked
       below, as RFC 9901 sections 7.1 and 7.3 ask;
     - it ignores Disclosures whose digest the credential does not contain (RFC 9901 section
-      7.1 says reject): not adapted; tests/age/test_reference.py shows it.
+      7.1 says reject): not adapted; tests/age/test_verify.py shows it.
+    Issuer keys are parsed once per key (``_jwk``), as a verifier would keep them.
     """
-    from jwcrypto.jwk import JWK
     from sd_jwt.verifier import SDJWTVerifier
 
     keys = {k["kid"]: k for k in issuer_jwks["keys"]}
 
-    def issuer_key(_iss: str, header: dict[str, Any]) -> JWK:
-        return JWK(**keys[header["kid"]])
+    def issuer_key(_iss: str, header: dict[str, Any]) -> Any:
+        return _jwk(json.dumps(keys[header["kid"]], sort_keys=True))
 
     verifier = SDJWTVerifier(presentation, issuer_key)
     kb_jwt = presentation.rsplit("~", 1)[1]

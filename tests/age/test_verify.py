@@ -271,7 +271,11 @@ def test_issuer_signature_and_key(issued: Issued) -> None:
 
 
 def _forge(
-    issued: Issued, disclosures: list[str], holder: dict[str, str] | None = None, **changes: object
+    issued: Issued,
+    disclosures: list[str],
+    holder: dict[str, str] | None = None,
+    unreferenced: tuple[str, ...] = (),
+    **changes: object,
 ) -> str:
     """A presentation whose issuer JWT the real issuer key signs around Disclosures, a holder
     key and claims we choose, with a valid KB-JWT: tests of the checks after the signature."""
@@ -290,7 +294,7 @@ def _forge(
     }
     payload = {k: v for k, v in (payload | changes).items() if v is not None}
     jwt = sign_jwt(payload, issued.c.age_credentials.keys.signer("EdDSA"), typ="dc+sd-jwt")
-    sd_jwt = join(jwt, disclosures)
+    sd_jwt = join(jwt, [*disclosures, *unreferenced])
     kb = {"iat": now, "aud": VERIFIER, "nonce": NONCE, "sd_hash": sd_hash(sd_jwt)}
     return sd_jwt + sign_jwt(kb, key, typ="kb+jwt")
 
@@ -300,6 +304,20 @@ def test_the_forged_baseline_verifies(issued: Issued) -> None:
     trust = issued.c.age_credentials.trust(lambda *_: 0)
     d = make_disclosure(new_salt(), "age_over_16", True)
     assert issued.verify(_forge(issued, [d]), trust=trust).claims == {"age_over_16": True}
+
+
+def test_the_reference_accepts_a_disclosure_rfc_9901_rejects(issued: Issued) -> None:
+    """RFC 9901 section 7.1: a Disclosure whose digest is not in the credential makes the
+    SD-JWT invalid. sd-jwt 0.10 ignores it; we reject it."""
+    trust = issued.c.age_credentials.trust(lambda *_: 0)
+    d = make_disclosure(new_salt(), "age_over_16", True)
+    stray = make_disclosure(new_salt(), "age_over_18", True)
+    p = _forge(issued, [d], unreferenced=(stray,))
+    issued.rejects(p, "disclosure_not_referenced", trust=trust)
+    jwks = issued.c.age_credentials.metadata()["jwks"]
+    claims = reference_verify(p, jwks, NONCE, VERIFIER, issued.c.clock())
+    assert claims["age_over_16"] is True
+    assert "age_over_18" not in claims
 
 
 @pytest.mark.parametrize(

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import Table, insert, select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from dinhdanh.age.credentials.errors import StatusListNotFound, StatusUnavailable
@@ -61,6 +61,19 @@ TOKEN_LIFETIME = 86_400  # seconds from iat to exp; ``ttl`` says when to fetch a
 _RANDOM_TRIES = 128  # then pick among the free indexes directly (a list nearly full)
 _MAX_LIST_BYTES = 16 << 20  # a decompressed list larger than this is refused (zip bombs)
 LISTS: Table = cast(Table, StatusListRow.__table__)
+# Built once: issuance runs these twice per batch.
+_OPEN_LIST = (
+    select(LISTS.c.id, LISTS.c.size, LISTS.c.allocated, LISTS.c.taken)
+    .where(LISTS.c.allocated < LISTS.c.size)
+    .order_by(LISTS.c.id)
+    .limit(1)
+    .with_for_update()
+)
+_TAKE = (
+    update(LISTS)
+    .where(LISTS.c.id == bindparam("list_id"))
+    .values(allocated=bindparam("allocated"), taken=bindparam("taken"))
+)
 
 
 # -- the bit string (pure) -------------------------------------------------------------------
@@ -152,13 +165,7 @@ class StatusLists:
         """``n`` fresh (list id, index) pairs, each index random among the list's free ones."""
         out: list[tuple[int, int]] = []
         while len(out) < n:
-            row = session.execute(
-                select(LISTS.c.id, LISTS.c.size, LISTS.c.allocated, LISTS.c.taken)
-                .where(LISTS.c.allocated < LISTS.c.size)
-                .order_by(LISTS.c.id)
-                .limit(1)
-                .with_for_update()
-            ).first()
+            row = session.execute(_OPEN_LIST).first()
             if row is None:
                 self._open_list(session, now)
                 continue
@@ -166,11 +173,7 @@ class StatusLists:
             while len(out) < n and allocated < size:
                 out.append((list_id, draw(taken, size, allocated)))
                 allocated += 1
-            session.execute(
-                update(LISTS)
-                .where(LISTS.c.id == list_id)
-                .values(allocated=allocated, taken=bytes(taken))
-            )
+            session.execute(_TAKE, {"list_id": list_id, "allocated": allocated, "taken": taken})
         return out
 
     def _open_list(self, session: Session, now: datetime) -> int:
