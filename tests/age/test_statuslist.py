@@ -169,6 +169,10 @@ def test_status_list_endpoint_serves_the_signed_token(
     missing = app_client.get("/status-lists/999")
     assert missing.status_code == 404
     assert missing.json()["code"] == "status_list_not_found"
+    for nonsense in ("0", "-1", "99999999999999999999", "one"):
+        r = app_client.get(f"/status-lists/{nonsense}")
+        assert r.status_code == 422, nonsense
+        assert r.json()["code"] == "validation_failed"
 
 
 # -- the verifier's cache -------------------------------------------------------------------

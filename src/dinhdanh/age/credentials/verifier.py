@@ -207,6 +207,8 @@ def verify_presentation(
 ) -> AgeProof:
     """Verify an age presentation for ``claims`` (one name, or several); see the module."""
     wanted = frozenset((claims,) if isinstance(claims, str) else claims)
+    if not wanted:
+        raise ValueError("a verifier requests at least one claim")
     t = int(now.timestamp())
     if not isinstance(presentation, str) or len(presentation) > MAX_PRESENTATION:
         raise _reject("presentation_malformed", "the presentation is not a string of sane size")

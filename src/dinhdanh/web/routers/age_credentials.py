@@ -4,9 +4,9 @@ section "JWT VC Issuer Metadata", at ``/.well-known/jwt-vc-issuer``) and its sta
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Path
 from fastapi.responses import Response
 
 from dinhdanh.age.statuslist import MEDIA_TYPE
@@ -26,9 +26,9 @@ def issuer_metadata(c: ContainerDep) -> dict[str, Any]:
 @router.get(
     "/status-lists/{list_id}",
     response_class=Response,
-    responses={200: {"content": {MEDIA_TYPE: {}}}, **problem_responses(404)},
+    responses={200: {"content": {MEDIA_TYPE: {}}}, **problem_responses(404, 422)},
 )
-def status_list(list_id: int, c: ContainerDep) -> Response:
+def status_list(list_id: Annotated[int, Path(ge=1, le=2**31 - 1)], c: ContainerDep) -> Response:
     """The signed Status List Token of one list (1 bit per credential, 1 = revoked)."""
     service = c.age_credentials
     with c.unit_of_work() as session:
