@@ -1,5 +1,6 @@
 """Every table, gathered for Alembic and for tests that build a schema."""
 
+from dinhdanh.age.credentials import models as age_credential_models
 from dinhdanh.auth import models as auth_models
 from dinhdanh.identity import models as identity_models
 from dinhdanh.internet import models as internet_models
@@ -13,6 +14,7 @@ from dinhdanh.telecom import models as telecom_models
 metadata = Base.metadata
 
 __all__ = [
+    "age_credential_models",
     "auth_models",
     "identity_models",
     "internet_models",

@@ -145,6 +145,24 @@ class Settings(BaseSettings):
         default=365, ge=1, le=1825, description="longest a staff grant may run"
     )
 
+    # Age credentials (docs/architecture.md, "Age credentials").
+    age_credential_days: int = Field(
+        default=90, ge=1, le=90, description="age credential lifetime, from its day of issue"
+    )
+    age_batch_size: int = Field(
+        default=10, ge=1, le=50, description="most credentials (holder keys) in one batch"
+    )
+    age_status_list_size: int = Field(
+        default=131_072,
+        ge=100_000,
+        le=8_388_608,
+        multiple_of=8,
+        description="entries per status list; random indexes among this many identify no one",
+    )
+    age_status_list_ttl_seconds: int = Field(
+        default=300, ge=1, le=86_400, description="how long verifiers may cache a status list"
+    )
+
     @field_validator("database_url")
     @classmethod
     def _known_database(cls, value: str | None) -> str | None:

@@ -40,6 +40,7 @@ from dinhdanh.telecom.service import SUBSCRIPTIONS, Telecom
 from dinhdanh.telecom.timeline import TimelineConfig
 
 if TYPE_CHECKING:
+    from dinhdanh.age.credentials.service import AgeCredentials
     from dinhdanh.auth.services import AuthServices
     from dinhdanh.internet.service import Internet
     from dinhdanh.social.service import Social
@@ -123,6 +124,21 @@ class Container:
 
         return Staff(
             self.audit, self.auth.accounts, timedelta(days=self.settings.staff_grant_max_days)
+        )
+
+    @cached_property
+    def age_credentials(self) -> AgeCredentials:
+        from dinhdanh.age.credentials.service import AgeCredentials
+
+        s = self.settings
+        return AgeCredentials(
+            self.ring,
+            self.registry,
+            s.effective_issuer,
+            validity_days=s.age_credential_days,
+            max_batch=s.age_batch_size,
+            list_size=s.age_status_list_size,
+            list_ttl=s.age_status_list_ttl_seconds,
         )
 
     @property

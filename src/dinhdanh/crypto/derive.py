@@ -8,6 +8,10 @@ nothing about the seed or about another label's key:
   ML-DSA-65, and the P-256 scalar seed), labels ``dinhdanh/oidc/{ed25519,mldsa65,p256}/1``.
   They follow ``dinhdanh keys rotate``: a new version adds new token keys, old ones stay
   published until removed from the ring.
+- ``credential_seeds(ring)``: per signing version, the seeds of the age-credential issuer
+  keys (Ed25519, ML-DSA-65), labels ``dinhdanh/age/issuer/{ed25519,mldsa65}/1``. They follow
+  rotation and retirement like the token keys: a credential lives up to 90 days, so a
+  version retires no sooner than 90 days after the rotation that replaced it.
 - ``pairwise_key(ring)``: the HMAC key of pairwise subject identifiers (OIDC Core 8.1),
   derived from the blind-index key, which never rotates: a ``sub`` must stay stable.
 - ``csrf_key(ring)``: the HMAC key binding CSRF tokens to their cookie.
@@ -21,7 +25,15 @@ from dataclasses import dataclass
 from dinhdanh.crypto._primitives import hkdf_sha256
 from dinhdanh.crypto.keyring import KeyRing
 
-__all__ = ["TokenSeeds", "challenge_key", "csrf_key", "pairwise_key", "token_seeds"]
+__all__ = [
+    "CredentialSeeds",
+    "TokenSeeds",
+    "challenge_key",
+    "credential_seeds",
+    "csrf_key",
+    "pairwise_key",
+    "token_seeds",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,12 +44,23 @@ class TokenSeeds:
     p256: bytes
 
 
+@dataclass(frozen=True, slots=True)
+class CredentialSeeds:
+    version: int
+    ed25519: bytes
+    mldsa65: bytes
+
+
+def _live_versions(ring: KeyRing) -> list[int]:
+    """Signing versions not retired from tokens, current version first, then newest first."""
+    live = set(ring._sign_seeds) - ring._token_retired
+    return sorted(live, key=lambda v: (v != ring._sign_version, -v))
+
+
 def token_seeds(ring: KeyRing) -> list[TokenSeeds]:
     """Token-signing seeds of every signing version not retired, current version first."""
-    live = set(ring._sign_seeds) - ring._token_retired
-    versions = sorted(live, key=lambda v: (v != ring._sign_version, -v))
     out = []
-    for v in versions:
+    for v in _live_versions(ring):
         ed, ml = ring._sign_seeds[v]
         out.append(
             TokenSeeds(
@@ -48,6 +71,19 @@ def token_seeds(ring: KeyRing) -> list[TokenSeeds]:
             )
         )
     return out
+
+
+def credential_seeds(ring: KeyRing) -> list[CredentialSeeds]:
+    """Age-credential issuer seeds of every signing version not retired, current first."""
+    seeds = ring._sign_seeds
+    return [
+        CredentialSeeds(
+            v,
+            hkdf_sha256(seeds[v][0], b"dinhdanh/age/issuer/ed25519/1"),
+            hkdf_sha256(seeds[v][1], b"dinhdanh/age/issuer/mldsa65/1"),
+        )
+        for v in _live_versions(ring)
+    ]
 
 
 def pairwise_key(ring: KeyRing) -> bytes:

@@ -19,6 +19,7 @@ from dinhdanh.web.deps import ContainerDep
 from dinhdanh.web.limits import BodyLimit
 from dinhdanh.web.routers import (
     access_log,
+    age_credentials,
     auth,
     clients,
     dev,
@@ -64,6 +65,7 @@ def create_app(container: Container) -> FastAPI:
     app.include_router(access_log.router)
     app.include_router(staff.router)
     app.include_router(platforms.router)
+    app.include_router(age_credentials.router)
     app.include_router(auth.router)
     app.include_router(clients.router)
     app.mount("/static", StaticFiles(packages=[("dinhdanh.web", "static")]), name="static")
