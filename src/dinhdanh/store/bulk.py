@@ -60,6 +60,40 @@ def insert_rows(
         cur.close()
 
 
+_KEYS_PER_INSERT = 10_000  # within SQLite's default limit of 32,766 parameters
+
+
+def insert_missing_keys(
+    session: Session,
+    table: Table,
+    key: str,
+    keys: Sequence[Any],
+    constants: Mapping[str, Any],
+) -> None:
+    """One row per key (`constants` fill the other columns), skipping rows already there
+    (``ON CONFLICT DO NOTHING``): one statement per call on PostgreSQL (the keys as one array),
+    on SQLite one per 10,000 keys. Keys in the same order in every caller (sorted) keep
+    concurrent inserts of overlapping sets from deadlocking."""
+    if not keys:
+        return
+    conn = session.connection()
+    names = ", ".join([*constants, key])
+    if conn.dialect.name == "postgresql":
+        marks = ", ".join(["%s"] * len(constants) + ["k"])
+        sql = f"INSERT INTO {table.name} ({names}) SELECT {marks} FROM unnest(%s) AS k"  # noqa: S608
+        conn.exec_driver_sql(sql + " ON CONFLICT DO NOTHING", (*constants.values(), list(keys)))
+        return
+    # Numbered parameters: the constants are bound once (?1..?c), then one per key.
+    c = len(constants)
+    const = [f"?{i}" for i in range(1, c + 1)]
+    head = [_sqlite_value(v) for v in constants.values()]
+    for i in range(0, len(keys), _KEYS_PER_INSERT):
+        part = keys[i : i + _KEYS_PER_INSERT]
+        rows = ", ".join(f"({', '.join([*const, f'?{c + j}'])})" for j in range(1, len(part) + 1))
+        sql = f"INSERT INTO {table.name} ({names}) VALUES {rows} ON CONFLICT DO NOTHING"  # noqa: S608
+        conn.exec_driver_sql(sql, (*head, *part))
+
+
 def lookup(
     session: Session,
     table: Table,

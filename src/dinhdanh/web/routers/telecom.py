@@ -5,8 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-import tempfile
 import uuid
 from collections.abc import Iterator
 from datetime import timedelta
@@ -20,7 +18,6 @@ from starlette.concurrency import run_in_threadpool
 
 from dinhdanh.privacy.access import Principal, Role, create_api_key
 from dinhdanh.privacy.audit import AccessContext
-from dinhdanh.store.private import spill_dir
 from dinhdanh.telecom.importer import import_subscriptions
 from dinhdanh.telecom.rejects import RejectRow, RejectSpool, chunk_count, read_rejects
 from dinhdanh.telecom.schemas import (
@@ -35,6 +32,7 @@ from dinhdanh.telecom.schemas import (
 )
 from dinhdanh.web.deps import AdminDep, ContainerDep, PrincipalDep
 from dinhdanh.web.problems import Problem, problem_responses
+from dinhdanh.web.uploads import body_schema, spooled, suffix_of
 
 # Every call: a key (401) allowed to act for the carrier (403), valid parameters (422).
 router = APIRouter(
@@ -81,14 +79,7 @@ def add_carrier(c: ContainerDep, _admin: AdminDep, body: CarrierIn) -> CarrierOu
     "/{carrier}/subscriptions:batch",
     response_model=UploadReport,
     responses=problem_responses(400, 404, 413, 415),
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {
-                media: {"schema": {"type": "string", "format": "binary"}} for media in SUFFIX
-            },
-        }
-    },
+    openapi_extra=body_schema(SUFFIX),
 )
 async def upload_subscriptions(
     c: ContainerDep,
@@ -101,26 +92,10 @@ async def upload_subscriptions(
     application/vnd.apache.parquet). Re-sending the same file changes nothing; a file whose
     upload was cut off part-way resumes where it stopped when sent again."""
     code = _own(who, carrier)
-    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    suffix = SUFFIX.get(media)
-    if suffix is None:
-        raise Problem(
-            415, "unsupported_media_type", "Send text/csv, application/x-ndjson or Parquet"
-        )
-    # The body is plaintext personal data: parked 0600 in this process's private spill,
-    # which start-up clears if the process is killed before the `finally` below.
-    spill = spill_dir(c.settings.data_dir)
-    fd, name = tempfile.mkstemp(prefix="upload-", suffix=suffix, dir=spill)
-    path = Path(name)
-    try:
-        # web.limits caps the body at DINHDANH_MAX_UPLOAD_BYTES while it streams in.
-        with os.fdopen(fd, "wb") as fh:
-            async for block in request.stream():
-                fh.write(block)
+    suffix = suffix_of(request, SUFFIX, "text/csv, application/x-ndjson or Parquet")
+    async with spooled(request, c.settings.data_dir, suffix) as path:
         # The import is blocking work (database, crypto): off the event loop.
-        return await run_in_threadpool(_import, c, who, code, path, strict, spill)
-    finally:
-        path.unlink(missing_ok=True)
+        return await run_in_threadpool(_import, c, who, code, path, strict, path.parent)
 
 
 def _import(

@@ -1,0 +1,161 @@
+"""What a status read answers beside a binding: the fake-account ``risk`` of the platform's
+latest ranking, and ``UNVERIFIED`` for an account still unbound a grace period after the
+platform first reported it (asked its status, or named it in an uploaded graph or labels).
+
+Both tables are keyed like bindings, by the account's per-platform key (a keyed hash of
+platform and account id), so they join nothing across platforms. For each chunk of keys a
+status read makes one statement (two primary-key lookups, ``UNION ALL``) and writes only
+for accounts never reported before: one insert that skips rows already there, so a read of
+accounts already seen writes nothing here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, cast
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+import pyarrow.compute as pc
+from sqlalchemy import DateTime, Float, String, Table, delete, null, select, type_coerce, union_all
+from sqlalchemy.orm import Session
+
+from dinhdanh.crypto import KeyRing, blind_index
+from dinhdanh.social import models as m
+from dinhdanh.store.bulk import insert_missing_keys, insert_rows
+
+PURPOSE = "social.account"
+UNVERIFIED = "UNVERIFIED"
+_CHUNK = 1000  # keys per IN (...) list of a status read
+_STORE_CHUNK = 50_000  # ranked accounts per insert
+
+
+def account_key(ring: KeyRing, code: str, account_id: str) -> bytes:
+    """The account's key at its platform: what bindings, risk and first reports are keyed by."""
+    return blind_index(ring, f"{code}\x00{account_id}", PURPOSE)
+
+
+def account_keys(ring: KeyRing, code: str, accounts: Iterable[str]) -> list[bytes]:
+    prefix = f"{code}\x00"
+    return [blind_index(ring, prefix + a, PURPOSE) for a in accounts]
+
+
+@dataclass(frozen=True, slots=True)
+class Risk:
+    """From the latest ranking: fake score in [0, 1] (higher: more likely fake), reason codes."""
+
+    score: float
+    reasons: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Seen:
+    """What a status read learned about its accounts besides their bindings."""
+
+    risk: dict[bytes, Risk]
+    unverified: frozenset[bytes]
+
+    def risk_of(self, key: bytes) -> Risk | None:
+        return self.risk.get(key)
+
+    def flags_of(self, key: bytes) -> tuple[str, ...]:
+        return (UNVERIFIED,) if key in self.unverified else ()
+
+
+class Signals:
+    def __init__(self, grace: timedelta = timedelta(days=90)) -> None:
+        self.grace = grace
+
+    def read(
+        self,
+        session: Session,
+        code: str,
+        keys: Iterable[bytes],
+        bound: Collection[bytes],
+        now: datetime,
+        *,
+        record: bool,
+    ) -> Seen:
+        """Risk and first reports of ``keys``; with ``record``, the unbound ones never
+        reported before are recorded as reported ``now``."""
+        wanted = sorted(set(keys))
+        risk: dict[bytes, Risk] = {}
+        first: dict[bytes, datetime] = {}
+        for chunk in _chunks(wanted):
+            for key, score, reasons, at in session.execute(_lookup(code, chunk)):
+                if at is None:
+                    risk[key] = Risk(float(score), tuple(reasons.split(",")) if reasons else ())
+                else:
+                    first[key] = _utc(at)
+        unbound = [k for k in wanted if k not in bound]
+        if record:
+            self.record_reports(session, code, [k for k in unbound if k not in first], now)
+        due = now - self.grace
+        return Seen(risk, frozenset(k for k in unbound if first.get(k, now) <= due))
+
+    @staticmethod
+    def record_reports(session: Session, code: str, keys: Sequence[bytes], now: datetime) -> None:
+        """Record ``now`` as the first report of each key, unless one is recorded already."""
+        table = cast(Table, m.FirstReport.__table__)
+        for chunk in _chunks(sorted(keys), _STORE_CHUNK):
+            insert_missing_keys(
+                session, table, "account_key", chunk, {"platform": code, "first_at": now}
+            )
+
+    @staticmethod
+    def first_report(session: Session, code: str, key: bytes) -> datetime | None:
+        at = session.get(m.FirstReport, (code, key))
+        return None if at is None else _utc(at.first_at)
+
+    @staticmethod
+    def bound_keys(session: Session, code: str) -> set[bytes]:
+        """The keys of the platform's bound accounts (verified: trust seeds for a ranking)."""
+        stmt = select(m.Binding.account_key).where(m.Binding.platform == code)
+        return set(session.scalars(stmt))
+
+    @staticmethod
+    def store_ranking(
+        session: Session,
+        code: str,
+        keys: Sequence[bytes],
+        score: npt.NDArray[np.float64],
+        reasons: pa.ListArray,
+    ) -> int:
+        """Replace the platform's stored ranking by this one (the caller's transaction);
+        returns the number of accounts stored. Rows go in key order, so the primary key's
+        B-tree is appended to rather than split at random pages."""
+        table = cast(Table, m.RiskScore.__table__)
+        session.execute(delete(table).where(table.c.platform == code))
+        order = np.argsort(np.array(keys, dtype="S32"), kind="stable")
+        codes = pc.binary_join(reasons, ",").to_pylist()
+        scores = score.tolist()
+        for part in _chunks(order.tolist(), _STORE_CHUNK):
+            rows = [(keys[i], scores[i], codes[i]) for i in part]
+            insert_rows(
+                session, table, ("account_key", "score", "reasons"), rows, {"platform": code}
+            )
+        return len(keys)
+
+
+def _lookup(code: str, chunk: list[bytes]) -> Any:
+    """One statement: the chunk's risk rows (``first_at`` null) and first-report rows."""
+    r, f = m.RiskScore, m.FirstReport
+    risk = select(
+        r.account_key, r.score, r.reasons, type_coerce(null(), DateTime(timezone=True))
+    ).where(r.platform == code, r.account_key.in_(chunk))
+    first = select(
+        f.account_key, type_coerce(null(), Float), type_coerce(null(), String), f.first_at
+    ).where(f.platform == code, f.account_key.in_(chunk))
+    return union_all(risk, first)
+
+
+def _chunks(items: list[Any], size: int = _CHUNK) -> Iterator[list[Any]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+def _utc(value: datetime) -> datetime:
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
