@@ -20,12 +20,12 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
-from sqlalchemy import DateTime, Float, String, Table, delete, null, select, type_coerce, union_all
+from sqlalchemy import Table, delete, select
 from sqlalchemy.orm import Session
 
 from dinhdanh.crypto import KeyRing, blind_index
 from dinhdanh.social import models as m
-from dinhdanh.store.bulk import insert_missing_keys, insert_rows
+from dinhdanh.store.bulk import insert_missing_keys, insert_rows, sqlite_value
 
 PURPOSE = "social.account"
 UNVERIFIED = "UNVERIFIED"
@@ -82,19 +82,22 @@ class Signals:
         """Risk and first reports of ``keys``; with ``record``, the unbound ones never
         reported before are recorded as reported ``now``."""
         wanted = sorted(set(keys))
+        due = now - self.grace
         risk: dict[bytes, Risk] = {}
-        first: dict[bytes, datetime] = {}
+        late: dict[bytes, bool] = {}  # reported keys: is their grace over?
         for chunk in _chunks(wanted):
-            for key, score, reasons, at in session.execute(_lookup(code, chunk)):
-                if at is None:
-                    risk[key] = Risk(float(score), tuple(reasons.split(",")) if reasons else ())
+            for key, score, reasons, over in _lookup(session, code, chunk, due):
+                if over is None:
+                    risk[bytes(key)] = Risk(
+                        float(score), tuple(reasons.split(",")) if reasons else ()
+                    )
                 else:
-                    first[key] = _utc(at)
+                    late[bytes(key)] = bool(over)
         unbound = [k for k in wanted if k not in bound]
         if record:
-            self.record_reports(session, code, [k for k in unbound if k not in first], now)
-        due = now - self.grace
-        return Seen(risk, frozenset(k for k in unbound if first.get(k, now) <= due))
+            self.record_reports(session, code, [k for k in unbound if k not in late], now)
+        new_is_late = self.grace <= timedelta(0)  # reported just now
+        return Seen(risk, frozenset(k for k in unbound if late.get(k, new_is_late)))
 
     @staticmethod
     def record_reports(session: Session, code: str, keys: Sequence[bytes], now: datetime) -> None:
@@ -140,16 +143,21 @@ class Signals:
         return len(keys)
 
 
-def _lookup(code: str, chunk: list[bytes]) -> Any:
-    """One statement: the chunk's risk rows (``first_at`` null) and first-report rows."""
-    r, f = m.RiskScore, m.FirstReport
-    risk = select(
-        r.account_key, r.score, r.reasons, type_coerce(null(), DateTime(timezone=True))
-    ).where(r.platform == code, r.account_key.in_(chunk))
-    first = select(
-        f.account_key, type_coerce(null(), Float), type_coerce(null(), String), f.first_at
-    ).where(f.platform == code, f.account_key.in_(chunk))
-    return union_all(risk, first)
+def _lookup(session: Session, code: str, chunk: list[bytes], due: datetime) -> list[Any]:
+    """One statement: the chunk's risk rows (last column null) and first-report rows (last
+    column: reported at ``due`` or before). Driver SQL, the keys bound once: SQLAlchemy's
+    expanding IN lists and SQLite's datetime parsing were most of a status read's time."""
+    conn = session.connection()
+    risk = "SELECT account_key, score, reasons, NULL FROM platform_risk"
+    first = "SELECT account_key, NULL, NULL, first_at <= {due} FROM platform_first_reports"
+    if conn.dialect.name == "postgresql":
+        where = " WHERE platform = %(p)s AND account_key = ANY(%(k)s)"
+        sql = risk + where + " UNION ALL " + first.format(due="%(due)s") + where
+        return list(conn.exec_driver_sql(sql, {"p": code, "k": chunk, "due": due}))
+    marks = ", ".join(f"?{i}" for i in range(3, len(chunk) + 3))
+    where = f" WHERE platform = ?1 AND account_key IN ({marks})"
+    sql = risk + where + " UNION ALL " + first.format(due="?2") + where
+    return list(conn.exec_driver_sql(sql, (code, sqlite_value(due), *chunk)))
 
 
 def _chunks(items: list[Any], size: int = _CHUNK) -> Iterator[list[Any]]:

@@ -18,7 +18,7 @@ from sqlalchemy import Connection, Engine, Index, Table, select
 from sqlalchemy.orm import Session
 
 
-def _sqlite_value(value: Any) -> Any:
+def sqlite_value(value: Any) -> Any:
     # SQLAlchemy stores DateTime on SQLite as naive UTC text; match it so the ORM reads it back.
     if isinstance(value, datetime):
         if value.tzinfo is not None:
@@ -50,7 +50,7 @@ def insert_rows(
             for row in rows:
                 copy.write_row(row + tail)
         return
-    tail = tuple(_sqlite_value(v) for v in const.values())
+    tail = tuple(sqlite_value(v) for v in const.values())
     marks = ", ".join("?" for _ in range(len(columns) + len(tail)))
     params = [row + tail for row in rows] if tail else rows
     cur = dbapi.cursor()
@@ -86,7 +86,7 @@ def insert_missing_keys(
     # Numbered parameters: the constants are bound once (?1..?c), then one per key.
     c = len(constants)
     const = [f"?{i}" for i in range(1, c + 1)]
-    head = [_sqlite_value(v) for v in constants.values()]
+    head = [sqlite_value(v) for v in constants.values()]
     for i in range(0, len(keys), _KEYS_PER_INSERT):
         part = keys[i : i + _KEYS_PER_INSERT]
         rows = ", ".join(f"({', '.join([*const, f'?{c + j}'])})" for j in range(1, len(part) + 1))
