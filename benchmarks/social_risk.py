@@ -2,7 +2,7 @@
 
     python benchmarks/social_risk.py                       # SQLite, 1,000,000 accounts
     python benchmarks/social_risk.py --accounts 100000
-    python benchmarks/social_risk.py --database-url postgresql+psycopg://postgres@127.0.0.1/db
+    python benchmarks/social_risk.py --postgres            # a scratch database, dropped after
 
 What `dinhdanh social rank` does after ranking, on a fresh data directory and one registered
 platform: the per-platform key of every account (one HMAC each), then
@@ -16,11 +16,14 @@ find their rows by key. Peak memory is this process's VmHWM.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+from _measure import scratch_postgres
 
 
 def _peak_mib() -> float:
@@ -88,10 +91,12 @@ def run(accounts: int, database_url: str | None, data_dir: Path) -> dict[str, An
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--accounts", type=int, default=1_000_000)
-    parser.add_argument("--database-url", default=None)
+    parser.add_argument("--postgres", action="store_true", help="PostgreSQL, not SQLite")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="bench-risk-") as tmp:
-        print(json.dumps(run(args.accounts, args.database_url, Path(tmp) / "var"), indent=2))
+    with contextlib.ExitStack() as stack:
+        tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-risk-"))
+        url = stack.enter_context(scratch_postgres()) if args.postgres else None
+        print(json.dumps(run(args.accounts, url, Path(tmp) / "var"), indent=2))
 
 
 if __name__ == "__main__":

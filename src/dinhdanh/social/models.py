@@ -104,6 +104,9 @@ class RiskScore(Base):
     score: Mapped[float] = mapped_column(Float)
     reasons: Mapped[str] = mapped_column(String(200))  # codes joined by ","
 
+    # SQLite: the rows live in the primary key's B-tree, not in a rowid table beside it.
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
 
 class FirstReport(Base):
     """When the platform first mentioned an account (a status read, an uploaded graph or
@@ -115,3 +118,5 @@ class FirstReport(Base):
     platform: Mapped[str] = mapped_column(String(32), primary_key=True)
     account_key: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
     first_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = ({"sqlite_with_rowid": False},)

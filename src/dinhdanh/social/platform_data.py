@@ -76,10 +76,12 @@ class PlatformData:
             accounts = graph_accounts(self._data_dir, code)
         else:
             accounts = load_labels(self._data_dir, code)["account"]
-        keys = account_keys(self._ring, code, accounts.to_pylist())
+        keys = sorted(account_keys(self._ring, code, accounts.to_pylist()))
         for i in range(0, len(keys), _REPORTS_PER_COMMIT):
+            last = i + _REPORTS_PER_COMMIT >= len(keys)
             with unit_of_work() as session:
-                self._signals.record_reports(session, code, keys[i : i + _REPORTS_PER_COMMIT], now)
+                part = keys[i : i + _REPORTS_PER_COMMIT]
+                self._signals.record_reports(session, code, part, now, bulk=last)
         return report
 
     def rank(self, code: str, method: Method, unit_of_work: UnitOfWork) -> tuple[Result, int]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from itertools import repeat
 from typing import Any, cast
 
 import numpy as np
@@ -25,7 +26,8 @@ from sqlalchemy.orm import Session
 
 from dinhdanh.crypto import KeyRing, blind_index
 from dinhdanh.social import models as m
-from dinhdanh.store.bulk import insert_missing_keys, insert_rows, sqlite_value
+from dinhdanh.store.batch import gc_paused
+from dinhdanh.store.bulk import analyze, insert_missing_keys, insert_rows, sqlite_value
 
 PURPOSE = "social.account"
 UNVERIFIED = "UNVERIFIED"
@@ -40,7 +42,8 @@ def account_key(ring: KeyRing, code: str, account_id: str) -> bytes:
 
 def account_keys(ring: KeyRing, code: str, accounts: Iterable[str]) -> list[bytes]:
     prefix = f"{code}\x00"
-    return [blind_index(ring, prefix + a, PURPOSE) for a in accounts]
+    with gc_paused():  # a million new bytes objects, no cycles among them
+        return [blind_index(ring, prefix + a, PURPOSE) for a in accounts]
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,13 +103,18 @@ class Signals:
         return Seen(risk, frozenset(k for k in unbound if late.get(k, new_is_late)))
 
     @staticmethod
-    def record_reports(session: Session, code: str, keys: Sequence[bytes], now: datetime) -> None:
-        """Record ``now`` as the first report of each key, unless one is recorded already."""
+    def record_reports(
+        session: Session, code: str, keys: Sequence[bytes], now: datetime, *, bulk: bool = False
+    ) -> None:
+        """Record ``now`` as the first report of each key, unless one is recorded already;
+        ``bulk``: after a file's accounts, refresh the planner's statistics too."""
         table = cast(Table, m.FirstReport.__table__)
         for chunk in _chunks(sorted(keys), _STORE_CHUNK):
             insert_missing_keys(
                 session, table, "account_key", chunk, {"platform": code, "first_at": now}
             )
+        if bulk:
+            analyze(session, table)
 
     @staticmethod
     def first_report(session: Session, code: str, key: bytes) -> datetime | None:
@@ -120,6 +128,7 @@ class Signals:
         return set(session.scalars(stmt))
 
     @staticmethod
+    @gc_paused()  # a million new tuples, no cycles among them
     def store_ranking(
         session: Session,
         code: str,
@@ -133,13 +142,15 @@ class Signals:
         table = cast(Table, m.RiskScore.__table__)
         session.execute(delete(table).where(table.c.platform == code))
         order = np.argsort(np.array(keys, dtype="S32"), kind="stable")
-        codes = pc.binary_join(reasons, ",").to_pylist()
-        scores = score.tolist()
-        for part in _chunks(order.tolist(), _STORE_CHUNK):
-            rows = [(keys[i], scores[i], codes[i]) for i in part]
-            insert_rows(
-                session, table, ("account_key", "score", "reasons"), rows, {"platform": code}
-            )
+        in_order = np.array(keys, dtype=object)[order].tolist()
+        scores = score[order].tolist()
+        codes = pc.binary_join(reasons, ",").take(pa.array(order)).to_pylist()
+        columns = ("platform", "account_key", "score", "reasons")
+        for i in range(0, len(keys), _STORE_CHUNK):
+            part = slice(i, i + _STORE_CHUNK)
+            rows = list(zip(repeat(code), in_order[part], scores[part], codes[part]))
+            insert_rows(session, table, columns, rows)
+        analyze(session, table)
         return len(keys)
 
 

@@ -94,6 +94,15 @@ def insert_missing_keys(
         conn.exec_driver_sql(sql, (*head, *part))
 
 
+def analyze(session: Session, table: Table) -> None:
+    """PostgreSQL: refresh the planner's statistics of `table` after a bulk load. Without
+    them, a lookup by a list of keys after a million-row load was planned as a scan of the
+    whole key range, not the keys (SQLite's planner needs none to use a primary key)."""
+    conn = session.connection()
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql(f"ANALYZE {table.name}")
+
+
 def lookup(
     session: Session,
     table: Table,

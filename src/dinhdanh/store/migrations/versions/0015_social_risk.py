@@ -23,6 +23,7 @@ def upgrade() -> None:
         sa.Column("account_key", sa.LargeBinary(length=32), nullable=False),
         sa.Column("first_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("platform", "account_key", name=op.f("pk_platform_first_reports")),
+        sqlite_with_rowid=False,
     )
     op.create_table(
         "platform_risk",
@@ -31,6 +32,7 @@ def upgrade() -> None:
         sa.Column("score", sa.Float(), nullable=False),
         sa.Column("reasons", sa.String(length=200), nullable=False),
         sa.PrimaryKeyConstraint("platform", "account_key", name=op.f("pk_platform_risk")),
+        sqlite_with_rowid=False,
     )
 
 
