@@ -1,11 +1,12 @@
 """Helpers shared across the test packages: the citizen most tests use, a factory that puts
-one in the registry with an account, and a free port. Fixtures are in tests/conftest.py."""
+one in the registry with an account, a clock moved by hand, and a free port. Fixtures are in
+tests/conftest.py."""
 
 from __future__ import annotations
 
 import socket
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from dinhdanh.identity.idnumber import Sex
 from dinhdanh.identity.rules import CitizenRecord
@@ -61,3 +62,16 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+class Clock:
+    """A container clock that moves only when a test moves it (``container.clock = Clock()``)."""
+
+    def __init__(self, now: datetime = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, delta: timedelta) -> None:
+        self.now += delta

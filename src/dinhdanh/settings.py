@@ -65,7 +65,7 @@ class Settings(BaseSettings):
         description="legal bases whose lookups may delay the citizen's view of them (JSON list)",
     )
     max_upload_bytes: int = Field(
-        default=2 << 30, ge=1, description="largest carrier upload body (web.limits)"
+        default=2 << 30, ge=1, description="largest carrier or platform upload body (web.limits)"
     )
     upload_rejects_days: int = Field(
         default=7, ge=1, description="days an upload's rejected rows stay downloadable"
@@ -86,6 +86,9 @@ class Settings(BaseSettings):
     social_account_limit: int = Field(default=5, ge=1)
     # A person registering a domain under this age is flagged (REGISTRANT_MINOR).
     internet_minor_age: int = Field(default=18, ge=1)
+    # Days from a platform's first report of an account (status read, uploaded graph or
+    # labels) after which the account, still unbound, is flagged UNVERIFIED.
+    social_unverified_days: int = Field(default=90, ge=0)
 
     # OpenID Connect provider and login (docs/auth.md). Durations are settings: policy changes.
     issuer: str | None = Field(

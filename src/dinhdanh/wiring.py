@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from dinhdanh.age.credentials.service import AgeCredentials
     from dinhdanh.auth.services import AuthServices
     from dinhdanh.internet.service import Internet
+    from dinhdanh.social.platform_data import PlatformData
     from dinhdanh.social.service import Social
     from dinhdanh.staff.rules import StaffPolicy
     from dinhdanh.staff.service import Staff
@@ -106,10 +107,13 @@ class Container:
     @cached_property
     def social(self) -> Social:
         from dinhdanh.social.service import Social
+        from dinhdanh.social.signals import Signals
 
         a = self.auth
+        s = self.settings
+        signals = Signals(timedelta(days=s.social_unverified_days))
         return Social(
-            self.ring, self.registry, a.clients, a.provider, self.settings.social_account_limit
+            self.ring, self.registry, a.clients, a.provider, s.social_account_limit, signals
         )
 
     @cached_property
@@ -117,6 +121,12 @@ class Container:
         from dinhdanh.internet.service import Internet
 
         return Internet(self.ring, self.registry, self.audit)
+
+    @cached_property
+    def platform_data(self) -> PlatformData:
+        from dinhdanh.social.platform_data import PlatformData
+
+        return PlatformData(self.settings.data_dir, self.ring, self.social.signals)
 
     @cached_property
     def staff(self) -> Staff:

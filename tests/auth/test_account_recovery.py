@@ -21,22 +21,15 @@ from dinhdanh.web.app import create_app
 from dinhdanh.wiring import Container
 from tests.auth.factories import add_passkey, subscribe
 from tests.oidc.conftest import PASSWORD, TOTP_SECRET, Citizen, csrf_of, make_citizen
+from tests.support import Clock
 
 T0 = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
 NEW_PASSWORD = "sông Hồng chảy qua Hà Nội 7"
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 @pytest.fixture
 def clock(container: Container) -> Clock:
-    clock = Clock()
+    clock = Clock(T0)
     container.clock = clock
     return clock
 

@@ -13,16 +13,9 @@ from dinhdanh.auth import totp
 from dinhdanh.web.app import create_app
 from dinhdanh.wiring import Container
 from tests.oidc.conftest import PASSWORD, TOTP_SECRET, Citizen, csrf_of, log_in
+from tests.support import Clock
 
 T0 = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
-
-
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @pytest.fixture

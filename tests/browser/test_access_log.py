@@ -24,10 +24,9 @@ from dinhdanh.auth import totp
 from dinhdanh.settings import Settings
 from dinhdanh.web.app import create_app
 from dinhdanh.wiring import Container, build, init_data_dir
-from tests.auth.test_account_recovery import Clock
 from tests.browser.a11y import check_page
 from tests.staff.factories import grant, person, token
-from tests.support import PASSWORD, TOTP_SECRET, Citizen, free_port, make_citizen
+from tests.support import PASSWORD, TOTP_SECRET, Citizen, Clock, free_port, make_citizen
 
 pytestmark = pytest.mark.browser
 POLICE = "Công an thành phố Hà Nội"

@@ -10,10 +10,19 @@ import pyarrow.parquet as pq
 from dinhdanh.settings import Settings
 from dinhdanh.synth.social import edges_table, generate_social, labels_table, write_table
 from tests.cli.helpers import cli, cli_json
+from tests.oidc.conftest import REDIRECT
+
+
+def _registered(tmp_path: Path, *codes: str) -> Settings:
+    settings = Settings(data_dir=tmp_path / "var")
+    cli(settings, "init")
+    for code in codes:
+        cli(settings, "platforms", "add", code, "--name", code.title(), "--redirect-uri", REDIRECT)
+    return settings
 
 
 def test_import_then_rank_writes_scores_summary_and_report(tmp_path: Path) -> None:
-    settings = Settings(data_dir=tmp_path / "var")
+    settings = _registered(tmp_path, "zalo")
     s = generate_social(2000, 20_000, attack_edges=20, seed=5)
     write_table(edges_table(s), tmp_path / "g.parquet")
     write_table(labels_table(s), tmp_path / "l.csv")
@@ -31,6 +40,7 @@ def test_import_then_rank_writes_scores_summary_and_report(tmp_path: Path) -> No
         assert info["method"] == method
         assert info["accounts"] == 2000
         assert info["auc_on_labels"] > 0.8
+        assert info["risk_stored"] == 2000  # what the status API's risk answers
         assert stat.S_IMODE(out.stat().st_mode) == 0o700
         for name in ("scores.parquet", "summary.json", "report.html"):
             assert stat.S_IMODE((out / name).stat().st_mode) == 0o600  # they name accounts
@@ -44,7 +54,7 @@ def test_import_then_rank_writes_scores_summary_and_report(tmp_path: Path) -> No
 
 
 def test_rejects_are_reported_with_lines_and_strict_applies_nothing(tmp_path: Path) -> None:
-    settings = Settings(data_dir=tmp_path / "var")
+    settings = _registered(tmp_path, "fb", "tw")
     feed = tmp_path / "g.csv"
     feed.write_text("src_account,dst_account,weight\na,b,1\nc,c,1\n", encoding="utf-8")
     strict = cli(
@@ -59,7 +69,14 @@ def test_rejects_are_reported_with_lines_and_strict_applies_nothing(tmp_path: Pa
     )
     assert rejects.read_text().splitlines()[1].startswith("3,c,self_loop")
     missing = cli(
-        settings, "social", "rank", "--platform", "xx", "--out", str(tmp_path / "o"), check=False
+        settings, "social", "rank", "--platform", "tw", "--out", str(tmp_path / "o"), check=False
     )
     assert missing.returncode == 1
     assert "no graph" in missing.stderr
+    for command in (
+        ["import", "social-graph", str(feed)],
+        ["social", "rank", "--out", str(tmp_path / "o")],
+    ):
+        unknown = cli(settings, *command, "--platform", "xx", check=False)
+        assert unknown.returncode == 1
+        assert "no platform 'xx'" in unknown.stderr

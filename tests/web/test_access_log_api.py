@@ -13,10 +13,9 @@ from fastapi.testclient import TestClient
 from dinhdanh.auth import totp
 from dinhdanh.privacy.access import Role
 from dinhdanh.wiring import Container
-from tests.auth.test_account_recovery import Clock
 from tests.oidc.conftest import log_in
 from tests.staff.factories import ORG
-from tests.support import TOTP_SECRET, Citizen, make_citizen
+from tests.support import TOTP_SECRET, Citizen, Clock, make_citizen
 from tests.web.test_officer_api import assert_problem, key
 
 URL = "/api/v1/me/access-log"

@@ -48,8 +48,9 @@ def drive(
     total: int = HUGE,
     headers: dict[str, str] | None = None,
     declare: bool = False,
+    method: str = "POST",
 ) -> Sent:
-    """POST ``total`` bytes in 4 KiB messages, as a chunked upload arrives (or with its
+    """Send ``total`` bytes in 4 KiB messages, as a chunked upload arrives (or with its
     Content-Length declared up front when ``declare``)."""
     sent = Sent()
     chunks = _chunks(total)
@@ -61,7 +62,7 @@ def drive(
         "type": "http",
         "asgi": {"version": "3.0"},
         "http_version": "1.1",
-        "method": "POST",
+        "method": method,
         "scheme": "https",
         "path": path,
         "raw_path": path.encode(),

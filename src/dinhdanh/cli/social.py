@@ -2,39 +2,29 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from dinhdanh.cli.common import emit_json, fail, out, settings_from
+from dinhdanh.cli.common import container_from, emit_json, fail, out
 from dinhdanh.cli.imports import JsonOpt, RejectsOpt, StrictOpt, import_app
-from dinhdanh.social.sybil import (
-    ImportReport,
-    Method,
-    SocialDataError,
-    import_graph,
-    import_labels,
-    rank_platform,
-    write_outputs,
-)
+from dinhdanh.social.errors import SocialError
+from dinhdanh.social.platform_data import Kind
+from dinhdanh.social.sybil import Method, SocialDataError, write_outputs
 from dinhdanh.store.batch import OnReject
 from dinhdanh.store.feeds import FeedError
 from dinhdanh.store.private import RejectsFile
 
 social_app = typer.Typer(no_args_is_help=True, help="Platform accounts: fake-account ranking.")
 
-PlatformOpt = Annotated[
-    str, typer.Option(help="Platform code (a-z, 0-9, _ and -, 2 to 32 characters).")
-]
-Importer = Callable[..., ImportReport]
+PlatformOpt = Annotated[str, typer.Option(help="Code of a registered platform.")]
 
 
 def _run_import(
     ctx: typer.Context,
-    importer: Importer,
+    kind: Kind,
     file: Path,
     platform: str,
     *,
@@ -43,13 +33,14 @@ def _run_import(
     strict: bool,
     json_out: bool,
 ) -> None:
-    data_dir = settings_from(ctx).data_dir
-    with ExitStack() as stack:
+    with container_from(ctx) as c, ExitStack() as stack:
         sink = stack.enter_context(RejectsFile(rejects, label)) if rejects else None
         on_reject: OnReject | None = sink.write if sink else None
         try:
-            report = importer(file, data_dir, platform, strict=strict, on_reject=on_reject)
-        except FeedError as exc:
+            report = c.platform_data.import_file(
+                kind, file, platform, c.unit_of_work, c.clock(), strict=strict, on_reject=on_reject
+            )
+        except (FeedError, SocialError) as exc:
             fail(str(exc))
     shown = [{"line": r.line, "key": r.label, "reason": r.reason} for r in report.rejected[:20]]
     if json_out:
@@ -83,7 +74,7 @@ def social_graph(
     """
     _run_import(
         ctx,
-        import_graph,
+        Kind.GRAPH,
         file,
         platform,
         rejects=rejects,
@@ -105,7 +96,7 @@ def social_labels(
     """Replace a platform's moderation labels (benign labels are trust seeds)."""
     _run_import(
         ctx,
-        import_labels,
+        Kind.LABELS,
         file,
         platform,
         rejects=rejects,
@@ -123,13 +114,15 @@ def rank(
     method: Annotated[Method, typer.Option(help="Ranking method.")] = Method.SYBILSCAR,
     json_out: JsonOpt = False,
 ) -> None:
-    """Score every account of a platform: scores.parquet, summary.json, report.html."""
-    data_dir = settings_from(ctx).data_dir
-    try:
-        result = rank_platform(data_dir, platform, method)
-    except (SocialDataError, FeedError) as exc:
-        fail(str(exc))
-    info = write_outputs(result, platform, out_dir)
+    """Score every account of a platform: scores.parquet, summary.json, report.html; and
+    store each account's score and reasons as the risk the status API answers (replacing
+    the previous ranking). Verified (bound) accounts are trust seeds."""
+    with container_from(ctx) as c:
+        try:
+            result, stored = c.platform_data.rank(platform, method, c.unit_of_work)
+        except (SocialDataError, SocialError, FeedError) as exc:
+            fail(str(exc))
+    info = write_outputs(result, platform, out_dir) | {"risk_stored": stored}
     if json_out:
         emit_json(info)
     else:
@@ -137,6 +130,7 @@ def rank(
         out.print(
             f"{info['accounts']} accounts ranked by {info['method']} in {info['steps']} steps"
             + (f", AUC on labels {auc:.4f}" if auc is not None else "")
-            + f"; wrote {out_dir}/scores.parquet, summary.json, report.html",
+            + f"; wrote {out_dir}/scores.parquet, summary.json, report.html"
+            + f"; stored the risk of {stored} accounts",
             highlight=False,
         )

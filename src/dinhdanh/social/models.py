@@ -15,6 +15,7 @@ from sqlalchemy import (
     Boolean,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -89,3 +90,33 @@ class StatusReads(Base):
     platform: Mapped[str] = mapped_column(String(32), primary_key=True)
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     reads: Mapped[int] = mapped_column(Integer)
+
+
+class RiskScore(Base):
+    """The platform's latest fake-account ranking: one row per ranked account, replaced whole
+    by each `dinhdanh social rank`. Keyed like a binding (``account_key``), so a status read
+    finds it by the same key and it joins nothing across platforms."""
+
+    __tablename__ = "platform_risk"
+
+    platform: Mapped[str] = mapped_column(String(32), primary_key=True)
+    account_key: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
+    score: Mapped[float] = mapped_column(Float)
+    reasons: Mapped[str] = mapped_column(String(200))  # codes joined by ","
+
+    # SQLite: the rows live in the primary key's B-tree, not in a rowid table beside it.
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+
+class FirstReport(Base):
+    """When the platform first mentioned an account (a status read, an uploaded graph or
+    labels): the start of its grace period before ``UNVERIFIED``. Written once per account,
+    by inserts that skip an existing row."""
+
+    __tablename__ = "platform_first_reports"
+
+    platform: Mapped[str] = mapped_column(String(32), primary_key=True)
+    account_key: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
+    first_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = ({"sqlite_with_rowid": False},)

@@ -24,7 +24,7 @@ from dinhdanh.auth.clients import ClientInfo, Clients
 from dinhdanh.auth.oidc.holder import holder_of
 from dinhdanh.auth.oidc.pairwise import pairwise_sub
 from dinhdanh.auth.oidc.provider import Provider
-from dinhdanh.crypto import KeyRing, blind_index, open_sealed, seal
+from dinhdanh.crypto import KeyRing, open_sealed, seal
 from dinhdanh.crypto.derive import pairwise_key
 from dinhdanh.crypto.jose import JoseError, verify_jwt
 from dinhdanh.identity.service import Registry
@@ -39,6 +39,7 @@ from dinhdanh.social.errors import (
     PlatformNotFound,
     SocialError,
 )
+from dinhdanh.social.signals import Risk, Signals, account_key
 from dinhdanh.store import Base
 from dinhdanh.store.db import record_once
 from dinhdanh.store.ids import uuid7s
@@ -72,7 +73,7 @@ class Status:
     age_over_16: bool | None = None
     age_over_18: bool | None = None
     guardian_approved: bool | None = None  # until the age issue lands
-    risk: float | None = None  # until the fake-account ranking lands
+    risk: Risk | None = None  # from the platform's latest ranking
     flags: tuple[str, ...] = ()
     checked_at: datetime | None = None
 
@@ -114,6 +115,7 @@ class Social:
         clients: Clients,
         provider: Provider,
         account_limit: int = 5,
+        signals: Signals | None = None,
     ) -> None:
         self._ring = ring
         self._registry = registry
@@ -121,6 +123,7 @@ class Social:
         self._provider = provider
         self.account_limit = account_limit
         self._pairwise = pairwise_key(ring)
+        self.signals = signals or Signals()
 
     # -- platforms ---------------------------------------------------------------------
     def add_platform(
@@ -157,7 +160,7 @@ class Social:
 
     # -- binding by login ----------------------------------------------------------------
     def _account_key(self, code: str, account_id: str) -> bytes:
-        return blind_index(self._ring, f"{code}\x00{account_id}", "social.account")
+        return account_key(self._ring, code, account_id)
 
     @staticmethod
     def _seal_context(code: str, account_key: bytes) -> bytes:
@@ -254,13 +257,16 @@ class Social:
         per_person = self._accounts_per_person(
             session, code, {b.pairwise_sub for b in rows.values()}
         )
+        seen = self.signals.read(session, code, keys, rows.keys(), now, record=count)
         if count:
             self._count_reads(session, code, now.date(), len(account_ids))
         out = []
         for account_id, key in zip(account_ids, keys, strict=True):
             b = rows.get(key)
             if b is None:
-                out.append(Status(account_id, verified=False))
+                out.append(
+                    Status(account_id, False, risk=seen.risk_of(key), flags=seen.flags_of(key))
+                )
                 continue
             flags = []
             if per_person.get(b.pairwise_sub, 0) > self.account_limit:
@@ -276,6 +282,7 @@ class Social:
                     age_over_13=b.age_over_13,
                     age_over_16=b.age_over_16,
                     age_over_18=b.age_over_18,
+                    risk=seen.risk_of(key),
                     flags=tuple(flags),
                     checked_at=_utc(b.checked_at),
                 )

@@ -155,6 +155,9 @@ def _gc_paused() -> Iterator[None]:
             gc.collect()
 
 
+gc_paused = _gc_paused  # for other bulk paths (social rankings)
+
+
 def _in_worker(fn: Callable[..., T], *args: Any) -> T:
     return fn(_worker_spec, *args)
 

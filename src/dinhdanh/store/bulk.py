@@ -18,7 +18,7 @@ from sqlalchemy import Connection, Engine, Index, Table, select
 from sqlalchemy.orm import Session
 
 
-def _sqlite_value(value: Any) -> Any:
+def sqlite_value(value: Any) -> Any:
     # SQLAlchemy stores DateTime on SQLite as naive UTC text; match it so the ORM reads it back.
     if isinstance(value, datetime):
         if value.tzinfo is not None:
@@ -50,7 +50,7 @@ def insert_rows(
             for row in rows:
                 copy.write_row(row + tail)
         return
-    tail = tuple(_sqlite_value(v) for v in const.values())
+    tail = tuple(sqlite_value(v) for v in const.values())
     marks = ", ".join("?" for _ in range(len(columns) + len(tail)))
     params = [row + tail for row in rows] if tail else rows
     cur = dbapi.cursor()
@@ -58,6 +58,49 @@ def insert_rows(
         cur.executemany(f"INSERT INTO {table.name} ({names}) VALUES ({marks})", params)  # noqa: S608
     finally:
         cur.close()
+
+
+_KEYS_PER_INSERT = 10_000  # within SQLite's default limit of 32,766 parameters
+
+
+def insert_missing_keys(
+    session: Session,
+    table: Table,
+    key: str,
+    keys: Sequence[Any],
+    constants: Mapping[str, Any],
+) -> None:
+    """One row per key (`constants` fill the other columns), skipping rows already there
+    (``ON CONFLICT DO NOTHING``): one statement per call on PostgreSQL (the keys as one array),
+    on SQLite one per 10,000 keys. Keys in the same order in every caller (sorted) keep
+    concurrent inserts of overlapping sets from deadlocking."""
+    if not keys:
+        return
+    conn = session.connection()
+    names = ", ".join([*constants, key])
+    if conn.dialect.name == "postgresql":
+        marks = ", ".join(["%s"] * len(constants) + ["k"])
+        sql = f"INSERT INTO {table.name} ({names}) SELECT {marks} FROM unnest(%s) AS k"  # noqa: S608
+        conn.exec_driver_sql(sql + " ON CONFLICT DO NOTHING", (*constants.values(), list(keys)))
+        return
+    # Numbered parameters: the constants are bound once (?1..?c), then one per key.
+    c = len(constants)
+    const = [f"?{i}" for i in range(1, c + 1)]
+    head = [sqlite_value(v) for v in constants.values()]
+    for i in range(0, len(keys), _KEYS_PER_INSERT):
+        part = keys[i : i + _KEYS_PER_INSERT]
+        rows = ", ".join(f"({', '.join([*const, f'?{c + j}'])})" for j in range(1, len(part) + 1))
+        sql = f"INSERT INTO {table.name} ({names}) VALUES {rows} ON CONFLICT DO NOTHING"  # noqa: S608
+        conn.exec_driver_sql(sql, (*head, *part))
+
+
+def analyze(session: Session, table: Table) -> None:
+    """PostgreSQL: refresh the planner's statistics of `table` after a bulk load. Without
+    them, a lookup by a list of keys after a million-row load was planned as a scan of the
+    whole key range, not the keys (SQLite's planner needs none to use a primary key)."""
+    conn = session.connection()
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql(f"ANALYZE {table.name}")
 
 
 def lookup(

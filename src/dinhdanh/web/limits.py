@@ -28,6 +28,7 @@ CARRIERS = "/api/v1/carriers/"
 REGISTRARS = "/api/v1/registrars/"
 # A platform's batch status: 10,000 account ids of up to 200 characters, quoted.
 PLATFORMS, STATUS_BATCH_BYTES = "/api/v1/platforms/", 2 * KIB * KIB + 64 * KIB
+PLATFORM_UPLOADS = ("/social-graph", "/social-labels")  # a platform's graph and labels
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,8 +48,11 @@ def limit_for(path: str, upload_bytes: int) -> Limit:
             return Limit(ACK_BYTES)
     if path.startswith(REGISTRARS) and path.endswith("/domains"):
         return Limit(upload_bytes)
-    if path.startswith(PLATFORMS) and path.endswith("/accounts:status"):
-        return Limit(STATUS_BATCH_BYTES)
+    if path.startswith(PLATFORMS):
+        if path.endswith("/accounts:status"):
+            return Limit(STATUS_BATCH_BYTES)
+        if path.endswith(PLATFORM_UPLOADS):
+            return Limit(upload_bytes)
     if path.startswith("/api/"):
         return Limit(API_BYTES)
     return Limit(FORM_BYTES)

@@ -8,7 +8,7 @@ import io
 import json
 import os
 import tempfile
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from pathlib import Path
@@ -39,12 +39,15 @@ SUFFIX = {
 # Rejected rows listed in an upload's answer (the first ones by line; `rejected` counts them
 # all): a file of junk rows must not make an answer, or memory, as big as the file.
 REJECTS_SHOWN = 100
-BODY: dict[str, Any] = {
-    "requestBody": {
-        "required": True,
-        "content": {media: {"schema": {"type": "string", "format": "binary"}} for media in SUFFIX},
-    }
-}
+
+
+def body_schema(suffixes: Mapping[str, str]) -> dict[str, Any]:
+    """The OpenAPI request body of a route that takes a file in one of these media types."""
+    binary = {"schema": {"type": "string", "format": "binary"}}
+    return {"requestBody": {"required": True, "content": dict.fromkeys(suffixes, binary)}}
+
+
+BODY = body_schema(SUFFIX)
 REJECTS_RESPONSE: dict[int | str, dict[str, Any]] = {
     200: {
         "description": "every rejected row of the upload, in the order found",
@@ -56,15 +59,24 @@ REJECTS_RESPONSE: dict[int | str, dict[str, Any]] = {
 }
 
 
-@asynccontextmanager
-async def received(request: Request, spill: Path) -> AsyncIterator[Path]:
-    """The request body as a file of the suffix its content type names, deleted after."""
+def suffix_of(request: Request, suffixes: Mapping[str, str], expected: str) -> str:
+    """The file suffix the feed reader goes by, from the body's media type (else 415)."""
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    suffix = SUFFIX.get(media)
+    suffix = suffixes.get(media)
     if suffix is None:
-        raise Problem(
-            415, "unsupported_media_type", "Send text/csv, application/x-ndjson or Parquet"
-        )
+        raise Problem(415, "unsupported_media_type", f"Send {expected}")
+    return suffix
+
+
+@asynccontextmanager
+async def received(
+    request: Request,
+    spill: Path,
+    suffixes: Mapping[str, str] = SUFFIX,
+    expected: str = "text/csv, application/x-ndjson or Parquet",
+) -> AsyncIterator[Path]:
+    """The request body as a file of the suffix its content type names, deleted after."""
+    suffix = suffix_of(request, suffixes, expected)
     # The body is plaintext personal data: parked 0600 in this process's private spill,
     # which start-up clears if the process is killed before the `finally` below.
     fd, name = tempfile.mkstemp(prefix="upload-", suffix=suffix, dir=spill)

@@ -1,8 +1,8 @@
 """Rank a platform's accounts: load its graph and labels, run a ranker, write the results.
 
-Trust seeds are the accounts labelled ``benign`` plus ``extra_seeds``, the hook for accounts a
-verified person stands behind (platform bindings, once they exist, pass their account ids
-here). ``sybil`` labels are SybilSCAR's negative priors; SybilRank uses only the seeds.
+Trust seeds are the accounts labelled ``benign`` plus ``extra_seeds``: the accounts a verified
+person stands behind (``social.platform_data`` passes the platform's bound accounts).
+``sybil`` labels are SybilSCAR's negative priors; SybilRank uses only the seeds.
 """
 
 from __future__ import annotations

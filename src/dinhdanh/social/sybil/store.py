@@ -38,11 +38,18 @@ MAX_ACCOUNT = 128  # characters of a platform account id
 GRAPH_COLUMNS = ("src_account", "dst_account", "weight")
 LABEL_COLUMNS = ("account", "label")
 LABELS = ("benign", "sybil")
+REJECTS_SHOWN = 100  # rejected rows listed in an answer; `rejected` counts them all
 _NUMBER = r"^\s*[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?\s*$"
 
 
 class SocialDataError(DomainError):
     code, status, title = "social_data_missing", 404, "No graph or labels for this platform"
+
+
+class RowsRejected(DomainError):
+    """``strict`` and some rows were rejected: nothing was applied."""
+
+    code, status, title = "rows_rejected", 422, "Rows of the file were rejected"
 
 
 @dataclass(frozen=True)
@@ -62,6 +69,20 @@ class ImportReport:
     aborted: bool = False
     stored: dict[str, int] = field(default_factory=dict)  # e.g. accounts, edges
 
+    def rejects_shown(self, limit: int = REJECTS_SHOWN) -> dict[str, object]:
+        """The first rejected rows (line, account, reason code and message) and the count,
+        as an answer shows them."""
+        rows = [
+            {"line": r.line, "account": r.label, "reason": why.code, "message": why.message}
+            for r in self.rejected[:limit]
+            for why in r.reasons[:1]  # one each: a row is rejected for its first failed check
+        ]
+        return {
+            "rejected": self.rejected_count,
+            "rejected_rows": rows,
+            "rejected_rows_truncated": self.rejected_count > len(rows),
+        }
+
     def as_dict(self) -> dict[str, object]:
         return {
             "total_rows": self.total_rows,
@@ -73,7 +94,7 @@ class ImportReport:
 
 
 def check_platform(code: str) -> str:
-    """A platform code as the future platform registry will name it; no registry yet."""
+    """A platform code as a directory name (whether it is registered: ``platform_data``)."""
     if not PLATFORM_CODE.match(code):
         raise FeedError(f"platform code {code!r}: 2 to 32 of a-z, 0-9, _ and -")
     return code
@@ -197,7 +218,8 @@ def import_graph(
         return report
     if not report.accepted:
         raise FeedError(
-            f"{path.name}: no valid edge ({report.rejected_count} rejected); graph unchanged"
+            f"{path.name}: no valid edge ({report.rejected_count} rejected); graph unchanged",
+            **report.rejects_shown(),
         )
     keep = pa.array(good)
     ends = pa.chunked_array(src.filter(keep).chunks + dst.filter(keep).chunks, pa.string())
@@ -236,6 +258,16 @@ def _write_graph(target: Path, graph: Graph) -> None:
     for old in target.glob("graph-*"):
         if old != new:
             shutil.rmtree(old, ignore_errors=True)
+
+
+def graph_accounts(data_dir: Path, platform: str) -> pa.Array:
+    """The accounts of the platform's stored graph (not its edges)."""
+    link = data_dir / "social" / check_platform(platform) / "graph"
+    if not link.exists():
+        raise SocialDataError(f"no graph imported for platform {platform!r}")
+    return pq.read_table(link.resolve() / "accounts.parquet", columns=["account"])[
+        "account"
+    ].combine_chunks()
 
 
 def load_graph(data_dir: Path, platform: str) -> Graph:

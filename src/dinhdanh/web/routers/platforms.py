@@ -1,5 +1,5 @@
-"""Platform API (bindings, status, events; a platform key reaches only its own code) and the
-citizen's "My platform accounts" page."""
+"""Platform API (bindings, status, events, graph and label uploads; a platform key reaches
+only its own code) and the citizen's "My platform accounts" page."""
 
 from __future__ import annotations
 
@@ -9,14 +9,19 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 
+from dinhdanh.social.platform_data import Kind, refuse_aborted
 from dinhdanh.social.service import MAX_BATCH, Status, own
+from dinhdanh.social.sybil import ImportReport
+from dinhdanh.store.private import spill_dir
 from dinhdanh.web.browser import check_csrf, redirect, render
 from dinhdanh.web.deps import ContainerDep, PrincipalDep
 from dinhdanh.web.i18n import N_
 from dinhdanh.web.portal import CITIZEN
 from dinhdanh.web.problems import problem_responses
 from dinhdanh.web.routers.access_log import citizen_subject
+from dinhdanh.web.uploads import body_schema, received
 
 router = APIRouter(tags=["platforms"])
 API = "/api/v1/platforms/{code}"
@@ -25,6 +30,11 @@ _ERRORS = problem_responses(400, 401, 403, 404, 422)
 
 class BindIn(BaseModel):
     id_token: str = Field(max_length=20_000)
+
+
+class RiskOut(BaseModel):
+    score: float = Field(description="0 trusted to 1 most likely fake, from the latest ranking")
+    reasons: list[str] = Field(description="reason codes (docs/architecture.md)")
 
 
 class StatusOut(BaseModel):
@@ -36,7 +46,7 @@ class StatusOut(BaseModel):
     age_over_16: bool | None
     age_over_18: bool | None
     guardian_approved: bool | None
-    risk: float | None
+    risk: RiskOut | None = Field(description="null: the account was never ranked")
     flags: list[str]
     checked_at: datetime | None
 
@@ -71,7 +81,7 @@ def _out(s: Status) -> StatusOut:
         age_over_16=s.age_over_16,
         age_over_18=s.age_over_18,
         guardian_approved=s.guardian_approved,
-        risk=s.risk,
+        risk=None if s.risk is None else RiskOut(score=s.risk.score, reasons=list(s.risk.reasons)),
         flags=list(s.flags),
         checked_at=s.checked_at,
     )
@@ -117,6 +127,63 @@ def events(
         found = c.social.events(session, code, after, limit)
     items = [EventOut(id=e.id, account_id=e.account_id, kind=e.kind, at=e.at) for e in found]
     return EventList(items=items, next_cursor=items[-1].id if items else after)
+
+
+# Content type of a graph or labels upload -> the suffix the reader goes by.
+UPLOAD_SUFFIX = {"text/csv": ".csv", "application/vnd.apache.parquet": ".parquet"}
+_UPLOAD_ERRORS = problem_responses(400, 401, 403, 404, 413, 415, 422)
+
+
+class RejectedRowOut(BaseModel):
+    line: int = Field(description="CSV: the header is line 1; Parquet: the 1-based row")
+    account: str = Field(description="the row's account (graph: src_account), cut to 64")
+    reason: str
+    message: str
+
+
+class UploadOut(BaseModel):
+    total_rows: int
+    accepted: int
+    rejected: int
+    rejected_rows: list[RejectedRowOut] = Field(description="the first 100, by line")
+    rejected_rows_truncated: bool
+    stored: dict[str, int] = Field(description="graph: accounts, edges; labels: accounts")
+
+
+StrictQuery = Annotated[bool, Query(description="any rejected row: nothing applied (422)")]
+
+
+@router.put(
+    API + "/social-{kind}",
+    response_model=UploadOut,
+    responses=_UPLOAD_ERRORS,
+    openapi_extra=body_schema(UPLOAD_SUFFIX),
+)
+async def upload(
+    c: ContainerDep,
+    who: PrincipalDep,
+    code: str,
+    kind: Kind,
+    request: Request,
+    strict: StrictQuery = False,
+) -> UploadOut:
+    """Replace the platform's interaction graph (``social-graph``: columns src_account,
+    dst_account, weight) or moderation labels (``social-labels``: account, label benign or
+    sybil). The body is CSV (text/csv) or Parquet (application/vnd.apache.parquet); the file
+    replaces the stored one as a whole or not at all, and rejected rows are listed."""
+    own(who, code)
+    expected = "text/csv or application/vnd.apache.parquet"
+    spill = spill_dir(c.settings.data_dir)
+    async with received(request, spill, UPLOAD_SUFFIX, expected) as path:
+        report: ImportReport = await run_in_threadpool(
+            lambda: c.platform_data.import_file(
+                kind, path, code, c.unit_of_work, c.clock(), strict=strict
+            )
+        )
+    shown = refuse_aborted(report).rejects_shown()
+    return UploadOut(
+        total_rows=report.total_rows, accepted=report.accepted, stored=report.stored, **shown
+    )
 
 
 PAGE = "/account/platforms"
