@@ -41,6 +41,7 @@ from dinhdanh.telecom.timeline import TimelineConfig
 
 if TYPE_CHECKING:
     from dinhdanh.auth.services import AuthServices
+    from dinhdanh.privacy.disclosure import Disclosures
     from dinhdanh.social.service import Social
     from dinhdanh.staff.rules import StaffPolicy
     from dinhdanh.staff.service import Staff
@@ -117,6 +118,23 @@ class Container:
         return Staff(
             self.audit, self.auth.accounts, timedelta(days=self.settings.staff_grant_max_days)
         )
+
+    @cached_property
+    def disclosure(self) -> Disclosures:
+        from dinhdanh.privacy.disclosure import DisclosurePolicy, Disclosures
+
+        s, social = self.settings, self.social
+        policy = DisclosurePolicy(
+            legal_bases=s.legal_bases,
+            delay_bases=s.audit_delay_bases,
+            max_delay_days=s.audit_max_disclosure_days,
+            valid_for=timedelta(days=s.disclosure_valid_days),
+        )
+
+        def platforms(session: Session) -> set[str]:
+            return {p.code for p in social.platforms(session)}
+
+        return Disclosures(self.ring, self.audit, self.registry, social.holder, platforms, policy)
 
     @property
     def staff_policy(self) -> StaffPolicy:

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from dinhdanh.privacy.disclosure import AccessItem
+from dinhdanh.privacy.access_log import AccessItem
 from dinhdanh.web.routers.access_log import describe
 
 AT = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)

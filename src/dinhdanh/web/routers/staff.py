@@ -19,7 +19,15 @@ from sqlalchemy.orm import Session
 from dinhdanh.errors import DomainError
 from dinhdanh.identity.provinces import province
 from dinhdanh.privacy.access import check_purpose
-from dinhdanh.staff.roles import AUDIT, GRANTS, LOOKUP, RECONCILIATION, StaffRole
+from dinhdanh.staff.roles import (
+    AUDIT,
+    DISCLOSURE_DECIDE,
+    DISCLOSURE_REQUEST,
+    GRANTS,
+    LOOKUP,
+    RECONCILIATION,
+    StaffRole,
+)
 from dinhdanh.staff.rules import Gate, SessionFacts, console_gate
 from dinhdanh.staff.service import GrantInvalid, NotAPerson, StaffMember
 from dinhdanh.telecom.reconcile import CHART_TEXTS, report_charts
@@ -156,6 +164,8 @@ def home(request: Request, c: ContainerDep) -> Response:
             "reconciliation": bool(roles & RECONCILIATION),
             "audit": bool(roles & AUDIT),
             "grants": bool(roles & GRANTS),
+            "disclosures": bool(roles & DISCLOSURE_REQUEST),
+            "queue": bool(roles & DISCLOSURE_DECIDE),
         }
         return _page(
             c, request, session, member, "staff_home.html", {"grants": grants, "sections": sections}
