@@ -345,7 +345,7 @@ class Social:
         held: dict[str, str] = json.loads(open_sealed(self._ring, b.subject_sealed, context))
         return held
 
-    def holder(self, session: Session, code: str, account_id: str) -> str | None:
+    def reidentify(self, session: Session, code: str, account_id: str) -> str | None:
         """The citizen bound to ``account_id`` at platform ``code`` (subject id), or None.
 
         The one way from a platform account to a person: only an approved re-identification
