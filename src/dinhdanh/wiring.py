@@ -134,7 +134,9 @@ class Container:
         def platforms(session: Session) -> set[str]:
             return {p.code for p in social.platforms(session)}
 
-        return Disclosures(self.ring, self.audit, self.registry, social.reidentify, platforms, policy)
+        return Disclosures(
+            self.ring, self.audit, self.registry, social.reidentify, platforms, policy
+        )
 
     @property
     def staff_policy(self) -> StaffPolicy:
