@@ -149,8 +149,8 @@ def test_filed_approved_and_revealed_once_every_step_audited(scene: Scene) -> No
             )
         ).all()
         assert [(e.action, e.fields) for e in read] == [
-            ("disclosure_reveal", ""),
             ("read", "id_number,full_name"),
+            ("disclosure_reveal", ""),
         ]
         assert s.c.audit.verify(session).ok
 
@@ -280,9 +280,9 @@ def test_the_citizen_sees_the_reveal_only_when_its_delay_ends(scene: Scene) -> N
 
     assert not [x for x in seen(t + timedelta(days=30, seconds=-1)) if x[3] == "investigator"]
     shown = [x for x in seen(t + timedelta(days=30)) if x[3] == "investigator"]
-    assert shown == [
-        ("read", POLICE, "court_order", "investigator"),
+    assert shown == [  # newest first
         ("disclosure_reveal", POLICE, "court_order", "investigator"),
+        ("read", POLICE, "court_order", "investigator"),
     ]
 
 

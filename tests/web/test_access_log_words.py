@@ -57,6 +57,13 @@ POLICE = _item(
             "Bạn, đã chia sẻ dữ liệu với một dịch vụ, theo sự đồng ý của bạn",
             "You, shared data with a service, with your consent",
         ),
+        (
+            _item("investigator", "disclosure_reveal", (), "Công an TP Hà Nội", "court_order"),
+            "Công an TP Hà Nội, điều tra viên, quyết định của tòa án, đã xác định bạn là chủ một"
+            " tài khoản trên nền tảng mạng xã hội",
+            "Công an TP Hà Nội, investigator, court order, identified you as the holder of an"
+            " account at a social platform",
+        ),
         # Codes nobody named yet show as they are, rather than vanish.
         (
             _item("auditor", "export", ("tax_code",), "Thanh tra", "new_law_2027"),

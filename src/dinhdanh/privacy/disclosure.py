@@ -368,11 +368,12 @@ class Disclosures:
         until = None if row.delay_days is None else now + timedelta(days=row.delay_days)
         ctx = self._context(row, by, "revealed", until)
         record = None
-        if subject is not None:
-            self._audit.append(session, [ctx.event("disclosure_reveal", subject, ())], now)
+        if subject is not None:  # the read is audited by the Registry, under the citizen
             record = self._registry.open_subject(session, subject, REVEALED_FIELDS, ctx, now)
         if record is None:
             self._record(session, row, by, "reveal", "revealed: no person bound", until, now)
+        else:
+            self._audit.append(session, [ctx.event("disclosure_reveal", subject, ())], now)
         row.found = record is not None
         session.flush()
         person = None if record is None else Person(record.id_number, record.full_name)

@@ -258,7 +258,7 @@ def _decide(
     c: Container, request: Request, request_id: str, csrf: str, note: str, done: str
 ) -> Response:
     with c.unit_of_work() as session:
-        member = _staff(c, session, request, DISCLOSURE_DECIDE, approving=True)
+        member = _staff(c, session, request, DISCLOSURE_DECIDE, approving=True, back_to=QUEUE)
         if isinstance(member, Response):
             return member
         if not check_csrf(c, request, csrf):

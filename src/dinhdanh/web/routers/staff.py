@@ -87,10 +87,12 @@ def _staff(
     needs: Collection[StaffRole],
     *,
     approving: bool = False,
+    back_to: str | None = None,
 ) -> StaffMember | Response:
-    """The staff member this request may act as, or where to send the browser instead."""
+    """The staff member this request may act as, or where to send the browser instead
+    (and then back to ``back_to``, by default this path: a form's POST names its page)."""
     now = c.clock()
-    path = request.url.path
+    path = back_to or request.url.path
     view = c.auth.sessions.resolve(session, request.cookies.get(SESSION_COOKIE), now)
     account = c.auth.accounts.get(session, view.account_id) if view else None
     facts, granted, factor = None, [], False
