@@ -147,6 +147,13 @@ class Settings(BaseSettings):
     staff_grant_max_days: int = Field(
         default=365, ge=1, le=1825, description="longest a staff grant may run"
     )
+    disclosure_valid_days: int = Field(
+        default=7,
+        ge=1,
+        le=30,
+        description="days from its approval during which a re-identification request may "
+        "reveal the person (privacy.disclosure)",
+    )
 
     # Age credentials (docs/architecture.md, "Age credentials").
     age_credential_days: int = Field(

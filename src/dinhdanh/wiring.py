@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from dinhdanh.age.credentials.service import AgeCredentials
     from dinhdanh.auth.services import AuthServices
     from dinhdanh.internet.service import Internet
+    from dinhdanh.privacy.disclosure import Disclosures
     from dinhdanh.social.platform_data import PlatformData
     from dinhdanh.social.service import Social
     from dinhdanh.staff.rules import StaffPolicy
@@ -149,6 +150,25 @@ class Container:
             max_batch=s.age_batch_size,
             list_size=s.age_status_list_size,
             list_ttl=s.age_status_list_ttl_seconds,
+        )
+
+    @cached_property
+    def disclosure(self) -> Disclosures:
+        from dinhdanh.privacy.disclosure import DisclosurePolicy, Disclosures
+
+        s, social = self.settings, self.social
+        policy = DisclosurePolicy(
+            legal_bases=s.legal_bases,
+            delay_bases=s.audit_delay_bases,
+            max_delay_days=s.audit_max_disclosure_days,
+            valid_for=timedelta(days=s.disclosure_valid_days),
+        )
+
+        def platforms(session: Session) -> set[str]:
+            return {p.code for p in social.platforms(session)}
+
+        return Disclosures(
+            self.ring, self.audit, self.registry, social.reidentify, platforms, policy
         )
 
     @property

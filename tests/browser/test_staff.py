@@ -5,36 +5,18 @@ and screenshots on every console page (tests/browser/a11y.py)."""
 
 from __future__ import annotations
 
-import base64
-import time
 from datetime import date, timedelta
 
 import pytest
 from playwright.sync_api import Page, expect
 
-from dinhdanh.auth import totp
 from tests.browser.a11y import check_page
 from tests.browser.conftest import Server
-from tests.browser.test_login import _code_in_new_step
+from tests.browser.staff_login import log_in
 from tests.cli.helpers import cli_json
 
 pytestmark = pytest.mark.browser
 ORG = "Công an tỉnh Bắc Ninh"
-
-
-def _log_in(server: Server, page: Page, person: dict[str, str], then: str) -> None:
-    """Password, then a TOTP code of a time step no other test has used for this account."""
-    b32 = person["totp_secret"]
-    secret = base64.b32decode(b32 + "=" * (-len(b32) % 8))
-    page.context.clear_cookies()
-    page.goto(server.base + "/login?lang=en&next=" + then)
-    page.locator("input[autocomplete=username]").fill(person["id_number"])
-    page.locator("input[autocomplete=current-password]").fill(person["password"])
-    page.locator("form button[type=submit]").click()
-    now_step = totp.time_step(int(time.time()))
-    page.locator("input[autocomplete=one-time-code]").fill(_code_in_new_step(secret, now_step))
-    page.locator("form button[type=submit]").click()
-    page.wait_for_url("**" + then)
 
 
 def test_an_admin_grants_a_role_and_the_officer_looks_a_citizen_up(
@@ -60,7 +42,7 @@ def test_an_admin_grants_a_role_and_the_officer_looks_a_citizen_up(
     cli_json(s, "reconcile", "subscriptions", "--as-of", "2026-06-01", "--out", str(out))
 
     # The admin, just logged in (fresh), grants the officer role in the console.
-    _log_in(server, page, admin, "/staff")
+    log_in(server, page, admin, "/staff")
     expect(page.locator("h1")).to_have_text("Staff console")
     check_page(page, "staff-home")
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Staff roles").click()
@@ -79,7 +61,7 @@ def test_an_admin_grants_a_role_and_the_officer_looks_a_citizen_up(
     check_page(page, "staff-audit")
 
     # The officer logs in with TOTP and looks a citizen up; no legal basis, no lookup.
-    _log_in(server, page, officer, "/staff/lookup")
+    log_in(server, page, officer, "/staff/lookup")
     expect(page.locator("h1")).to_have_text("Look a citizen up")
     check_page(page, "staff-lookup")
     page.get_by_label("Personal identification number").fill(target["id_number"])
@@ -110,7 +92,7 @@ def test_an_admin_grants_a_role_and_the_officer_looks_a_citizen_up(
     check_page(page, "staff-case")
 
     # The citizen looked up sees who did it, on which legal basis (not the case reference).
-    _log_in(server, page, target, "/account/access-log")  # a new TOTP step: the admin's was used
+    log_in(server, page, target, "/account/access-log")  # a new TOTP step: the admin's was used
     entries = page.locator("main")
     expect(entries).to_contain_text(f"{ORG}, officer, criminal investigation, read your")
     assert "HS-2026/042" not in page.content()

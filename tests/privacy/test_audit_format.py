@@ -20,7 +20,7 @@ from dinhdanh.settings import Settings
 from dinhdanh.store import make_engine, upgrade
 from dinhdanh.wiring import Container, build
 from tests.cli.helpers import cli, env_of
-from tests.privacy.test_disclosure import OFFICER, T0
+from tests.privacy.test_access_log import OFFICER, T0
 
 OLD = datetime(2026, 2, 1, 8, 0, tzinfo=UTC)
 PRE_MIGRATION = "0011_upload_rejects"

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from dinhdanh.privacy.disclosure import AccessItem
+from dinhdanh.privacy.access_log import AccessItem
 from dinhdanh.web.routers.access_log import describe
 
 AT = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
@@ -56,6 +56,13 @@ POLICE = _item(
             _item("citizen", "consent:granted:c_demo"),
             "Bạn, đã chia sẻ dữ liệu với một dịch vụ, theo sự đồng ý của bạn",
             "You, shared data with a service, with your consent",
+        ),
+        (
+            _item("investigator", "disclosure_reveal", (), "Công an TP Hà Nội", "court_order"),
+            "Công an TP Hà Nội, điều tra viên, quyết định của tòa án, đã xác định bạn là chủ một"
+            " tài khoản trên nền tảng mạng xã hội",
+            "Công an TP Hà Nội, investigator, court order, identified you as the holder of an"
+            " account at a social platform",
         ),
         # Codes nobody named yet show as they are, rather than vanish.
         (

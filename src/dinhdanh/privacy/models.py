@@ -1,10 +1,10 @@
-"""Tables of the audit log and of API keys."""
+"""Tables of the audit log, of API keys and of re-identification requests."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, DateTime, Integer, LargeBinary, String, Text, text
+from sqlalchemy import BigInteger, Boolean, DateTime, Integer, LargeBinary, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dinhdanh.store import Base
@@ -71,3 +71,32 @@ class ApiKey(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class DisclosureRequest(Base):
+    """A request to re-identify one platform account (privacy.disclosure). The row never holds
+    the person: the binding is opened only at the reveal, and what it shows is not kept."""
+
+    __tablename__ = "disclosure_requests"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)  # UUIDv7
+    platform: Mapped[str] = mapped_column(String(32))
+    # The platform's account id, sealed with the request's id as context: which account is
+    # under investigation is itself the authority's secret.
+    account_sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    legal_basis: Mapped[str] = mapped_column(String(100))
+    case_ref: Mapped[str] = mapped_column(String(200))
+    reason: Mapped[str] = mapped_column(Text)
+    delay_days: Mapped[int | None] = mapped_column(Integer)  # the citizen's disclosure delay
+    requested_by: Mapped[str] = mapped_column(String(200), index=True)  # person:<subject>
+    organisation: Mapped[str] = mapped_column(String(200))  # the requester's
+    filed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    decided_by: Mapped[str | None] = mapped_column(String(200))
+    decider_organisation: Mapped[str | None] = mapped_column(String(200))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    decision_note: Mapped[str | None] = mapped_column(Text)
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revealed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # At the reveal: whether a person was bound to the account then.
+    found: Mapped[bool | None] = mapped_column(Boolean)

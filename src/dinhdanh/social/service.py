@@ -352,6 +352,16 @@ class Social:
         held: dict[str, str] = json.loads(open_sealed(self._ring, b.subject_sealed, context))
         return held
 
+    def reidentify(self, session: Session, code: str, account_id: str) -> str | None:
+        """The citizen bound to ``account_id`` at platform ``code`` (subject id), or None.
+
+        The one way from a platform account to a person: only an approved re-identification
+        request calls it (privacy.disclosure); tests/privacy/test_no_reidentification_route.py
+        checks that no other module does."""
+        key = self._account_key(code, account_id)
+        b = session.scalars(select(m.Binding).where(m.Binding.account_key == key)).first()
+        return None if b is None else self._open(b)["subject"]
+
     # -- the citizen's side --------------------------------------------------------------
     def _mine(self, session: Session, subject_id: str) -> list[tuple[m.Binding, m.Platform]]:
         # Each platform's pairwise subject of this citizen, recomputed from its sector: the

@@ -21,3 +21,7 @@ RECONCILIATION = frozenset({StaffRole.OFFICER, StaffRole.INVESTIGATOR, StaffRole
 AUDIT = frozenset({StaffRole.AUDITOR, StaffRole.ADMIN})
 # Who may grant and end staff roles.
 GRANTS = frozenset({StaffRole.ADMIN})
+# Who files re-identification requests and reveals their own approved ones.
+DISCLOSURE_REQUEST = frozenset({StaffRole.INVESTIGATOR})
+# Who approves or refuses them (always another person than the requester).
+DISCLOSURE_DECIDE = frozenset({StaffRole.APPROVER})

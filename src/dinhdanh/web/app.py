@@ -23,6 +23,7 @@ from dinhdanh.web.routers import (
     auth,
     clients,
     dev,
+    disclosure,
     identity,
     internet,
     numbers,
@@ -64,6 +65,8 @@ def create_app(container: Container) -> FastAPI:
     app.include_router(numbers.router)
     app.include_router(access_log.router)
     app.include_router(staff.router)
+    app.include_router(disclosure.router)
+    app.include_router(disclosure.api)
     app.include_router(platforms.router)
     app.include_router(age_credentials.router)
     app.include_router(auth.router)

@@ -39,6 +39,10 @@ NAV: tuple[NavEntry, ...] = (
     NavEntry(N_("Reconciliation"), "/staff/reconciliation", _staff(roles.RECONCILIATION)),
     NavEntry(N_("Audit log"), "/staff/audit", _staff(roles.AUDIT)),
     NavEntry(N_("Staff roles"), "/staff/grants", _staff(roles.GRANTS)),
+    NavEntry(N_("Disclosure requests"), "/staff/disclosures", _staff(roles.DISCLOSURE_REQUEST)),
+    NavEntry(
+        N_("Requests to approve"), "/staff/disclosures/queue", _staff(roles.DISCLOSURE_DECIDE)
+    ),
 )
 
 

@@ -1,5 +1,5 @@
 """ "Who used my data": the logged-in citizen reads the audit entries about them, as a page and
-as JSON, on the browser session only (never an API key); privacy.disclosure does the query.
+as JSON, on the browser session only (never an API key); privacy.access_log does the query.
 
 Each entry is told in plain words: "Công an tỉnh Hà Nội, cán bộ, điều tra hình sự, đã xem họ
 tên và ngày sinh của bạn". The texts are msgids (web/i18n.py); an unknown code shows as is.
@@ -17,7 +17,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
-from dinhdanh.privacy.disclosure import MAX_PAGE, AccessItem, AccessPage, access_log
+from dinhdanh.privacy.access_log import MAX_PAGE, AccessItem, AccessPage, access_log
 from dinhdanh.web import labels
 from dinhdanh.web.browser import SESSION_COOKIE, language, redirect, render
 from dinhdanh.web.deps import ContainerDep
@@ -41,6 +41,7 @@ LEGAL_BASES = {
 ROLES = {
     "officer": N_("officer"),
     "investigator": N_("investigator"),
+    "approver": N_("approver"),
     "admin": N_("administrator"),
     "carrier": N_("mobile carrier"),
     "relying_party": N_("a service you logged in to"),
@@ -75,6 +76,8 @@ WITHOUT_FIELDS = {
     "consent": N_("shared data with a service, with your consent"),
     "enrolment": N_("a step of creating your account"),
     "recovery": N_("a step of recovering your account"),
+    # An approved re-identification request (privacy.disclosure): the account led to you.
+    "disclosure_reveal": N_("identified you as the holder of an account at a social platform"),
 }
 SIGN_IN = N_("signing in: %(method)s, %(outcome)s")
 

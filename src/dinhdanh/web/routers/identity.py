@@ -11,8 +11,8 @@ from fastapi import APIRouter
 
 from dinhdanh.identity.schemas import CitizenList, CitizenOut, Lawful, LookupIn, SearchIn
 from dinhdanh.privacy.access import check_purpose
+from dinhdanh.privacy.access_log import disclose_after
 from dinhdanh.privacy.audit import AccessContext
-from dinhdanh.privacy.disclosure import disclose_after
 from dinhdanh.staff.service import StaffMember
 from dinhdanh.web.deps import ContainerDep, OfficerDep
 from dinhdanh.web.problems import Problem, problem_responses

@@ -19,7 +19,15 @@ from sqlalchemy.orm import Session
 from dinhdanh.errors import DomainError
 from dinhdanh.identity.provinces import province
 from dinhdanh.privacy.access import check_purpose
-from dinhdanh.staff.roles import AUDIT, GRANTS, LOOKUP, RECONCILIATION, StaffRole
+from dinhdanh.staff.roles import (
+    AUDIT,
+    DISCLOSURE_DECIDE,
+    DISCLOSURE_REQUEST,
+    GRANTS,
+    LOOKUP,
+    RECONCILIATION,
+    StaffRole,
+)
 from dinhdanh.staff.rules import Gate, SessionFacts, console_gate
 from dinhdanh.staff.service import GrantInvalid, NotAPerson, StaffMember
 from dinhdanh.telecom.reconcile import CHART_TEXTS, report_charts
@@ -79,10 +87,12 @@ def _staff(
     needs: Collection[StaffRole],
     *,
     approving: bool = False,
+    back_to: str | None = None,
 ) -> StaffMember | Response:
-    """The staff member this request may act as, or where to send the browser instead."""
+    """The staff member this request may act as, or where to send the browser instead
+    (and then back to ``back_to``, by default this path: a form's POST names its page)."""
     now = c.clock()
-    path = request.url.path
+    path = back_to or request.url.path
     view = c.auth.sessions.resolve(session, request.cookies.get(SESSION_COOKIE), now)
     account = c.auth.accounts.get(session, view.account_id) if view else None
     facts, granted, factor = None, [], False
@@ -156,6 +166,8 @@ def home(request: Request, c: ContainerDep) -> Response:
             "reconciliation": bool(roles & RECONCILIATION),
             "audit": bool(roles & AUDIT),
             "grants": bool(roles & GRANTS),
+            "disclosures": bool(roles & DISCLOSURE_REQUEST),
+            "queue": bool(roles & DISCLOSURE_DECIDE),
         }
         return _page(
             c, request, session, member, "staff_home.html", {"grants": grants, "sections": sections}
