@@ -87,6 +87,14 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/platforms/{code}/accounts/{account_id}/status"): "platform api",
     ("POST", "/api/v1/platforms/{code}/accounts:status"): "platform api",
     ("GET", "/api/v1/platforms/{code}/events"): "platform api",
+    ("PUT", "/api/v1/platforms/{code}/social-{kind}"): "platform api",
+    # registrars
+    ("POST", "/api/v1/registrars"): "registrar api",
+    ("PUT", "/api/v1/registrars/{registrar}/domains"): "registrar api",
+    ("GET", "/api/v1/registrars/{registrar}/uploads/{upload_id}/rejects"): "registrar api",
+    # age credentials
+    ("GET", "/.well-known/jwt-vc-issuer"): "public",
+    ("GET", "/status-lists/{list_id}"): "public",
     # OIDC clients (admin)
     ("POST", "/api/v1/clients"): "admin api",
     ("GET", "/api/v1/clients"): "admin api",
