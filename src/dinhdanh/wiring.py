@@ -41,6 +41,7 @@ from dinhdanh.telecom.timeline import TimelineConfig
 
 if TYPE_CHECKING:
     from dinhdanh.auth.services import AuthServices
+    from dinhdanh.social.phone import PhoneChecks
     from dinhdanh.social.service import Social
     from dinhdanh.staff.rules import StaffPolicy
     from dinhdanh.staff.service import Staff
@@ -108,6 +109,23 @@ class Container:
         a = self.auth
         return Social(
             self.ring, self.registry, a.clients, a.provider, self.settings.social_account_limit
+        )
+
+    @cached_property
+    def phone_checks(self) -> PhoneChecks:
+        from dinhdanh.social.phone import PhoneCheckConfig, PhoneChecks
+
+        s = self.settings
+        config = PhoneCheckConfig(
+            ttl=timedelta(minutes=s.phone_check_minutes),
+            max_attempts=s.phone_check_max_attempts,
+            window=timedelta(hours=s.phone_check_window_hours),
+            per_number=s.phone_checks_per_number,
+            per_account=s.phone_checks_per_account,
+            per_platform=s.phone_checks_per_platform,
+        )
+        return PhoneChecks(
+            self.ring, self.social, self.registry, self.auth.outbox, self.telecom_rules, config
         )
 
     @cached_property

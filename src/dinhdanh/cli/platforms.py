@@ -64,10 +64,13 @@ def platforms_list(ctx: typer.Context, json_out: JsonOpt = False) -> None:
 
 @platforms_app.command("recheck")
 def platforms_recheck(ctx: typer.Context, json_out: JsonOpt = False) -> None:
-    """Flag bindings whose owner has died since (OWNER_DECEASED) and tell their platforms."""
+    """Flag bindings whose owner has died since (OWNER_DECEASED), or whose number is now under
+    a lock case (JUNK_SIM_OWNER), and tell their platforms."""
     with container_from(ctx) as c, c.unit_of_work() as session:
         n = c.social.recheck_deceased(session, c.clock())
+        junk = c.phone_checks.recheck_numbers(session, c.clock())
     if json_out:
-        emit_json({"owner_deceased": n})
+        emit_json({"owner_deceased": n, "junk_sim_owner": junk})
     else:
         out.print(f"{n} binding(s) newly flagged OWNER_DECEASED")
+        out.print(f"{junk} binding(s) newly flagged JUNK_SIM_OWNER")

@@ -112,6 +112,9 @@ def reconcile_subscriptions(
                 carrier=carrier,
                 memory_limit=memory_limit,
             )
+            # Accounts bound by a number now found junk or locked: JUNK_SIM_OWNER.
+            with c.unit_of_work() as session:
+                flagged = c.phone_checks.recheck_numbers(session, c.clock(), outcome.junk_numbers)
         except TelecomError as exc:
             fail(str(exc))
         finally:
@@ -120,6 +123,7 @@ def reconcile_subscriptions(
     result = s.to_json() | {
         "cases_opened": outcome.cases_opened,
         "cases_resolved": outcome.cases_resolved,
+        "bindings_flagged": flagged,
         "out": str(out_dir),
     }
     if json_out:

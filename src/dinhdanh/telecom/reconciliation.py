@@ -27,6 +27,7 @@ class Outcome:
     summary: Summary
     cases_opened: int
     cases_resolved: int
+    junk_numbers: frozenset[str] = frozenset()  # for the platforms' recheck (social.phone)
 
 
 def reconcile_store(
@@ -83,4 +84,5 @@ def reconcile_store(
         telecom.record_run(
             session, summary.to_json(), counts["opened"], counts["resolved"], ctx.actor, now
         )
-    return Outcome(summary, counts["opened"], counts["resolved"])
+    numbers = frozenset(v.msisdn for v in junk)
+    return Outcome(summary, counts["opened"], counts["resolved"], numbers)
