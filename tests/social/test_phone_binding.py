@@ -445,5 +445,8 @@ def test_the_reconcile_command_flags_accounts_bound_by_junk_numbers(
             assert c.social.status(session, "zalo", ["u-1"], c.clock())[0].flags == (
                 "JUNK_SIM_OWNER",
             )
+            # Junk and, since the run, locked too: told once, as junk.
+            kinds = [e.kind for e in c.social.events(session, "zalo", 0)]
+            assert kinds == ["binding_created", "number_junk"]
     finally:
         c.close()

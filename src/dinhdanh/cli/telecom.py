@@ -114,7 +114,8 @@ def reconcile_subscriptions(
             )
             # Accounts bound by a number now found junk or locked: JUNK_SIM_OWNER.
             with c.unit_of_work() as session:
-                flagged = c.phone_checks.recheck_numbers(session, c.clock(), outcome.junk_numbers)
+                numbers = (v.msisdn for v in outcome.junk)
+                flagged = c.phone_checks.recheck_numbers(session, c.clock(), numbers)
         except TelecomError as exc:
             fail(str(exc))
         finally:

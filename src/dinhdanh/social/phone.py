@@ -273,27 +273,31 @@ class PhoneChecks:
         reconciliation run just found junk) or under an open lock case, and tell each
         platform (``number_junk``, ``number_locked``); returns how many. Run after each
         reconciliation (``dinhdanh reconcile subscriptions``) and by ``dinhdanh platforms
-        recheck``. Flags stay: the account was bound by a number found junk."""
+        recheck``. Flags stay: the account was bound by a number found junk. Numbers go by
+        in chunks: a national run's millions are never all keyed at once."""
         b = m.Binding
         waiting = select(b.id).where(b.number_key.is_not(None), b.number_junk.is_(False))
         if not session.scalar(select(exists(waiting))):
-            return 0
+            return 0  # no phone binding left to flag: ``junk`` is not even read
         c = tm.LockCase
         open_cases = select(c.msisdn).where(c.state.not_in([s.value for s in TERMINAL]))
-        kinds = dict.fromkeys(session.scalars(open_cases), "number_locked")
-        kinds |= dict.fromkeys(junk, "number_junk")
+        platforms = [p.code for p in self._social.platforms(session)]
         changed = 0
-        for platform in self._social.platforms(session):
-            keys = {self.number_key(platform.code, n): kind for n, kind in kinds.items()}
-            for chunk in _chunks(sorted(keys)):
-                stmt = select(b).where(
-                    b.platform == platform.code, b.number_key.in_(chunk), b.number_junk.is_(False)
-                )
-                for binding in session.scalars(stmt):
-                    binding.number_junk, binding.checked_at = True, now
-                    account = self._social._open(binding)["account"]
-                    kind = keys[binding.number_key or b""]
-                    self._social._event(session, platform.code, account, kind, now)
-                    changed += 1
-        session.flush()
+        # Junk first: a number both junk and locked is told as junk.
+        for numbers, kind in (
+            (junk, "number_junk"),
+            (session.scalars(open_cases).all(), "number_locked"),
+        ):
+            for chunk in _chunks(list(numbers)):
+                for code in platforms:
+                    keys = [self.number_key(code, n) for n in chunk]
+                    stmt = select(b).where(
+                        b.platform == code, b.number_key.in_(keys), b.number_junk.is_(False)
+                    )
+                    for binding in session.scalars(stmt):
+                        binding.number_junk, binding.checked_at = True, now
+                        account = self._social._open(binding)["account"]
+                        self._social._event(session, code, account, kind, now)
+                        changed += 1
+                    session.flush()
         return changed
