@@ -89,6 +89,14 @@ class Settings(BaseSettings):
     # Days from a platform's first report of an account (status read, uploaded graph or
     # labels) after which the account, still unbound, is flagged UNVERIFIED.
     social_unverified_days: int = Field(default=90, ge=0)
+    # Binding by phone (social.phone): a code's life and tries, and phone checks started per
+    # window, per number (across platforms), per account and per platform.
+    phone_check_minutes: int = Field(default=10, ge=1, le=60)
+    phone_check_max_attempts: int = Field(default=5, ge=1, le=10)
+    phone_check_window_hours: int = Field(default=24, ge=1)
+    phone_checks_per_number: int = Field(default=5, ge=1)
+    phone_checks_per_account: int = Field(default=5, ge=1)
+    phone_checks_per_platform: int = Field(default=100_000, ge=1)
 
     # OpenID Connect provider and login (docs/auth.md). Durations are settings: policy changes.
     issuer: str | None = Field(

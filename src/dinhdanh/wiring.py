@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     from dinhdanh.auth.services import AuthServices
     from dinhdanh.internet.service import Internet
     from dinhdanh.privacy.disclosure import Disclosures
+    from dinhdanh.social.phone import PhoneChecks
     from dinhdanh.social.platform_data import PlatformData
     from dinhdanh.social.service import Social
     from dinhdanh.staff.rules import StaffPolicy
@@ -128,6 +129,23 @@ class Container:
         from dinhdanh.social.platform_data import PlatformData
 
         return PlatformData(self.settings.data_dir, self.ring, self.social.signals)
+
+    @cached_property
+    def phone_checks(self) -> PhoneChecks:
+        from dinhdanh.social.phone import PhoneCheckConfig, PhoneChecks
+
+        s = self.settings
+        config = PhoneCheckConfig(
+            ttl=timedelta(minutes=s.phone_check_minutes),
+            max_attempts=s.phone_check_max_attempts,
+            window=timedelta(hours=s.phone_check_window_hours),
+            per_number=s.phone_checks_per_number,
+            per_account=s.phone_checks_per_account,
+            per_platform=s.phone_checks_per_platform,
+        )
+        return PhoneChecks(
+            self.ring, self.social, self.registry, self.auth.outbox, self.telecom_rules, config
+        )
 
     @cached_property
     def staff(self) -> Staff:

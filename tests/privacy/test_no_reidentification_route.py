@@ -88,6 +88,8 @@ ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/platforms/{code}/accounts:status"): "platform api",
     ("GET", "/api/v1/platforms/{code}/events"): "platform api",
     ("PUT", "/api/v1/platforms/{code}/social-{kind}"): "platform api",
+    ("POST", "/api/v1/platforms/{code}/phone-checks"): "platform api",
+    ("POST", "/api/v1/platforms/{code}/phone-checks/{check_id}:confirm"): "platform api",
     # registrars
     ("POST", "/api/v1/registrars"): "registrar api",
     ("PUT", "/api/v1/registrars/{registrar}/domains"): "registrar api",

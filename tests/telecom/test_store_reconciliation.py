@@ -68,6 +68,7 @@ def run(
         "opened": outcome.cases_opened,
         "resolved": outcome.cases_resolved,
         "s": outcome.summary,
+        "junk": frozenset(v.msisdn for v in outcome.junk),
     }
 
 

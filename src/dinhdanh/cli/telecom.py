@@ -112,6 +112,10 @@ def reconcile_subscriptions(
                 carrier=carrier,
                 memory_limit=memory_limit,
             )
+            # Accounts bound by a number now found junk or locked: JUNK_SIM_OWNER.
+            with c.unit_of_work() as session:
+                numbers = (v.msisdn for v in outcome.junk)
+                flagged = c.phone_checks.recheck_numbers(session, c.clock(), numbers)
         except TelecomError as exc:
             fail(str(exc))
         finally:
@@ -120,6 +124,7 @@ def reconcile_subscriptions(
     result = s.to_json() | {
         "cases_opened": outcome.cases_opened,
         "cases_resolved": outcome.cases_resolved,
+        "bindings_flagged": flagged,
         "out": str(out_dir),
     }
     if json_out:

@@ -3,8 +3,9 @@
 A binding keeps nothing a database thief could join across platforms: the account is a keyed
 hash of (platform, account id), the citizen is sealed with a context naming the platform and
 the account, and the only subject in clear is the platform's own pairwise subject (unrelated
-across sectors without the pairwise key). Next to those, the status facts computed at binding
-time, in clear: they are what a status read answers without opening anything.
+across sectors without the pairwise key); a phone binding's number is a keyed hash of
+(platform, number). Next to those, the status facts computed at binding time, in clear:
+they are what a status read answers without opening anything.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     String,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -54,8 +56,16 @@ class Binding(Base):
     age_over_18: Mapped[bool | None] = mapped_column(Boolean)
     owner_deceased: Mapped[bool] = mapped_column(Boolean)
     checked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # Bound by phone: HMAC of (platform, number), so later flags find the binding (social.phone)
+    # while two platforms' rows for one number still differ. None for a login binding.
+    number_key: Mapped[bytes | None] = mapped_column(LargeBinary(32))
+    # Reconciliation has found that number junk, or a lock case stands on it (JUNK_SIM_OWNER).
+    number_junk: Mapped[bool] = mapped_column(Boolean, server_default=false())
 
-    __table_args__ = (Index("ix_platform_bindings_subject", "platform", "pairwise_sub"),)
+    __table_args__ = (
+        Index("ix_platform_bindings_subject", "platform", "pairwise_sub"),
+        Index("ix_platform_bindings_number_key", "number_key"),
+    )
 
 
 class UsedNonce(Base):
@@ -120,3 +130,31 @@ class FirstReport(Base):
     first_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = ({"sqlite_with_rowid": False},)
+
+
+class PhoneCheck(Base):
+    """A code sent to a number for binding one account (social.phone): single use, expiring,
+    a few attempts. The account id and the number are sealed to this row; the code is kept
+    only as an HMAC under the blind-index key (a database copy cannot try the million codes)."""
+
+    __tablename__ = "platform_phone_checks"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)  # UUIDv7
+    platform: Mapped[str] = mapped_column(ForeignKey("platforms.code"))
+    sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    code_mac: Mapped[bytes] = mapped_column(LargeBinary(32))
+    attempts: Mapped[int] = mapped_column(Integer)
+    closed: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class PhoneCheckCount(Base):
+    """Phone checks started in the current window, per number, per account and per platform
+    (``key``); counted under a row lock (social.phone)."""
+
+    __tablename__ = "platform_phone_counts"
+
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    window_start: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    count: Mapped[int] = mapped_column(Integer)

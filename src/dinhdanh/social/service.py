@@ -211,6 +211,22 @@ class Social:
         subject = holder_of(session, self._provider, client, sub, nonce)
         if subject is None:
             raise IdTokenRejected("id_token_unknown_subject", "no sign-in matches this ID token")
+        return self._bind(session, code, account_id, subject, sub, "login", str(claims["acr"]), now)
+
+    def _bind(
+        self,
+        session: Session,
+        code: str,
+        account_id: str,
+        subject: str,
+        sub: str,
+        method: str,
+        acr: str,
+        now: datetime,
+        number_key: bytes | None = None,
+    ) -> Status:
+        """Write the binding of ``account_id`` to citizen ``subject`` (the one writer of
+        binding rows: login here, phone in ``social.phone``)."""
         ctx = AccessContext(f"platform:{code}", "platform", "account binding")
         ages = [self._registry.is_over(session, subject, y, now.date(), ctx, now) for y in AGES]
         key = self._account_key(code, account_id)
@@ -221,13 +237,15 @@ class Social:
             "account_key": key,
             "pairwise_sub": sub,
             "subject_sealed": seal(self._ring, sealed, self._seal_context(code, key)),
-            "method": "login",
-            "acr": str(claims["acr"]),
+            "method": method,
+            "acr": acr,
             "age_over_13": ages[0],
             "age_over_16": ages[1],
             "age_over_18": ages[2],
             "owner_deceased": bool(self._registry.is_deceased(session, subject)),
             "checked_at": now,
+            "number_key": number_key,
+            "number_junk": False,
         }
         # One statement: two binders of one account at once both succeed, the last one wins.
         stmt = _insert(session, m.Binding).values(row)
@@ -273,6 +291,8 @@ class Social:
                 flags.append("ACCOUNT_LIMIT")
             if b.owner_deceased:
                 flags.append("OWNER_DECEASED")
+            if b.number_junk:
+                flags.append("JUNK_SIM_OWNER")
             out.append(
                 Status(
                     account_id,

@@ -4,7 +4,7 @@ DuckDB engine (telecom.reconcile), lock cases opened and resolved from the verdi
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -27,6 +27,7 @@ class Outcome:
     summary: Summary
     cases_opened: int
     cases_resolved: int
+    junk: Sequence[Verdict] = ()  # the run's junk verdicts (for social.phone's recheck)
 
 
 def reconcile_store(
@@ -83,4 +84,4 @@ def reconcile_store(
         telecom.record_run(
             session, summary.to_json(), counts["opened"], counts["resolved"], ctx.actor, now
         )
-    return Outcome(summary, counts["opened"], counts["resolved"])
+    return Outcome(summary, counts["opened"], counts["resolved"], junk)

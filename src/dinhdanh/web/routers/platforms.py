@@ -1,18 +1,19 @@
-"""Platform API (bindings, status, events, graph and label uploads; a platform key reaches
-only its own code) and the citizen's "My platform accounts" page."""
+"""Platform API (bindings by login and by phone, status, events, graph and label uploads; a
+platform key reaches only its own code) and the citizen's "My platform accounts" page."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
+from dinhdanh.social.phone import PhoneCheckFailed
 from dinhdanh.social.platform_data import Kind, refuse_aborted
-from dinhdanh.social.service import MAX_BATCH, Status, own
+from dinhdanh.social.service import MAX_ACCOUNT_ID, MAX_BATCH, Status, own
 from dinhdanh.social.sybil import ImportReport
 from dinhdanh.store.private import spill_dir
 from dinhdanh.web.browser import check_csrf, redirect, render
@@ -184,6 +185,53 @@ async def upload(
     return UploadOut(
         total_rows=report.total_rows, accepted=report.accepted, stored=report.stored, **shown
     )
+
+
+class PhoneCheckIn(BaseModel):
+    account_id: str = Field(min_length=1, max_length=MAX_ACCOUNT_ID)
+    msisdn: str = Field(min_length=1, max_length=40)
+
+
+class PhoneCheckOut(BaseModel):
+    id: str
+    expires_at: datetime
+
+
+class PhoneConfirmIn(BaseModel):
+    code: str = Field(pattern=r"^[0-9]{6}$")
+
+
+@router.post(
+    API + "/phone-checks",
+    status_code=202,
+    response_model=PhoneCheckOut,
+    responses=problem_responses(400, 401, 403, 404, 422, 429),
+)
+def start_phone_check(
+    c: ContainerDep, who: PrincipalDep, code: str, body: PhoneCheckIn
+) -> PhoneCheckOut:
+    """Send a code to the number for binding the account: the same answer for every number."""
+    own(who, code)
+    with c.unit_of_work() as session:
+        made = c.phone_checks.create(session, code, body.account_id, body.msisdn, c.clock())
+    return PhoneCheckOut(id=made.id, expires_at=made.expires_at)
+
+
+@router.post(API + "/phone-checks/{check_id}:confirm", response_model=StatusOut, responses=_ERRORS)
+def confirm_phone_check(
+    c: ContainerDep,
+    who: PrincipalDep,
+    code: str,
+    check_id: Annotated[str, Path(max_length=36)],
+    body: PhoneConfirmIn,
+) -> StatusOut:
+    """Bind the account if the code is right and the number may bind it; one refusal else."""
+    own(who, code)
+    with c.unit_of_work() as session:
+        status = c.phone_checks.confirm(session, code, check_id, body.code, c.clock())
+    if status is None:
+        raise PhoneCheckFailed  # after the commit: the attempt stays counted
+    return _out(status)
 
 
 PAGE = "/account/platforms"
