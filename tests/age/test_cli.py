@@ -24,6 +24,7 @@ def test_recheck_revokes_the_credentials_of_the_dead(settings: Settings) -> None
         issue(c, teen.subject_id, Wallet(), 10)
         assert cli_json(s, "platforms", "recheck", "--json") == {
             "owner_deceased": 0,
+            "junk_sim_owner": 0,
             "age_credentials_revoked": 0,
         }
         record_death(c, teen)

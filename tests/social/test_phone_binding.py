@@ -440,7 +440,8 @@ def test_the_reconcile_command_flags_accounts_bound_by_junk_numbers(
         subscribe(c, citizen, NUMBER, full_name="Nguyễn Văn Ăn")
         out = cli_json(s, "reconcile", "subscriptions", "--out", str(tmp_path / "out"))
         assert out["bindings_flagged"] == 1
-        assert cli_json(s, "platforms", "recheck") == {"owner_deceased": 0, "junk_sim_owner": 0}
+        recheck = cli_json(s, "platforms", "recheck")
+        assert recheck == {"owner_deceased": 0, "junk_sim_owner": 0, "age_credentials_revoked": 0}
         with c.unit_of_work() as session:
             assert c.social.status(session, "zalo", ["u-1"], c.clock())[0].flags == (
                 "JUNK_SIM_OWNER",
