@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, func, select
+from sqlalchemy import ColumnElement, Row, Table, any_, bindparam, func, select
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.orm import Session
@@ -50,6 +50,9 @@ TOKEN_MAX_AGE = timedelta(minutes=10)
 CLOCK_SKEW = timedelta(seconds=60)
 AGES = (13, 16, 18)
 _CHUNK = 1000  # ids per IN (...) list
+_READ_SLOTS = 64  # rows per platform-day of the read counter (Social._count_reads)
+# What a status read loads of a binding: every column but the sealed subject, as plain rows.
+_STATUS_COLUMNS = [c for c in m.Binding.__table__.c if c.name != "subject_sealed"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,10 +250,10 @@ class Social:
         self, session: Session, code: str, account_ids: Sequence[str], now: datetime, *, count: bool
     ) -> list[Status]:
         keys = [self._account_key(code, a) for a in account_ids]
-        rows: dict[bytes, m.Binding] = {}
+        rows: dict[bytes, Row[Any]] = {}
         for chunk in _chunks(sorted(set(keys))):
-            stmt = select(m.Binding).where(m.Binding.account_key.in_(chunk))
-            rows |= {b.account_key: b for b in session.scalars(stmt)}
+            stmt = select(*_STATUS_COLUMNS).where(_among(session, m.Binding.account_key, chunk))
+            rows |= {b.account_key: b for b in session.execute(stmt)}
         per_person = self._accounts_per_person(
             session, code, {b.pairwise_sub for b in rows.values()}
         )
@@ -288,7 +291,7 @@ class Social:
         for chunk in _chunks(sorted(subs)):
             stmt = (
                 select(m.Binding.pairwise_sub, func.count())
-                .where(m.Binding.platform == code, m.Binding.pairwise_sub.in_(chunk))
+                .where(m.Binding.platform == code, _among(session, m.Binding.pairwise_sub, chunk))
                 .group_by(m.Binding.pairwise_sub)
             )
             counts |= {sub: int(n) for sub, n in session.execute(stmt)}
@@ -296,23 +299,44 @@ class Social:
 
     @staticmethod
     def _count_reads(session: Session, code: str, day: date, n: int) -> None:
-        """Add ``n`` to the platform-day counter in one statement (concurrent calls add up)."""
+        """Add ``n`` to the platform-day counter in one statement (concurrent calls add up).
+
+        On PostgreSQL the slot is the connection's (backend pid modulo ``_READ_SLOTS``): the
+        row stays locked until the commit is on disk, so with a single row every read would
+        wait for the previous one's flush. SQLite runs one writer at a time anyway: slot 0.
+        """
         table = cast(Table, m.StatusReads.__table__)
-        stmt = _insert(session, m.StatusReads).values(platform=code, day=day, reads=n)
+        pg = session.get_bind().dialect.name == "postgresql"
+        slot = func.pg_backend_pid() % _READ_SLOTS if pg else 0
+        stmt = _insert(session, m.StatusReads).values(platform=code, day=day, slot=slot, reads=n)
         session.execute(
             stmt.on_conflict_do_update(
-                index_elements=[table.c.platform, table.c.day],
+                index_elements=[table.c.platform, table.c.day, table.c.slot],
                 set_={"reads": table.c.reads + stmt.excluded.reads},
             )
         )
 
     def reads(self, session: Session, code: str, day: date) -> int:
-        row = session.get(m.StatusReads, (code, day))
-        return 0 if row is None else row.reads
+        r = m.StatusReads
+        stmt = select(func.sum(r.reads)).where(r.platform == code, r.day == day)
+        return int(session.scalar(stmt) or 0)
 
     # -- events ------------------------------------------------------------------------
     @staticmethod
     def _event(session: Session, code: str, account_id: str, kind: str, now: datetime) -> None:
+        """Add an event to the platform's feed, in the order readers will see it.
+
+        Ids come from one sequence, taken at insert and visible at commit: on PostgreSQL a
+        writer that took a lower id could commit after a reader had read past a higher one,
+        and a reader following its cursor would never see it. Holding the platform's row
+        (FOR NO KEY UPDATE, which inserts referencing it do not wait for) until commit makes
+        one platform's event writers take ids in commit order. SQLite has one writer at a
+        time anyway. Lock order: write the rows an event is about before the event, never
+        after it (``recheck_deceased``), so no transaction waits for a binding row while
+        holding a platform (docs/architecture.md, Events).
+        """
+        lock = select(m.Platform.code).where(m.Platform.code == code)
+        session.execute(lock.with_for_update(key_share=True))
         session.add(m.PlatformEvent(platform=code, account_id=account_id, kind=kind, at=now))
 
     def events(self, session: Session, code: str, after: int, limit: int = 1000) -> list[Event]:
@@ -330,15 +354,17 @@ class Social:
         platform (``owner_deceased``); returns how many. Run after each registry import.
         Reads the registry's clear flag only: nothing personal is opened."""
         stmt = select(m.Binding).where(m.Binding.owner_deceased.is_(False))
-        changed = 0
+        changed: list[tuple[str, str]] = []
         for b in session.scalars(stmt):
             held = self._open(b)
             if self._registry.is_deceased(session, held["subject"]):
                 b.owner_deceased, b.checked_at = True, now
-                self._event(session, b.platform, held["account"], "owner_deceased", now)
-                changed += 1
+                changed.append((b.platform, held["account"]))
+        session.flush()  # the bindings first, then the platforms' feeds (lock order: _event)
+        for code, account_id in sorted(changed):
+            self._event(session, code, account_id, "owner_deceased", now)
         session.flush()
-        return changed
+        return len(changed)
 
     def _open(self, b: m.Binding) -> dict[str, str]:
         context = self._seal_context(b.platform, b.account_key)
@@ -384,6 +410,16 @@ def _insert(session: Session, model: type[Base]) -> Any:
     name = session.get_bind().dialect.name
     insert = postgresql.insert if name == "postgresql" else sqlite_dialect.insert
     return insert(cast(Table, model.__table__))
+
+
+def _among(session: Session, column: Any, values: list[Any]) -> ColumnElement[bool]:
+    """``column IN values``; on PostgreSQL ``= ANY`` of one array parameter, so the statement
+    text (parsed and cached once) does not grow with the number of values."""
+    if session.get_bind().dialect.name != "postgresql":
+        return cast(ColumnElement[bool], column.in_(values))
+    return cast(
+        ColumnElement[bool], column == any_(bindparam(None, values, postgresql.ARRAY(column.type)))
+    )
 
 
 def _chunks(items: list[Any]) -> Iterable[list[Any]]:
