@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Row, Table, any_, bindparam, func, select
+from sqlalchemy import Row, Table, func, select
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.orm import Session
@@ -31,6 +31,7 @@ from dinhdanh.identity.service import Registry
 from dinhdanh.privacy.access import Principal, Role, create_api_key
 from dinhdanh.privacy.audit import AccessContext
 from dinhdanh.social import models as m
+from dinhdanh.social import status_queries
 from dinhdanh.social.errors import (
     BatchTooLarge,
     IdTokenRejected,
@@ -50,9 +51,6 @@ TOKEN_MAX_AGE = timedelta(minutes=10)
 CLOCK_SKEW = timedelta(seconds=60)
 AGES = (13, 16, 18)
 _CHUNK = 1000  # ids per IN (...) list
-_READ_SLOTS = 64  # rows per platform-day of the read counter (Social._count_reads)
-# What a status read loads of a binding: every column but the sealed subject, as plain rows.
-_STATUS_COLUMNS = [c for c in m.Binding.__table__.c if c.name != "subject_sealed"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +122,7 @@ class Social:
         self._provider = provider
         self.account_limit = account_limit
         self._pairwise = pairwise_key(ring)
+        self._seen_platforms: set[str] = set()
 
     # -- platforms ---------------------------------------------------------------------
     def add_platform(
@@ -243,7 +242,9 @@ class Social:
         """Statuses in the order asked; unbound accounts answer ``verified: false``."""
         if len(account_ids) > MAX_BATCH:
             raise BatchTooLarge(f"at most {MAX_BATCH} account ids per call")
-        self._platform(session, code)
+        if code not in self._seen_platforms:  # platforms are never removed: one look is enough
+            self._platform(session, code)
+            self._seen_platforms.add(code)
         return self._statuses(session, code, account_ids, now, count=True)
 
     def _statuses(
@@ -252,11 +253,8 @@ class Social:
         keys = [self._account_key(code, a) for a in account_ids]
         rows: dict[bytes, Row[Any]] = {}
         for chunk in _chunks(sorted(set(keys))):
-            stmt = select(*_STATUS_COLUMNS).where(_among(session, m.Binding.account_key, chunk))
-            rows |= {b.account_key: b for b in session.execute(stmt)}
-        per_person = self._accounts_per_person(
-            session, code, {b.pairwise_sub for b in rows.values()}
-        )
+            rows |= {b.account_key: b for b in status_queries.bindings(session, chunk)}
+        per_person = {b.pairwise_sub: b.accounts for b in rows.values()}
         if count:
             self._count_reads(session, code, now.date(), len(account_ids))
         out = []
@@ -286,37 +284,13 @@ class Social:
         return out
 
     @staticmethod
-    def _accounts_per_person(session: Session, code: str, subs: set[str]) -> dict[str, int]:
-        counts: dict[str, int] = {}
-        for chunk in _chunks(sorted(subs)):
-            stmt = (
-                select(m.Binding.pairwise_sub, func.count())
-                .where(m.Binding.platform == code, _among(session, m.Binding.pairwise_sub, chunk))
-                .group_by(m.Binding.pairwise_sub)
-            )
-            counts |= {sub: int(n) for sub, n in session.execute(stmt)}
-        return counts
-
-    @staticmethod
     def _count_reads(session: Session, code: str, day: date, n: int) -> None:
-        """Add ``n`` to the platform-day counter in one statement (concurrent calls add up).
-
-        On PostgreSQL the slot is the connection's (backend pid modulo ``_READ_SLOTS``): the
-        row stays locked until the commit is on disk, so with a single row every read would
-        wait for the previous one's flush. SQLite runs one writer at a time anyway: slot 0.
-        """
-        table = cast(Table, m.StatusReads.__table__)
-        pg = session.get_bind().dialect.name == "postgresql"
-        slot = func.pg_backend_pid() % _READ_SLOTS if pg else 0
-        stmt = _insert(session, m.StatusReads).values(platform=code, day=day, slot=slot, reads=n)
-        session.execute(
-            stmt.on_conflict_do_update(
-                index_elements=[table.c.platform, table.c.day, table.c.slot],
-                set_={"reads": table.c.reads + stmt.excluded.reads},
-            )
-        )
+        """Add ``n`` to the platform-day counter in one statement (concurrent calls add up,
+        in slots on PostgreSQL: ``social.status_queries``)."""
+        status_queries.count(session, code, day, n)
 
     def reads(self, session: Session, code: str, day: date) -> int:
+        """How many account statuses the platform read on ``day`` (UTC)."""
         r = m.StatusReads
         stmt = select(func.sum(r.reads)).where(r.platform == code, r.day == day)
         return int(session.scalar(stmt) or 0)
@@ -410,16 +384,6 @@ def _insert(session: Session, model: type[Base]) -> Any:
     name = session.get_bind().dialect.name
     insert = postgresql.insert if name == "postgresql" else sqlite_dialect.insert
     return insert(cast(Table, model.__table__))
-
-
-def _among(session: Session, column: Any, values: list[Any]) -> ColumnElement[bool]:
-    """``column IN values``; on PostgreSQL ``= ANY`` of one array parameter, so the statement
-    text (parsed and cached once) does not grow with the number of values."""
-    if session.get_bind().dialect.name != "postgresql":
-        return cast(ColumnElement[bool], column.in_(values))
-    return cast(
-        ColumnElement[bool], column == any_(bindparam(None, values, postgresql.ARRAY(column.type)))
-    )
 
 
 def _chunks(items: list[Any]) -> Iterable[list[Any]]:

@@ -8,7 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, TypeAdapter
 from starlette.concurrency import run_in_threadpool
 
 from dinhdanh.social.service import MAX_BATCH, Status, own
@@ -89,11 +89,14 @@ def bind(c: ContainerDep, who: PrincipalDep, code: str, account_id: str, body: B
 
 
 def _read(c: Container, authorization: str | None, code: str, ids: list[str]) -> list[Status]:
-    # The hot path: the key check, the read and its count in one unit of work, run in one hop
-    # to the thread pool (docs/performance.md, status API).
-    with c.unit_of_work() as session:
+    # The hot path: the key check, the read and its count (the one write, last) in one unit
+    # of work, run in one hop to the thread pool (docs/performance.md, status API).
+    with c.read_work() as session:
         own(authenticated(c, session, authorization), code)
         return c.social.status(session, code, ids, c.clock())
+
+
+_STATUSES = TypeAdapter(list[Status])
 
 
 def _json(model: BaseModel) -> Response:
@@ -116,7 +119,10 @@ async def batch_status(
 ) -> Response:
     """The status of up to 10,000 accounts, in the order asked."""
     items = await run_in_threadpool(_read, c, authorization, code, body.account_ids)
-    return _json(BatchOut(items=[_out(s) for s in items]))
+    # Up to 10,000 items: serialized straight from the service's dataclasses, which have
+    # StatusOut's fields (tests/social/test_status_api.py holds the two answers equal).
+    answer = b'{"items":' + _STATUSES.dump_json(items) + b"}"
+    return Response(answer, media_type="application/json")
 
 
 @router.get(API + "/events", response_model=EventList, responses=_ERRORS)
