@@ -9,7 +9,6 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field, TypeAdapter
-from starlette.concurrency import run_in_threadpool
 
 from dinhdanh.social.service import MAX_BATCH, Status, own
 from dinhdanh.web.browser import check_csrf, redirect, render
@@ -18,6 +17,7 @@ from dinhdanh.web.i18n import N_
 from dinhdanh.web.portal import CITIZEN
 from dinhdanh.web.problems import problem_responses
 from dinhdanh.web.routers.access_log import citizen_subject
+from dinhdanh.web.routers.oidc import _in_thread  # the thread pool with the db_limiter
 from dinhdanh.wiring import Container
 
 router = APIRouter(tags=["platforms"])
@@ -90,7 +90,8 @@ def bind(c: ContainerDep, who: PrincipalDep, code: str, account_id: str, body: B
 
 def _read(c: Container, authorization: str | None, code: str, ids: list[str]) -> list[Status]:
     # The hot path: the key check, the read and its count (the one write, last) in one unit
-    # of work, run in one hop to the thread pool (docs/performance.md, status API).
+    # of work, run in one hop to the thread pool, as many at a time as the app's db_limiter
+    # lets through (one per process on SQLite) (docs/performance.md, status API).
     with c.read_work() as session:
         own(authenticated(c, session, authorization), code)
         return c.social.status(session, code, ids, c.clock())
@@ -106,19 +107,27 @@ def _json(model: BaseModel) -> Response:
 
 @router.get(API + "/accounts/{account_id}/status", response_model=StatusOut, responses=_ERRORS)
 async def status(
-    c: ContainerDep, code: str, account_id: str, authorization: AuthorizationHeader = None
+    request: Request,
+    c: ContainerDep,
+    code: str,
+    account_id: str,
+    authorization: AuthorizationHeader = None,
 ) -> Response:
     """Whether a verified person stands behind the account, and the facts the law needs."""
-    found = await run_in_threadpool(_read, c, authorization, code, [account_id])
+    found = await _in_thread(request, _read, c, authorization, code, [account_id])
     return _json(_out(found[0]))
 
 
 @router.post(API + "/accounts:status", response_model=BatchOut, responses=_ERRORS)
 async def batch_status(
-    c: ContainerDep, code: str, body: BatchIn, authorization: AuthorizationHeader = None
+    request: Request,
+    c: ContainerDep,
+    code: str,
+    body: BatchIn,
+    authorization: AuthorizationHeader = None,
 ) -> Response:
     """The status of up to 10,000 accounts, in the order asked."""
-    items = await run_in_threadpool(_read, c, authorization, code, body.account_ids)
+    items = await _in_thread(request, _read, c, authorization, code, body.account_ids)
     # Up to 10,000 items: serialized straight from the service's dataclasses, which have
     # StatusOut's fields (tests/social/test_status_api.py holds the two answers equal).
     answer = b'{"items":' + _STATUSES.dump_json(items) + b"}"
