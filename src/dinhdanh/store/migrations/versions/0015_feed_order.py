@@ -2,7 +2,7 @@
 
 Revision ID: 0015_feed_order
 Revises: 0014_platforms
-Create Date: 2026-12-01 20:30:00
+Create Date: 2026-11-30 20:30:00
 
 - ``oidc_codes (client_id, nonce)``: binding by login finds the code an ID token came from
   (``auth.oidc.holder.holder_of``) by its client and nonce; without it, a scan of every code.
