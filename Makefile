@@ -58,6 +58,7 @@ bench: setup
 	$(BIN)/python benchmarks/import_subscriptions.py
 	$(BIN)/python benchmarks/reconcile.py
 	$(BIN)/python benchmarks/oidc.py
+	$(BIN)/python benchmarks/platform_status.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

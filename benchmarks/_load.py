@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import os
+import platform
+import resource
 import shutil
 import subprocess
 import tempfile
@@ -60,6 +62,15 @@ def lua_str(value: str) -> str:
     return json.dumps(value)
 
 
+def machine_line() -> str:
+    """The machine and how busy it was before the run (other processes share its CPUs)."""
+    load1, load5, load15 = os.getloadavg()
+    return (
+        f"machine: {platform.machine()}, {os.cpu_count()} CPUs, Python "
+        f"{platform.python_version()}; load average before: {load1:.2f} {load5:.2f} {load15:.2f}"
+    )
+
+
 def require_wrk() -> str:
     exe = shutil.which("wrk")
     if exe is None:
@@ -89,6 +100,12 @@ def tree_cpu_seconds(root: int) -> float:
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
+def _children_cpu() -> float:
+    """User + system CPU time of this process's finished children (wrk, once it exited)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 @dataclass
 class WrkResult:
     requests: int
@@ -100,6 +117,7 @@ class WrkResult:
     exhausted: int  # requests sent after the scenario ran out of inputs
     statuses: dict[str, int] = field(default_factory=dict)
     server_cpu_cores: float = 0.0  # server CPU seconds per wall second during the run
+    client_cpu_cores: float = 0.0  # wrk's CPU seconds per wall second
 
     @property
     def rate(self) -> float:
@@ -124,8 +142,10 @@ def run_wrk(
     cmd += ["--timeout", "10s", "-s", script, url]
     try:
         cpu0, t0 = tree_cpu_seconds(server_pid), time.perf_counter()
+        wrk0 = _children_cpu()
         proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
         cpu = tree_cpu_seconds(server_pid) - cpu0
+        wrk_cpu = _children_cpu() - wrk0
         wall = time.perf_counter() - t0
     finally:
         Path(script).unlink()
@@ -143,4 +163,5 @@ def run_wrk(
         exhausted=data["exhausted"],
         statuses=data["statuses"],
         server_cpu_cores=cpu / wall if wall else 0.0,
+        client_cpu_cores=wrk_cpu / wall if wall else 0.0,
     )

@@ -32,7 +32,6 @@ import base64
 import contextlib
 import json
 import os
-import platform
 import re
 import shutil
 import signal
@@ -49,7 +48,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import httpx
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _load import WrkResult, lua_str, require_wrk, run_wrk
+from _load import WrkResult, lua_str, machine_line, require_wrk, run_wrk
 from _measure import scratch_postgres
 from dinhdanh.auth.oidc.token import s256
 from dinhdanh.auth.totp import totp_at
@@ -89,8 +88,10 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def server(env: dict[str, str], port: int, log: Path) -> Iterator[subprocess.Popen[bytes]]:
-    cmd = [EXE, "serve", "--workers", str(WORKERS), "--host", "127.0.0.1", "--port", str(port)]
+def server(
+    env: dict[str, str], port: int, log: Path, workers: int = WORKERS
+) -> Iterator[subprocess.Popen[bytes]]:
+    cmd = [EXE, "serve", "--workers", str(workers), "--host", "127.0.0.1", "--port", str(port)]
     with log.open("wb") as out:
         proc = subprocess.Popen(
             [*cmd, "--log-level", "warning"],
@@ -451,11 +452,7 @@ def main() -> None:
     ap.add_argument("--postgres", action="store_true", help="PostgreSQL instead of SQLite")
     args = ap.parse_args()
     require_wrk()
-    load1, load5, load15 = os.getloadavg()
-    print(
-        f"machine: {platform.machine()}, {os.cpu_count()} CPUs, Python "
-        f"{platform.python_version()}; load average before: {load1:.2f} {load5:.2f} {load15:.2f}"
-    )
+    print(machine_line())
     started = time.perf_counter()
     if not args.postgres:
         label, results = "sqlite", bench(args, None)

@@ -4,7 +4,6 @@ database stamped with an id from before the renumbering still upgrades."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,9 +12,7 @@ from alembic.config import Config
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
-from dinhdanh.settings import Settings
 from dinhdanh.store import current_revision, head_revision, upgrade
-from dinhdanh.store.db import make_engine
 from dinhdanh.store.migrate import MAX_ID_LENGTH, RENAMED, drift, new_revision, next_revision_id
 
 VERSIONS = Path(__file__).parents[2] / "src/dinhdanh/store/migrations/versions"
@@ -30,16 +27,6 @@ def _chain() -> list[str]:
     assert len(script.get_heads()) == 1, "the history has branched: rebase it into one chain"
     ids = [rev.revision for rev in script.walk_revisions("base", "heads")]
     return ids[::-1]
-
-
-@pytest.fixture
-def engine(settings: Settings) -> Iterator[Engine]:
-    settings.data_dir.mkdir(parents=True)
-    e = make_engine(settings.effective_database_url)
-    try:
-        yield e
-    finally:
-        e.dispose()
 
 
 def _stamp(engine: Engine, revision: str) -> None:

@@ -17,6 +17,7 @@ from sqlalchemy import (
     Boolean,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     String,
@@ -248,6 +249,9 @@ class AuthorizationCode(Base):
     expires_at: Mapped[datetime] = mapped_column(_TS)
     used_at: Mapped[datetime | None] = mapped_column(_TS)
     family_id: Mapped[str | None] = mapped_column(String(36))  # tokens issued from it
+
+    # auth.oidc.holder.holder_of: the codes of one client that carried an ID token's nonce.
+    __table_args__ = (Index("ix_oidc_codes_client_nonce", "client_id", "nonce"),)
 
 
 class Grant(Base):

@@ -93,12 +93,15 @@ class PlatformEvent(Base):
 
 
 class StatusReads(Base):
-    """How many account statuses a platform read on one day: one row per platform-day."""
+    """How many account statuses a platform read on one day: the sum over a platform-day's
+    slots. Concurrent reads add to different slots (one per database connection), so they
+    do not queue on one row's lock while each commit is flushed to disk."""
 
     __tablename__ = "platform_status_reads"
 
     platform: Mapped[str] = mapped_column(String(32), primary_key=True)
     day: Mapped[date] = mapped_column(Date, primary_key=True)
+    slot: Mapped[int] = mapped_column(Integer, primary_key=True)
     reads: Mapped[int] = mapped_column(Integer)
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, func, select
+from sqlalchemy import Row, Table, func, select
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.orm import Session
@@ -31,6 +31,7 @@ from dinhdanh.identity.service import Registry
 from dinhdanh.privacy.access import Principal, Role, create_api_key
 from dinhdanh.privacy.audit import AccessContext
 from dinhdanh.social import models as m
+from dinhdanh.social import status_queries
 from dinhdanh.social.errors import (
     BatchTooLarge,
     IdTokenRejected,
@@ -124,6 +125,7 @@ class Social:
         self.account_limit = account_limit
         self._pairwise = pairwise_key(ring)
         self.signals = signals or Signals()
+        self._seen_platforms: set[str] = set()
 
     # -- platforms ---------------------------------------------------------------------
     def add_platform(
@@ -261,20 +263,19 @@ class Social:
         """Statuses in the order asked; unbound accounts answer ``verified: false``."""
         if len(account_ids) > MAX_BATCH:
             raise BatchTooLarge(f"at most {MAX_BATCH} account ids per call")
-        self._platform(session, code)
+        if code not in self._seen_platforms:  # platforms are never removed: one look is enough
+            self._platform(session, code)
+            self._seen_platforms.add(code)
         return self._statuses(session, code, account_ids, now, count=True)
 
     def _statuses(
         self, session: Session, code: str, account_ids: Sequence[str], now: datetime, *, count: bool
     ) -> list[Status]:
         keys = [self._account_key(code, a) for a in account_ids]
-        rows: dict[bytes, m.Binding] = {}
+        rows: dict[bytes, Row[Any]] = {}
         for chunk in _chunks(sorted(set(keys))):
-            stmt = select(m.Binding).where(m.Binding.account_key.in_(chunk))
-            rows |= {b.account_key: b for b in session.scalars(stmt)}
-        per_person = self._accounts_per_person(
-            session, code, {b.pairwise_sub for b in rows.values()}
-        )
+            rows |= {b.account_key: b for b in status_queries.bindings(session, chunk)}
+        per_person = {b.pairwise_sub: b.accounts for b in rows.values()}
         seen = self.signals.read(session, code, keys, rows.keys(), now, record=count)
         if count:
             self._count_reads(session, code, now.date(), len(account_ids))
@@ -310,36 +311,33 @@ class Social:
         return out
 
     @staticmethod
-    def _accounts_per_person(session: Session, code: str, subs: set[str]) -> dict[str, int]:
-        counts: dict[str, int] = {}
-        for chunk in _chunks(sorted(subs)):
-            stmt = (
-                select(m.Binding.pairwise_sub, func.count())
-                .where(m.Binding.platform == code, m.Binding.pairwise_sub.in_(chunk))
-                .group_by(m.Binding.pairwise_sub)
-            )
-            counts |= {sub: int(n) for sub, n in session.execute(stmt)}
-        return counts
-
-    @staticmethod
     def _count_reads(session: Session, code: str, day: date, n: int) -> None:
-        """Add ``n`` to the platform-day counter in one statement (concurrent calls add up)."""
-        table = cast(Table, m.StatusReads.__table__)
-        stmt = _insert(session, m.StatusReads).values(platform=code, day=day, reads=n)
-        session.execute(
-            stmt.on_conflict_do_update(
-                index_elements=[table.c.platform, table.c.day],
-                set_={"reads": table.c.reads + stmt.excluded.reads},
-            )
-        )
+        """Add ``n`` to the platform-day counter in one statement (concurrent calls add up,
+        in slots on PostgreSQL: ``social.status_queries``)."""
+        status_queries.count(session, code, day, n)
 
     def reads(self, session: Session, code: str, day: date) -> int:
-        row = session.get(m.StatusReads, (code, day))
-        return 0 if row is None else row.reads
+        """How many account statuses the platform read on ``day`` (UTC)."""
+        r = m.StatusReads
+        stmt = select(func.sum(r.reads)).where(r.platform == code, r.day == day)
+        return int(session.scalar(stmt) or 0)
 
     # -- events ------------------------------------------------------------------------
     @staticmethod
     def _event(session: Session, code: str, account_id: str, kind: str, now: datetime) -> None:
+        """Add an event to the platform's feed, in the order readers will see it.
+
+        Ids come from one sequence, taken at insert and visible at commit: on PostgreSQL a
+        writer that took a lower id could commit after a reader had read past a higher one,
+        and a reader following its cursor would never see it. Holding the platform's row
+        (FOR NO KEY UPDATE, which inserts referencing it do not wait for) until commit makes
+        one platform's event writers take ids in commit order. SQLite has one writer at a
+        time anyway. Lock order: write the rows an event is about before the event, never
+        after it (``recheck_deceased``), so no transaction waits for a binding row while
+        holding a platform (docs/architecture.md, Events).
+        """
+        lock = select(m.Platform.code).where(m.Platform.code == code)
+        session.execute(lock.with_for_update(key_share=True))
         session.add(m.PlatformEvent(platform=code, account_id=account_id, kind=kind, at=now))
 
     def events(self, session: Session, code: str, after: int, limit: int = 1000) -> list[Event]:
@@ -357,15 +355,17 @@ class Social:
         platform (``owner_deceased``); returns how many. Run after each registry import.
         Reads the registry's clear flag only: nothing personal is opened."""
         stmt = select(m.Binding).where(m.Binding.owner_deceased.is_(False))
-        changed = 0
+        changed: list[tuple[str, str]] = []
         for b in session.scalars(stmt):
             held = self._open(b)
             if self._registry.is_deceased(session, held["subject"]):
                 b.owner_deceased, b.checked_at = True, now
-                self._event(session, b.platform, held["account"], "owner_deceased", now)
-                changed += 1
+                changed.append((b.platform, held["account"]))
+        session.flush()  # the bindings first, then the platforms' feeds (lock order: _event)
+        for code, account_id in sorted(changed):
+            self._event(session, code, account_id, "owner_deceased", now)
         session.flush()
-        return changed
+        return len(changed)
 
     def _open(self, b: m.Binding) -> dict[str, str]:
         context = self._seal_context(b.platform, b.account_key)

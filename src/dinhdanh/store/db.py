@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, cast
@@ -12,6 +13,7 @@ from typing import Any, cast
 from sqlalchemy import Engine, MetaData, Table, create_engine, delete, event
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects import sqlite as sqlite_dialect
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 # Stable constraint names so Alembic migrations read the same on both databases.
@@ -58,7 +60,51 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    return create_engine(url, echo=echo, pool_pre_ping=True)
+    engine = create_engine(url, echo=echo)
+    event.listen(engine, "connect", _postgres_adapters)
+    event.listen(engine, "checkin", _idle_from)
+    event.listen(engine, "checkout", _ping_if_idle(engine))
+    return engine
+
+
+# A pooled connection used less than this long ago is handed out without a ping: a ping is
+# a round trip, as long as the status read's own queries (docs/performance.md).
+PING_AFTER_IDLE = 1.0  # seconds
+
+
+def _idle_from(_dbapi_conn: Any, record: Any) -> None:
+    record.info["idle_from"] = time.monotonic()
+
+
+def _ping_if_idle(engine: Engine) -> Callable[[Any, Any, Any], None]:
+    """``pool_pre_ping`` for connections idle a while (the server may have dropped them);
+    one that fails is replaced (DisconnectionError: the pool retries with a new one)."""
+
+    def checkout(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        idle_from = record.info.pop("idle_from", None)
+        if idle_from is not None and time.monotonic() - idle_from < PING_AFTER_IDLE:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_conn)
+        except engine.dialect.loaded_dbapi.Error as exc:
+            raise DisconnectionError from exc
+
+    return checkout
+
+
+class BinaryList(list[Any]):
+    """A list parameter that psycopg sends as a binary array (PostgreSQL).
+
+    In text format psycopg quotes and escapes each element in Python (for 1,000 bytea
+    values, several milliseconds); in binary format it writes lengths and bytes. Only this
+    type is sent so, not every list.
+    """
+
+
+def _postgres_adapters(dbapi_conn: Any, _record: Any) -> None:
+    from psycopg.types.array import ListBinaryDumper
+
+    dbapi_conn.adapters.register_dumper(BinaryList, ListBinaryDumper)
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

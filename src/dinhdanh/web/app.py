@@ -56,8 +56,10 @@ def create_app(container: Container) -> FastAPI:
     app.state.db_limiter = CapacityLimiter(1 if sqlite else 40)
     problems.install(app)
     app.add_middleware(BodyLimit, upload_bytes=container.settings.max_upload_bytes)
-    # Routes are tried in order: the provider's, the busiest, first.
+    # Routes are tried in order, each a cost on every request that passes it: the busiest
+    # first (the provider's token endpoint, the platforms' status reads).
     app.include_router(oidc.oauth)
+    app.include_router(platforms.router)
     app.include_router(oidc.router)
     app.include_router(identity.router)
     app.include_router(telecom.router)
@@ -67,7 +69,6 @@ def create_app(container: Container) -> FastAPI:
     app.include_router(staff.router)
     app.include_router(disclosure.router)
     app.include_router(disclosure.api)
-    app.include_router(platforms.router)
     app.include_router(age_credentials.router)
     app.include_router(auth.router)
     app.include_router(clients.router)

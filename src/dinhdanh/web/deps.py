@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
+from sqlalchemy.orm import Session
 
 from dinhdanh.privacy.access import Principal, Role, authenticate
 from dinhdanh.staff.service import StaffMember
@@ -21,15 +22,24 @@ async def container(request: Request) -> Container:
 ContainerDep = Annotated[Container, Depends(container)]
 
 
-def principal(c: ContainerDep, authorization: Annotated[str | None, Header()] = None) -> Principal:
+AuthorizationHeader = Annotated[str | None, Header()]
+
+
+def authenticated(c: Container, session: Session, authorization: str | None) -> Principal:
+    """The API key an ``Authorization: Bearer KEY`` header carries, checked in ``session``
+    (a route on a hot path checks it in its own unit of work, not in one more)."""
     scheme, _, token = (authorization or "").partition(" ")
     if scheme.lower() != "bearer" or not token:
         raise Problem(401, "unauthenticated", "API key required", "send Authorization: Bearer KEY")
-    with c.unit_of_work() as session:
-        who = authenticate(session, token.strip(), c.clock())
+    who = authenticate(session, token.strip(), c.clock())
     if who is None:
         raise Problem(401, "unauthenticated", "Unknown, expired or revoked API key")
     return who
+
+
+def principal(c: ContainerDep, authorization: AuthorizationHeader = None) -> Principal:
+    with c.unit_of_work() as session:
+        return authenticated(c, session, authorization)
 
 
 def officer(c: ContainerDep, who: Annotated[Principal, Depends(principal)]) -> StaffMember:

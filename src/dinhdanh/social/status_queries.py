@@ -1,0 +1,92 @@
+"""What a status read sends to the database: statements built once per dialect, run as plain
+rows below the ORM.
+
+Every status call runs them, and on the hot path building a statement (or loading ORM
+entities) costs more than the query itself (docs/performance.md, status API). On PostgreSQL
+a list of values is one array parameter (``= ANY``), so the statement text, parsed once and
+prepared by the server, does not grow with the batch; SQLite gets ``IN (...)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import Any, cast
+
+from sqlalchemy import (
+    ColumnElement,
+    Executable,
+    Row,
+    Table,
+    any_,
+    bindparam,
+    func,
+    select,
+)
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects import sqlite as sqlite_dialect
+from sqlalchemy.orm import Session
+
+from dinhdanh.social import models as m
+from dinhdanh.store.db import BinaryList
+
+# Rows of a platform-day's read counter: on PostgreSQL the connection's backend pid picks the
+# row, so parallel reads do not queue on one row's lock while each commit is flushed.
+SLOTS = 64
+
+
+def _among(column: Any, pg: bool) -> ColumnElement[bool]:
+    """``column IN :values``; on PostgreSQL the values go as they are (``_values``)."""
+    if pg:
+        return cast(ColumnElement[bool], column == any_(bindparam("values")))
+    return cast(ColumnElement[bool], column.in_(bindparam("values", expanding=True)))
+
+
+def _statements(pg: bool) -> dict[str, Executable]:
+    b = m.Binding
+    # Every column of a binding but the sealed subject: a status read opens nothing.
+    columns = [c for c in cast(Table, b.__table__).c if c.name != "subject_sealed"]
+    reads = cast(Table, m.StatusReads.__table__)
+    insert = postgresql.insert if pg else sqlite_dialect.insert
+    slot = func.pg_backend_pid() % SLOTS if pg else 0  # SQLite: one writer at a time anyway
+    add = insert(reads).values(
+        platform=bindparam("platform"), day=bindparam("day"), slot=slot, reads=bindparam("n")
+    )
+    # With each binding, how many accounts its person has bound at that platform
+    # (ACCOUNT_LIMIT), in the same round trip: the (platform, pairwise_sub) index answers it.
+    same = cast(Table, b.__table__).alias("same_person")
+    accounts = (
+        select(func.count())
+        .where(same.c.platform == b.platform, same.c.pairwise_sub == b.pairwise_sub)
+        .scalar_subquery()
+        .label("accounts")
+    )
+    return {
+        "bindings": select(*columns, accounts).where(_among(b.account_key, pg)),
+        "count": add.on_conflict_do_update(
+            index_elements=[reads.c.platform, reads.c.day, reads.c.slot],
+            set_={"reads": reads.c.reads + add.excluded.reads},
+        ),
+    }
+
+
+_BUILT = {pg: _statements(pg) for pg in (True, False)}
+
+
+def _run(session: Session, name: str, params: dict[str, Any]) -> Any:
+    conn = session.connection()
+    pg = conn.dialect.name == "postgresql"
+    if pg and "values" in params:  # one binary array, untyped: no per-element processing
+        params["values"] = BinaryList(params["values"])
+    return conn.execute(_BUILT[pg][name], params)
+
+
+def bindings(session: Session, keys: Sequence[bytes]) -> Sequence[Row[Any]]:
+    """The bindings of these account keys (any platform's: the key names the platform),
+    each with ``accounts``: how many its person has bound at that platform."""
+    return cast(Sequence[Row[Any]], _run(session, "bindings", {"values": keys}).all())
+
+
+def count(session: Session, code: str, day: date, n: int) -> None:
+    """Add ``n`` to the platform's reads of ``day`` in one statement (parallel calls add up)."""
+    _run(session, "count", {"platform": code, "day": day, "n": n})
