@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from dinhdanh.social.sybil import load_graph, load_labels
+from dinhdanh.web.limits import API_BYTES, STATUS_BATCH_BYTES, limit_for
 from dinhdanh.wiring import Container
 from tests.social.conftest import Plat, add_platform
 from tests.web.test_limits import app, assert_problem_413, drive
@@ -174,3 +175,14 @@ def test_uploads_take_the_configured_size_limit(app: FastAPI) -> None:
             app, path, headers=CSV | {"authorization": plat.auth["Authorization"]}, method="PUT"
         )
         assert_problem_413(sent, 100_000)
+
+
+def test_only_the_upload_routes_take_the_upload_limit() -> None:
+    """An account id is a free path segment: an account named like an upload route is a
+    JSON binding and keeps the API's limit."""
+    base = "/api/v1/platforms/zalo"
+    assert limit_for(f"{base}/social-graph", 123).max_bytes == 123
+    assert limit_for(f"{base}/social-labels", 123).max_bytes == 123
+    assert limit_for(f"{base}/accounts:status", 123).max_bytes == STATUS_BATCH_BYTES
+    for path in ("accounts/social-graph", "accounts/social-labels", "accounts/accounts:status"):
+        assert limit_for(f"{base}/{path}", 123).max_bytes == API_BYTES

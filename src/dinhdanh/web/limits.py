@@ -28,7 +28,7 @@ CARRIERS = "/api/v1/carriers/"
 REGISTRARS = "/api/v1/registrars/"
 # A platform's batch status: 10,000 account ids of up to 200 characters, quoted.
 PLATFORMS, STATUS_BATCH_BYTES = "/api/v1/platforms/", 2 * KIB * KIB + 64 * KIB
-PLATFORM_UPLOADS = ("/social-graph", "/social-labels")  # a platform's graph and labels
+PLATFORM_UPLOADS = ("social-graph", "social-labels")  # a platform's graph and labels
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,9 +49,12 @@ def limit_for(path: str, upload_bytes: int) -> Limit:
     if path.startswith(REGISTRARS) and path.endswith("/domains"):
         return Limit(upload_bytes)
     if path.startswith(PLATFORMS):
-        if path.endswith("/accounts:status"):
+        # By the whole shape {code}/{route}: a suffix alone would also match an account id
+        # (PUT .../accounts/social-graph is a JSON binding, capped as the API).
+        route = path[len(PLATFORMS) :].split("/")
+        if len(route) == 2 and route[1] == "accounts:status":
             return Limit(STATUS_BATCH_BYTES)
-        if path.endswith(PLATFORM_UPLOADS):
+        if len(route) == 2 and route[1] in PLATFORM_UPLOADS:
             return Limit(upload_bytes)
     if path.startswith("/api/"):
         return Limit(API_BYTES)
