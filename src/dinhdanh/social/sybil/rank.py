@@ -58,7 +58,10 @@ def _rank_score(signal: Vector) -> Vector:
     n = len(signal)
     if n <= 1:
         return np.full(n, 0.5)
-    return np.asarray(1.0 - (rankdata(signal) - 1.0) / (n - 1.0), dtype=np.float64)
+    # Equal trust summed in another order differs in its last bits: rounded first, such ties
+    # stay ties, so the ranking does not depend on the order of the accounts.
+    tied = np.round(signal, 9)
+    return np.asarray(1.0 - (rankdata(tied) - 1.0) / (n - 1.0), dtype=np.float64)
 
 
 def sybilrank(adj: sparse.csr_matrix, seeds: Index, steps: int | None = None) -> Ranking:
