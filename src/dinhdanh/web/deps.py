@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
 
+import anyio.to_thread
+from anyio import CapacityLimiter
 from fastapi import Depends, Header, Request
 from sqlalchemy.orm import Session
 
@@ -11,6 +14,16 @@ from dinhdanh.privacy.access import Principal, Role, authenticate
 from dinhdanh.staff.service import StaffMember
 from dinhdanh.web.problems import Problem
 from dinhdanh.wiring import Container
+
+T = TypeVar("T")
+
+
+async def in_db_thread(request: Request, fn: Callable[..., T], *args: Any) -> T:
+    """Run the database work of an endpoint in the thread pool, as many at a time as
+    ``db_limiter`` (``web.app``) lets through: off the event loop, so a wait for a lock
+    stalls no other request."""
+    limiter: CapacityLimiter = request.app.state.db_limiter
+    return await anyio.to_thread.run_sync(fn, *args, limiter=limiter)
 
 
 async def container(request: Request) -> Container:

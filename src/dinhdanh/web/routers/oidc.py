@@ -7,8 +7,6 @@ from datetime import datetime
 from typing import Annotated, Any, TypeVar
 from urllib.parse import parse_qsl, urlencode
 
-import anyio.to_thread
-from anyio import CapacityLimiter
 from fastapi import APIRouter, Form, Header, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
@@ -33,7 +31,7 @@ from dinhdanh.web.browser import (
     redirect,
     render,
 )
-from dinhdanh.web.deps import ContainerDep
+from dinhdanh.web.deps import ContainerDep, in_db_thread
 from dinhdanh.web.labels import SCOPES
 from dinhdanh.web.problems import DPOP_ALGS, NO_STORE, errors_as
 from dinhdanh.web.routers import oidc_docs as docs
@@ -44,14 +42,6 @@ router = APIRouter(tags=["openid-connect"])
 # The endpoints a client calls (not the browser's pages): any error in RFC 6749's format.
 oauth = APIRouter(tags=["openid-connect"], route_class=errors_as("oauth"))
 T = TypeVar("T")
-
-
-async def _in_thread(request: Request, fn: Callable[..., T], *args: Any) -> T:
-    """Run the database work of an endpoint in the thread pool, as many at a time as
-    ``db_limiter`` (``web.app``) lets through: off the event loop, so a wait for a lock
-    stalls no other request."""
-    limiter: CapacityLimiter = request.app.state.db_limiter
-    return await anyio.to_thread.run_sync(fn, *args, limiter=limiter)
 
 
 def _dpop_header(request: Request) -> str | None:
@@ -129,7 +119,7 @@ async def token(request: Request) -> JSONResponse:
         return _token(c, authorization, form, None)
     # Codes, refresh tokens and DPoP proofs are rows under lock: a wait for SQLite's write
     # lock must not stall the event loop (every other request of this worker) with it.
-    return await _in_thread(request, _token, c, authorization, form, proof)
+    return await in_db_thread(request, _token, c, authorization, form, proof)
 
 
 def _token(
@@ -185,7 +175,7 @@ async def _as_client(request: Request, c: Container, endpoint: str, action: Clie
             client = _client(c, session, authorization, form, endpoint, now)
             return action(session, client, form, now)
 
-    return await _in_thread(request, work)
+    return await in_db_thread(request, work)
 
 
 @oauth.post(
@@ -269,7 +259,9 @@ async def userinfo_endpoint(
             return userinfo(c.auth.provider, session, token, now, jkt)
 
     try:
-        body = await _in_thread(request, work, _dpop_header(request) if scheme == "dpop" else None)
+        body = await in_db_thread(
+            request, work, _dpop_header(request) if scheme == "dpop" else None
+        )
     except OAuthError as exc:  # the answer names the scheme the token came with
         if exc.error == "invalid_dpop_proof":
             exc.status = 401  # RFC 9449 section 7.1: a resource server answers 401
@@ -315,7 +307,7 @@ def _to_login(
     openapi_extra=docs.query(("client_id",), *docs.AUTHORIZE_PARAMS),
 )
 async def authorize(request: Request, c: ContainerDep) -> Response:
-    return await _in_thread(request, _authorize, request, c)
+    return await in_db_thread(request, _authorize, request, c)
 
 
 def _authorize(request: Request, c: Container) -> Response:
@@ -443,7 +435,7 @@ async def logout(request: Request, c: ContainerDep) -> Response:
         form = await _form(request)
         params |= form
         confirmed = check_csrf(c, request, form.get("csrf"))
-    return await _in_thread(request, _logout, request, c, params, confirmed)
+    return await in_db_thread(request, _logout, request, c, params, confirmed)
 
 
 def _logout(request: Request, c: Container, params: dict[str, str], confirmed: bool) -> Response:

@@ -17,12 +17,17 @@ from dinhdanh.social.service import MAX_ACCOUNT_ID, MAX_BATCH, Status, own
 from dinhdanh.social.sybil import ImportReport
 from dinhdanh.store.private import spill_dir
 from dinhdanh.web.browser import check_csrf, redirect, render
-from dinhdanh.web.deps import AuthorizationHeader, ContainerDep, PrincipalDep, authenticated
+from dinhdanh.web.deps import (
+    AuthorizationHeader,
+    ContainerDep,
+    PrincipalDep,
+    authenticated,
+    in_db_thread,
+)
 from dinhdanh.web.i18n import N_
 from dinhdanh.web.portal import CITIZEN
 from dinhdanh.web.problems import problem_responses
 from dinhdanh.web.routers.access_log import citizen_subject
-from dinhdanh.web.routers.oidc import _in_thread  # the thread pool with the db_limiter
 from dinhdanh.web.uploads import body_schema, received
 from dinhdanh.wiring import Container
 
@@ -125,7 +130,7 @@ async def status(
     authorization: AuthorizationHeader = None,
 ) -> Response:
     """Whether a verified person stands behind the account, and the facts the law needs."""
-    found = await _in_thread(request, _read, c, authorization, code, [account_id])
+    found = await in_db_thread(request, _read, c, authorization, code, [account_id])
     return _json(_out(found[0]))
 
 
@@ -138,7 +143,7 @@ async def batch_status(
     authorization: AuthorizationHeader = None,
 ) -> Response:
     """The status of up to 10,000 accounts, in the order asked."""
-    items = await _in_thread(request, _read, c, authorization, code, body.account_ids)
+    items = await in_db_thread(request, _read, c, authorization, code, body.account_ids)
     # Up to 10,000 items: serialized straight from the service's dataclasses, which have
     # StatusOut's fields (tests/social/test_status_api.py holds the two answers equal).
     answer = b'{"items":' + _STATUSES.dump_json(items) + b"}"
