@@ -2,57 +2,121 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable
-from dataclasses import asdict
+from importlib import import_module
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NamedTuple
 
 import typer
+from typer import _click as click
+from typer.core import TyperCommand, TyperGroup
+from typer.main import get_command, get_group
 
-from dinhdanh.cli.auth import clients_app
-from dinhdanh.cli.common import (
-    container_from,
-    emit_json,
-    fail,
-    operator_context,
-    out,
-    parse_expiry,
-    settings_from,
-)
-from dinhdanh.cli.imports import import_app
-from dinhdanh.cli.internet import registrars_app
-from dinhdanh.cli.platforms import platforms_app
-from dinhdanh.cli.social import social_app
-from dinhdanh.cli.staff import staff_app
-from dinhdanh.cli.telecom import carriers_app, reconcile_app, telecom_app
-from dinhdanh.crypto import CryptoError, KeyRing, load_keyring, rotate, save_keyring
-from dinhdanh.crypto.keyring import retire_token_version
-from dinhdanh.privacy.access import Role, create_api_key, list_api_keys, revoke_api_key
-from dinhdanh.settings import LogLevel
-from dinhdanh.staff.service import StaffError
-from dinhdanh.wiring import init_data_dir
+__all__ = ["COMMANDS", "app"]
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
-audit_app = typer.Typer(no_args_is_help=True, help="The tamper-evident audit log.")
-keys_app = typer.Typer(no_args_is_help=True, help="The key ring.")
-apikeys_app = typer.Typer(
-    no_args_is_help=True, help="API keys: machines' keys, and officers' personal tokens."
-)
-app.add_typer(import_app, name="import")
-app.add_typer(audit_app, name="audit")
-app.add_typer(keys_app, name="keys")
-app.add_typer(apikeys_app, name="apikeys")
-app.add_typer(carriers_app, name="carriers")
-app.add_typer(reconcile_app, name="reconcile")
-app.add_typer(telecom_app, name="telecom")
-app.add_typer(clients_app, name="clients")
-app.add_typer(staff_app, name="staff")
-app.add_typer(social_app, name="social")
-app.add_typer(platforms_app, name="platforms")
-app.add_typer(registrars_app, name="registrars")
 
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
+class Lazy(NamedTuple):
+    """Where a top-level command lives, and the help `dinhdanh --help` lists for it."""
+
+    module: str
+    attribute: str  # a typer.Typer
+    help: str
+    # Modules that add commands to the group when imported (`import social-graph` lives with
+    # the social commands).
+    extends: tuple[str, ...] = ()
+    single: bool = False  # the Typer holds one command that runs as `dinhdanh NAME`
+
+
+# Commands are loaded when they run, not at start-up: the web, auth, analytics and scientific
+# stacks cost over a second to import, and most commands use one of them or none. The help
+# here is what the group says of itself (a test holds them equal).
+COMMANDS: dict[str, Lazy] = {
+    "init": Lazy(
+        "dinhdanh.cli.core",
+        "init_app",
+        "Create the data directory, the key ring (0600) and the database schema. Idempotent.",
+        single=True,
+    ),
+    "serve": Lazy(
+        "dinhdanh.cli.core",
+        "serve_app",
+        "Serve the API (granian with N worker processes, or uvicorn in-process for --workers 1).",
+        single=True,
+    ),
+    "demo": Lazy(
+        "dinhdanh.cli.demo",
+        "demo_app",
+        "Seed a demo population, officer key, platform client and citizens (re-running changes "
+        "nothing).",
+        single=True,
+    ),
+    "import": Lazy(
+        "dinhdanh.cli.imports",
+        "import_app",
+        "Batch imports (idempotent, resumable).",
+        extends=("dinhdanh.cli.social", "dinhdanh.cli.internet"),
+    ),
+    "audit": Lazy("dinhdanh.cli.core", "audit_app", "The tamper-evident audit log."),
+    "keys": Lazy("dinhdanh.cli.core", "keys_app", "The key ring."),
+    "apikeys": Lazy(
+        "dinhdanh.cli.core",
+        "apikeys_app",
+        "API keys: machines' keys, and officers' personal tokens.",
+    ),
+    "carriers": Lazy("dinhdanh.cli.telecom", "carriers_app", "Carriers and their API keys."),
+    "reconcile": Lazy(
+        "dinhdanh.cli.telecom", "reconcile_app", "Reconciliation against the registry."
+    ),
+    "telecom": Lazy("dinhdanh.cli.telecom", "telecom_app", "The junk-SIM lock timeline."),
+    "clients": Lazy("dinhdanh.cli.auth", "clients_app", "OIDC clients (relying parties)."),
+    "staff": Lazy("dinhdanh.cli.staff", "staff_app", "Staff roles of citizens (grants)."),
+    "social": Lazy("dinhdanh.cli.social", "social_app", "Platform accounts: fake-account ranking."),
+    "platforms": Lazy(
+        "dinhdanh.cli.platforms", "platforms_app", "Social platforms and their API keys."
+    ),
+    "registrars": Lazy(
+        "dinhdanh.cli.internet", "registrars_app", "Domain registrars and their API keys."
+    ),
+}
+
+
+def load(name: str) -> click.Command:
+    """The click command of a top-level command, importing its module (and extensions)."""
+    spec = COMMANDS[name]
+    module = import_module(spec.module)
+    for extension in spec.extends:
+        import_module(extension)
+    typer_app = getattr(module, spec.attribute)
+    command = get_command(typer_app) if spec.single else get_group(typer_app)
+    command.name = name
+    return command
+
+
+class LazyGroup(TyperGroup):
+    """The root group: lists every command from COMMANDS, imports one only to run it."""
+
+    listing = False  # while help is formatted, commands stand in by their help alone
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return [*super().list_commands(ctx), *COMMANDS]
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        found = super().get_command(ctx, cmd_name)
+        if found is not None or cmd_name not in COMMANDS:
+            return found
+        if self.listing:
+            return TyperCommand(cmd_name, help=COMMANDS[cmd_name].help)
+        self.commands[cmd_name] = command = load(cmd_name)
+        return command
+
+    def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        self.listing = True
+        try:
+            super().format_help(ctx, formatter)
+        finally:
+            self.listing = False
+
+
+app = typer.Typer(cls=LazyGroup, no_args_is_help=True, add_completion=False, help=__doc__)
 
 
 @app.callback()
@@ -70,243 +134,3 @@ def main(
 ) -> None:
     """dinhdanh: identification and authentication for a nation's cyberspace."""
     ctx.obj = {"data_dir": data_dir, "database_url": database_url}
-
-
-@app.command()
-def init(ctx: typer.Context, json_out: JsonOpt = False) -> None:
-    """Create the data directory, the key ring (0600) and the database schema. Idempotent."""
-    settings = settings_from(ctx)
-    try:
-        created, engine = init_data_dir(settings)
-    except CryptoError as exc:
-        fail(f"key ring unusable: {exc}")
-    engine.dispose()
-    result = {
-        "data_dir": str(settings.data_dir.resolve()),
-        "keyring": "environment" if settings.keyring else str(settings.keyring_path),
-        "keyring_created": created,
-        "database": engine.url.render_as_string(hide_password=True),
-    }
-    if json_out:
-        emit_json(result)
-    else:
-        out.print(f"initialized {result['data_dir']} (database {result['database']})")
-
-
-@app.command()
-def serve(
-    ctx: typer.Context,
-    host: Annotated[str | None, typer.Option(help="Bind address (env DINHDANH_HOST).")] = None,
-    port: Annotated[int | None, typer.Option(help="Port (env DINHDANH_PORT).")] = None,
-    log_level: Annotated[LogLevel | None, typer.Option(help="Log level.")] = None,
-    workers: Annotated[
-        int | None,
-        typer.Option(min=1, help="Worker processes (granian); default one per core. 1: uvicorn."),
-    ] = None,
-) -> None:
-    """Serve the API (granian with N worker processes, or uvicorn in-process for --workers 1).
-
-    The access log (uvicorn's; granian's is off) leaves out query strings and masks ID and
-    phone numbers in paths.
-    """
-    ctx.obj.update(host=host, port=port, log_level=log_level)
-    n = workers or os.cpu_count() or 1
-    with container_from(ctx) as c:  # fail now, in one line, if the data dir isn't ready
-        s = c.settings
-        if n == 1:
-            import uvicorn
-
-            from dinhdanh.web.accesslog import uvicorn_log_config
-            from dinhdanh.web.app import create_app
-
-            uvicorn.run(
-                create_app(c),
-                host=s.host,
-                port=s.port,
-                log_level=s.log_level.value,
-                log_config=uvicorn_log_config(),  # no query strings, no ID numbers
-            )
-            return
-    from granian import Granian
-    from granian.constants import Interfaces
-
-    # Workers rebuild the settings from the environment: pass the CLI overrides through it.
-    for key, value in ctx.obj.items():
-        if value is not None:
-            os.environ[f"DINHDANH_{key.upper()}"] = str(getattr(value, "value", value))
-    Granian(
-        "dinhdanh.web.asgi:app",
-        address=s.host,
-        port=s.port,
-        interface=Interfaces.ASGI,
-        factory=True,
-        workers=n,
-        log_level=s.log_level.value,  # type: ignore[arg-type]
-    ).serve()
-
-
-@audit_app.command("verify")
-def audit_verify(ctx: typer.Context, json_out: JsonOpt = False) -> None:
-    """Check the whole hash chain and every signed checkpoint; exit 1 at the first bad entry."""
-    with container_from(ctx) as c, c.unit_of_work() as session:
-        report = c.audit.verify(session)
-    if json_out:
-        emit_json(
-            {
-                "ok": report.ok,
-                "entries": report.entries,
-                "checkpoints": report.checkpoints,
-                "first_bad_seq": report.first_bad_seq,
-                "problem": report.problem,
-            }
-        )
-    if not report.ok:
-        fail(f"audit log broken at entry {report.first_bad_seq}: {report.problem}")
-    if not json_out:
-        out.print(f"audit log intact: {report.entries} entries, {report.checkpoints} checkpoints")
-
-
-def _change_ring(ctx: typer.Context, change: Callable[[KeyRing], KeyRing], verb: str) -> KeyRing:
-    """Load the key ring file, apply ``change``, save it (0600); one clear line on failure."""
-    settings = settings_from(ctx)
-    if settings.keyring:
-        fail(f"the key ring comes from DINHDANH_KEYRING: {verb} it where that value is kept")
-    try:
-        ring = change(load_keyring(settings.keyring_path))
-    except CryptoError as exc:
-        fail(str(exc))
-    save_keyring(ring, settings.keyring_path)
-    return ring
-
-
-@keys_app.command("rotate")
-def keys_rotate(ctx: typer.Context, json_out: JsonOpt = False) -> None:
-    """Add a new sealing and signing key version; old versions keep opening and verifying."""
-    ring = _change_ring(ctx, rotate, "rotate")
-    result = {"seal_version": ring.seal_version, "sign_version": ring.sign_version}
-    if json_out:
-        emit_json(result)
-    else:
-        out.print(f"rotated: seal key v{ring.seal_version}, signing key v{ring.sign_version}")
-
-
-@keys_app.command("retire")
-def keys_retire(
-    ctx: typer.Context,
-    version: Annotated[int, typer.Argument(help="Signing key version to retire.")],
-    json_out: JsonOpt = False,
-) -> None:
-    """End a signing version's overlap: it leaves /jwks and its tokens stop verifying.
-
-    Audit checkpoints it signed still verify. Restart every server afterwards.
-    """
-    ring = _change_ring(ctx, lambda r: retire_token_version(r, version), "retire")
-    result = {"sign_version": ring.sign_version, "token_retired": sorted(ring.token_retired)}
-    if json_out:
-        emit_json(result)
-    else:
-        out.print(f"retired signing key v{version} from tokens; restart the servers")
-
-
-@apikeys_app.command("add")
-@apikeys_app.command("create", hidden=True)
-def apikeys_add(
-    ctx: typer.Context,
-    name: Annotated[str, typer.Option(help="What the key is for, e.g. a system's name.")],
-    owner: Annotated[
-        str | None,
-        typer.Option(help="Organisation that holds the key (audit: machine:OWNER/KEY_ID)."),
-    ] = None,
-    role: Annotated[Role, typer.Option(help="Role of the key.")] = Role.OFFICER,
-    staff: Annotated[
-        str | None,
-        typer.Option(
-            help="Staff grant an officer key acts for: a personal token, owned by the "
-            "grant's organisation (required with --role officer)."
-        ),
-    ] = None,
-    expires: Annotated[
-        str | None,
-        typer.Option(help="When the key stops working: 90d, or an ISO date such as 2027-01-31."),
-    ] = None,
-    json_out: JsonOpt = False,
-) -> None:
-    """Create an API key; the token is printed once and never stored."""
-    if (role is Role.OFFICER) != (staff is not None):
-        fail("officer keys are personal: --role officer goes with --staff GRANT_ID, and only it")
-    if staff is None and not (owner or "").strip():
-        fail("--owner is required: the organisation that holds the key")
-    with container_from(ctx) as c, c.unit_of_work() as session:
-        now = c.clock()
-        expires_at = parse_expiry(expires, now) if expires else None
-        if staff is not None:
-            try:
-                key_id, token, grant = c.staff.issue_token(
-                    session, staff, name, operator_context("officer token"), now, expires_at
-                )
-            except StaffError as exc:
-                fail(str(exc))
-            owner, expires_at = (
-                grant.organisation,
-                min(expires_at or grant.expires_at, grant.expires_at),
-            )
-        else:
-            assert owner is not None
-            key_id, token = create_api_key(
-                session, name, role, now, expires_at=expires_at, owner=owner
-            )
-    if json_out:
-        emit_json(
-            {
-                "id": key_id,
-                "name": name,
-                "owner": owner,
-                "role": role.value,
-                "staff_grant": staff,
-                "expires_at": expires_at.isoformat() if expires_at else None,
-                "token": token,
-            }
-        )
-    else:
-        until = f" (expires {expires_at.isoformat()})" if expires_at else ""
-        out.print(f"{role.value} key {key_id} of {owner} for {name}{until}:\n{token}")
-
-
-@apikeys_app.command("list")
-def apikeys_list(ctx: typer.Context, json_out: JsonOpt = False) -> None:
-    """Every API key with its role, expiry and state (never the secret)."""
-    with container_from(ctx) as c, c.unit_of_work() as session:
-        keys = list_api_keys(session, c.clock())
-    if json_out:
-        emit_json({"items": [asdict(k) for k in keys]})
-        return
-    for k in keys:
-        state = "active" if k.active else ("revoked" if k.revoked_at else "expired")
-        until = k.expires_at.date().isoformat() if k.expires_at else "-"
-        person = f"  staff grant {k.staff_grant}" if k.staff_grant else ""
-        out.print(
-            f"{k.id}  {k.role:<8} {state:<8} expires {until:<10}  {k.owner}: {k.name}{person}",
-            highlight=False,
-        )
-
-
-@apikeys_app.command("revoke")
-def apikeys_revoke(
-    ctx: typer.Context,
-    key_id: Annotated[str, typer.Argument(help="The key id (see `apikeys list`).")],
-    json_out: JsonOpt = False,
-) -> None:
-    """Revoke an API key: its next request is refused."""
-    with container_from(ctx) as c, c.unit_of_work() as session:
-        found = revoke_api_key(session, key_id, c.clock())
-    if not found:
-        fail(f"no API key {key_id!r}")
-    if json_out:
-        emit_json({"id": key_id, "revoked": True})
-    else:
-        out.print(f"revoked API key {key_id}")
-
-
-from dinhdanh.cli import demo as _demo  # noqa: E402  (registers `dinhdanh demo`)
-
-app.command("demo")(_demo.demo)

@@ -55,3 +55,7 @@ def demo(
         emit_json(result)
         return
     out.print("\n".join(lines), highlight=False)
+
+
+demo_app = typer.Typer(add_completion=False)
+demo_app.command("demo")(demo)

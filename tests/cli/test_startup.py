@@ -1,0 +1,81 @@
+"""The CLI loads a command's module only to run it: `dinhdanh --help` imports no stack."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from typer.core import TyperGroup
+
+from dinhdanh.cli.main import COMMANDS, load
+from tests.cli.helpers import EXE
+
+# What `dinhdanh --help` must not pull in: each costs tenths of a second to import.
+HEAVY = (
+    "sqlalchemy",
+    "fastapi",
+    "scipy",
+    "duckdb",
+    "pyarrow",
+    "pydantic",
+    "cryptography",
+    "dinhdanh.wiring",
+    "dinhdanh.cli.common",
+)
+
+PROBE = """
+import json, sys
+from dinhdanh.cli.main import app
+try:
+    app(sys.argv[1:])
+except SystemExit:
+    pass
+print(json.dumps(sorted(sys.modules)))
+"""
+
+
+def modules_after(*args: str) -> set[str]:
+    proc = subprocess.run(
+        [sys.executable, "-c", PROBE, *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+        env={"COLUMNS": "200", "PATH": "/usr/bin:/bin"},
+    )
+    return set(json.loads(proc.stdout.splitlines()[-1]))
+
+
+def test_help_imports_no_stack() -> None:
+    loaded = modules_after("--help")
+    assert not {m for m in HEAVY if m in loaded}
+    # ...and still lists every command with its help.
+    proc = subprocess.run(
+        [EXE, "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env={"COLUMNS": "200", "PATH": "/usr/bin:/bin"},
+    )
+    for name, spec in COMMANDS.items():
+        assert f" {name} " in proc.stdout
+        assert spec.help.split()[0] in proc.stdout
+
+
+def test_a_command_loads_only_its_own_stack() -> None:
+    loaded = modules_after("keys", "--help")
+    assert "dinhdanh.cli.core" in loaded
+    assert not {m for m in ("dinhdanh.cli.social", "scipy", "dinhdanh.cli.demo") if m in loaded}
+
+
+@pytest.mark.parametrize("name", list(COMMANDS))
+def test_listed_help_is_the_commands_own(name: str) -> None:
+    spec = COMMANDS[name]
+    command = load(name)
+    assert command.name == name
+    assert isinstance(command, TyperGroup) is not spec.single
+    own = " ".join((command.help or "").split("\n\n")[0].split())
+    assert own == spec.help
