@@ -162,6 +162,13 @@ class Settings(BaseSettings):
         description="days from its approval during which a re-identification request may "
         "reveal the person (privacy.disclosure)",
     )
+    disclosure_pending_days: int = Field(
+        default=30,
+        ge=1,
+        le=90,
+        description="days from its filing after which a re-identification request no "
+        "approver answered lapses (privacy.disclosure)",
+    )
 
     # Age credentials (docs/architecture.md, "Age credentials").
     age_credential_days: int = Field(

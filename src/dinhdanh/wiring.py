@@ -180,6 +180,7 @@ class Container:
             delay_bases=s.audit_delay_bases,
             max_delay_days=s.audit_max_disclosure_days,
             valid_for=timedelta(days=s.disclosure_valid_days),
+            pending_for=timedelta(days=s.disclosure_pending_days),
         )
 
         def platforms(session: Session) -> set[str]:

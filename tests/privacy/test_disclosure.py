@@ -265,6 +265,32 @@ def test_an_approval_expires_after_seven_days_and_the_expiry_is_audited_once(
     assert (expired.legal_basis, expired.case_ref) == ("criminal_investigation", CASE)
 
 
+def test_a_request_nobody_answers_lapses_after_thirty_days(scene: Scene) -> None:
+    s = scene
+    t0 = s.c.clock()
+    filed = file(s, now=t0)
+    assert filed.expires_at == t0 + timedelta(days=30)  # DINHDANH_DISCLOSURE_PENDING_DAYS
+    late = t0 + timedelta(days=30)
+    assert code_of(approve, s, filed.id, now=late) == "disclosure_expired"
+    assert code_of(reveal, s, filed.id, now=late) == "disclosure_expired"
+    with s.c.unit_of_work() as session:
+        assert s.c.disclosure.expire_due(session, late - timedelta(seconds=1)) == 0
+        assert s.c.disclosure.pending(session, late - timedelta(seconds=1))
+        assert s.c.disclosure.expire_due(session, late) == 1
+        assert s.c.disclosure.expire_due(session, late) == 0
+        assert not s.c.disclosure.pending(session, late)
+        row = session.get(DisclosureRequest, filed.id)
+        assert row is not None
+        assert row.state == "expired"
+    lapsed = entries(s.c)[-1]
+    assert (lapsed.action, lapsed.actor) == ("disclosure_expire", "system:disclosure")
+    assert "lapsed unanswered" in lapsed.purpose
+    # Approved in time, the approval's own week runs from the approval.
+    second = file(s, now=t0)
+    approve(s, second.id, now=t0 + timedelta(days=29))
+    assert reveal(s, second.id, now=t0 + timedelta(days=35)).person is not None  # type: ignore[attr-defined]
+
+
 def test_the_citizen_sees_the_reveal_only_when_its_delay_ends(scene: Scene) -> None:
     s = scene
     filed = file(s, legal_basis="court_order", delay_days=30)

@@ -18,6 +18,7 @@ from dinhdanh.privacy.disclosure_rules import (
     decide,
     due_to_expire,
     expiry,
+    lapse,
     next_state,
     state_at,
 )
@@ -39,6 +40,7 @@ def test_the_transition_table_is_the_diagram() -> None:
     assert dict(TRANSITIONS) == {
         (State.PENDING, Step.APPROVE): State.APPROVED,
         (State.PENDING, Step.REFUSE): State.REFUSED,
+        (State.PENDING, Step.EXPIRE): State.EXPIRED,
         (State.APPROVED, Step.REVEAL): State.REVEALED,
         (State.APPROVED, Step.EXPIRE): State.EXPIRED,
     }
@@ -90,9 +92,28 @@ def test_an_approval_expires_seven_days_after_it_was_given() -> None:
     assert decide(APPROVED, Step.REVEAL, ALICE, "investigator", NOW + WEEK) is Verdict.EXPIRED
     assert due_to_expire(APPROVED, NOW + WEEK)
     assert not due_to_expire(APPROVED, last)
-    # Recorded already: not due again. A pending request does not expire.
+    # Recorded already: not due again. A request filed with no deadline (before requests
+    # lapsed) waits.
     assert not due_to_expire(facts(State.EXPIRED, APPROVED.expires_at), NOW + WEEK)
     assert state_at(facts(), NOW + 100 * WEEK) is State.PENDING
+
+
+def test_a_request_nobody_answers_lapses_at_its_deadline() -> None:
+    month = timedelta(days=30)
+    pending = facts(State.PENDING, lapse(NOW, month))
+    last = NOW + month - timedelta(microseconds=1)
+    assert state_at(pending, last) is State.PENDING
+    assert decide(pending, Step.APPROVE, BOB, "approver", last) is Verdict.OK
+    assert not due_to_expire(pending, last)
+    assert state_at(pending, NOW + month) is State.EXPIRED
+    for step in (Step.APPROVE, Step.REFUSE):
+        assert decide(pending, step, BOB, "approver", NOW + month) is Verdict.LAPSED
+    # The requester learns it expired; never that it was approved.
+    assert decide(pending, Step.REVEAL, ALICE, "investigator", NOW + month) is Verdict.EXPIRED
+    assert due_to_expire(pending, NOW + month)
+    assert next_state(pending.state, Step.EXPIRE) is State.EXPIRED
+    # Who may not decide is told so first, whatever the deadline.
+    assert decide(pending, Step.APPROVE, ALICE, "approver", NOW + month) is Verdict.SELF_APPROVAL
 
 
 people = st.sampled_from([ALICE, BOB, "person:0190c3", MACHINE, "operator:root"])
@@ -101,17 +122,19 @@ states = st.sampled_from(list(State))
 moments = st.integers(min_value=-10, max_value=20).map(lambda d: NOW + timedelta(days=d))
 
 
-@given(states, st.sampled_from(list(Step)), people, roles, moments)
+@given(states, st.sampled_from(list(Step)), people, roles, moments, st.booleans())
 def test_every_allowed_step_is_a_transition_of_the_table(
-    state: State, step: Step, actor: str, role: str, now: datetime
+    state: State, step: Step, actor: str, role: str, now: datetime, deadline: bool
 ) -> None:
-    f = Facts(state, ALICE, expiry(NOW, WEEK) if state is not State.PENDING else None)
+    pending_deadline = lapse(NOW, timedelta(days=5)) if deadline else None
+    f = Facts(state, ALICE, expiry(NOW, WEEK) if state is not State.PENDING else pending_deadline)
     if decide(f, step, actor, role, now) is Verdict.OK:
         assert (state_at(f, now), step) in TRANSITIONS or step is Step.EXPIRE
         assert (f.state, step) in TRANSITIONS  # the stored state moves by the table
         if step in (Step.APPROVE, Step.REFUSE):
             assert role == "approver"
             assert actor not in (ALICE, MACHINE, "operator:root")
+            assert pending_deadline is None or now < pending_deadline
         if step is Step.REVEAL:
             assert actor == ALICE
             assert role == "investigator"

@@ -39,6 +39,7 @@ from dinhdanh.privacy.disclosure_rules import (
     decide,
     due_to_expire,
     expiry,
+    lapse,
     next_state,
     state_at,
 )
@@ -97,7 +98,7 @@ class AlreadyRevealed(DisclosureError):
 
 
 class Expired(DisclosureError):
-    code, status, title = "disclosure_expired", 409, "The approval has expired"
+    code, status, title = "disclosure_expired", 409, "The request has expired"
 
 
 _REFUSALS: dict[Verdict, tuple[type[DisclosureError], str]] = {
@@ -112,7 +113,8 @@ _REFUSALS: dict[Verdict, tuple[type[DisclosureError], str]] = {
     Verdict.NOT_APPROVED: (NotApproved, "the request waits for an approver"),
     Verdict.REFUSED: (Refused, "the request was refused"),
     Verdict.ALREADY_REVEALED: (AlreadyRevealed, "a request reveals the person once"),
-    Verdict.EXPIRED: (Expired, "the approval has expired: file a new request"),
+    Verdict.EXPIRED: (Expired, "the request has expired: file a new request"),
+    Verdict.LAPSED: (Expired, "the request lapsed unanswered: file a new request"),
 }
 
 
@@ -122,6 +124,7 @@ class DisclosurePolicy:
     delay_bases: tuple[str, ...]  # DINHDANH_AUDIT_DELAY_BASES
     max_delay_days: int  # DINHDANH_AUDIT_MAX_DISCLOSURE_DAYS
     valid_for: timedelta  # DINHDANH_DISCLOSURE_VALID_DAYS
+    pending_for: timedelta  # DINHDANH_DISCLOSURE_PENDING_DAYS
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,6 +240,7 @@ class Disclosures:
             organisation=by.organisation or "",
             filed_at=now,
             state=State.PENDING.value,
+            expires_at=lapse(now, p.pending_for),
         )
         session.add(row)
         session.flush()
@@ -255,7 +259,8 @@ class Disclosures:
         return [self._info(r, now) for r in session.scalars(stmt)]
 
     def pending(self, session: Session, now: datetime) -> list[RequestInfo]:
-        """The approvers' queue, oldest first."""
+        """The approvers' queue, oldest first (requests past their deadline lapse first)."""
+        self.expire_due(session, now)
         stmt = (
             select(DisclosureRequest)
             .where(DisclosureRequest.state == State.PENDING.value)
@@ -381,20 +386,22 @@ class Disclosures:
 
     # -- expiry ----------------------------------------------------------------------------
     def expire_due(self, session: Session, now: datetime) -> int:
-        """Record the EXPIRE step of approvals whose time is up (each audited once); returns
-        how many. An approval past its time is refused whether or not this has run: this
-        only writes down what ``state_at`` already says."""
+        """Record the EXPIRE step of requests whose time is up: approvals unused and requests
+        left unanswered (each audited once); returns how many. A request past its time is
+        refused whether or not this has run: this only writes down what ``state_at`` says."""
         stmt = select(DisclosureRequest).where(
-            DisclosureRequest.state == State.APPROVED.value,
+            DisclosureRequest.state.in_((State.PENDING.value, State.APPROVED.value)),
             DisclosureRequest.expires_at <= now.astimezone(UTC),
         )
         count = 0
         for row in list(session.scalars(stmt)):
-            if not due_to_expire(_facts(row), now):
+            facts = _facts(row)
+            if not due_to_expire(facts, now):
                 continue
-            to = next_state(State.APPROVED, Step.EXPIRE)
-            if self._claim(session, row, State.APPROVED, {"state": to.value}):
-                self._record(session, row, SYSTEM, "expire", "expired unused", None, now)
+            to = next_state(facts.state, Step.EXPIRE)
+            why = "lapsed unanswered" if facts.state is State.PENDING else "expired unused"
+            if self._claim(session, row, facts.state, {"state": to.value}):
+                self._record(session, row, SYSTEM, "expire", why, None, now)
                 count += 1
         return count
 

@@ -2,6 +2,7 @@
 
     pending --approve--> approved --reveal--> revealed
     pending --refuse---> refused
+    pending --expire---> expired      (``pending_for`` after the filing: lapsed unanswered)
     approved --expire--> expired      (``valid_for`` after the approval)
 
 An investigator files a request (it starts ``pending``); an approver who is another person
@@ -46,6 +47,7 @@ TRANSITIONS: Mapping[tuple[State, Step], State] = MappingProxyType(
     {
         (State.PENDING, Step.APPROVE): State.APPROVED,
         (State.PENDING, Step.REFUSE): State.REFUSED,
+        (State.PENDING, Step.EXPIRE): State.EXPIRED,
         (State.APPROVED, Step.REVEAL): State.REVEALED,
         (State.APPROVED, Step.EXPIRE): State.EXPIRED,
     }
@@ -57,9 +59,11 @@ FINAL = frozenset({State.REFUSED, State.REVEALED, State.EXPIRED})
 class Facts:
     """What the request's row says."""
 
-    state: State  # as stored: an APPROVED row past its expiry is EXPIRED (``state_at``)
+    state: State  # as stored: a PENDING or APPROVED row past its expiry is EXPIRED (``state_at``)
     requested_by: str  # the requester's audit actor, ``person:<subject>``
-    expires_at: datetime | None  # set at approval
+    # The deadline of the state: set at filing (a request unanswered by then lapses) and set
+    # again at approval (the time to reveal). None: no deadline (rows filed before lapsing).
+    expires_at: datetime | None
 
 
 class Verdict(StrEnum):
@@ -72,9 +76,10 @@ class Verdict(StrEnum):
     REFUSED = "refused"
     ALREADY_REVEALED = "already_revealed"
     EXPIRED = "expired"
+    LAPSED = "lapsed"  # deciding a request left unanswered past its deadline
 
 
-_REVEAL = {
+_REVEAL = {  # by the state at the moment: a lapsed request is EXPIRED, never approved
     State.APPROVED: Verdict.OK,
     State.PENDING: Verdict.NOT_APPROVED,
     State.REFUSED: Verdict.REFUSED,
@@ -89,15 +94,25 @@ def expiry(approved_at: datetime, valid_for: timedelta) -> datetime:
     return approved_at + valid_for
 
 
+def lapse(filed_at: datetime, pending_for: timedelta) -> datetime:
+    """Until when a filed request may be decided. An approver who has not answered by then
+    answers nothing: a re-identification asked for months ago is no longer the case's need,
+    and the investigator files again with what is known now."""
+    return filed_at + pending_for
+
+
+_OPEN = frozenset({State.PENDING, State.APPROVED})
+
+
 def state_at(facts: Facts, now: datetime) -> State:
-    if facts.state is State.APPROVED and facts.expires_at is not None:
-        return State.EXPIRED if now >= facts.expires_at else State.APPROVED
+    if facts.state in _OPEN and facts.expires_at is not None and now >= facts.expires_at:
+        return State.EXPIRED
     return facts.state
 
 
 def due_to_expire(facts: Facts, now: datetime) -> bool:
-    """An approved row whose time is up: the EXPIRE step is to be recorded."""
-    return facts.state is State.APPROVED and state_at(facts, now) is State.EXPIRED
+    """A pending or approved row whose time is up: the EXPIRE step is to be recorded."""
+    return facts.state in _OPEN and state_at(facts, now) is State.EXPIRED
 
 
 def decide(facts: Facts, step: Step, actor: str, role: str, now: datetime) -> Verdict:
@@ -111,6 +126,8 @@ def decide(facts: Facts, step: Step, actor: str, role: str, now: datetime) -> Ve
             return Verdict.ROLE
         if not distinct_people(actor, facts.requested_by):
             return Verdict.SELF_APPROVAL
+        if state is State.EXPIRED and facts.state is State.PENDING:
+            return Verdict.LAPSED
         return Verdict.OK if state is State.PENDING else Verdict.DECIDED
     if step is Step.REVEAL:
         if role != FILER or person_of(actor) is None:
