@@ -268,6 +268,9 @@ class Internet:
             raise UnknownRegistrar(f"no registrar {code}")
         return registrar
 
+    def find_registrar(self, session: Session, code: str) -> m.Registrar | None:
+        return session.get(m.Registrar, code.strip().upper()[:16])
+
     def registrars(self, session: Session) -> list[m.Registrar]:
         return list(session.scalars(select(m.Registrar).order_by(m.Registrar.code)))
 
@@ -389,6 +392,10 @@ class Internet:
         row = session.scalar(select(m.Domain).where(m.Domain.ascii_name == ascii_name))
         return None if row is None else _domain(row)
 
+    def domain_by_id(self, session: Session, domain_id: str) -> DomainView | None:
+        row = session.get(m.Domain, domain_id[:36])
+        return None if row is None else _domain(row)
+
     def domains_of_registrar(
         self, session: Session, registrar: str, after: str = "", limit: int = 100
     ) -> list[DomainView]:
@@ -399,6 +406,20 @@ class Internet:
             .order_by(m.Domain.ascii_name)
             .limit(limit)
         )
+        return [_domain(r) for r in session.scalars(stmt)]
+
+    def search_domains(
+        self, session: Session, prefix: str, suffix: str, after: str = "", limit: int = 50
+    ) -> list[DomainView]:
+        """Names whose U-label form starts with ``prefix`` (no LIKE wildcards in it: the
+        caller checks) and, if given, whose public suffix is ``suffix`` (A-labels), in A-label
+        order after ``after`` (paging)."""
+        stmt = select(m.Domain).where(
+            m.Domain.unicode_name.like(prefix + "%"), m.Domain.ascii_name > after
+        )
+        if suffix:
+            stmt = stmt.where(m.Domain.suffix == suffix)
+        stmt = stmt.order_by(m.Domain.ascii_name).limit(limit)
         return [_domain(r) for r in session.scalars(stmt)]
 
     def domains_of_person(self, session: Session, id_bidx: bytes) -> list[DomainView]:
