@@ -70,10 +70,14 @@ class RedisLimiter:
 
 class DatabaseLimiter:
     def __init__(self, engine: Engine, ring: KeyRing, limit: Limit) -> None:
-        self._engine = engine
+        postgres = engine.dialect.name == "postgresql"
+        # One statement, atomic by itself: on PostgreSQL no BEGIN and COMMIT round trips.
+        self._engine = (
+            engine.execution_options(isolation_level="AUTOCOMMIT") if postgres else engine
+        )
         self._ring = ring
         self.limit = limit
-        self._insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
+        self._insert = postgresql.insert if postgres else sqlite.insert
         self._since_purge = 0
 
     def hit(self, client: str, now: float) -> float | None:

@@ -27,7 +27,7 @@ from dinhdanh.errors import DomainError
 from dinhdanh.internet import rdap
 from dinhdanh.internet.ipindex import CidrError, parse_cidr
 from dinhdanh.internet.names import DomainNameError, to_ascii
-from dinhdanh.internet.service import DomainView
+from dinhdanh.internet.service import DomainView, OrganisationView
 from dinhdanh.privacy.access import Role, check_purpose
 from dinhdanh.privacy.access_log import disclose_after
 from dinhdanh.privacy.audit import AccessContext
@@ -170,9 +170,22 @@ def _holder(c: Container, session: Session, tax_code: str, base: str) -> dict[st
     return rdap.organisation_entity(org, base, ["registrant"])
 
 
-def _domain(
-    c: Container, session: Session, view: DomainView, ctx: AccessContext | None, base: str
+def _organisation(
+    org: OrganisationView | None, tax_code: str, stated_name: str | None, base: str
 ) -> dict[str, Any]:
+    if org is None:
+        return rdap.stated_organisation(tax_code, stated_name)
+    return rdap.organisation_entity(org, base, ["registrant"])
+
+
+def _domain(
+    c: Container,
+    session: Session,
+    found: tuple[DomainView, str, OrganisationView | None],
+    ctx: AccessContext | None,
+    base: str,
+) -> dict[str, Any]:
+    view, registrar_name, org = found
     extra: dict[str, Any] = {}
     if view.registrant_type == "person":
         person = None
@@ -183,15 +196,9 @@ def _domain(
             extra["redacted"] = rdap.redacted(rdap.IN_DOMAIN)
     else:
         tax = view.registrant_tax_code or ""
-        org = c.internet.organisation(session, tax)
-        registrant = (
-            rdap.organisation_entity(org, base, ["registrant"])
-            if org
-            else rdap.stated_organisation(tax, view.registrant_name)
-        )
-    registrar = c.internet.registrar(session, view.registrar)
+        registrant = _organisation(org, tax, view.registrant_name, base)
     body = rdap.domain_answer(
-        view, registrant=registrant, registrar_name=registrar.name, base=base, now=c.clock()
+        view, registrant=registrant, registrar_name=registrar_name, base=base, now=c.clock()
     )
     return rdap.top(body | extra, staff=ctx is not None)
 
@@ -219,10 +226,10 @@ async def domain(
     base = _base(request)
 
     def build(session: Session, ctx: AccessContext | None) -> dict[str, Any]:
-        view = c.internet.domain(session, name)
-        if view is None:
+        found = c.internet.domain_for_rdap(session, name)
+        if found is None:
             raise _not_found("domain")
-        return _domain(c, session, view, ctx, base)
+        return _domain(c, session, found, ctx, base)
 
     return await _serve(request, c, authorization, basis, case_ref, build)
 
@@ -244,10 +251,11 @@ async def ip(
     base = _base(request)
 
     def build(session: Session, ctx: AccessContext | None) -> dict[str, Any]:
-        block = c.internet.ip_block(session, parsed)
-        if block is None:
+        found = c.internet.ip_block_for_rdap(session, parsed)
+        if found is None:
             raise _not_found("IP network")
-        holder = _holder(c, session, block.holder_tax_code, base)
+        block, org = found
+        holder = _organisation(org, block.holder_tax_code, None, base)
         return rdap.top(rdap.ip_answer(block, holder, base), staff=ctx is not None)
 
     return await _serve(request, c, authorization, basis, case_ref, build)
