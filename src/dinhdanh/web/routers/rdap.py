@@ -42,8 +42,30 @@ class RdapJSON(Response):
     media_type = rdap.MEDIA_TYPE
 
 
+_STRING = {"type": "string"}
+SCHEMAS: dict[str, dict[str, Any]] = {
+    "RdapError": {
+        "title": "RdapError",
+        "description": "RFC 9083 section 6 error object, with the RFC 9457 problem members.",
+        "type": "object",
+        "required": ["errorCode", "title", "description", "code", "status"],
+        "properties": {
+            "rdapConformance": {"type": "array", "items": _STRING},
+            "errorCode": {"type": "integer"},
+            "title": _STRING,
+            "description": {"type": "array", "items": _STRING},
+            "type": _STRING,
+            "status": {"type": "integer"},
+            "code": _STRING,
+            "instance": _STRING,
+        },
+    },
+}
+
+
 def _rdap_error(description: str) -> dict[str, Any]:
-    return {"description": description, "content": {rdap.MEDIA_TYPE: {}}}
+    schema = {"$ref": "#/components/schemas/RdapError"}
+    return {"description": description, "content": {rdap.MEDIA_TYPE: {"schema": schema}}}
 
 
 ERRORS: dict[int | str, dict[str, Any]] = {
@@ -54,7 +76,10 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     429: _rdap_error("Too many anonymous queries: wait Retry-After seconds"),
 }
 OK: dict[int | str, dict[str, Any]] = {
-    200: {"content": {rdap.MEDIA_TYPE: {}}, "description": "RDAP answer"}
+    200: {
+        "content": {rdap.MEDIA_TYPE: {"schema": {"type": "object"}}},
+        "description": "RDAP answer (RFC 9083)",
+    }
 }
 
 router = APIRouter(prefix="/rdap", tags=["rdap"], route_class=errors_as("rdap"), responses=ERRORS)
@@ -79,7 +104,28 @@ def render_error(request: Request, exc: DomainError, headers: dict[str, str]) ->
 
 
 def install(app: FastAPI) -> None:
+    """The ``rdap`` error format, and the OpenAPI document saying so: every error of an
+    ``/rdap/`` operation (422 included, which ``web.problems`` documents as a problem) is an
+    ``RdapError`` as ``application/rdap+json``."""
     add_format(app, "rdap", render_error)
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        first = app.openapi_schema is None
+        document = build()
+        if first:
+            document.setdefault("components", {}).setdefault("schemas", {}).update(SCHEMAS)
+            error = {rdap.MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/RdapError"}}}
+            for path, item in document.get("paths", {}).items():
+                if not path.startswith(router.prefix + "/"):
+                    continue
+                for operation in item.values():
+                    for status, response in operation.get("responses", {}).items():
+                        if status != "200":
+                            response["content"] = error
+        return document
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def _dump(body: dict[str, Any]) -> bytes:
