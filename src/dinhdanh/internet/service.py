@@ -430,14 +430,11 @@ class Internet:
         return None if row is None else _domain(row)
 
     def domain_for_rdap(
-        self, session: Session, name: str
+        self, session: Session, ascii_name: str
     ) -> tuple[DomainView, str, OrganisationView | None] | None:
-        """A domain, its registrar's name and its organisation registrant (if the business
-        registry lists it) in one statement: RDAP's hot path."""
-        try:
-            ascii_name, _ = to_ascii(name)
-        except DomainNameError:
-            return None
+        """A domain by its A-label name as ``to_ascii`` gives it, its registrar's name and its
+        organisation registrant (if the business registry lists it) in one statement: RDAP's
+        hot path, where the caller has already mapped the name."""
         org = ORGANISATIONS.c
         stmt = (
             select(DOMAINS, m.Registrar.name.label("registrar_name"), *_ORG_COLUMNS)

@@ -266,13 +266,13 @@ async def domain(
 ) -> Response:
     """A .vn name, as U-labels or A-labels."""
     try:
-        to_ascii(name)
+        ascii_name, _ = to_ascii(name)
     except DomainNameError as exc:
         raise _bad(str(exc)) from None
     base = _base(request)
 
     def build(session: Session, ctx: AccessContext | None) -> dict[str, Any]:
-        found = c.internet.domain_for_rdap(session, name)
+        found = c.internet.domain_for_rdap(session, ascii_name)
         if found is None:
             raise _not_found("domain")
         return _domain(c, session, found, ctx, base)
