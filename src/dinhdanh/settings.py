@@ -86,6 +86,15 @@ class Settings(BaseSettings):
     social_account_limit: int = Field(default=5, ge=1)
     # A person registering a domain under this age is flagged (REGISTRANT_MINOR).
     internet_minor_age: int = Field(default=18, ge=1)
+    # Anonymous RDAP queries a client address may make per window (internet/ratelimit.py),
+    # counted in Redis when redis_url is set, else in the database.
+    rdap_rate_limit: int = Field(default=300, ge=1)
+    rdap_rate_window_seconds: int = Field(default=60, ge=1, le=3600)
+    redis_url: str | None = Field(
+        default=None,
+        description="Redis URL for limits shared by server processes; unset: the database",
+        repr=False,
+    )
     # Days from a platform's first report of an account (status read, uploaded graph or
     # labels) after which the account, still unbound, is flagged UNVERIFIED.
     social_unverified_days: int = Field(default=90, ge=0)

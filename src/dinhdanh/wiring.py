@@ -42,6 +42,7 @@ from dinhdanh.telecom.timeline import TimelineConfig
 if TYPE_CHECKING:
     from dinhdanh.age.credentials.service import AgeCredentials
     from dinhdanh.auth.services import AuthServices
+    from dinhdanh.internet.ratelimit import Limiter
     from dinhdanh.internet.service import Internet
     from dinhdanh.privacy.disclosure import Disclosures
     from dinhdanh.social.phone import PhoneChecks
@@ -123,6 +124,14 @@ class Container:
         from dinhdanh.internet.service import Internet
 
         return Internet(self.ring, self.registry, self.audit)
+
+    @cached_property
+    def rdap_limiter(self) -> Limiter:
+        from dinhdanh.internet.ratelimit import Limit, build_limiter
+
+        s = self.settings
+        limit = Limit(s.rdap_rate_limit, s.rdap_rate_window_seconds)
+        return build_limiter(self.engine, self.ring, limit, s.redis_url)
 
     @cached_property
     def platform_data(self) -> PlatformData:

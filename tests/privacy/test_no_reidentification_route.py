@@ -94,6 +94,14 @@ ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/registrars"): "registrar api",
     ("PUT", "/api/v1/registrars/{registrar}/domains"): "registrar api",
     ("GET", "/api/v1/registrars/{registrar}/uploads/{upload_id}/rejects"): "registrar api",
+    # RDAP: public, persons redacted unless an officer with a legal basis asks
+    ("GET", "/rdap/help"): "public",
+    ("GET", "/rdap/domain/{name}"): "public",
+    ("GET", "/rdap/ip/{target:path}"): "public",
+    ("GET", "/rdap/autnum/{asn}"): "public",
+    ("GET", "/rdap/entity/{handle}"): "public",
+    ("GET", "/rdap/domains"): "public",
+    ("GET", "/rdap/{_rest:path}"): "public",
     # age credentials
     ("GET", "/.well-known/jwt-vc-issuer"): "public",
     ("GET", "/status-lists/{list_id}"): "public",

@@ -159,3 +159,15 @@ class UploadReject(Base):
     __table_args__ = (
         Index("uq_internet_upload_rejects_chunk", "registrar", "upload_id", "chunk", unique=True),
     )
+
+
+class RateWindow(Base):
+    """A client's count of anonymous RDAP queries in the current fixed window, shared by
+    every server process on the database (internet/ratelimit.py). The client is a keyed
+    hash of its address, never the address."""
+
+    __tablename__ = "rdap_rate_windows"
+
+    client: Mapped[bytes] = mapped_column(LargeBinary(16), primary_key=True)
+    window_no: Mapped[int] = mapped_column(BigInteger)  # unix time // window seconds
+    hits: Mapped[int] = mapped_column(Integer)

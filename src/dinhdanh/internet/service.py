@@ -137,7 +137,40 @@ def _organisation(row: m.Organisation) -> OrganisationView:
     )
 
 
-def _domain(row: m.Domain) -> DomainView:
+_ORG_COLUMNS = tuple(
+    ORGANISATIONS.c[name].label(f"org_{name}")
+    for name in (
+        "tax_code",
+        "head_tax_code",
+        "name",
+        "address",
+        "status",
+        "established",
+        "dissolved",
+        "rep_id_bidx",
+        "updated_at",
+    )
+)
+
+
+def _joined_organisation(row: Any) -> OrganisationView | None:
+    """The organisation columns of a joined row (``_ORG_COLUMNS``); None when unmatched."""
+    if row.org_tax_code is None:
+        return None
+    return OrganisationView(
+        row.org_tax_code,
+        row.org_head_tax_code,
+        row.org_name,
+        row.org_address,
+        row.org_status,
+        row.org_established,
+        row.org_dissolved,
+        row.org_rep_id_bidx is not None,
+        row.org_updated_at,
+    )
+
+
+def _domain(row: Any) -> DomainView:  # an entity or a Core row: the same attributes
     return DomainView(
         row.id,
         row.ascii_name,
@@ -156,7 +189,7 @@ def _domain(row: m.Domain) -> DomainView:
     )
 
 
-def _ip_block(row: m.IpBlock) -> IpBlockView:
+def _ip_block(row: Any) -> IpBlockView:
     net = parse_cidr(row.cidr)
     return IpBlockView(
         row.cidr,
@@ -267,6 +300,9 @@ class Internet:
         if registrar is None:
             raise UnknownRegistrar(f"no registrar {code}")
         return registrar
+
+    def find_registrar(self, session: Session, code: str) -> m.Registrar | None:
+        return session.get(m.Registrar, code.strip().upper()[:16])
 
     def registrars(self, session: Session) -> list[m.Registrar]:
         return list(session.scalars(select(m.Registrar).order_by(m.Registrar.code)))
@@ -389,6 +425,28 @@ class Internet:
         row = session.scalar(select(m.Domain).where(m.Domain.ascii_name == ascii_name))
         return None if row is None else _domain(row)
 
+    def domain_by_id(self, session: Session, domain_id: str) -> DomainView | None:
+        row = session.get(m.Domain, domain_id[:36])
+        return None if row is None else _domain(row)
+
+    def domain_for_rdap(
+        self, session: Session, ascii_name: str
+    ) -> tuple[DomainView, str, OrganisationView | None] | None:
+        """A domain by its A-label name as ``to_ascii`` gives it, its registrar's name and its
+        organisation registrant (if the business registry lists it) in one statement: RDAP's
+        hot path, where the caller has already mapped the name."""
+        org = ORGANISATIONS.c
+        stmt = (
+            select(DOMAINS, m.Registrar.name.label("registrar_name"), *_ORG_COLUMNS)
+            .join(m.Registrar, m.Registrar.code == DOMAINS.c.registrar)
+            .outerjoin(ORGANISATIONS, org.tax_code == DOMAINS.c.registrant_tax_code)
+            .where(DOMAINS.c.ascii_name == ascii_name)
+        )
+        row = session.execute(stmt).one_or_none()
+        if row is None:
+            return None
+        return _domain(row), row.registrar_name, _joined_organisation(row)
+
     def domains_of_registrar(
         self, session: Session, registrar: str, after: str = "", limit: int = 100
     ) -> list[DomainView]:
@@ -399,6 +457,20 @@ class Internet:
             .order_by(m.Domain.ascii_name)
             .limit(limit)
         )
+        return [_domain(r) for r in session.scalars(stmt)]
+
+    def search_domains(
+        self, session: Session, prefix: str, suffix: str, after: str = "", limit: int = 50
+    ) -> list[DomainView]:
+        """Names whose U-label form starts with ``prefix`` (no LIKE wildcards in it: the
+        caller checks) and, if given, whose public suffix is ``suffix`` (A-labels), in A-label
+        order after ``after`` (paging)."""
+        stmt = select(m.Domain).where(
+            m.Domain.unicode_name.like(prefix + "%"), m.Domain.ascii_name > after
+        )
+        if suffix:
+            stmt = stmt.where(m.Domain.suffix == suffix)
+        stmt = stmt.order_by(m.Domain.ascii_name).limit(limit)
         return [_domain(r) for r in session.scalars(stmt)]
 
     def domains_of_person(self, session: Session, id_bidx: bytes) -> list[DomainView]:
@@ -455,6 +527,28 @@ class Internet:
         )
         row = session.scalar(stmt)
         return None if row is None else _ip_block(row)
+
+    def ip_block_for_rdap(
+        self, session: Session, target: Address | Network
+    ) -> tuple[IpBlockView, OrganisationView | None] | None:
+        """``ip_block`` and the holder, in one statement: RDAP's hot path."""
+        net = as_network(target)
+        b = bounds(net)
+        blocks, org = IP_BLOCKS.c, ORGANISATIONS.c
+        stmt = (
+            select(IP_BLOCKS, *_ORG_COLUMNS)
+            .outerjoin(ORGANISATIONS, org.tax_code == blocks.holder_tax_code)
+            .where(
+                blocks.family == b.family,
+                blocks.range_start.in_(ancestor_starts(net)),
+                blocks.range_end >= b.end,
+                blocks.prefixlen <= net.prefixlen,
+            )
+            .order_by(blocks.prefixlen.desc())
+            .limit(1)
+        )
+        row = session.execute(stmt).one_or_none()
+        return None if row is None else (_ip_block(row), _joined_organisation(row))
 
     def sub_blocks(self, session: Session, cidr: str, limit: int = 100) -> list[IpBlockView]:
         """Blocks inside a block (its sub-allocations), in address order."""

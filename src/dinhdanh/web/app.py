@@ -29,6 +29,7 @@ from dinhdanh.web.routers import (
     numbers,
     oidc,
     platforms,
+    rdap,
     staff,
     telecom,
 )
@@ -72,6 +73,8 @@ def create_app(container: Container) -> FastAPI:
     app.include_router(age_credentials.router)
     app.include_router(auth.router)
     app.include_router(clients.router)
+    app.include_router(rdap.router)
+    rdap.install(app)
     app.mount("/static", StaticFiles(packages=[("dinhdanh.web", "static")]), name="static")
     if container.settings.env is Environment.DEV:
         app.include_router(dev.router)

@@ -1,0 +1,318 @@
+"""RDAP lookups per second (issue 12) against `dinhdanh serve`, end to end over HTTP.
+
+    .venv/bin/python benchmarks/rdap.py [--domains 100000] [--blocks 100000]
+        [--backend sqlite|postgres|both] [--seconds 10] [--workers 2] [--connections 16]
+
+For each backend: a fresh data directory (PostgreSQL: a scratch database,
+DINHDANH_BENCH_POSTGRES_URL or the local trust-auth server), `dinhdanh init`, a registrar,
+synthetic organisations and --domains names (half to persons, half to organisations;
+`dinhdanh.synth`, fixed seed) and --blocks IP blocks (four in five IPv4 /24, the rest IPv6
+/48, spread over the organisations) loaded with the real importers (`dinhdanh import ...`),
+and one officer with a personal token. Then `dinhdanh serve --workers N` (granian) and `wrk`
+(Debian package `wrk`) with a Lua script drawing random names (A-labels) or random addresses
+inside the loaded blocks:
+
+- anonymous domain and IP lookups, counted by the rate limiter (its limit raised out of
+  reach, so every query is counted and none refused): the database limiter (the default) and,
+  when Redis answers at DINHDANH_BENCH_REDIS_URL (default redis://127.0.0.1:6379/0), Redis;
+- an officer's domain and IP lookups (a legal basis, an audit entry per person read).
+
+Each row: lookups/s, p50 and p99 latency, and the CPU cores taken by the server, by wrk and by
+everything else on the machine (other processes share it). Target (2 vCPUs): 3,000
+anonymous lookups/s with p99 under 20 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import random
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
+from datetime import UTC, datetime, timedelta
+from ipaddress import IPv4Network, IPv6Network
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _load import lua_str, machine_line, require_wrk, run_wrk
+from _measure import scratch_postgres
+from dinhdanh.identity.idnumber import Sex
+from dinhdanh.identity.rules import CitizenRecord
+from dinhdanh.internet.domains import COLUMNS as DOMAIN_COLUMNS
+from dinhdanh.privacy.audit import AccessContext
+from dinhdanh.settings import Settings
+from dinhdanh.synth.internet import generate_resources
+from dinhdanh.synth.population import generate_population
+from dinhdanh.wiring import build
+from oidc import cli, expect, free_port, server
+from platform_status import cpu_busy
+
+REGISTRAR = "BENCH"
+SAMPLE = 20_000  # distinct names and addresses wrk draws from
+ANON_TARGET, P99_TARGET_MS = 3000, 20
+BASIS = {"X-Legal-Basis": "criminal_investigation", "X-Case-Ref": "BENCH-2026-1"}
+REDIS_URL = os.environ.get("DINHDANH_BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+def write_csv(path: Path, rows: list[dict[str, str]], columns: list[str]) -> Path:
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=columns)
+        w.writeheader()
+        w.writerows(rows)
+    return path
+
+
+def ip_blocks(n: int, holders: list[str], rng: random.Random) -> list[dict[str, str]]:
+    """Disjoint blocks: IPv4 /24s from 1.0.0.0 up, IPv6 /48s under 2402::/16."""
+    rows = []
+    for i in range(n):
+        if i % 5:
+            net: IPv4Network | IPv6Network = IPv4Network(((1 << 24) + i * 256, 24))
+        else:
+            net = IPv6Network(((0x2402 << 112) | (i << 80), 48))
+        rows.append(
+            {
+                "cidr": str(net),
+                "holder_tax_code": holders[rng.randrange(len(holders))],
+                "asn": "",
+                "allocated": "2010-01-01",
+                "status": "allocated",
+            }
+        )
+    return rows
+
+
+def address_in(cidr: str, rng: random.Random) -> str:
+    net = IPv4Network(cidr) if ":" not in cidr else IPv6Network(cidr)
+    return str(net.network_address + rng.randrange(net.num_addresses))
+
+
+def load(env: dict[str, str], work: Path, args: argparse.Namespace) -> tuple[list[str], list[str]]:
+    """Feeds through the real importers; the names and addresses wrk will ask for."""
+    rng = random.Random(12)
+    people = list(generate_population(max(1000, args.domains // 20), seed=7))
+    res = generate_resources(organisations=args.organisations, domains=args.domains, people=people)
+    heads = [o["tax_code"] for o in res.organisations if "-" not in o["tax_code"]]
+    orgs = write_csv(work / "orgs.csv", res.organisations, list(res.organisations[0]))
+    domains = write_csv(work / "domains.csv", res.domains, list(DOMAIN_COLUMNS))
+    blocks = ip_blocks(args.blocks, heads, rng)
+    blocks_file = write_csv(work / "blocks.csv", blocks, list(blocks[0]))
+    cli(env, "registrars", "add", REGISTRAR, "--name", "Bench registrar", "--json")
+    for what, path, extra in [
+        ("organisations", orgs, []),
+        ("domains", domains, ["--registrar", REGISTRAR]),
+        ("ipblocks", blocks_file, []),
+    ]:
+        t = time.perf_counter()
+        report = cli(env, "import", what, str(path), *extra, "--json")
+        took = time.perf_counter() - t
+        print(
+            f"  import {what}: {report['created']:,} created, {report['rejected']:,} rejected, "
+            f"{took:.1f} s",
+            flush=True,
+        )
+    names = [r["domain"] for r in rng.sample(res.domains, min(SAMPLE, len(res.domains)))]
+    names = [n.encode("idna").decode() if not n.isascii() else n for n in names]
+    addresses = [address_in(b["cidr"], rng) for b in rng.sample(blocks, min(SAMPLE, len(blocks)))]
+    return names, addresses
+
+
+def officer_token(env: dict[str, str]) -> str:
+    """A citizen with an account, an officer grant and its personal token."""
+    settings = Settings(
+        data_dir=Path(env["DINHDANH_DATA_DIR"]), database_url=env.get("DINHDANH_DATABASE_URL")
+    )
+    c = build(settings)
+    now = datetime.now(UTC)
+    by = AccessContext("operator:bench", "operator", "benchmark setup")
+    try:
+        with c.unit_of_work() as s:
+            rec = CitizenRecord(
+                "001090099999", "Cán Bộ Thử", now.date().replace(year=1980), Sex.MALE, "001"
+            )
+            c.registry.upsert(s, [rec], by, now)
+            view = c.registry.get_by_id_number(s, rec.id_number, by, now)
+            assert view is not None
+            c.auth.accounts.create(s, view.subject_id, 1, now)
+            grant = c.staff.grant(
+                s,
+                view.subject_id,
+                "officer",
+                "Bench police",
+                now + timedelta(days=7),
+                "bench",
+                by,
+                now,
+            )
+            _, token, _ = c.staff.issue_token(s, grant.id, "bench", by, now)
+        return token
+    finally:
+        c.close()
+
+
+def lua(path_prefix: str, inputs: Path, headers: dict[str, str]) -> str:
+    sets = "".join(f"wrk.headers[{lua_str(k)}] = {lua_str(v)}\n" for k, v in headers.items())
+    return f"""
+{sets}
+local items = {{}}
+function init(args)
+  for line in io.lines({lua_str(str(inputs))}) do items[#items + 1] = line end
+  math.randomseed(tid * 7919)
+end
+function request()
+  return wrk.format("GET", {lua_str(path_prefix)} .. items[math.random(#items)])
+end
+function check(status, headers, body) return status == 200 end
+"""
+
+
+def redis_answers() -> bool:
+    try:
+        import redis
+
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
+    except Exception:
+        return False
+    return True
+
+
+def run_backend(args: argparse.Namespace, backend: str, url: str | None) -> list[dict[str, Any]]:
+    work = Path(tempfile.mkdtemp(prefix="dinhdanh-bench-rdap-"))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DINHDANH_")}
+    env |= {"DINHDANH_DATA_DIR": str(work / "data"), "DINHDANH_RDAP_RATE_LIMIT": "1000000000"}
+    if url:
+        env["DINHDANH_DATABASE_URL"] = url
+    rows: list[dict[str, Any]] = []
+    try:
+        cli(env, "init", "--json")
+        names, addresses = load(env, work, args)
+        (work / "names.txt").write_text("\n".join(names) + "\n")
+        (work / "ips.txt").write_text("\n".join(addresses) + "\n")
+        token = officer_token(env)
+        staff = {"Authorization": f"Bearer {token}"} | BASIS
+        limiters = [("database", {})]
+        if redis_answers():
+            limiters.append(("redis", {"DINHDANH_REDIS_URL": REDIS_URL}))
+        for limiter, extra in limiters:
+            port = free_port()
+            base = f"http://127.0.0.1:{port}"
+            with server(env | extra, port, work / f"server-{limiter}.log", args.workers) as proc:
+                expect(httpx.get(f"{base}/rdap/domain/{names[0]}"), 200, "domain lookup")
+                expect(httpx.get(f"{base}/rdap/ip/{addresses[0]}"), 200, "ip lookup")
+                got = expect(httpx.get(f"{base}/rdap/domain/{names[0]}", headers=staff), 200, "x")
+                assert "Full record" in got.text
+                scenarios = [
+                    ("anonymous", "domain", "/rdap/domain/", work / "names.txt", {}),
+                    ("anonymous", "ip", "/rdap/ip/", work / "ips.txt", {}),
+                ]
+                if limiter == "database":  # an officer's reads are not rate-limited
+                    scenarios += [
+                        ("officer", "domain", "/rdap/domain/", work / "names.txt", staff),
+                        ("officer", "ip", "/rdap/ip/", work / "ips.txt", staff),
+                    ]
+                for who, kind, prefix, inputs, headers in scenarios:
+                    script = lua(prefix, inputs, headers)
+                    run_wrk(
+                        base + prefix,
+                        script,
+                        seconds=2,
+                        connections=args.connections,
+                        threads=1,
+                        server_pid=proc.pid,
+                    )  # warm-up
+                    busy0, total0 = cpu_busy()
+                    res = run_wrk(
+                        base + prefix,
+                        script,
+                        seconds=args.seconds,
+                        connections=args.connections,
+                        threads=1,
+                        server_pid=proc.pid,
+                    )
+                    busy1, total1 = cpu_busy()
+                    wall = (total1 - total0) / (os.cpu_count() or 1)
+                    other = max(
+                        0.0, (busy1 - busy0) / wall - res.server_cpu_cores - res.client_cpu_cores
+                    )
+                    row = {
+                        "backend": backend,
+                        "limiter": limiter if who == "anonymous" else "-",
+                        "who": who,
+                        "lookup": kind,
+                        "rate": round(res.rate, 1),
+                        "p50_ms": round(res.p50_ms, 2),
+                        "p99_ms": round(res.p99_ms, 2),
+                        "errors": res.errors,
+                        "server_cores": round(res.server_cpu_cores, 2),
+                        "client_cores": round(res.client_cpu_cores, 2),
+                        "other_cores": round(other, 2),
+                    }
+                    rows.append(row)
+                    print(f"  {line(row)}", flush=True)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return rows
+
+
+def line(r: dict[str, Any]) -> str:
+    errors = "" if not r["errors"] else f"  <-- {r['errors']} ERRORS"
+    return (
+        f"{r['backend']:8} {r['who']:9} {r['lookup']:6} limiter {r['limiter']:8} "
+        f"{r['rate']:7,.0f}/s  p50 {r['p50_ms']:6.2f} ms  p99 {r['p99_ms']:6.2f} ms  "
+        f"CPU server {r['server_cores']:.2f}, wrk {r['client_cores']:.2f}, "
+        f"other {r['other_cores']:.2f}{errors}"
+    )
+
+
+@contextmanager
+def database(backend: str) -> Iterator[str | None]:
+    with scratch_postgres() if backend == "postgres" else nullcontext(None) as url:
+        yield url
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--domains", type=int, default=100_000)
+    ap.add_argument("--blocks", type=int, default=100_000)
+    ap.add_argument("--organisations", type=int, default=20_000)
+    ap.add_argument("--backend", choices=["sqlite", "postgres", "both"], default="both")
+    ap.add_argument("--seconds", type=float, default=10)
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--connections", type=int, default=16)
+    args = ap.parse_args()
+    require_wrk()
+    print(machine_line())
+    print(
+        f"{args.domains:,} domains, {args.blocks:,} IP blocks, {args.organisations:,} "
+        f"organisations; `dinhdanh serve --workers {args.workers}`; wrk -t1 "
+        f"-c{args.connections}, {args.seconds:g} s per run",
+        flush=True,
+    )
+    started = time.perf_counter()
+    rows: list[dict[str, Any]] = []
+    for backend in ["sqlite", "postgres"] if args.backend == "both" else [args.backend]:
+        print(f"{backend}:", flush=True)
+        with database(backend) as url:
+            rows += run_backend(args, backend, url)
+    print("\nsummary (target: anonymous >= 3,000/s, p99 < 20 ms)")
+    for r in rows:
+        met = r["rate"] >= ANON_TARGET and r["p99_ms"] < P99_TARGET_MS
+        mark = "" if r["who"] != "anonymous" else ("  met" if met else "  MISSED")
+        print(line(r) + mark)
+    print(f"total {time.perf_counter() - started:.0f} s")
+    print(json.dumps(rows))
+    if any(r["errors"] for r in rows):
+        raise SystemExit("!!! errors in the runs !!!")
+
+
+if __name__ == "__main__":
+    main()
