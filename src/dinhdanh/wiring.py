@@ -42,6 +42,7 @@ from dinhdanh.telecom.timeline import TimelineConfig
 if TYPE_CHECKING:
     from dinhdanh.age.credentials.service import AgeCredentials
     from dinhdanh.auth.services import AuthServices
+    from dinhdanh.internet.rules import RuleConfig as InternetRules
     from dinhdanh.internet.service import Internet
     from dinhdanh.privacy.disclosure import Disclosures
     from dinhdanh.social.phone import PhoneChecks
@@ -123,6 +124,12 @@ class Container:
         from dinhdanh.internet.service import Internet
 
         return Internet(self.ring, self.registry, self.audit)
+
+    @property
+    def internet_rules(self) -> InternetRules:
+        from dinhdanh.internet.rules import RuleConfig as InternetRules
+
+        return InternetRules(shared_registrant_limit=self.settings.internet_shared_registrant_limit)
 
     @cached_property
     def platform_data(self) -> PlatformData:
