@@ -94,6 +94,8 @@ ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/registrars"): "registrar api",
     ("PUT", "/api/v1/registrars/{registrar}/domains"): "registrar api",
     ("GET", "/api/v1/registrars/{registrar}/uploads/{upload_id}/rejects"): "registrar api",
+    ("GET", "/api/v1/registrars/{registrar}/actions"): "registrar api",
+    ("POST", "/api/v1/registrars/{registrar}/actions:ack"): "registrar api",
     # age credentials
     ("GET", "/.well-known/jwt-vc-issuer"): "public",
     ("GET", "/status-lists/{list_id}"): "public",
