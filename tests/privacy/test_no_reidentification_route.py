@@ -107,6 +107,9 @@ ROUTES: dict[tuple[str, str], str] = {
     # the citizen's own data, on their own session
     ("GET", "/account/numbers"): "citizen",
     ("POST", "/account/numbers/{msisdn}/{declaration}"): "citizen",
+    ("GET", "/account/internet"): "citizen",
+    ("GET", "/account/internet/{name}/disown"): "citizen",
+    ("POST", "/account/internet/{name}/disown"): "citizen",
     ("GET", "/api/v1/me/numbers"): "citizen",
     ("POST", "/api/v1/me/numbers/{msisdn}:disown"): "citizen",
     ("POST", "/api/v1/me/numbers/{msisdn}:confirm"): "citizen",
