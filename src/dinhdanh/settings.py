@@ -95,6 +95,9 @@ class Settings(BaseSettings):
         description="Redis URL for limits shared by server processes; unset: the database",
         repr=False,
     )
+    # One ID number holding more unrelated domain names than this is flagged
+    # (SHARED_REGISTRANT: a proxy or a stolen identity; internet/rules.py).
+    internet_shared_registrant_limit: int = Field(default=10, ge=1)
     # Days from a platform's first report of an account (status read, uploaded graph or
     # labels) after which the account, still unbound, is flagged UNVERIFIED.
     social_unverified_days: int = Field(default=90, ge=0)

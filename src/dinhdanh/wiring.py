@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from dinhdanh.age.credentials.service import AgeCredentials
     from dinhdanh.auth.services import AuthServices
     from dinhdanh.internet.ratelimit import Limiter
+    from dinhdanh.internet.rules import RuleConfig as InternetRules
     from dinhdanh.internet.service import Internet
     from dinhdanh.privacy.disclosure import Disclosures
     from dinhdanh.social.phone import PhoneChecks
@@ -124,6 +125,12 @@ class Container:
         from dinhdanh.internet.service import Internet
 
         return Internet(self.ring, self.registry, self.audit)
+
+    @property
+    def internet_rules(self) -> InternetRules:
+        from dinhdanh.internet.rules import RuleConfig as InternetRules
+
+        return InternetRules(shared_registrant_limit=self.settings.internet_shared_registrant_limit)
 
     @cached_property
     def rdap_limiter(self) -> Limiter:

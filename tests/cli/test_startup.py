@@ -79,3 +79,35 @@ def test_listed_help_is_the_commands_own(name: str) -> None:
     assert isinstance(command, TyperGroup) is not spec.single
     own = " ".join((command.help or "").split("\n\n")[0].split())
     assert own == spec.help
+
+
+SUBCOMMANDS = """
+import json, sys
+from importlib import import_module
+from pkgutil import walk_packages
+import dinhdanh.cli
+from dinhdanh.cli.main import COMMANDS, load
+if sys.argv[1] == "all":  # every CLI module imported first: whatever registers anywhere
+    for info in walk_packages(dinhdanh.cli.__path__, "dinhdanh.cli."):
+        import_module(info.name)
+print(json.dumps({n: sorted(getattr(load(n), "commands", {})) for n in COMMANDS}))
+"""
+
+
+def test_a_group_loads_every_subcommand_registered_anywhere() -> None:
+    """A module that adds commands to a group must be in the group's ``extends``."""
+
+    def subcommands(mode: str) -> dict[str, list[str]]:
+        proc = subprocess.run(
+            [sys.executable, "-c", SUBCOMMANDS, mode],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
+        )
+        return dict(json.loads(proc.stdout.splitlines()[-1]))
+
+    alone = subcommands("lazy")
+    assert alone == subcommands("all")
+    assert "internet" in alone["reconcile"]
+    assert "subscriptions" in alone["import"]

@@ -64,3 +64,24 @@ def test_imports(s: Settings, tmp_path: Path) -> None:
     assert (out["created"], out["rejected"]) == (1, 1)
     out = cli_json(s, "import", "asns", str(write(tmp_path / "a.csv", [asn("AS131072")])))
     assert out["created"] == 1
+
+
+def test_reconcile_internet(s: Settings, tmp_path: Path) -> None:
+    cli(s, "registrars", "add", "PAVN", "--name", "PA")
+    cli(s, "import", "organisations", str(write(tmp_path / "o.csv", [org()])))
+    names = [company("a.com.vn"), company("b.vn", ORG2), company("c.vn", expires="2026-01-01")]
+    cli(s, "import", "domains", str(write(tmp_path / "d.csv", names)), "--registrar", "PAVN")
+    cli(s, "import", "ipblocks", str(write(tmp_path / "i.csv", [block("10.0.0.0/8", ORG2)])))
+    out = tmp_path / "out"
+    args = ("reconcile", "internet", "--as-of", "2026-06-01", "--out", str(out))
+    result = cli_json(s, *args)
+    assert result["domains"]["per_verdict"] == {"ok": 1, "flagged": 2}
+    assert result["domains"]["per_reason"]["ORG_NOT_FOUND"] == 1
+    assert result["domains"]["per_reason"]["EXPIRED_ACTIVE"] == 1
+    assert result["ipblocks"]["per_reason"]["HOLDER_NOT_FOUND"] == 1
+    assert result["flags_opened"] == 2
+    assert stat.S_IMODE(out.stat().st_mode) == 0o700
+    assert stat.S_IMODE((out / "PAVN.parquet").stat().st_mode) == 0o600
+    plain = cli(s, *args)
+    assert "3 domain names as of 2026-06-01: 1 ok, 2 flagged" in plain.stdout
+    assert "0 newly flagged" in plain.stdout

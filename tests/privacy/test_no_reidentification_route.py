@@ -102,6 +102,8 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/rdap/entity/{handle}"): "public",
     ("GET", "/rdap/domains"): "public",
     ("GET", "/rdap/{_rest:path}"): "public",
+    ("GET", "/api/v1/registrars/{registrar}/actions"): "registrar api",
+    ("POST", "/api/v1/registrars/{registrar}/actions:ack"): "registrar api",
     # age credentials
     ("GET", "/.well-known/jwt-vc-issuer"): "public",
     ("GET", "/status-lists/{list_id}"): "public",
@@ -113,6 +115,9 @@ ROUTES: dict[tuple[str, str], str] = {
     # the citizen's own data, on their own session
     ("GET", "/account/numbers"): "citizen",
     ("POST", "/account/numbers/{msisdn}/{declaration}"): "citizen",
+    ("GET", "/account/internet"): "citizen",
+    ("GET", "/account/internet/{name}/disown"): "citizen",
+    ("POST", "/account/internet/{name}/disown"): "citizen",
     ("GET", "/api/v1/me/numbers"): "citizen",
     ("POST", "/api/v1/me/numbers/{msisdn}:disown"): "citizen",
     ("POST", "/api/v1/me/numbers/{msisdn}:confirm"): "citizen",

@@ -179,6 +179,7 @@ def test_passkey_json_with_the_csrf_header_stops_at_16_kib(app: FastAPI) -> None
         ("/api/v1/clients", API_BYTES),
         ("/api/v1/carriers", API_BYTES),
         ("/api/v1/carriers/VTL/actions:ack", ACK_BYTES),
+        ("/api/v1/registrars/PAVN/actions:ack", ACK_BYTES),
     ],
 )
 def test_json_api_bodies_are_capped(app: FastAPI, path: str, limit: int) -> None:

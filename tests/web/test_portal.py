@@ -15,6 +15,7 @@ def test_a_citizen_sees_the_citizen_entries_and_the_current_one_is_marked() -> N
         ("My numbers", "/account/numbers", True),
         ("Who used my data", "/account/access-log", False),
         ("My platform accounts", "/account/platforms", False),
+        ("My internet resources", "/account/internet", False),
     ]
 
 
@@ -34,6 +35,7 @@ def test_staff_see_the_console_pages_of_their_roles() -> None:
         "/account/numbers",
         "/account/access-log",
         "/account/platforms",
+        "/account/internet",
         "/staff",
         "/staff/lookup",
         "/staff/reconciliation",

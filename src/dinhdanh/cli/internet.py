@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import getpass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from dinhdanh.cli.common import container_from, emit_json, fail, operator, out
+from dinhdanh.cli.common import container_from, emit_json, err, fail, operator, out
 from dinhdanh.cli.imports import (
     ActorOpt,
     ChunkOpt,
@@ -18,6 +20,7 @@ from dinhdanh.cli.imports import (
     import_app,
     run_import,
 )
+from dinhdanh.cli.telecom import AsOfOpt, reconcile_app
 from dinhdanh.internet.errors import InternetError
 from dinhdanh.internet.importer import (
     Run,
@@ -26,6 +29,7 @@ from dinhdanh.internet.importer import (
     import_ip_blocks,
     import_organisations,
 )
+from dinhdanh.internet.reconciliation import reconcile_store
 from dinhdanh.privacy.audit import AccessContext
 from dinhdanh.store.batch import DEFAULT_CHUNK_SIZE, BatchReport, OnReject
 from dinhdanh.store.batch import Progress as ProgressFn
@@ -34,6 +38,14 @@ from dinhdanh.wiring import Container
 
 registrars_app = typer.Typer(no_args_is_help=True, help="Domain registrars and their API keys.")
 FileArg = Annotated[Path, typer.Argument(help="CSV, JSONL or Parquet feed.")]
+# What the progress line says during each phase of a reconciliation.
+PHASES = {
+    "staging": "reading the store",
+    "flags": "applying the rules",
+    "write": "writing verdicts",
+    "summary": "summary and report",
+    "feed": "updating the registrars' feed",
+}
 
 
 @registrars_app.command("add")
@@ -191,3 +203,53 @@ def asns(
         return import_asns(file, internet=c.internet, run=options)
 
     finish(run_import(ctx, run, rejects=rejects, label="asn", quiet=json_out), json_out)
+
+
+@reconcile_app.command("internet")
+def reconcile_internet(
+    ctx: typer.Context,
+    out_dir: Annotated[Path, typer.Option("--out", help="Directory for the verdict files.")],
+    as_of: AsOfOpt = None,
+    memory_limit: Annotated[str | None, typer.Option(help="DuckDB memory limit, e.g. 2GB.")] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Give every domain name and IP block a verdict (ok or flagged, with reasons) and send
+    the registrars their actions.
+
+    Writes OUT/<registrar>.parquet, OUT/ipblocks.parquet, OUT/summary.json, OUT/report.html.
+    """
+    day = as_of.date() if as_of else datetime.now(UTC).date()
+    with container_from(ctx) as c, err.status("reconciling internet resources") as status:
+
+        def progress(phase: str) -> None:
+            status.update(f"reconciling internet resources: {PHASES.get(phase, phase)}")
+
+        outcome = reconcile_store(
+            engine=c.engine,
+            unit_of_work=c.unit_of_work,
+            internet=c.internet,
+            rules=c.internet_rules,
+            actor=f"cli:{getpass.getuser()}",
+            clock=c.clock,
+            as_of=day,
+            out_dir=out_dir,
+            memory_limit=memory_limit,
+            progress=None if json_out else progress,
+        )
+    s, d = outcome.summary, outcome.summary.domains
+    if json_out:
+        emit_json(
+            s.to_json()
+            | {
+                "flags_opened": outcome.flags_opened,
+                "flags_cleared": outcome.flags_cleared,
+                "out": str(out_dir),
+            }
+        )
+        return
+    out.print(
+        f"{d.rows} domain names as of {day}: {d.rows - d.flagged} ok, {d.flagged} flagged; "
+        f"{s.ipblocks.rows} IP blocks, {s.ipblocks.flagged} flagged "
+        f"({outcome.flags_opened} newly flagged, {outcome.flags_cleared} cleared) "
+        f"in {s.seconds:.1f} s -> {out_dir}"
+    )

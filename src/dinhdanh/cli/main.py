@@ -64,7 +64,10 @@ COMMANDS: dict[str, Lazy] = {
     ),
     "carriers": Lazy("dinhdanh.cli.telecom", "carriers_app", "Carriers and their API keys."),
     "reconcile": Lazy(
-        "dinhdanh.cli.telecom", "reconcile_app", "Reconciliation against the registry."
+        "dinhdanh.cli.telecom",
+        "reconcile_app",
+        "Reconciliation against the registry.",
+        extends=("dinhdanh.cli.internet",),
     ),
     "telecom": Lazy("dinhdanh.cli.telecom", "telecom_app", "The junk-SIM lock timeline."),
     "clients": Lazy("dinhdanh.cli.auth", "clients_app", "OIDC clients (relying parties)."),

@@ -27,3 +27,8 @@ class DomainHeldElsewhere(InternetError):
     validation and storage, and the chunk is not applied."""
 
     code, status, title = "domain_held_elsewhere", 409, "Another registrar holds the name"
+
+
+class NotYourDomain(InternetError):
+    # Same answer whether the name does not exist or is someone else's.
+    code, status, title = "domain_not_found", 404, "No such domain name of yours"

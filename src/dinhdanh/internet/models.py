@@ -171,3 +171,61 @@ class RateWindow(Base):
     client: Mapped[bytes] = mapped_column(LargeBinary(16), primary_key=True)
     window_no: Mapped[int] = mapped_column(BigInteger)  # unix time // window seconds
     hits: Mapped[int] = mapped_column(Integer)
+
+
+class DomainDisownment(Base):
+    """A citizen's "not mine" about a name registered to their ID number.
+
+    It holds for the name and the registrant it was said about (``id_bidx``): when the
+    registrar re-uploads the name with another registrant, it no longer applies.
+    """
+
+    __tablename__ = "domain_disownments"
+
+    ascii_name: Mapped[str] = mapped_column(String(253), primary_key=True)
+    subject_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    id_bidx: Mapped[bytes] = mapped_column(LargeBinary(16))
+    registrar: Mapped[str] = mapped_column(String(16))
+    declared_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class DomainFlag(Base):
+    """A name the last reconciliation (or a disowning) flagged, with its reasons: what the
+    registrar was last told, so a rerun sends an action only when something changed."""
+
+    __tablename__ = "domain_flags"
+
+    ascii_name: Mapped[str] = mapped_column(String(253), primary_key=True)
+    registrar: Mapped[str] = mapped_column(String(16), index=True)
+    reasons: Mapped[str] = mapped_column(Text)  # comma-separated, sorted
+    since: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class RegistrarAction(Base):
+    """An instruction a registrar fetches and acknowledges (internet/feed.py)."""
+
+    __tablename__ = "registrar_actions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    registrar: Mapped[str] = mapped_column(String(16))
+    ascii_name: Mapped[str] = mapped_column(String(253))
+    action: Mapped[str] = mapped_column(String(20))
+    reasons: Mapped[str] = mapped_column(Text)  # comma-separated, sorted
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    acknowledged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (Index("ix_registrar_actions_pending", "registrar", "acknowledged_at"),)
+
+
+class ReconciliationRun(Base):
+    """One finished internet reconciliation: its summary (counts only) as JSON."""
+
+    __tablename__ = "internet_reconciliation_runs"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    as_of: Mapped[date] = mapped_column(Date)
+    finished_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    actor: Mapped[str] = mapped_column(String(200))
+    summary: Mapped[str] = mapped_column(Text)  # JSON
+    flags_opened: Mapped[int] = mapped_column(Integer)
+    flags_cleared: Mapped[int] = mapped_column(Integer)

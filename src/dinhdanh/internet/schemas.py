@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from pydantic import BaseModel, Field
 
 
@@ -20,3 +22,15 @@ class RejectedDomain(BaseModel):
     line: int
     domain: str
     reason: str
+
+
+class RegistrarActionOut(BaseModel):
+    id: int
+    domain: str = Field(description="A-label form")
+    action: str = Field(description="verify | cleared | disowned (internet/actions.py)")
+    reasons: list[str] = Field(description="the reason codes behind a verify or disowned")
+    created_at: datetime
+
+
+class RegistrarActionList(BaseModel):
+    items: list[RegistrarActionOut]

@@ -20,11 +20,13 @@ from sqlalchemy.orm import Session
 
 from dinhdanh.crypto import KeyRing, open_sealed
 from dinhdanh.identity.service import Registry, Subject
+from dinhdanh.internet import actions
 from dinhdanh.internet import models as m
 from dinhdanh.internet.domains import PreparedDomain, open_person
 from dinhdanh.internet.errors import (
     DomainHeldElsewhere,
     InternetError,
+    NotYourDomain,
     NotYourRegistrar,
     RegistrarExists,
     UnknownRegistrar,
@@ -41,6 +43,7 @@ from dinhdanh.internet.ipindex import (
 from dinhdanh.internet.names import DomainNameError, to_ascii
 from dinhdanh.internet.organisations import PreparedOrganisation, rep_context
 from dinhdanh.internet.resources import PreparedAsn, PreparedIpBlock
+from dinhdanh.internet.rules import Reason
 from dinhdanh.internet.taxcode import TaxCodeError, parse_tax_code
 from dinhdanh.privacy.access import Principal, Role, create_api_key
 from dinhdanh.privacy.audit import AccessContext, AuditLog
@@ -87,6 +90,14 @@ class DomainView:
     nameservers: tuple[str, ...]
     status: str
     updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class MyDomain:
+    """A name registered to a citizen, as their "My internet resources" page shows it."""
+
+    domain: DomainView
+    disowned: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -578,3 +589,66 @@ class Internet:
     def asns_of(self, session: Session, tax_code: str) -> list[AsnView]:
         stmt = select(m.AutNum).where(m.AutNum.holder_tax_code == tax_code)
         return [_asn(r) for r in session.scalars(stmt.order_by(m.AutNum.asn))]
+
+    # -- the registrars' action feed and the citizen's "not mine" (internet/actions.py) --
+    def apply_verdicts(
+        self,
+        session: Session,
+        flagged: Sequence[tuple[str, str, Sequence[str]]],
+        now: datetime,
+    ) -> dict[str, int]:
+        return actions.apply_verdicts(session, flagged, now)
+
+    def pending_actions(
+        self, session: Session, registrar: str, limit: int = 1000
+    ) -> list[m.RegistrarAction]:
+        return actions.pending(session, registrar, limit)
+
+    def acknowledge(
+        self, session: Session, registrar: str, action_ids: Sequence[int], now: datetime
+    ) -> int:
+        return actions.acknowledge(session, registrar, action_ids, now)
+
+    def my_domains(self, session: Session, subject_id: str, id_bidx: bytes) -> list[MyDomain]:
+        """The names registered to this citizen's ID number (not deleted), and whether they
+        said "not mine" about each while it was registered to them."""
+        stmt = select(m.DomainDisownment.ascii_name).where(
+            m.DomainDisownment.subject_id == subject_id, m.DomainDisownment.id_bidx == id_bidx
+        )
+        disowned = set(session.scalars(stmt))
+        return [
+            MyDomain(d, d.ascii_name in disowned)
+            for d in self.domains_of_person(session, id_bidx)
+            if d.status != "deleted"
+        ]
+
+    def disown(
+        self,
+        session: Session,
+        subject_id: str,
+        id_bidx: bytes,
+        name: str,
+        ctx: AccessContext,
+        now: datetime,
+    ) -> MyDomain:
+        """Record the citizen's "not mine" about a name registered to them, flag it at once
+        and put it in its registrar's feed; the next reconciliation flags it
+        REGISTRANT_DISOWNED for as long as the name keeps this registrant."""
+        mine = {d.domain.ascii_name: d for d in self.my_domains(session, subject_id, id_bidx)}
+        try:
+            ascii_name, _ = to_ascii(name)
+        except DomainNameError:
+            raise NotYourDomain("no domain name of yours has this name") from None
+        found = mine.get(ascii_name)
+        if found is None:
+            raise NotYourDomain("no domain name of yours has this name")
+        row = session.get(m.DomainDisownment, (ascii_name, subject_id))
+        if row is None:
+            row = m.DomainDisownment(ascii_name=ascii_name, subject_id=subject_id)
+            session.add(row)
+        row.id_bidx, row.registrar, row.declared_at = id_bidx, found.domain.registrar, now
+        actions.flag_disowned(
+            session, found.domain.registrar, ascii_name, Reason.REGISTRANT_DISOWNED, now
+        )
+        self._audit.append(session, [ctx.event("domain_disowned", subject_id, ())], now)
+        return MyDomain(found.domain, True)

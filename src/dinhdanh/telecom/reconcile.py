@@ -52,6 +52,7 @@ from typing import Any
 import duckdb
 
 from dinhdanh.analytics.duck import quote_identifier
+from dinhdanh.analytics.report import EMPTY, bar_chart, histogram, page
 from dinhdanh.store.private import private_dir, write_private
 from dinhdanh.telecom.rules import Action, Reason, RuleConfig, Verdict, decide
 
@@ -532,8 +533,7 @@ def _summarize(
 
 # --- the HTML report: one self-contained page, inline SVG, no script, no network ----------
 
-_BAR_HEIGHT = 22
-_EMPTY = "Nothing to show."
+
 # The charts' texts, in English; the officer console passes a translation of each.
 CHART_TEXTS = (
     "Subscriptions per reason",
@@ -542,106 +542,33 @@ CHART_TEXTS = (
     "Subscriptions per action",
     "Junk subscriptions per province",
     "Junk subscriptions by activation month",
-    _EMPTY,
+    EMPTY,
 )
-_LABEL_WIDTH = 190
-_CHART_WIDTH = 720
-
-
-def _bar_chart(
-    title: str, bars: Sequence[tuple[str, int]], *, note: str = "", empty: str = _EMPTY
-) -> str:
-    """Horizontal bars with their labels and counts; an empty chart says so."""
-    heading = f"<h2>{html.escape(title)}</h2>"
-    if note:
-        heading += f'<p class="note">{html.escape(note)}</p>'
-    if not bars:
-        return heading + f'<p class="empty">{html.escape(empty)}</p>'
-    top = max(n for _, n in bars) or 1
-    span = _CHART_WIDTH - _LABEL_WIDTH - 90
-    height = _BAR_HEIGHT * len(bars) + 4
-    parts = [
-        f'<svg role="img" aria-label="{html.escape(title)}" width="{_CHART_WIDTH}" '
-        f'height="{height}" viewBox="0 0 {_CHART_WIDTH} {height}" '
-        'xmlns="http://www.w3.org/2000/svg">'
-    ]
-    for i, (label, n) in enumerate(bars):
-        y = i * _BAR_HEIGHT + 2
-        width = max(1, round(span * n / top)) if n else 0
-        parts.append(
-            f'<text x="{_LABEL_WIDTH - 8}" y="{y + 15}" text-anchor="end">'
-            f"{html.escape(label)}</text>"
-            f'<rect x="{_LABEL_WIDTH}" y="{y + 3}" width="{width}" height="{_BAR_HEIGHT - 6}">'
-            f"<title>{html.escape(label)}: {n:,}</title></rect>"
-            f'<text x="{_LABEL_WIDTH + width + 6}" y="{y + 15}">{n:,}</text>'
-        )
-    parts.append("</svg>")
-    return heading + "".join(parts)
-
-
-def _histogram(title: str, months: Mapping[str, int], *, empty: str = _EMPTY) -> str:
-    """Vertical bars, one per month from the first to the last, gaps included."""
-    heading = f"<h2>{html.escape(title)}</h2>"
-    if not months:
-        return heading + f'<p class="empty">{html.escape(empty)}</p>'
-    first, last = min(months), max(months)
-    year, month = int(first[:4]), int(first[5:])
-    series: list[tuple[str, int]] = []
-    while True:
-        key = f"{year:04d}-{month:02d}"
-        series.append((key, months.get(key, 0)))
-        if key >= last:
-            break
-        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-    top = max(n for _, n in series) or 1
-    plot_h, base = 200, 230
-    step = max(2.0, min(24.0, (_CHART_WIDTH - 60) / len(series)))
-    width = int(60 + step * len(series))
-    parts = [
-        f'<svg role="img" aria-label="{html.escape(title)}" width="{width}" height="260" '
-        f'viewBox="0 0 {width} 260" xmlns="http://www.w3.org/2000/svg">',
-        f'<text x="4" y="14">{top:,}</text><line x1="50" y1="{base}" x2="{width}" '
-        f'y2="{base}" class="axis"/>',
-    ]
-    every = max(1, len(series) // 12)
-    for i, (key, n) in enumerate(series):
-        x = 55 + i * step
-        h = plot_h * n / top
-        parts.append(
-            f'<rect x="{x:.1f}" y="{base - h:.1f}" width="{max(1.0, step - 1):.1f}" '
-            f'height="{h:.1f}"><title>{key}: {n:,}</title></rect>'
-        )
-        if i % every == 0:
-            parts.append(f'<text x="{x:.1f}" y="{base + 16}" class="tick">{key}</text>')
-    parts.append("</svg>")
-    return heading + "".join(parts)
 
 
 def report_charts(summary: Mapping[str, Any], tr: Callable[[str], str] = str) -> list[str]:
     """The report's charts (inline SVG, each with its heading) of one summary as
     ``Summary.to_json()`` gives it; ``tr`` translates ``CHART_TEXTS``."""
-    empty = tr(_EMPTY)
+    empty = tr(EMPTY)
     junk = Verdict.JUNK.value
     per_carrier = summary["per_carrier"].items()
     sections = [
-        _bar_chart(
+        bar_chart(
             tr("Subscriptions per reason"),
             sorted(summary["per_reason"].items(), key=lambda kv: (-kv[1], kv[0])),
             note=tr("A subscription counts once under each reason that applies to it."),
             empty=empty,
         ),
-        _bar_chart(
+        bar_chart(
             tr("Junk subscriptions per carrier"),
             [(code, c["per_verdict"].get(junk, 0)) for code, c in per_carrier],
             empty=empty,
         ),
-        _bar_chart(
-            tr("Subscriptions per action"), list(summary["per_action"].items()), empty=empty
-        ),
+        bar_chart(tr("Subscriptions per action"), list(summary["per_action"].items()), empty=empty),
     ]
     if summary.get("per_province") is not None:
         sections.append(
-            _bar_chart(
+            bar_chart(
                 tr("Junk subscriptions per province"),
                 sorted(
                     ((name, c.get(junk, 0)) for name, c in summary["per_province"].items()),
@@ -651,7 +578,7 @@ def report_charts(summary: Mapping[str, Any], tr: Callable[[str], str] = str) ->
             )
         )
     sections.append(
-        _histogram(
+        histogram(
             tr("Junk subscriptions by activation month"), summary["junk_by_month"], empty=empty
         )
     )
@@ -668,23 +595,10 @@ def render_report(summary: Summary) -> str:
         f"<td>{c.junk:,}</td></tr>"
         for code, c in summary.per_carrier.items()
     )
-    return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
-<title>Subscription reconciliation as of {summary.as_of.isoformat()}</title>
-<style>
-body {{ font: 14px/1.4 system-ui, sans-serif; margin: 2rem; color: #1d1d1f; }}
-h1 {{ font-size: 1.4rem; }} h2 {{ font-size: 1.1rem; margin-top: 2rem; }}
-table {{ border-collapse: collapse; }} td, th {{ padding: .2rem .8rem; text-align: right; }}
-th:first-child, td:first-child {{ text-align: left; }}
-svg text {{ font-size: 12px; fill: #1d1d1f; }} svg rect {{ fill: #c0392b; }}
-svg .tick {{ font-size: 10px; }} svg .axis {{ stroke: #888; }}
-.note, .empty {{ color: #666; }}
-</style></head><body>
-<h1>Subscription reconciliation as of {summary.as_of.isoformat()} ({html.escape(scope)})</h1>
-<p>{summary.rows:,} active subscriptions: {summary.ok:,} ok, {summary.junk:,} junk ({share}).
-Decree 163/2024/ND-CP; rules and thresholds in <code>summary.json</code>.</p>
+    return page(
+        f"Subscription reconciliation as of {summary.as_of.isoformat()} ({scope})",
+        f"""<p>{summary.rows:,} active subscriptions: {summary.ok:,} ok, {summary.junk:,} junk
+({share}). Decree 163/2024/ND-CP; rules and thresholds in <code>summary.json</code>.</p>
 <table><tr><th>carrier</th><th>active</th><th>ok</th><th>junk</th></tr>{rows}</table>
-{"".join(sections)}
-</body></html>
-"""
+{"".join(sections)}""",
+    )

@@ -15,37 +15,13 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
-from sqlalchemy import Engine, make_url
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from dinhdanh.analytics.duck import load_extension, stage
+from dinhdanh.analytics.duck import stage
+from dinhdanh.analytics.store import STORE, attach
 from dinhdanh.identity.service import Registry, registry_select
 from dinhdanh.privacy.audit import AccessContext
-
-STORE = "store"
-
-
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
-def attach(con: duckdb.DuckDBPyConnection, engine: Engine) -> None:
-    url = engine.url
-    if url.get_backend_name() == "sqlite":
-        load_extension(con, "sqlite_scanner")
-        con.execute(f"ATTACH {_literal(url.database or '')} AS {STORE} (TYPE sqlite, READ_ONLY)")
-        return
-    load_extension(con, "postgres_scanner")
-    u = make_url(url)
-    parts = {
-        "host": u.host or "127.0.0.1",
-        "port": str(u.port or 5432),
-        "dbname": u.database or "",
-        "user": u.username or "",
-        "password": u.password or "",
-    }
-    dsn = " ".join(f"{k}={v}" for k, v in parts.items() if v)
-    con.execute(f"ATTACH {_literal(dsn)} AS {STORE} (TYPE postgres, READ_ONLY)")
 
 
 def deaths(session: Session, registry: Registry, ctx: AccessContext, now: datetime) -> pa.Table:

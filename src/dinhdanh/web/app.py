@@ -26,6 +26,7 @@ from dinhdanh.web.routers import (
     disclosure,
     identity,
     internet,
+    my_internet,
     numbers,
     oidc,
     platforms,
@@ -66,6 +67,7 @@ def create_app(container: Container) -> FastAPI:
     app.include_router(telecom.router)
     app.include_router(internet.router)
     app.include_router(numbers.router)
+    app.include_router(my_internet.router)
     app.include_router(access_log.router)
     app.include_router(staff.router)
     app.include_router(disclosure.router)

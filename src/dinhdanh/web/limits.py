@@ -48,6 +48,8 @@ def limit_for(path: str, upload_bytes: int) -> Limit:
             return Limit(ACK_BYTES)
     if path.startswith(REGISTRARS) and path.endswith("/domains"):
         return Limit(upload_bytes)
+    if path.startswith(REGISTRARS) and path.endswith("/actions:ack"):
+        return Limit(ACK_BYTES)
     if path.startswith(PLATFORMS):
         # By the whole shape {code}/{route}: a suffix alone would also match an account id
         # (PUT .../accounts/social-graph is a JSON binding, capped as the API).

@@ -16,14 +16,20 @@ from starlette.concurrency import run_in_threadpool
 from dinhdanh.internet.errors import NotYourRegistrar
 from dinhdanh.internet.importer import Run, import_domains
 from dinhdanh.internet.rejects import REJECTS
-from dinhdanh.internet.schemas import RegistrarIn, RegistrarOut, RejectedDomain
+from dinhdanh.internet.schemas import (
+    RegistrarActionList,
+    RegistrarActionOut,
+    RegistrarIn,
+    RegistrarOut,
+    RejectedDomain,
+)
 from dinhdanh.internet.service import own
 from dinhdanh.privacy.access import Principal
 from dinhdanh.privacy.audit import AccessContext
 from dinhdanh.store.batch import BatchReport, OnReject
 from dinhdanh.store.private import spill_dir
 from dinhdanh.store.upload_rejects import RejectSpool
-from dinhdanh.telecom.schemas import UploadReport
+from dinhdanh.telecom.schemas import AckIn, AckOut, UploadReport
 from dinhdanh.web.deps import AdminDep, ContainerDep, PrincipalDep
 from dinhdanh.web.problems import problem_responses
 from dinhdanh.web.uploads import (
@@ -140,3 +146,36 @@ def upload_rejects(
     except NotYourRegistrar:
         code = None
     return download_rejects(c, REJECTS, code, upload_id, format)
+
+
+@router.get("/{registrar}/actions", response_model=RegistrarActionList)
+def pending_actions(
+    c: ContainerDep,
+    who: PrincipalDep,
+    registrar: str,
+    limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
+) -> RegistrarActionList:
+    """Instructions from reconciliation and citizens not yet acknowledged, oldest first:
+    ``verify`` (flagged, with reasons), ``cleared``, ``disowned``. A key sees its own only."""
+    code = own(who, registrar)
+    with c.unit_of_work() as session:
+        items = [
+            RegistrarActionOut(
+                id=a.id,
+                domain=a.ascii_name,
+                action=a.action,
+                reasons=[r for r in a.reasons.split(",") if r],
+                created_at=a.created_at,
+            )
+            for a in c.internet.pending_actions(session, code, limit)
+        ]
+    return RegistrarActionList(items=items)
+
+
+@router.post("/{registrar}/actions:ack", response_model=AckOut)
+def acknowledge(c: ContainerDep, who: PrincipalDep, registrar: str, body: AckIn) -> AckOut:
+    """Acknowledge carried-out actions; ids of other registrars are ignored."""
+    code = own(who, registrar)
+    with c.unit_of_work() as session:
+        n = c.internet.acknowledge(session, code, body.ids, c.clock())
+    return AckOut(acknowledged=n)
