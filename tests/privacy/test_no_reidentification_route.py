@@ -97,6 +97,9 @@ ROUTES: dict[tuple[str, str], str] = {
     # age credentials
     ("GET", "/.well-known/jwt-vc-issuer"): "public",
     ("GET", "/status-lists/{list_id}"): "public",
+    ("GET", "/.well-known/openid-credential-issuer"): "public",
+    ("POST", "/age/vci/nonce"): "age credentials: wallet (OpenID4VCI)",
+    ("POST", "/age/vci/credential"): "age credentials: wallet (OpenID4VCI)",
     # OIDC clients (admin)
     ("POST", "/api/v1/clients"): "admin api",
     ("GET", "/api/v1/clients"): "admin api",

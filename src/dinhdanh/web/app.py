@@ -70,6 +70,7 @@ def create_app(container: Container) -> FastAPI:
     app.include_router(disclosure.router)
     app.include_router(disclosure.api)
     app.include_router(age_credentials.router)
+    app.include_router(age_credentials.vci)
     app.include_router(auth.router)
     app.include_router(clients.router)
     app.mount("/static", StaticFiles(packages=[("dinhdanh.web", "static")]), name="static")
