@@ -100,6 +100,9 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/.well-known/openid-credential-issuer"): "public",
     ("POST", "/age/vci/nonce"): "age credentials: wallet (OpenID4VCI)",
     ("POST", "/age/vci/credential"): "age credentials: wallet (OpenID4VCI)",
+    ("POST", "/age/vp/responses/{request_id}"): "age credentials: wallet (OpenID4VP)",
+    ("POST", "/api/v1/platforms/{code}/age-requests"): "platform api (OpenID4VP)",
+    ("GET", "/api/v1/platforms/{code}/age-requests/{request_id}"): "platform api (OpenID4VP)",
     # OIDC clients (admin)
     ("POST", "/api/v1/clients"): "admin api",
     ("GET", "/api/v1/clients"): "admin api",

@@ -5,20 +5,27 @@
   ``GET /status-lists/{id}``, ``application/statuslist+jwt``);
 - OpenID4VCI 1.0 (``age.credentials.vci``): Credential Issuer Metadata at
   ``/.well-known/openid-credential-issuer``, the nonce and credential endpoints (the token
-  endpoint is the provider's ``/token``); errors in OAuth's format, as the spec has them.
+  endpoint is the provider's ``/token``); errors in OAuth's format, as the spec has them;
+- OpenID4VP 1.0 (``age.credentials.vp``): a platform (its API key) creates a request for one
+  ``age_over_NN`` claim and reads its outcome (problem details); the wallet POSTs its
+  ``vp_token`` to the request's response_uri (OAuth-format errors).
 """
 
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any
+from datetime import datetime
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Form, Path, Request
 from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, Field
 
 from dinhdanh.age.credentials.vci import CREDENTIAL_PATH, NONCE_PATH, VciError
+from dinhdanh.age.credentials.vp import MAX_VP_TOKEN, RESPONSE_PATH, VpResponseRefused
 from dinhdanh.age.statuslist import MEDIA_TYPE
-from dinhdanh.web.deps import ContainerDep, in_db_thread
+from dinhdanh.social.service import own
+from dinhdanh.web.deps import ContainerDep, PrincipalDep, in_db_thread
 from dinhdanh.web.problems import NO_STORE, errors_as, oauth_error_responses, problem_responses
 from dinhdanh.wiring import Container
 
@@ -95,3 +102,95 @@ async def credential(request: Request, c: ContainerDep) -> JSONResponse:
 def _issue(c: Container, access: str | None, body: Any) -> dict[str, Any]:
     with c.unit_of_work() as session:
         return c.age_issuance.credential(session, access, body, c.clock())
+
+
+# -- OpenID4VP 1.0: a verifier for platforms (``age.credentials.vp``) ---------------------
+
+AGE_REQUESTS = "/api/v1/platforms/{code}/age-requests"
+_PLATFORM_ERRORS = problem_responses(400, 401, 403, 404, 422)
+AgeClaim = Literal["age_over_13", "age_over_16", "age_over_18"]
+
+
+class AgeRequestIn(BaseModel):
+    claim: AgeClaim
+
+
+class AgeRequestOut(BaseModel):
+    id: str
+    claim: str
+    expires_at: datetime
+    request: dict[str, Any] = Field(
+        description="the OpenID4VP Authorization Request's parameters (response_mode "
+        "direct_post, response_uri, nonce, client_id, dcql_query)"
+    )
+    request_uri: str = Field(description="the same by value: openid4vp://?... (link or QR)")
+
+
+class AgeResultOut(BaseModel):
+    id: str
+    claim: str
+    state: Literal["pending", "verified", "rejected", "expired"]
+    value: bool | None = Field(description="the claim's value, once verified; else null")
+    reason: str | None = Field(description="why the wallet's response was rejected")
+    expires_at: datetime
+
+
+@router.post(
+    AGE_REQUESTS, status_code=201, response_model=AgeRequestOut, responses=_PLATFORM_ERRORS
+)
+def create_age_request(
+    c: ContainerDep, who: PrincipalDep, code: str, body: AgeRequestIn
+) -> dict[str, Any]:
+    """Ask a visitor's wallet for one ``age_over_NN`` claim: show them ``request_uri``."""
+    own(who, code)
+    with c.unit_of_work() as session:
+        return c.age_verifier.create(session, code, body.claim, c.clock())
+
+
+@router.get(AGE_REQUESTS + "/{request_id}", response_model=AgeResultOut, responses=_PLATFORM_ERRORS)
+def age_request_result(
+    c: ContainerDep, who: PrincipalDep, code: str, request_id: Annotated[str, Path(max_length=64)]
+) -> AgeResultOut:
+    """The outcome: ``verified`` and the claim's value, ``rejected`` and why, or waiting."""
+    own(who, code)
+    with c.unit_of_work() as session:
+        r = c.age_verifier.result(session, code, request_id, c.clock())
+    return AgeResultOut(
+        id=r.id,
+        claim=r.claim,
+        state=r.state,
+        value=r.value,
+        reason=r.reason,
+        expires_at=r.expires_at,
+    )
+
+
+FormText = Annotated[str | None, Form(max_length=MAX_VP_TOKEN)]
+
+
+@vci.post(RESPONSE_PATH + "{request_id}", responses=oauth_error_responses(400))
+async def vp_response(
+    request: Request,
+    c: ContainerDep,
+    request_id: Annotated[str, Path(max_length=64)],
+    vp_token: FormText = None,
+    state: FormText = None,
+    error: FormText = None,
+) -> JSONResponse:
+    """The response_uri (``direct_post``): the wallet's ``vp_token``, checked for this
+    request's nonce, audience and claim; the first answer ends the request."""
+    form = {k: v for k, v in {"vp_token": vp_token, "state": state, "error": error}.items() if v}
+    await in_db_thread(request, _answer, c, request_id, form)
+    return JSONResponse({}, headers=NO_STORE)
+
+
+def _answer(c: Container, request_id: str, form: dict[str, str]) -> None:
+    verifier, now = c.age_verifier, c.clock()
+    with c.unit_of_work() as session:
+        asked = verifier.open(session, request_id, now)
+    # Outside any transaction: the status list is read in a unit of work of its own.
+    outcome = verifier.check(asked, form, now)
+    with c.unit_of_work() as session:
+        verifier.record(session, asked, outcome, now)
+    if outcome[1] is not None:
+        raise VpResponseRefused(f"{outcome[1]}: the presentation was not accepted")
