@@ -118,6 +118,8 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/me/access-log"): "citizen",
     ("GET", "/account/platforms"): "citizen",
     ("POST", "/account/platforms/{binding_id}/revoke"): "citizen",
+    ("POST", "/account/age-credentials/offer"): "citizen",
+    ("POST", "/account/age-credentials/revoke"): "citizen",
     ("GET", "/account"): "citizen",
     ("GET", "/account/totp"): "citizen",
     ("POST", "/account/totp"): "citizen",

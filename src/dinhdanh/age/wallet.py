@@ -9,7 +9,8 @@ key. Then it forgets both, so no credential (and no key) is ever shown twice.
 It holds everything in memory: a real wallet keeps the keys in the device's secure storage.
 
 The protocol side (``Wallet.fetch`` for OpenID4VCI 1.0, ``Wallet.answer`` for OpenID4VP 1.0)
-talks to the issuer and verifiers over any ``httpx.Client`` (the app's test client too).
+talks to the issuer and verifiers over any HTTP client shaped like ``httpx.Client`` (the
+app's test client too).
 """
 
 from __future__ import annotations
@@ -20,8 +21,6 @@ from collections.abc import Callable, Collection, Sequence
 from datetime import datetime
 from typing import Any, Literal
 from urllib.parse import parse_qs, urlsplit
-
-import httpx
 
 from dinhdanh.age.credentials.issuer import holder_jwk, thumbprint
 from dinhdanh.age.credentials.sdjwt import (
@@ -37,6 +36,13 @@ from dinhdanh.crypto.compact import decode
 from dinhdanh.crypto.jose import JoseError, SigningKey, public_jwk, sign_jwt
 
 HolderAlg = Literal["EdDSA", "ES256"]
+
+
+# Any client shaped like ``httpx.Client`` (``get``, ``post`` with ``data``, ``json``,
+# ``headers``); Starlette's TestClient is one, though not of the same httpx types.
+Http = Any
+
+
 PRE_AUTHORIZED_GRANT = "urn:ietf:params:oauth:grant-type:pre-authorized_code"
 PROOF_TYP = "openid4vci-proof+jwt"
 
@@ -119,7 +125,7 @@ class Wallet:
 
     def fetch(
         self,
-        http: httpx.Client,
+        http: Http,
         offer_uri: str,
         now: datetime,
         n: int | None = None,
@@ -150,7 +156,7 @@ class Wallet:
         return size
 
     # -- OpenID4VP 1.0: answer a request with direct_post ------------------------------------
-    def answer(self, http: httpx.Client, request_uri: str, now: datetime) -> httpx.Response:
+    def answer(self, http: Http, request_uri: str, now: datetime) -> Any:
         """Answer an authorization request (``openid4vp://?...``, by value) for one age
         claim: one unused credential, only that claim disclosed, POSTed to response_uri."""
         request = parse_request(request_uri)
@@ -188,7 +194,7 @@ def parse_request(request_uri: str) -> dict[str, Any]:
     return request
 
 
-def _json(response: httpx.Response) -> Any:
+def _json(response: Any) -> Any:
     if response.status_code >= 400:
         raise WalletError(f"{response.status_code}: {response.text[:300]}")
     return response.json()

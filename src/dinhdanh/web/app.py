@@ -19,6 +19,7 @@ from dinhdanh.web.deps import ContainerDep
 from dinhdanh.web.limits import BodyLimit
 from dinhdanh.web.routers import (
     access_log,
+    age_account,
     age_credentials,
     auth,
     clients,
@@ -73,6 +74,7 @@ def create_app(container: Container) -> FastAPI:
     app.include_router(age_credentials.vci)
     app.include_router(auth.router)
     app.include_router(clients.router)
+    app.include_router(age_account.router)
     app.mount("/static", StaticFiles(packages=[("dinhdanh.web", "static")]), name="static")
     if container.settings.env is Environment.DEV:
         app.include_router(dev.router)
