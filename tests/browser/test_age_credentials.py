@@ -20,11 +20,12 @@ from dinhdanh.age.credentials.keys import verifying_keys
 from dinhdanh.age.credentials.verifier import Trust, verify_presentation
 from dinhdanh.age.statuslist import StatusListCache
 from dinhdanh.age.wallet import Wallet
-from dinhdanh.settings import Settings
+from dinhdanh.settings import Environment, Settings
 from dinhdanh.web.app import create_app
 from dinhdanh.wiring import build, init_data_dir
 from tests.browser.a11y import check_page
 from tests.browser.test_access_log import Live, _log_in
+from tests.social.conftest import add_platform
 from tests.support import Clock, free_port, make_citizen
 
 pytestmark = pytest.mark.browser
@@ -33,10 +34,11 @@ SHOP = "https://shop.example.vn"
 
 @pytest.fixture
 def issuer_live(tmp_path: Path) -> Iterator[Live]:
-    """A server in this process whose issuer URL is its own address (the offer names it)."""
+    """A dev server in this process whose issuer URL is its own address (the offer names
+    it), with the demo wallet page."""
     port = free_port()
     base = f"http://localhost:{port}"
-    settings = Settings(data_dir=tmp_path / "var", issuer=base)
+    settings = Settings(data_dir=tmp_path / "var", issuer=base, env=Environment.DEV)
     init_data_dir(settings)[1].dispose()
     c = build(settings)
     clock = Clock(datetime.now(UTC))
@@ -110,3 +112,39 @@ def test_offer_from_the_account_page_then_revoke_all(issuer_live: Live, page: Pa
                 later, "n-1", SHOP, live.clock.now, claims="age_over_18", trust=trust()
             )
         assert rejected.value.code == "credential_revoked"
+
+
+def test_the_demo_wallet_takes_the_offer_and_answers_a_platform(
+    issuer_live: Live, page: Page
+) -> None:
+    live = issuer_live
+    shop = add_platform(live.container, "shop")
+    _log_in(live, page, "en")
+    page.get_by_role("button", name="Get age credentials").click()
+    offer = page.locator("#offer-uri").input_value()
+
+    page.goto(f"{live.base}/dev/wallet?lang=en")
+    expect(page.locator("#wallet-held")).to_have_text("Unused credentials: 0")
+    page.locator("#offer").fill(offer)
+    page.get_by_role("button", name="Take the offer").click()
+    page.wait_for_url("**/dev/wallet?stored=10")
+    expect(page.locator("#wallet-held")).to_have_text("Unused credentials: 10")
+    check_page(page, "demo-wallet-en")
+
+    transport = httpx.HTTPTransport(local_address="127.0.0.1")
+    api = f"{live.base}/api/v1/platforms/shop/age-requests"
+    with httpx.Client(transport=transport, timeout=30, headers=shop.auth) as http:
+        asked = http.post(api, json={"claim": "age_over_16"}).json()
+        page.locator("#request-uri").fill(asked["request_uri"])
+        page.get_by_role("button", name="Answer").click()
+        page.wait_for_url("**/dev/wallet?answered=1")
+        expect(page.locator("#wallet-held")).to_have_text("Unused credentials: 9")
+        result = http.get(f"{api}/{asked['id']}").json()
+        assert (result["state"], result["value"]) == ("verified", True)
+
+        # The same request again: the platform's request is over, the wallet is told why.
+        page.locator("#request-uri").fill(asked["request_uri"])
+        page.get_by_role("button", name="Answer").click()
+        expect(page.get_by_role("alert")).to_contain_text("already answered")
+        check_page(page, "demo-wallet-refused-en")
+        assert http.get(f"{api}/{asked['id']}").json()["value"] is True

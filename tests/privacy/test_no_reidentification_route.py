@@ -175,6 +175,9 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/docs/oauth2-redirect"): "public",
     ("GET", "/redoc"): "public",
     ("GET", "/dev/outbox"): "development only",
+    ("GET", "/dev/wallet"): "development only",
+    ("POST", "/dev/wallet/offer"): "development only",
+    ("POST", "/dev/wallet/answer"): "development only",
 }
 # Undeclared inputs some handlers read themselves (OAuth forms, hints): offered everywhere.
 EXTRA_KEYS = ("account_id", "sub", "token", "client_id", "login_hint", "id_token_hint", "state")

@@ -23,6 +23,7 @@ from dinhdanh.web.routers import (
     age_credentials,
     auth,
     clients,
+    demo_wallet,
     dev,
     disclosure,
     identity,
@@ -78,6 +79,7 @@ def create_app(container: Container) -> FastAPI:
     app.mount("/static", StaticFiles(packages=[("dinhdanh.web", "static")]), name="static")
     if container.settings.env is Environment.DEV:
         app.include_router(dev.router)
+        app.include_router(demo_wallet.router)
 
     @app.get("/healthz", tags=["ops"])
     def healthz(c: ContainerDep) -> dict[str, str]:
