@@ -16,17 +16,19 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from typing import Annotated, Any, Literal
+from urllib.parse import parse_qsl
 
-from fastapi import APIRouter, Form, Path, Request
+from fastapi import APIRouter, Path, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from dinhdanh.age.credentials.vci import CREDENTIAL_PATH, NONCE_PATH, VciError
-from dinhdanh.age.credentials.vp import MAX_VP_TOKEN, RESPONSE_PATH, VpResponseRefused
+from dinhdanh.age.credentials.vp import RESPONSE_PATH, VpResponseRefused
 from dinhdanh.age.statuslist import MEDIA_TYPE
 from dinhdanh.social.service import own
 from dinhdanh.web.deps import ContainerDep, PrincipalDep, in_db_thread
 from dinhdanh.web.problems import NO_STORE, errors_as, oauth_error_responses, problem_responses
+from dinhdanh.web.routers.oidc_docs import FORM_TYPE, form_body
 from dinhdanh.wiring import Container
 
 router = APIRouter(tags=["age credentials"])
@@ -165,23 +167,33 @@ def age_request_result(
     )
 
 
-FormText = Annotated[str | None, Form(max_length=MAX_VP_TOKEN)]
-
-
-@vci.post(RESPONSE_PATH + "{request_id}", responses=oauth_error_responses(400))
-async def vp_response(
-    request: Request,
-    c: ContainerDep,
-    request_id: Annotated[str, Path(max_length=64)],
-    vp_token: FormText = None,
-    state: FormText = None,
-    error: FormText = None,
-) -> JSONResponse:
+@vci.post(
+    RESPONSE_PATH + "{request_id}",
+    responses=oauth_error_responses(400),
+    openapi_extra=form_body((), "vp_token", "state", "error"),
+)
+async def vp_response(request: Request, c: ContainerDep, request_id: str) -> JSONResponse:
     """The response_uri (``direct_post``): the wallet's ``vp_token``, checked for this
     request's nonce, audience and claim; the first answer ends the request."""
-    form = {k: v for k, v in {"vp_token": vp_token, "state": state, "error": error}.items() if v}
+    form = await _form(request)
     await in_db_thread(request, _answer, c, request_id, form)
     return JSONResponse({}, headers=NO_STORE)
+
+
+async def _form(request: Request) -> dict[str, str]:
+    """The form body (OpenID4VP section 8.2), parsed here so that every refusal is an
+    OAuth-format error; a parameter sent twice is refused (RFC 6749 section 3.1)."""
+    media_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
+    if media_type != FORM_TYPE:
+        raise VpResponseRefused(f"the response body must be {FORM_TYPE}")
+    try:
+        pairs = parse_qsl((await request.body()).decode("utf-8"), max_num_fields=8)
+    except (UnicodeDecodeError, ValueError):
+        raise VpResponseRefused("the response body is not a valid form") from None
+    form = dict(pairs)
+    if len(form) != len(pairs):
+        raise VpResponseRefused("a parameter is given more than once")
+    return {k: v for k, v in form.items() if k in ("vp_token", "state", "error")}
 
 
 def _answer(c: Container, request_id: str, form: dict[str, str]) -> None:
