@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from dinhdanh.age.credentials.vci import Issuance
-from dinhdanh.age.wallet import Wallet, parse_request
+from dinhdanh.age.wallet import Wallet, WalletError, parse_request
 from dinhdanh.crypto.compact import decode
 from dinhdanh.wiring import Container
 from tests.age.conftest import issue, make_teen
@@ -227,3 +227,16 @@ def test_the_kb_jwt_audience_is_the_request_client_id(
     assert kb["aud"] == p["client_id"]
     assert kb["nonce"] == p["nonce"]
     assert _post(tc, asked, presentation).status_code == 200
+
+
+def test_the_wallet_refuses_a_request_whose_client_is_not_its_response_uri() -> None:
+    uri = (
+        "openid4vp://?response_type=vp_token&response_mode=direct_post"
+        "&client_id=redirect_uri%3Ahttps%3A%2F%2Fshop.example%2Fcb"
+        "&response_uri=https%3A%2F%2Fevil.example%2Fcollect&nonce=n"
+        "&dcql_query=%7B%22credentials%22%3A%5B%5D%7D"
+    )
+    with pytest.raises(WalletError, match="client_id"):
+        parse_request(uri)
+    fixed = uri.replace("evil.example%2Fcollect", "shop.example%2Fcb")
+    assert parse_request(fixed)["response_uri"] == "https://shop.example/cb"

@@ -191,6 +191,9 @@ def parse_request(request_uri: str) -> dict[str, Any]:
         raise WalletError("not an OpenID4VP request with a DCQL query") from None
     if request.get("response_mode") != "direct_post" or "response_uri" not in request:
         raise WalletError("this wallet answers direct_post requests only")
+    # OpenID4VP section 5.9.3: a redirect_uri client is the URI it is answered at.
+    if request.get("client_id") != "redirect_uri:" + request["response_uri"]:
+        raise WalletError("the client_id is not redirect_uri:<response_uri>")
     return request
 
 
