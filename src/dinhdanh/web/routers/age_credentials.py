@@ -79,7 +79,7 @@ async def nonce(request: Request, c: ContainerDep) -> JSONResponse:
 
 @vci.post(
     CREDENTIAL_PATH,
-    responses=oauth_error_responses(400, 401),
+    responses=oauth_error_responses(400, 401, 413),
     openapi_extra={
         "requestBody": {
             "required": True,
