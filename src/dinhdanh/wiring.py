@@ -176,7 +176,7 @@ class Container:
     def age_issuance(self) -> Issuance:
         from dinhdanh.age.credentials.vci import Issuance
 
-        return Issuance(self.age_credentials)
+        return Issuance(self.age_credentials, self.ring)
 
     @cached_property
     def age_verifier(self) -> Verifier:

@@ -92,10 +92,11 @@ def test_the_wallet_takes_an_offer_and_gets_a_batch_that_verifies(
     assert wallet.fetch(tc, _offer(c, citizen), c.clock()) == 10
     assert len(wallet) == 10
     with c.unit_of_work() as s:
-        # The offer's row is gone (code and token spent); one sealed batch row is kept.
+        # The offer's row is gone (code and token spent); one sealed batch row is kept,
+        # and the spent nonce (its hash) until it would have expired.
         assert s.scalar(select(func.count()).select_from(VciOffer)) == 0
         assert s.scalar(select(func.count()).select_from(IssuedBatch)) == 1
-        assert s.scalar(select(func.count()).select_from(VciNonce)) == 0
+        assert s.scalar(select(func.count()).select_from(VciNonce)) == 1
     presentation = wallet.present("age_over_18", "n-1", VERIFIER, c.clock())
     proof = verify_presentation(
         presentation, "n-1", VERIFIER, c.clock(), claims="age_over_18", trust=local_trust(c)
@@ -158,6 +159,15 @@ def test_a_wrong_or_spent_nonce_is_invalid_nonce_and_spends_nothing(
     _error(_ask(tc, token, Wallet().proofs(1, issuer, nonce, c.clock())), 401, "invalid_token")
     other = _token(tc, _code(_offer(c, citizen))).json()["access_token"]
     _error(_ask(tc, other, Wallet().proofs(1, issuer, nonce, c.clock())), 400, "invalid_nonce")
+    # A nonce of the right shape under another MAC, and one of ours past its 5 minutes.
+    forged = nonce[:-2] + ("AA" if not nonce.endswith("AA") else "BA")
+    _error(_ask(tc, other, Wallet().proofs(1, issuer, forged, c.clock())), 400, "invalid_nonce")
+    old_nonce = _nonce(tc)
+    assert isinstance(c.clock, Clock)
+    c.clock.advance(timedelta(seconds=301))
+    late = _token(tc, _code(_offer(c, citizen))).json()["access_token"]
+    _error(_ask(tc, late, Wallet().proofs(1, issuer, old_nonce, c.clock())), 400, "invalid_nonce")
+    assert _ask(tc, late, Wallet().proofs(1, issuer, _nonce(tc), c.clock())).status_code == 200
 
 
 def test_a_proof_for_another_audience_or_badly_signed_is_invalid_proof(

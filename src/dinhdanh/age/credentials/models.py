@@ -63,7 +63,8 @@ class VciOffer(Base):
 
 
 class VciNonce(Base):
-    """A ``c_nonce`` from the nonce endpoint (SHA-256), consumed by one credential request."""
+    """A ``c_nonce`` spent by a credential request (SHA-256), kept until it would have
+    expired so that it is never spent twice (the nonce endpoint itself stores nothing)."""
 
     __tablename__ = "age_vci_nonces"
 

@@ -9,7 +9,9 @@ The flow (OpenID for Verifiable Credential Issuance 1.0):
    ``/.well-known/openid-credential-issuer``) and exchanges the code at the token endpoint
    (section 6, grant ``urn:ietf:params:oauth:grant-type:pre-authorized_code``; ``token``):
    an opaque access token, stored as a SHA-256, good for one credential request;
-3. it asks the nonce endpoint (section 7) for a ``c_nonce`` (``nonce``: single use);
+3. it asks the nonce endpoint (section 7) for a ``c_nonce`` (``nonce``: its time and random
+   bits under a MAC, so the endpoint stores nothing; the credential endpoint records each
+   nonce it spends, so none is used twice);
 4. it sends one proof per credential to the credential endpoint (section 8,
    ``proofs: {"jwt": [...]}``; Appendix F.1: ``typ`` ``openid4vci-proof+jwt``, the holder key
    in the ``jwk`` header, ``aud`` the issuer, ``nonce`` the c_nonce, a recent ``iat``) and
@@ -26,6 +28,7 @@ proof can be used again with good ones; nothing is half issued.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import secrets
 import uuid
@@ -43,9 +46,12 @@ from dinhdanh.age.credentials.keys import IssuerAlg
 from dinhdanh.age.credentials.models import VciNonce, VciOffer
 from dinhdanh.age.credentials.service import AgeCredentials
 from dinhdanh.auth.oidc.errors import OAuthError
-from dinhdanh.crypto.compact import decode, verifying_key
+from dinhdanh.crypto import KeyRing
+from dinhdanh.crypto.compact import b64url, decode, unb64url, verifying_key
+from dinhdanh.crypto.derive import vci_nonce_key
 from dinhdanh.crypto.jose import JoseError
 from dinhdanh.privacy.audit import AccessContext
+from dinhdanh.store.db import record_once
 
 PRE_AUTHORIZED_GRANT = "urn:ietf:params:oauth:grant-type:pre-authorized_code"
 PROOF_TYP = "openid4vci-proof+jwt"
@@ -57,7 +63,6 @@ CONFIGURATIONS: dict[str, IssuerAlg] = {
 }
 NONCE_PATH, CREDENTIAL_PATH = "/age/vci/nonce", "/age/vci/credential"
 OFFERS: Table = cast(Table, VciOffer.__table__)
-NONCES: Table = cast(Table, VciNonce.__table__)
 _CLAIM_NAMES = {
     "age_over_13": ("Over 13", "Trên 13 tuổi"),
     "age_over_16": ("Over 16", "Trên 16 tuổi"),
@@ -77,6 +82,7 @@ class Issuance:
     def __init__(
         self,
         credentials: AgeCredentials,
+        ring: KeyRing,
         *,
         offer_ttl: int = 300,
         token_ttl: int = 300,
@@ -86,6 +92,7 @@ class Issuance:
     ) -> None:
         self.credentials = credentials
         self.issuer = credentials.issuer
+        self._nonce_key = vci_nonce_key(ring)
         self.offer_ttl = timedelta(seconds=offer_ttl)
         self.token_ttl = timedelta(seconds=token_ttl)
         self.nonce_ttl = timedelta(seconds=nonce_ttl)
@@ -180,13 +187,28 @@ class Issuance:
         }
 
     # -- nonce endpoint (section 7) ---------------------------------------------------------
-    def nonce(self, session: Session, now: datetime) -> str:
-        session.execute(delete(NONCES).where(NONCES.c.expires_at <= now))
-        value = secrets.token_urlsafe(32)
-        session.execute(
-            insert(NONCES).values(nonce_sha256=_sha(value), expires_at=now + self.nonce_ttl)
-        )
-        return value
+    def nonce(self, now: datetime) -> str:
+        """A c_nonce: its time and 128 random bits under a MAC. The endpoint writes nothing
+        (anyone may call it); the credential endpoint records a nonce when it spends it."""
+        body = int(now.timestamp()).to_bytes(8, "big") + secrets.token_bytes(16)
+        return b64url(body + self._mac(body))
+
+    def _mac(self, body: bytes) -> bytes:
+        return hmac.digest(self._nonce_key, body, "sha256")[:16]
+
+    def _nonce_fresh(self, nonce: str, now: datetime) -> datetime | None:
+        """When a c_nonce of ours stops being valid, or None (forged, malformed, expired)."""
+        try:
+            raw = unb64url(nonce)
+        except (JoseError, ValueError):
+            return None
+        if len(raw) != 40 or not hmac.compare_digest(raw[24:], self._mac(raw[:24])):
+            return None
+        issued = datetime.fromtimestamp(int.from_bytes(raw[:8], "big"), UTC)
+        expires = issued + self.nonce_ttl
+        if not issued - timedelta(seconds=self.skew) <= now < expires:
+            return None
+        return expires
 
     # -- credential endpoint (section 8) ----------------------------------------------------
     def credential(
@@ -238,10 +260,13 @@ class Issuance:
         return row.id, row.subject_id
 
     def _consume_nonce(self, session: Session, nonce: str, now: datetime) -> bool:
-        done = session.execute(
-            delete(NONCES).where(NONCES.c.nonce_sha256 == _sha(nonce), NONCES.c.expires_at > now)
+        """A fresh nonce of ours, spent now: recorded once (``store.db.record_once``)."""
+        expires = self._nonce_fresh(nonce, now)
+        if expires is None:
+            return False
+        return record_once(
+            session, VciNonce, {"nonce_sha256": _sha(nonce), "expires_at": expires}, now
         )
-        return int(done.rowcount) == 1  # type: ignore[attr-defined]
 
     def _proof(self, proof: Any, now: datetime) -> tuple[dict[str, str], str]:
         """The holder key and nonce of one proof JWT (Appendix F.1), its signature checked."""

@@ -66,15 +66,9 @@ def credential_issuer_metadata(c: ContainerDep) -> dict[str, Any]:
 
 
 @vci.post(NONCE_PATH, responses=oauth_error_responses(400))
-async def nonce(request: Request, c: ContainerDep) -> JSONResponse:
+def nonce(c: ContainerDep) -> JSONResponse:
     """A fresh ``c_nonce`` (OpenID4VCI section 7), single use, for the proofs."""
-
-    def work() -> str:
-        with c.unit_of_work() as session:
-            return c.age_issuance.nonce(session, c.clock())
-
-    value = await in_db_thread(request, work)
-    return JSONResponse({"c_nonce": value}, headers=NO_STORE)
+    return JSONResponse({"c_nonce": c.age_issuance.nonce(c.clock())}, headers=NO_STORE)
 
 
 @vci.post(
