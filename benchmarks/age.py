@@ -3,6 +3,7 @@ second, for EdDSA and ML-DSA-65 issuers; the sd-jwt reference implementation ver
 presentations as peer.
 
     .venv/bin/python benchmarks/age.py [--seconds 3] [--runs 3] [--database sqlite|postgres]
+        [--protocols]
 
 Setup: a fresh data directory (and database: SQLite in it, or a scratch PostgreSQL one), one
 synthetic citizen of 17.
@@ -18,6 +19,13 @@ disclosed, KB-JWT with nonce and audience), cycled; the status list comes from o
 through ``local_status`` and is cached for its ttl, as a verifier does. The peer verifies the
 same presentations: sd-jwt 0.10 (jwcrypto) wrapped with the exp and KB-JWT freshness checks
 it lacks (tests/age/reference.py).
+
+With --protocols, the same over HTTP through the app's test client (in process, no network):
+an OpenID4VCI batch of 10 as a wallet goes through it (the offer made by the service, then
+the issuer's metadata, the provider's discovery, /token, /age/vci/nonce, 10 fresh holder keys
+and proofs made by the test wallet, /age/vci/credential, the wallet's checks on storing), and
+an OpenID4VP round (the platform's request, the wallet's presentation POSTed to the
+response_uri and verified there, the platform's read of the result).
 
 Each figure is the median of --runs timed runs of --seconds each (all runs are printed),
 in calls per second of wall-clock time and per second of the process's CPU time (on a shared
@@ -142,6 +150,7 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=3.0, help="length of one timed run")
     ap.add_argument("--runs", type=int, default=3, help="timed runs per figure (median)")
     ap.add_argument("--database", choices=("sqlite", "postgres"), default="sqlite")
+    ap.add_argument("--protocols", action="store_true", help="also OpenID4VCI/VP over HTTP")
     args = ap.parse_args()
     print(
         f"machine: {platform.machine()}, {os.cpu_count()} CPUs, "
@@ -196,7 +205,54 @@ def main() -> None:
             label = f"{issuer} issuer, {holder} holder"
             report(f"presentations verified, {label}", rate(ours, args.seconds, args.runs), "/s")
             report(f"  peer sd-jwt 0.10, {label}", rate(peer, args.seconds, args.runs), "/s")
+        if args.protocols:
+            protocols(c, subject, args.seconds, args.runs, report)
     print(json.dumps(results, ensure_ascii=False))
+
+
+def protocols(
+    c: Container, subject: str, seconds: float, runs: int, report: Callable[[str, Rate, str], None]
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from dinhdanh.age.credentials.vci import Issuance
+    from dinhdanh.web.app import create_app
+
+    with c.unit_of_work() as s:
+        added = c.social.add_platform(s, "bench", "Bench", ["https://bench.example/cb"], c.clock())
+    auth = {"Authorization": f"Bearer {added.api_key}"}
+    with TestClient(create_app(c), base_url="https://testserver") as tc:
+
+        def vci(_i: int) -> None:
+            with c.unit_of_work() as s:
+                offer = Issuance.offer_uri(c.age_issuance.offer(s, subject, c.clock()))
+            Wallet().fetch(tc, offer, c.clock())
+
+        report(
+            "OpenID4VCI batches of 10 over HTTP (test client)",
+            rate(vci, seconds, runs),
+            "batches/s",
+        )
+        wallet = Wallet()
+        for _ in range(300):
+            keys = wallet.holder_keys(10)
+            with c.unit_of_work() as s:
+                wallet.store(c.age_credentials.issue_batch(s, subject, keys, CTX, c.clock()))
+        api = "/api/v1/platforms/bench/age-requests"
+
+        def vp(_i: int) -> None:
+            if not len(wallet):
+                wallet.request(lambda k: _issue(c, subject, k), 10)
+            asked = tc.post(api, json={"claim": "age_over_16"}, headers=auth).json()
+            assert wallet.answer(tc, asked["request_uri"], c.clock()).status_code == 200
+            assert tc.get(f"{api}/{asked['id']}", headers=auth).json()["value"] is True
+
+        report("OpenID4VP rounds over HTTP (test client)", rate(vp, seconds, runs), "rounds/s")
+
+
+def _issue(c: Container, subject: str, keys: list[dict[str, str]]) -> list[str]:
+    with c.unit_of_work() as s:
+        return c.age_credentials.issue_batch(s, subject, keys, CTX, c.clock())
 
 
 if __name__ == "__main__":

@@ -41,6 +41,8 @@ from dinhdanh.telecom.timeline import TimelineConfig
 
 if TYPE_CHECKING:
     from dinhdanh.age.credentials.service import AgeCredentials
+    from dinhdanh.age.credentials.vci import Issuance
+    from dinhdanh.age.credentials.vp import Verifier
     from dinhdanh.auth.services import AuthServices
     from dinhdanh.internet.ratelimit import Limiter
     from dinhdanh.internet.rules import RuleConfig as InternetRules
@@ -185,6 +187,19 @@ class Container:
             list_size=s.age_status_list_size,
             list_ttl=s.age_status_list_ttl_seconds,
         )
+
+    @cached_property
+    def age_issuance(self) -> Issuance:
+        from dinhdanh.age.credentials.vci import Issuance
+
+        return Issuance(self.age_credentials, self.ring)
+
+    @cached_property
+    def age_verifier(self) -> Verifier:
+        from dinhdanh.age.credentials.vp import Verifier
+
+        service = self.age_credentials
+        return Verifier(service.trust(service.local_status(self.unit_of_work, self.clock)))
 
     @cached_property
     def disclosure(self) -> Disclosures:

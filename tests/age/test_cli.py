@@ -1,16 +1,19 @@
-"""`dinhdanh platforms recheck`, the death recheck run after registry imports, also revokes
-the age credentials of the dead."""
+"""A death in the registry revokes the age credentials of the dead: at the end of
+`dinhdanh import citizens`, and in `dinhdanh platforms recheck`."""
 
 from __future__ import annotations
 
 from contextlib import closing
+from pathlib import Path
 
 import pytest
 
+from dinhdanh.age.credentials.errors import PresentationRejected
+from dinhdanh.age.credentials.verifier import verify_presentation
 from dinhdanh.age.wallet import Wallet
 from dinhdanh.settings import Settings
 from dinhdanh.wiring import build
-from tests.age.conftest import issue, make_teen, record_death
+from tests.age.conftest import VERIFIER, issue, local_trust, make_teen, record_death
 from tests.cli.helpers import cli, cli_json
 
 
@@ -29,3 +32,42 @@ def test_recheck_revokes_the_credentials_of_the_dead(settings: Settings) -> None
         }
         record_death(c, teen)
     assert cli_json(s, "platforms", "recheck", "--json")["age_credentials_revoked"] == 10
+
+
+def test_a_death_in_the_registry_import_revokes_the_credentials(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """`dinhdanh import citizens` with a date of death: the import itself revokes, on both
+    databases; the bits flip in the status list and the batch rows go."""
+    s = Settings(data_dir=settings.data_dir, database_url=settings.database_url)
+    cli(s, "init")
+    with closing(build(s)) as c:
+        teen = make_teen(c, c.clock().date())
+        other = make_teen(c, c.clock().date(), serial="054999")
+        wallet, alive = Wallet(), Wallet()
+        issue(c, teen.subject_id, wallet, 10)
+        issue(c, other.subject_id, alive, 3)
+        feed = tmp_path / "deaths.csv"
+        row = [teen.id_number, teen.full_name, teen.date_of_birth.isoformat(), "F", ""]
+        feed.write_text(
+            "id_number,full_name,date_of_birth,sex,guardian_id_number,date_of_death,phone\n"
+            + ",".join([*row, c.clock().date().isoformat(), teen.phone])
+            + "\n",
+            encoding="utf-8",
+        )
+    result = cli_json(s, "import", "citizens", str(feed))
+    assert result["updated"] == 1
+    assert result["age_credentials_revoked"] == 10
+    with closing(build(s)) as c:
+        trust = local_trust(c)
+        with c.unit_of_work() as session:
+            assert c.age_credentials.active(session, teen.subject_id, c.clock()) == 0
+            assert c.age_credentials.active(session, other.subject_id, c.clock()) == 3
+        shown = wallet.present("age_over_16", "n", VERIFIER, c.clock())
+        with pytest.raises(PresentationRejected) as rejected:
+            verify_presentation(shown, "n", VERIFIER, c.clock(), claims="age_over_16", trust=trust)
+        assert rejected.value.code == "credential_revoked"
+        fine = alive.present("age_over_16", "n", VERIFIER, c.clock())
+        verify_presentation(fine, "n", VERIFIER, c.clock(), claims="age_over_16", trust=trust)
+    # The same file again: nothing new to revoke.
+    assert cli_json(s, "import", "citizens", str(feed))["age_credentials_revoked"] == 0

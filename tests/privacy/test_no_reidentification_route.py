@@ -107,6 +107,12 @@ ROUTES: dict[tuple[str, str], str] = {
     # age credentials
     ("GET", "/.well-known/jwt-vc-issuer"): "public",
     ("GET", "/status-lists/{list_id}"): "public",
+    ("GET", "/.well-known/openid-credential-issuer"): "public",
+    ("POST", "/age/vci/nonce"): "age credentials: wallet (OpenID4VCI)",
+    ("POST", "/age/vci/credential"): "age credentials: wallet (OpenID4VCI)",
+    ("POST", "/age/vp/responses/{request_id}"): "age credentials: wallet (OpenID4VP)",
+    ("POST", "/api/v1/platforms/{code}/age-requests"): "platform api (OpenID4VP)",
+    ("GET", "/api/v1/platforms/{code}/age-requests/{request_id}"): "platform api (OpenID4VP)",
     # OIDC clients (admin)
     ("POST", "/api/v1/clients"): "admin api",
     ("GET", "/api/v1/clients"): "admin api",
@@ -125,6 +131,8 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/me/access-log"): "citizen",
     ("GET", "/account/platforms"): "citizen",
     ("POST", "/account/platforms/{binding_id}/revoke"): "citizen",
+    ("POST", "/account/age-credentials/offer"): "citizen",
+    ("POST", "/account/age-credentials/revoke"): "citizen",
     ("GET", "/account"): "citizen",
     ("GET", "/account/totp"): "citizen",
     ("POST", "/account/totp"): "citizen",
@@ -180,6 +188,9 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/docs/oauth2-redirect"): "public",
     ("GET", "/redoc"): "public",
     ("GET", "/dev/outbox"): "development only",
+    ("GET", "/dev/wallet"): "development only",
+    ("POST", "/dev/wallet/offer"): "development only",
+    ("POST", "/dev/wallet/answer"): "development only",
 }
 # Undeclared inputs some handlers read themselves (OAuth forms, hints): offered everywhere.
 EXTRA_KEYS = ("account_id", "sub", "token", "client_id", "login_hint", "id_token_hint", "state")

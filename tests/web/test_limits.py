@@ -128,6 +128,13 @@ def test_oauth_forms_stop_at_16_kib_while_streaming(app: FastAPI, path: str) -> 
     assert FORM_BYTES < sent.pulled <= FORM_BYTES + CHUNK
 
 
+def test_an_age_credential_request_takes_a_json_api_body_in_oauth_format(app: FastAPI) -> None:
+    sent = drive(app, "/age/vci/credential", headers={"content-type": "application/json"})
+    assert sent.status == 413, sent.body
+    assert sent.json()["error"] == "invalid_request"
+    assert API_BYTES < sent.pulled <= API_BYTES + CHUNK
+
+
 @pytest.mark.parametrize("path", [*OAUTH, "/userinfo"])
 def test_a_declared_length_over_the_limit_reads_nothing(app: FastAPI, path: str) -> None:
     sent = drive(app, path, total=300 << 20, headers=FORM, declare=True)

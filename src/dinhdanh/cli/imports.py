@@ -106,8 +106,10 @@ def run_citizen_import(
     actor: str,
     quiet: bool,
 ) -> dict[str, object]:
+    revoked: list[int] = []
+
     def run(c: Container, progress: ProgressFn, on_reject: OnReject | None) -> BatchReport:
-        return import_citizens(
+        report = import_citizens(
             file,
             registry=c.registry,
             unit_of_work=c.unit_of_work,
@@ -120,8 +122,17 @@ def run_citizen_import(
             progress=progress,
             on_reject=on_reject,
         )
+        if not report.aborted:
+            # A death in the feed revokes the age credentials of the dead at once (issue 11,
+            # point 6). Its own transaction after the import's: a killed run re-run resumes
+            # the import and then revokes, as revoking twice changes nothing.
+            with c.unit_of_work() as session:
+                revoked.append(c.age_credentials.revoke_deceased(session, c.clock()))
+        return report
 
-    return run_import(ctx, run, rejects=rejects, label="id_number", quiet=quiet)
+    result = run_import(ctx, run, rejects=rejects, label="id_number", quiet=quiet)
+    result["age_credentials_revoked"] = sum(revoked)
+    return result
 
 
 @import_app.command("citizens")
@@ -143,6 +154,8 @@ def citizens(
     result = run_citizen_import(
         ctx, file, rejects=rejects, strict=strict, chunk_size=chunk_size, actor=who, quiet=json_out
     )
+    if not json_out and result["age_credentials_revoked"]:
+        out.print(f"{result['age_credentials_revoked']} age credential(s) of the dead revoked")
     finish(result, json_out)
 
 

@@ -94,5 +94,10 @@ def csrf_key(ring: KeyRing) -> bytes:
     return hkdf_sha256(ring._blind_key, b"dinhdanh/web/csrf/1")
 
 
+def vci_nonce_key(ring: KeyRing) -> bytes:
+    """MACs the OpenID4VCI c_nonces (``age.credentials.vci``): the nonce endpoint stores none."""
+    return hkdf_sha256(ring._blind_key, b"dinhdanh/age/vci-nonce/1")
+
+
 def challenge_key(ring: KeyRing) -> bytes:
     return hkdf_sha256(ring._blind_key, b"dinhdanh/auth/webauthn-challenge/1")

@@ -347,11 +347,17 @@ def signing_keys_from_seeds(
     ]
 
 
-def sign_jwt(claims: Mapping[str, Any], key: SigningKey, typ: str = "JWT") -> str:
+def sign_jwt(
+    claims: Mapping[str, Any],
+    key: SigningKey,
+    typ: str = "JWT",
+    header: Mapping[str, Any] | None = None,
+) -> str:
     """Compact JWS over the JSON of ``claims``; header ``{"alg", "kid", "typ"}``.
 
     ``claims`` must already be JSON values (``exp`` as int seconds, not datetime).
-    Use ``typ="at+jwt"`` for RFC 9068 access tokens.
+    Use ``typ="at+jwt"`` for RFC 9068 access tokens. ``header``: members to put in the
+    header instead of ``kid`` (a holder's ``jwk``).
 
     Signing is RFC 7515 section 7.1 done here, not through joserfc: its key-set and registry
     lookups cost several times the Ed25519 signature itself, on every token issued.
@@ -361,7 +367,12 @@ def sign_jwt(claims: Mapping[str, Any], key: SigningKey, typ: str = "JWT") -> st
         payload = json.dumps(dict(claims), ensure_ascii=False, separators=(",", ":")).encode()
     except (TypeError, ValueError) as exc:
         raise JoseError(f"claims are not JSON-serializable: {exc}") from None
-    signing_input = _header_b64(key.alg, key.kid, typ) + b"." + urlsafe_b64encode(payload)
+    if header:  # extra members (an OpenID4VCI proof's ``jwk``): no ``kid`` then
+        members = {"alg": key.alg, "typ": typ, **header}
+        head = urlsafe_b64encode(json.dumps(members, separators=(",", ":")).encode())
+    else:
+        head = _header_b64(key.alg, key.kid, typ)
+    signing_input = head + b"." + urlsafe_b64encode(payload)
     private = key.private_key
     if isinstance(private, Ed25519PrivateKey | MLDSA65PrivateKey):
         signature = private.sign(signing_input)

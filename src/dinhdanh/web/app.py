@@ -19,9 +19,11 @@ from dinhdanh.web.deps import ContainerDep
 from dinhdanh.web.limits import BodyLimit
 from dinhdanh.web.routers import (
     access_log,
+    age_account,
     age_credentials,
     auth,
     clients,
+    demo_wallet,
     dev,
     disclosure,
     identity,
@@ -73,13 +75,16 @@ def create_app(container: Container) -> FastAPI:
     app.include_router(disclosure.router)
     app.include_router(disclosure.api)
     app.include_router(age_credentials.router)
+    app.include_router(age_credentials.vci)
     app.include_router(auth.router)
     app.include_router(clients.router)
     app.include_router(rdap.router)
     rdap.install(app)
+    app.include_router(age_account.router)
     app.mount("/static", StaticFiles(packages=[("dinhdanh.web", "static")]), name="static")
     if container.settings.env is Environment.DEV:
         app.include_router(dev.router)
+        app.include_router(demo_wallet.router)
 
     @app.get("/healthz", tags=["ops"])
     def healthz(c: ContainerDep) -> dict[str, str]:

@@ -152,6 +152,20 @@ class AgeCredentials:
         held = json.loads(open_sealed(ring, sealed, _seal_context(batch_id)))
         return held["s"], [(int(a), int(b)) for a, b in held["e"]]
 
+    def active(self, session: Session, subject_id: str, now: datetime) -> int:
+        """How many credentials of the citizen are unexpired and not revoked (the account
+        page). Revoked batches are deleted, so every entry left counts."""
+        rows = session.execute(
+            select(BATCHES.c.id, BATCHES.c.sealed, BATCHES.c.expires_at).where(
+                BATCHES.c.holder == self._holder(subject_id)
+            )
+        ).all()
+        return sum(
+            len(self._open(self._ring, batch_id, sealed)[1])
+            for batch_id, sealed, expires in rows
+            if _aware(expires) > now
+        )
+
     # -- revocation ----------------------------------------------------------------------
     def revoke_all(self, session: Session, subject_id: str, now: datetime) -> int:
         """Revoke every unexpired credential of the citizen; how many were revoked."""

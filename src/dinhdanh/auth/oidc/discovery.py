@@ -31,7 +31,14 @@ def metadata(provider: Provider) -> dict[str, Any]:
         "scopes_supported": list(SCOPES),
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
-        "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
+        "grant_types_supported": [
+            "authorization_code",
+            "refresh_token",
+            "client_credentials",
+            # OpenID4VCI 1.0 section 6.1: age credentials offered from the account page.
+            "urn:ietf:params:oauth:grant-type:pre-authorized_code",
+        ],
+        "pre-authorized_grant_anonymous_access_supported": True,
         "subject_types_supported": ["pairwise"],
         "id_token_signing_alg_values_supported": algs,
         "userinfo_signing_alg_values_supported": [],

@@ -446,6 +446,14 @@ def step_up(
     return redirect(safe_next(next))
 
 
+# What other routers of account pages use (``age_account``).
+current, fresh, to_login, to_step_up = _current, _fresh, _to_login, _to_step_up
+
+
+def bad_csrf(c: Container, request: Request) -> Response:
+    return _bad_csrf(c, request)
+
+
 @router.get("/account")
 def account_page(request: Request, c: ContainerDep) -> Response:
     now = c.clock()
@@ -479,6 +487,8 @@ def account_page(request: Request, c: ContainerDep) -> Response:
             "level": account.level,
             "passkeys": c.auth.passkeys.list(session, account),
             "recovery": c.auth.recoveries.pending(session, account.id),
+            "age_credentials": c.age_credentials.active(session, account.subject_id, now),
+            "age_revoked": request.query_params.get("age_revoked") == "1",
         }
     return render(c, request, "account.html", ctx, roles=CITIZEN)
 

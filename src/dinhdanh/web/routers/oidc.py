@@ -11,6 +11,7 @@ from fastapi import APIRouter, Form, Header, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
+from dinhdanh.age.credentials.vci import PRE_AUTHORIZED_GRANT
 from dinhdanh.auth.clients import ClientInfo
 from dinhdanh.auth.oidc import authorize as authz
 from dinhdanh.auth.oidc import dpop
@@ -106,6 +107,7 @@ def jwks(c: ContainerDep) -> JSONResponse:
         "code_verifier",
         "refresh_token",
         "scope",
+        "pre-authorized_code",
         *CLIENT_AUTH,
     ),
 )
@@ -114,6 +116,9 @@ async def token(request: Request) -> JSONResponse:
     form = await _form(request)
     authorization = request.headers.get("authorization")
     proof = _dpop_header(request)
+    if form.get("grant_type") == PRE_AUTHORIZED_GRANT:
+        # OpenID4VCI: a wallet spends a credential offer's code (no client authentication).
+        return await in_db_thread(request, _pre_authorized, c, form)
     if form.get("grant_type") == "client_credentials" and proof is None:
         # No database work once the client is cached: cheaper on the event loop than a hop.
         return _token(c, authorization, form, None)
@@ -139,6 +144,12 @@ def _token(
             failure = exc  # still commit: a spent code or a revoked family must stay so
     if failure is not None:
         raise failure
+    return JSONResponse(body, headers=NO_STORE)
+
+
+def _pre_authorized(c: Container, form: dict[str, str]) -> JSONResponse:
+    with c.unit_of_work() as session:
+        body = c.age_issuance.token(session, form, c.clock())
     return JSONResponse(body, headers=NO_STORE)
 
 
