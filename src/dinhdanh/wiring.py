@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from dinhdanh.age.credentials.service import AgeCredentials
     from dinhdanh.auth.services import AuthServices
     from dinhdanh.internet.service import Internet
+    from dinhdanh.posture.service import Posture
     from dinhdanh.privacy.disclosure import Disclosures
     from dinhdanh.social.phone import PhoneChecks
     from dinhdanh.social.platform_data import PlatformData
@@ -123,6 +124,12 @@ class Container:
         from dinhdanh.internet.service import Internet
 
         return Internet(self.ring, self.registry, self.audit)
+
+    @cached_property
+    def posture(self) -> Posture:
+        from dinhdanh.posture.service import build_posture
+
+        return build_posture(self.internet, self.staff, self.audit)
 
     @cached_property
     def platform_data(self) -> PlatformData:

@@ -23,6 +23,7 @@ from dinhdanh.cli.common import (
 from dinhdanh.cli.imports import import_app
 from dinhdanh.cli.internet import registrars_app
 from dinhdanh.cli.platforms import platforms_app
+from dinhdanh.cli.posture import posture_app
 from dinhdanh.cli.social import social_app
 from dinhdanh.cli.staff import staff_app
 from dinhdanh.cli.telecom import carriers_app, reconcile_app, telecom_app
@@ -51,6 +52,7 @@ app.add_typer(staff_app, name="staff")
 app.add_typer(social_app, name="social")
 app.add_typer(platforms_app, name="platforms")
 app.add_typer(registrars_app, name="registrars")
+app.add_typer(posture_app, name="posture")
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
 
