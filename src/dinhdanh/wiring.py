@@ -129,7 +129,7 @@ class Container:
     def posture(self) -> Posture:
         from dinhdanh.posture.service import build_posture
 
-        return build_posture(self.internet, self.staff, self.audit)
+        return build_posture(self.settings, self.internet, self.staff, self.audit)
 
     @cached_property
     def platform_data(self) -> PlatformData:

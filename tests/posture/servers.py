@@ -178,9 +178,11 @@ def http_server(
     status: int = 200,
     headers: Sequence[tuple[str, str]] = (),
     context: ssl.SSLContext | None = None,
+    port: int | None = None,
 ) -> Iterator[int]:
     """An HTTP (or, with ``context``, HTTPS) server on ``host``; yields its port."""
-    server = ThreadingHTTPServer((host, free_port(host)), _handler(status, headers))
+    ThreadingHTTPServer.allow_reuse_address = True
+    server = ThreadingHTTPServer((host, port or free_port(host)), _handler(status, headers))
     server.daemon_threads = True
     if context is not None:
         server.socket = context.wrap_socket(server.socket, server_side=True)

@@ -90,8 +90,8 @@ class Finding(Base):
     """One problem of one target (an endpoint's URL, or ``dns:NAME``) of a system.
 
     State: open, acknowledged, fixed (a re-check no longer saw it) or accepted (a risk an
-    approver accepted until ``accepted_until``). At most one row per (system, target, code)
-    is not fixed; a problem seen again after its fix opens a new row.
+    approver accepted until ``accepted_until``). At most one row per (system, target, code,
+    item) is not fixed; a problem seen again after its fix opens a new row.
     """
 
     __tablename__ = "posture_findings"
@@ -100,11 +100,12 @@ class Finding(Base):
     system_id: Mapped[str] = mapped_column(ForeignKey("posture_systems.id"))
     target: Mapped[str] = mapped_column(String(300))
     code: Mapped[str] = mapped_column(String(40))
+    item: Mapped[str] = mapped_column(String(120))  # which one, when a code repeats (a CVE)
     severity: Mapped[str] = mapped_column(String(10))
     evidence: Mapped[str] = mapped_column(Text)  # JSON object
     state: Mapped[str] = mapped_column(String(16))
     opened_at: Mapped[datetime] = mapped_column(_TS)
-    deadline: Mapped[datetime] = mapped_column(_TS)
+    deadline: Mapped[datetime | None] = mapped_column(_TS)  # None: severity info
     last_seen_at: Mapped[datetime] = mapped_column(_TS)
     changed_at: Mapped[datetime] = mapped_column(_TS)
     changed_by: Mapped[str | None] = mapped_column(String(200))  # an audit actor

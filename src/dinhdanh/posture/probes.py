@@ -97,9 +97,11 @@ async def probe_tls(
     try:
         out, err = await asyncio.wait_for(proc.communicate(), timeout * max(4, len(targets)))
     except TimeoutError:
-        proc.kill()
-        await proc.wait()
+        await _stop(proc)
         return {t.url: ProbeError("sslyze timed out") for t in targets}
+    except asyncio.CancelledError:  # the scanner's own budget ran out: no orphan process
+        await asyncio.shield(_stop(proc))
+        raise
     if proc.returncode != 0:
         why = ProbeError(f"sslyze failed: {err.decode(errors='replace')[-300:]}")
         return {t.url: why for t in targets}
@@ -117,6 +119,12 @@ async def probe_tls(
     for t in targets:
         results.setdefault(t.url, ProbeError(f"{t.url}: sslyze gave no result"))
     return results
+
+
+async def _stop(proc: asyncio.subprocess.Process) -> None:
+    if proc.returncode is None:
+        proc.kill()
+    await proc.wait()
 
 
 async def probe_port(host: str, port: int, timeout: float) -> PortObservation:

@@ -28,3 +28,42 @@ class Found:
 
     def evidence_json(self) -> str:
         return json.dumps(self.evidence, sort_keys=True, ensure_ascii=False, default=str)
+
+    @property
+    def item(self) -> str:
+        """Which one, where a target can have a code more than once (a CVE, a cookie)."""
+        return str(self.evidence.get("cve") or self.evidence.get("cookie") or "")[:120]
+
+
+# Which check family decides each code: a re-check of a family that ran on a target fixes
+# that family's findings it did not see again, and only those.
+FAMILIES: dict[str, frozenset[str]] = {
+    "tls": frozenset(
+        {
+            "TLS_PROTOCOL_OBSOLETE",
+            "TLS_CIPHER_WEAK",
+            "CERT_EXPIRED",
+            "CERT_EXPIRING",
+            "CERT_UNTRUSTED",
+            "CERT_HOSTNAME_MISMATCH",
+            "CERT_KEY_WEAK",
+            "TLS_PQ_HYBRID_UNKNOWN",
+            "TLS_PQ_HYBRID_MISSING",
+        }
+    ),
+    "http": frozenset(
+        {
+            "HSTS_MISSING",
+            "CSP_MISSING",
+            "XCTO_MISSING",
+            "FRAME_ANCESTORS_MISSING",
+            "COOKIE_INSECURE",
+            "SERVER_VERSION_DISCLOSED",
+            "KNOWN_EXPLOITED",
+        }
+    ),
+    "redirect": frozenset({"HTTP_NO_HTTPS_REDIRECT"}),
+    "dns": frozenset({"SPF_MISSING", "DMARC_WEAK", "DNSSEC_MISSING"}),
+    "port": frozenset({"RISKY_PORT_OPEN"}),
+}
+FAMILY_OF = {code: family for family, codes in FAMILIES.items() for code in codes}
