@@ -3,13 +3,25 @@ the perimeter checks of what they expose. The CLI is the operator: it acts for e
 
 from __future__ import annotations
 
+import json
+from dataclasses import asdict
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from dinhdanh.cli.common import container_from, emit_json, fail, operator_context, out
+from dinhdanh.cli.common import (
+    container_from,
+    emit_json,
+    fail,
+    operator_context,
+    out,
+    parse_expiry,
+)
 from dinhdanh.cli.imports import JsonOpt
 from dinhdanh.posture.errors import PostureError
+from dinhdanh.posture.findings import FindingView, accept_risk, acknowledge, findings
+from dinhdanh.posture.kev import import_catalogue
 from dinhdanh.posture.register import EVERYONE, SystemView
 
 posture_app = typer.Typer(
@@ -131,3 +143,126 @@ def systems_list(
         return
     for r in rows:
         out.print(f"{r['agency']:14} L{r['level']} {r['name']}  {' '.join(r['endpoints'])}")
+
+
+kev_app = typer.Typer(no_args_is_help=True, help="The known-exploited vulnerabilities catalogue.")
+posture_app.add_typer(kev_app, name="kev")
+
+
+@kev_app.command("import")
+def kev_import(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="A catalogue in CISA KEV's JSON format.")],
+    json_out: JsonOpt = False,
+) -> None:
+    """Import (or update) the catalogue; idempotent."""
+    try:
+        data = json.loads(file.read_text("utf-8"))
+    except (OSError, ValueError) as exc:
+        fail(f"{file}: {exc}")
+    with container_from(ctx) as c, c.unit_of_work() as session:
+        try:
+            created, updated = import_catalogue(session, data)
+        except ValueError as exc:
+            fail(f"{file}: {exc}")
+    result = {"created": created, "updated": updated}
+    if json_out:
+        emit_json(result)
+    else:
+        out.print(f"{created} entries added, {updated} updated")
+
+
+@posture_app.command("scan")
+def scan(
+    ctx: typer.Context,
+    agency: Annotated[str | None, typer.Option(help="Only this agency's systems.")] = None,
+    system: Annotated[str | None, typer.Option(help="Only this system (id or name).")] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Check the registered endpoints and domains (and nothing else); resumes an unfinished
+    run of the same scope."""
+    with container_from(ctx) as c:
+        try:
+            scanner = c.posture.scanner()
+        except (OSError, ValueError) as exc:
+            fail(f"trust store: {exc}")
+        try:
+            report = scanner.run(c.unit_of_work, c.clock, agency=agency, system=system)
+        except PostureError as exc:
+            fail(str(exc))
+    if json_out:
+        emit_json(asdict(report))
+        return
+    verb = "resumed" if report.resumed else "ran"
+    out.print(
+        f"{verb} scan {report.run_id}: {report.done} of {report.items} targets checked, "
+        f"{report.failed} failed; {report.opened} findings opened, {report.fixed} fixed"
+    )
+
+
+def _finding(v: FindingView) -> dict[str, Any]:
+    return {
+        "id": v.id,
+        "agency": v.agency,
+        "system": v.system,
+        "endpoint": v.target,
+        "code": v.code,
+        "item": v.item or None,
+        "severity": v.severity,
+        "state": v.state,
+        "opened": v.opened.isoformat(),
+        "deadline": v.deadline.isoformat() if v.deadline else None,
+        "overdue": v.overdue,
+        "evidence": v.evidence,
+    }
+
+
+@posture_app.command("findings")
+def findings_list(
+    ctx: typer.Context,
+    agency: Annotated[str | None, typer.Option(help="Only this agency's findings.")] = None,
+    system: Annotated[str | None, typer.Option(help="Only this system (id or name).")] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Open findings (acknowledged and accepted ones too), by agency, system and deadline."""
+    with container_from(ctx) as c, c.unit_of_work() as session:
+        rows = [_finding(v) for v in findings(session, c.clock(), agency=agency, system=system)]
+    if json_out:
+        emit_json(rows)
+        return
+    for r in rows:
+        late = " OVERDUE" if r["overdue"] else ""
+        out.print(
+            f"{r['id']} {r['system']} {r['endpoint']} {r['code']} {r['severity']} "
+            f"{r['state']} opened {r['opened'][:10]} deadline {(r['deadline'] or '-')[:10]}{late}",
+            highlight=False,
+        )
+
+
+@posture_app.command("ack")
+def ack(ctx: typer.Context, finding: Annotated[str, typer.Argument(help="Finding id.")]) -> None:
+    """The agency acknowledges a finding (its deadline does not change)."""
+    with container_from(ctx) as c, c.unit_of_work() as session:
+        try:
+            acknowledge(session, finding, operator_context("acknowledge"), EVERYONE, c.clock())
+        except PostureError as exc:
+            fail(str(exc))
+    out.print(f"finding {finding} acknowledged")
+
+
+@posture_app.command("accept")
+def accept(
+    ctx: typer.Context,
+    finding: Annotated[str, typer.Argument(help="Finding id.")],
+    until: Annotated[str, typer.Option(help="Expiry: 90d or an ISO 8601 date.")],
+    reason: Annotated[str, typer.Option(help="Why the risk is accepted.")],
+) -> None:
+    """Accept a finding's risk until a date (the operator as approver); open again after."""
+    with container_from(ctx) as c, c.unit_of_work() as session:
+        now = c.clock()
+        expiry = parse_expiry(until, now, "--until")
+        try:
+            accept_risk(session, finding, expiry, reason, operator_context("accept risk"), now)
+        except PostureError as exc:
+            fail(str(exc))
+    out.print(f"finding {finding} accepted until {expiry.date()}")
