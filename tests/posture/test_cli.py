@@ -92,6 +92,12 @@ def test_scan_and_findings(s: Settings, tmp_path: Path) -> None:
     assert states == {"HTTP_NO_HTTPS_REDIRECT": "acknowledged", "DNSSEC_MISSING": "accepted"}
     again = cli(s, "posture", "ack", high["id"], check=False)
     assert again.returncode == 1
+    day = opened.date().isoformat()
+    index = cli_json(s, "posture", "index", "--as-of", day, "--out", str(tmp_path / "ix"))
+    # One live finding (the acknowledged high one; the accepted one does not count), level 1:
+    # 100 x 10 / (10 + 5) on the day it opened.
+    assert index["agencies"] == {AGENCY: pytest.approx(66.667, abs=0.01)}
+    assert (tmp_path / "ix" / "report.html").exists()
 
 
 def test_kev_import(s: Settings, tmp_path: Path) -> None:

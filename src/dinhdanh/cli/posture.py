@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -23,6 +24,7 @@ from dinhdanh.posture.errors import PostureError
 from dinhdanh.posture.findings import FindingView, accept_risk, acknowledge, findings
 from dinhdanh.posture.kev import import_catalogue
 from dinhdanh.posture.register import EVERYONE, SystemView
+from dinhdanh.posture.report import write_index
 
 posture_app = typer.Typer(
     no_args_is_help=True, help="Agencies' information systems, perimeter checks, findings."
@@ -266,3 +268,30 @@ def accept(
         except PostureError as exc:
             fail(str(exc))
     out.print(f"finding {finding} accepted until {expiry.date()}")
+
+
+@posture_app.command("index")
+def index(
+    ctx: typer.Context,
+    as_of: Annotated[str, typer.Option("--as-of", help="The date (ISO 8601, UTC).")],
+    out_dir: Annotated[Path, typer.Option("--out", help="Directory for Parquet and HTML.")],
+    json_out: JsonOpt = False,
+) -> None:
+    """The cybersecurity index per system and agency (docs/posture.md): findings.parquet,
+    scores.parquet (with 12 weeks of trend) and report.html."""
+    try:
+        day = datetime.fromisoformat(as_of)
+    except ValueError:
+        fail(f"--as-of {as_of!r}: give an ISO 8601 date")
+    at = (day if day.tzinfo else day.replace(tzinfo=UTC)) + (
+        timedelta(days=1) if len(as_of.strip()) == 10 else timedelta(0)
+    )  # a bare date means the end of that day
+    with container_from(ctx) as c, c.unit_of_work() as session:
+        names = {a.tax_code: a.name for a in c.posture.register.agencies(session)}
+        agencies = write_index(session, at, out_dir, names)
+    if json_out:
+        emit_json({"as_of": at.isoformat(), "out": str(out_dir), "agencies": agencies})
+        return
+    for code, score in sorted(agencies.items(), key=lambda kv: -kv[1]):
+        out.print(f"{code:14} {score:6.1f} {names.get(code, '')}")
+    out.print(f"written to {out_dir}")
