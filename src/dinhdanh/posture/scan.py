@@ -285,7 +285,8 @@ class Scanner:
         )
 
         async def one(system_id: str, target: str) -> tuple[str, str, Observed | Exception, int]:
-            async with overall, per_host[_host(target)]:
+            # The host first: a slot of the overall limit is not held while a host is busy.
+            async with per_host[_host(target)], overall:
                 result, attempts = await self._with_retries(systems[system_id], target, kev, clock)
             return system_id, target, result, attempts
 
