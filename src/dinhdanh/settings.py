@@ -209,6 +209,9 @@ class Settings(BaseSettings):
     posture_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
     posture_retries: int = Field(default=1, ge=0, le=5)
     posture_cert_warn_days: int = Field(default=30, ge=1)
+    posture_scan_every_hours: int = Field(
+        default=24, ge=1, description="`posture scan --due` skips systems checked this recently"
+    )
     # Days to fix a finding by severity, halved (rounded up) for systems of level 4 and 5.
     posture_deadline_critical_days: int = Field(default=2, ge=1)
     posture_deadline_high_days: int = Field(default=15, ge=1)

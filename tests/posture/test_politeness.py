@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from dinhdanh.posture.checks.kev import KevEntry
@@ -83,3 +83,18 @@ def test_retries_then_gives_up(container: Container, tmp_path: Path) -> None:
     report = sc.run(container.unit_of_work, container.clock)
     assert (report.done, report.failed) == (0, 13)
     assert set(sc.calls.values()) == {2}
+
+
+def test_due_skips_systems_checked_recently(container: Container, tmp_path: Path) -> None:
+    agencies(container, tmp_path)
+    system(container, "tcp://127.10.7.1:22", domains=())
+    sc = make(container)
+    every = timedelta(hours=24)
+    first = sc.run(container.unit_of_work, container.clock, due_every=every)
+    assert first.items == 13
+    again = sc.run(container.unit_of_work, container.clock, due_every=every)
+    assert again.items == 0
+    later = sc.run(
+        container.unit_of_work, lambda: container.clock() + timedelta(hours=25), due_every=every
+    )
+    assert later.items == 13

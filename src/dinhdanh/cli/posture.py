@@ -179,6 +179,14 @@ def scan(
     ctx: typer.Context,
     agency: Annotated[str | None, typer.Option(help="Only this agency's systems.")] = None,
     system: Annotated[str | None, typer.Option(help="Only this system (id or name).")] = None,
+    due: Annotated[
+        bool,
+        typer.Option(
+            help="Only systems not checked within DINHDANH_POSTURE_SCAN_EVERY_HOURS "
+            "(for a scheduler: cron runs `scan --due` often, each system is checked once "
+            "per period)."
+        ),
+    ] = False,
     json_out: JsonOpt = False,
 ) -> None:
     """Check the registered endpoints and domains (and nothing else); resumes an unfinished
@@ -189,7 +197,10 @@ def scan(
         except (OSError, ValueError) as exc:
             fail(f"trust store: {exc}")
         try:
-            report = scanner.run(c.unit_of_work, c.clock, agency=agency, system=system)
+            every = timedelta(hours=c.settings.posture_scan_every_hours) if due else None
+            report = scanner.run(
+                c.unit_of_work, c.clock, agency=agency, system=system, due_every=every
+            )
         except PostureError as exc:
             fail(str(exc))
     if json_out:

@@ -15,7 +15,7 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from ipaddress import ip_address
 
 import dns.resolver
@@ -122,14 +122,27 @@ class Scanner:
         *,
         agency: str | None = None,
         system: str | None = None,
+        due_every: timedelta | None = None,
     ) -> tuple[str, bool]:
         """The run to work on (id, resumed): an unfinished one of the same scope, or a new
-        one. Raises UnknownAgency or UnknownSystem for anything not registered."""
+        one. With ``due_every`` (the scheduler's setting), only systems not checked within
+        that time. Raises UnknownAgency or UnknownSystem for anything not registered."""
         code = self._register.agency(session, agency).tax_code if agency else None
         systems = self._register.systems(session, agency=code, system=system)
         if system is not None and not systems:
             raise UnknownSystem(f"no registered system {system!r}")
-        scope = json.dumps({"agency": code, "system": system}, sort_keys=True)
+        if due_every is not None:
+            recent = set(
+                session.scalars(
+                    select(m.ScanItem.system_id).where(
+                        m.ScanItem.state == "done", m.ScanItem.finished_at > now - due_every
+                    )
+                )
+            )
+            systems = [s for s in systems if s.id not in recent]
+        scope = json.dumps(
+            {"agency": code, "system": system, "due": due_every is not None}, sort_keys=True
+        )
         unfinished = session.scalar(
             select(m.ScanRun.id)
             .where(m.ScanRun.scope == scope, m.ScanRun.state == "running")
@@ -213,9 +226,12 @@ class Scanner:
         *,
         agency: str | None = None,
         system: str | None = None,
+        due_every: timedelta | None = None,
     ) -> RunReport:
         with unit_of_work() as session:
-            run_id, resumed = self.start(session, clock(), agency=agency, system=system)
+            run_id, resumed = self.start(
+                session, clock(), agency=agency, system=system, due_every=due_every
+            )
             pending = [
                 (i.system_id, i.target)
                 for i in session.scalars(
