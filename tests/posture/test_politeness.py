@@ -32,7 +32,12 @@ class Counting(Scanner):
         self.fail_first = fail_first
 
     async def observe(
-        self, system: SystemView, target: str, kev: Sequence[KevEntry], now: datetime
+        self,
+        system: SystemView,
+        target: str,
+        kev: Sequence[KevEntry],
+        now: datetime,
+        tls: object = None,
     ) -> Observed:
         host = target.rsplit("//", maxsplit=1)[-1].rsplit(":", 1)[0]
         self.calls[target] += 1
@@ -98,3 +103,14 @@ def test_due_skips_systems_checked_recently(container: Container, tmp_path: Path
         container.unit_of_work, lambda: container.clock() + timedelta(hours=25), due_every=every
     )
     assert later.items == 13
+
+
+def test_tls_batches_hold_each_host_once() -> None:
+    from dinhdanh.posture.scan import _batches
+
+    urls = [f"https://127.10.8.{i % 3}:{443 + i}" for i in range(9)]
+    batches = _batches(urls, size=2)
+    assert sorted(t.url for b in batches for t in b) == sorted(urls)
+    for b in batches:
+        assert len(b) <= 2
+        assert len({t.host for t in b}) == len(b)

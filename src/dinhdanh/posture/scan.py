@@ -12,11 +12,12 @@ from __future__ import annotations
 import asyncio
 import json
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from ipaddress import ip_address
+from typing import TypeVar
 
 import dns.resolver
 from cryptography.x509.verification import Store
@@ -26,10 +27,15 @@ from sqlalchemy.orm import Session
 from dinhdanh.posture import models as m
 from dinhdanh.posture.checks import Found
 from dinhdanh.posture.checks.dns import check_dns
-from dinhdanh.posture.checks.http import check_headers, check_redirect, products
+from dinhdanh.posture.checks.http import (
+    HttpObservation,
+    check_headers,
+    check_redirect,
+    products,
+)
 from dinhdanh.posture.checks.kev import KevEntry, check_kev
 from dinhdanh.posture.checks.ports import check_port
-from dinhdanh.posture.checks.tls import check_tls
+from dinhdanh.posture.checks.tls import TlsObservation, check_tls
 from dinhdanh.posture.errors import NotRegistered, UnknownSystem
 from dinhdanh.posture.findings import record
 from dinhdanh.posture.kev import catalogue
@@ -46,6 +52,7 @@ from dinhdanh.posture.rules import DeadlinePolicy
 from dinhdanh.posture.targets import Target, TargetError, belongs, parse_endpoint
 from dinhdanh.store.ids import uuid7s
 
+T = TypeVar("T")
 Observed = tuple[frozenset[str], list[Found]]  # families that ran, what they found
 
 
@@ -58,6 +65,8 @@ class ScanConfig:
     backoff: float = 0.5  # seconds before a retry, doubled each time
     risky_ports: frozenset[int] = frozenset()
     warn_days: int = 30
+    tls_batch: int = 25  # endpoints per sslyze process (1: one process per endpoint)
+    tls_parallel: int = 2  # sslyze processes at once
     policy: DeadlinePolicy = field(default_factory=DeadlinePolicy)
 
 
@@ -113,6 +122,8 @@ class Scanner:
         self._tool = tool
         self._roots = roots
         self._resolver = resolver
+        # url -> the sslyze run of its batch (_all): one process for many endpoints
+        self._tls_batches: dict[str, asyncio.Future[dict[str, TlsObservation | ProbeError]]] = {}
 
     # -- the run's plan --
     def start(
@@ -166,7 +177,12 @@ class Scanner:
 
     # -- observing one target --
     async def observe(
-        self, system: SystemView, target: str, kev: Sequence[KevEntry], now: datetime
+        self,
+        system: SystemView,
+        target: str,
+        kev: Sequence[KevEntry],
+        now: datetime,
+        tls: TlsObservation | ProbeError | None = None,
     ) -> Observed:
         guard(system, target)
         timeout = self.config.timeout
@@ -179,20 +195,25 @@ class Scanner:
             return frozenset({"port"}), check_port(port, self.config.risky_ports)
         if t.scheme == "http":
             return frozenset({"redirect"}), check_redirect(await probe_http(t, timeout))
-        tls_results, http_obs = await asyncio.gather(
-            probe_tls(self._tool, [t], timeout), probe_http(t, timeout), return_exceptions=True
-        )
+        tls_results: dict[str, TlsObservation | ProbeError] | BaseException
+        http_obs: HttpObservation | BaseException
+        if tls is not None:  # the answer of the endpoint's sslyze batch
+            tls_results, http_obs = {t.url: tls}, await _settle(probe_http(t, timeout))
+        else:
+            tls_results, http_obs = await asyncio.gather(
+                probe_tls(self._tool, [t], timeout), probe_http(t, timeout), return_exceptions=True
+            )
         families: set[str] = set()
         found: list[Found] = []
-        tls = tls_results[t.url] if isinstance(tls_results, dict) else tls_results
-        if not isinstance(tls, BaseException):
+        tls_seen = tls_results[t.url] if isinstance(tls_results, dict) else tls_results
+        if not isinstance(tls_seen, BaseException):
             families.add("tls")
-            found += check_tls(tls, self._roots, now, self.config.warn_days)
+            found += check_tls(tls_seen, self._roots, now, self.config.warn_days)
         if not isinstance(http_obs, BaseException):
             families.add("http")
             found += check_headers(http_obs) + check_kev(t.url, products(http_obs), kev)
         if not families:
-            raise ProbeError(f"{t.url}: {tls}; {http_obs}")
+            raise ProbeError(f"{t.url}: {tls_seen}; {http_obs}")
         return frozenset(families), found
 
     async def _with_retries(
@@ -201,20 +222,21 @@ class Scanner:
         target: str,
         kev: Sequence[KevEntry],
         clock: Callable[[], datetime],
+        tls: TlsObservation | ProbeError | None = None,
     ) -> tuple[Observed | Exception, int]:
         delay, attempts = self.config.backoff, 0
         while True:
             attempts += 1
             try:
                 budget = self.config.timeout * 8  # sslyze makes many handshakes
-                return await asyncio.wait_for(
-                    self.observe(system, target, kev, clock()), budget
-                ), attempts
+                observing = self.observe(system, target, kev, clock(), tls)
+                return await asyncio.wait_for(observing, budget), attempts
             except NotRegistered as exc:
                 return exc, attempts
             except (ProbeError, TimeoutError, OSError) as exc:
                 if attempts > self.config.retries:
                     return exc, attempts
+            tls = None  # a retry probes the endpoint on its own
             await asyncio.sleep(delay)
             delay *= 2
 
@@ -287,6 +309,23 @@ class Scanner:
             counts["fixed"],
         )
 
+    def _start_tls_batches(self, urls: list[str]) -> None:
+        """sslyze scans many servers concurrently in one process, which is much cheaper than
+        a process per endpoint; at most ``tls_parallel`` batches run at once."""
+        self._tls_batches = {}
+        if self.config.tls_batch <= 1:
+            return
+        gate = asyncio.Semaphore(self.config.tls_parallel)
+
+        async def run(batch: list[Target]) -> dict[str, TlsObservation | ProbeError]:
+            async with gate:
+                return await probe_tls(self._tool, batch, self.config.timeout)
+
+        for batch in _batches(urls, self.config.tls_batch):
+            task = asyncio.ensure_future(run(batch))
+            for t in batch:
+                self._tls_batches[t.url] = task
+
     async def _all(
         self,
         pending: list[tuple[str, str]],
@@ -296,18 +335,48 @@ class Scanner:
         store: Callable[[str, str, Observed | Exception, int], None],
     ) -> None:
         overall = asyncio.Semaphore(self.config.concurrency)
+        self._start_tls_batches([t for _, t in pending if t.startswith("https://")])
         per_host: defaultdict[str, asyncio.Semaphore] = defaultdict(
             lambda: asyncio.Semaphore(self.config.per_host)
         )
 
         async def one(system_id: str, target: str) -> tuple[str, str, Observed | Exception, int]:
+            tls = None
+            batch = self._tls_batches.pop(target, None)
+            if batch is not None:  # awaited outside the limits: the batch holds no slot
+                tls = (await asyncio.shield(batch))[target]
             # The host first: a slot of the overall limit is not held while a host is busy.
             async with per_host[_host(target)], overall:
-                result, attempts = await self._with_retries(systems[system_id], target, kev, clock)
+                system = systems[system_id]
+                result, attempts = await self._with_retries(system, target, kev, clock, tls)
             return system_id, target, result, attempts
 
         for next_done in asyncio.as_completed([one(s, t) for s, t in pending]):
             store(*(await next_done))
+
+
+async def _settle(aw: Awaitable[T]) -> T | Exception:
+    try:
+        return await aw
+    except Exception as exc:  # the caller decides what a failure means
+        return exc
+
+
+def _batches(urls: list[str], size: int) -> list[list[Target]]:
+    """Batches of distinct hosts, so that sslyze's own per-server limit is the per-host one."""
+    batches: list[list[Target]] = []
+    hosts: list[set[str]] = []
+    for url in urls:
+        t = parse_endpoint(url)
+        for batch, seen in zip(batches, hosts, strict=True):
+            if len(batch) < size and t.host not in seen:
+                batch.append(t)
+                seen.add(t.host)
+                break
+        else:
+            batches.append([t])
+            hosts.append({t.host})
+    return batches
 
 
 def _host(target: str) -> str:
