@@ -13,7 +13,16 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q -e ".[dev]"
 	@touch $(STAMP)
 
-setup: $(STAMP)
+# sslyze (posture's TLS probe) pins an older cryptography than ours: it gets its own
+# environment and runs as a subprocess (docs/adr/0013-sslyze-in-its-own-environment.md).
+SSLYZE_VENV := .venv-sslyze
+SSLYZE_STAMP := $(SSLYZE_VENV)/.installed-stamp
+$(SSLYZE_STAMP):
+	$(PY) -m venv $(SSLYZE_VENV)
+	$(SSLYZE_VENV)/bin/pip install -q "sslyze==6.3.1"
+	@touch $(SSLYZE_STAMP)
+
+setup: $(STAMP) $(SSLYZE_STAMP)
 
 # The demo: issuer localhost, not 127.0.0.1 (browsers refuse passkeys on an IP address), and
 # env dev, so enrolment's SMS codes can be read on /dev/outbox. Either can be overridden.
@@ -61,4 +70,4 @@ bench: setup
 	$(BIN)/python benchmarks/platform_status.py
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(SSLYZE_VENV) var .pytest_cache .mypy_cache .ruff_cache

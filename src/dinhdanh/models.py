@@ -4,6 +4,7 @@ from dinhdanh.age.credentials import models as age_credential_models
 from dinhdanh.auth import models as auth_models
 from dinhdanh.identity import models as identity_models
 from dinhdanh.internet import models as internet_models
+from dinhdanh.posture import models as posture_models
 from dinhdanh.privacy import models as privacy_models
 from dinhdanh.social import models as social_models
 from dinhdanh.staff import models as staff_models
@@ -19,6 +20,7 @@ __all__ = [
     "identity_models",
     "internet_models",
     "metadata",
+    "posture_models",
     "privacy_models",
     "social_models",
     "staff_models",

@@ -200,6 +200,43 @@ class Settings(BaseSettings):
         default=300, ge=1, le=86_400, description="how long verifiers may cache a status list"
     )
 
+    # Posture (docs/posture.md): perimeter checks of agencies' registered systems.
+    posture_trust_store: Path | None = Field(
+        default=None, description="PEM bundle of trusted roots; default the system's"
+    )
+    posture_sslyze_python: str = Field(
+        default=".venv-sslyze/bin/python",
+        description="interpreter of sslyze's own environment (ADR 0013)",
+    )
+    posture_resolver: str | None = Field(
+        default=None, description="DNS resolver for the email and DNSSEC checks: IP or IP:PORT"
+    )
+    posture_risky_ports: tuple[int, ...] = (
+        23,
+        445,
+        3389,
+        1433,
+        3306,
+        5432,
+        6379,
+        9200,
+        11211,
+        27017,
+    )
+    posture_concurrency: int = Field(default=32, ge=1, le=1024)
+    posture_per_host: int = Field(default=2, ge=1, le=16, description="connections per host")
+    posture_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    posture_retries: int = Field(default=1, ge=0, le=5)
+    posture_cert_warn_days: int = Field(default=30, ge=1)
+    posture_scan_every_hours: int = Field(
+        default=24, ge=1, description="`posture scan --due` skips systems checked this recently"
+    )
+    # Days to fix a finding by severity, halved (rounded up) for systems of level 4 and 5.
+    posture_deadline_critical_days: int = Field(default=2, ge=1)
+    posture_deadline_high_days: int = Field(default=15, ge=1)
+    posture_deadline_medium_days: int = Field(default=30, ge=1)
+    posture_deadline_low_days: int = Field(default=90, ge=1)
+
     @field_validator("database_url")
     @classmethod
     def _known_database(cls, value: str | None) -> str | None:

@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     from dinhdanh.internet.ratelimit import Limiter
     from dinhdanh.internet.rules import RuleConfig as InternetRules
     from dinhdanh.internet.service import Internet
+    from dinhdanh.posture.service import Posture
     from dinhdanh.privacy.disclosure import Disclosures
     from dinhdanh.social.phone import PhoneChecks
     from dinhdanh.social.platform_data import PlatformData
@@ -141,6 +142,12 @@ class Container:
         s = self.settings
         limit = Limit(s.rdap_rate_limit, s.rdap_rate_window_seconds)
         return build_limiter(self.engine, self.ring, limit, s.redis_url)
+
+    @cached_property
+    def posture(self) -> Posture:
+        from dinhdanh.posture.service import build_posture
+
+        return build_posture(self.settings, self.internet, self.staff, self.audit)
 
     @cached_property
     def platform_data(self) -> PlatformData:

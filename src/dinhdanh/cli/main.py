@@ -79,6 +79,11 @@ COMMANDS: dict[str, Lazy] = {
     "registrars": Lazy(
         "dinhdanh.cli.internet", "registrars_app", "Domain registrars and their API keys."
     ),
+    "posture": Lazy(
+        "dinhdanh.cli.posture",
+        "posture_app",
+        "Agencies' information systems, perimeter checks, findings.",
+    ),
 }
 
 

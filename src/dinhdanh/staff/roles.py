@@ -11,6 +11,7 @@ class StaffRole(StrEnum):
     APPROVER = "approver"  # the second person of a two-person rule
     AUDITOR = "auditor"  # reads the audit log's state and the reconciliation runs
     ADMIN = "admin"  # grants and ends staff roles
+    AGENCY_ADMIN = "agency_admin"  # registers its organisation's information systems
 
 
 # Who may read a citizen's record (the officer API and the console's lookup page).
@@ -25,3 +26,8 @@ GRANTS = frozenset({StaffRole.ADMIN})
 DISCLOSURE_REQUEST = frozenset({StaffRole.INVESTIGATOR})
 # Who approves or refuses them (always another person than the requester).
 DISCLOSURE_DECIDE = frozenset({StaffRole.APPROVER})
+# Who manages an agency's information systems and findings: the grant's organisation is
+# the agency's tax code, and the scope (posture.register.Scope).
+POSTURE_MANAGE = frozenset({StaffRole.AGENCY_ADMIN})
+# Who sees every agency's posture and accepts risks (never their own agency's alone).
+POSTURE_APPROVE = frozenset({StaffRole.APPROVER})

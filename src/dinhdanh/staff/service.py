@@ -23,6 +23,7 @@ from dinhdanh.auth.accounts import Accounts
 from dinhdanh.auth.models import Account, WebAuthnCredential
 from dinhdanh.auth.opaque import as_utc
 from dinhdanh.errors import DomainError
+from dinhdanh.internet.taxcode import TaxCodeError, parse_tax_code
 from dinhdanh.privacy.access import LegalGround, Principal, Role, create_api_key
 from dinhdanh.privacy.audit import AccessContext, AuditLog
 from dinhdanh.privacy.models import ApiKey
@@ -124,6 +125,15 @@ def _text(value: str, what: str, longest: int) -> str:
     return text
 
 
+def _agency(text: str) -> str:
+    """An agency_admin acts for one organisation of the business registry: its tax code
+    (compact), which is what posture's scope compares."""
+    try:
+        return parse_tax_code(text)
+    except TaxCodeError:
+        raise GrantInvalid("an agency_admin's organisation is the agency's tax code") from None
+
+
 class Staff:
     def __init__(self, audit: AuditLog, accounts: Accounts, max_grant: timedelta) -> None:
         self._audit = audit
@@ -150,6 +160,8 @@ class Staff:
             known = ", ".join(r.value for r in StaffRole)
             raise GrantInvalid(f"the role must be one of {known}") from None
         org = _text(organisation, "organisation", MAX_ORG)
+        if staff_role is StaffRole.AGENCY_ADMIN:
+            org = _agency(org)
         why = _text(reason, "reason", MAX_REASON)
         if expires_at <= now:
             raise GrantInvalid("the expiry must be in the future")

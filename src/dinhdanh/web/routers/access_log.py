@@ -43,6 +43,7 @@ ROLES = {
     "investigator": N_("investigator"),
     "approver": N_("approver"),
     "admin": N_("administrator"),
+    "agency_admin": N_("agency administrator"),
     "carrier": N_("mobile carrier"),
     "relying_party": N_("a service you logged in to"),
     "registry_import": N_("population registry update"),

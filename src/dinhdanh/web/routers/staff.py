@@ -55,6 +55,7 @@ ROLES = {
     StaffRole.APPROVER: N_("Approver"),
     StaffRole.AUDITOR: N_("Auditor"),
     StaffRole.ADMIN: N_("Administrator"),
+    StaffRole.AGENCY_ADMIN: N_("Agency administrator"),
 }
 STATES = {
     State.FLAGGED: N_("Flagged"),
