@@ -41,6 +41,7 @@ from dinhdanh.telecom.timeline import TimelineConfig
 
 if TYPE_CHECKING:
     from dinhdanh.age.credentials.service import AgeCredentials
+    from dinhdanh.age.guardians import Guardians
     from dinhdanh.auth.services import AuthServices
     from dinhdanh.internet.service import Internet
     from dinhdanh.privacy.disclosure import Disclosures
@@ -169,6 +170,12 @@ class Container:
             list_size=s.age_status_list_size,
             list_ttl=s.age_status_list_ttl_seconds,
         )
+
+    @cached_property
+    def guardians(self) -> Guardians:
+        from dinhdanh.age.guardians import Guardians
+
+        return Guardians(self.registry, self.audit)
 
     @cached_property
     def disclosure(self) -> Disclosures:

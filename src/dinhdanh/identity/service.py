@@ -346,6 +346,23 @@ class Registry:
         )
         return found
 
+    def guardian_pairs(
+        self, session: Session, ctx: AccessContext, now: datetime
+    ) -> list[tuple[str, str]]:
+        """(child, guardian) subject ids of every registry guardian link whose guardian is in
+        the registry, joined on the blind index (nothing opened; each child's link audited)."""
+        guardian = aliased(Citizen)
+        stmt = (
+            select(Citizen.id, guardian.id)
+            .join(guardian, Citizen.guardian_bidx == guardian.id_bidx)
+            .order_by(Citizen.id)
+        )
+        pairs = [(str(c), str(g)) for c, g in session.execute(stmt)]
+        self._audit.append(
+            session, [ctx.event("read", c, ("guardian_id_number",)) for c, _ in pairs], now
+        )
+        return pairs
+
     def dates_of_death(
         self, session: Session, ctx: AccessContext, now: datetime
     ) -> tuple[list[bytes], list[date | None]]:
