@@ -40,6 +40,7 @@ from dinhdanh.telecom.service import SUBSCRIPTIONS, Telecom
 from dinhdanh.telecom.timeline import TimelineConfig
 
 if TYPE_CHECKING:
+    from dinhdanh.age.children import Children
     from dinhdanh.age.credentials.service import AgeCredentials
     from dinhdanh.age.guardians import Guardians
     from dinhdanh.auth.services import AuthServices
@@ -105,7 +106,15 @@ class Container:
         from dinhdanh.auth.services import build_auth
 
         phones = TelecomPhones(self.registry, self.telecom, self.audit)
-        return build_auth(self.settings, self.ring, self.registry, self.audit, phones)
+        services = build_auth(self.settings, self.ring, self.registry, self.audit, phones)
+        # Guardian approvals live with the platform bindings (social), built after auth.
+        child_age = self.settings.guardian_child_age
+        services.provider.child_age = services.enrolments.child_age = child_age
+        # Late-bound: building social here would need this very auth first.
+        services.provider.guardian_approval = lambda s, client_id, sub: (  # noqa: PLW0108
+            self.social.guardian_approved_for(s, client_id, sub)
+        )
+        return services
 
     @cached_property
     def social(self) -> Social:
@@ -176,6 +185,14 @@ class Container:
         from dinhdanh.age.guardians import Guardians
 
         return Guardians(self.registry, self.audit)
+
+    @cached_property
+    def children(self) -> Children:
+        from dinhdanh.age.children import Children
+
+        return Children(
+            self.guardians, self.social, self.auth.accounts, self.settings.guardian_child_age
+        )
 
     @cached_property
     def disclosure(self) -> Disclosures:

@@ -50,7 +50,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("platform_bindings") as batch:
         batch.add_column(sa.Column("guardian_state", sa.String(length=16), nullable=True))
-        batch.add_column(sa.Column("guardian_link", sa.String(length=36), nullable=True))
+        batch.add_column(sa.Column("guardian_link", sa.LargeBinary(), nullable=True))
 
 
 def downgrade() -> None:
