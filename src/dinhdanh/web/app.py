@@ -24,6 +24,7 @@ from dinhdanh.web.routers import (
     clients,
     dev,
     disclosure,
+    family,
     identity,
     internet,
     numbers,
@@ -72,6 +73,7 @@ def create_app(container: Container) -> FastAPI:
     app.include_router(age_credentials.router)
     app.include_router(auth.router)
     app.include_router(clients.router)
+    app.include_router(family.router)
     app.mount("/static", StaticFiles(packages=[("dinhdanh.web", "static")]), name="static")
     if container.settings.env is Environment.DEV:
         app.include_router(dev.router)

@@ -34,6 +34,7 @@ NAV: tuple[NavEntry, ...] = (
     NavEntry(N_("My numbers"), "/account/numbers", CITIZEN),
     NavEntry(N_("Who used my data"), "/account/access-log", CITIZEN),
     NavEntry(N_("My platform accounts"), "/account/platforms", CITIZEN),
+    NavEntry(N_("My family"), "/account/family", CITIZEN),
     NavEntry(N_("Staff console"), "/staff", STAFF),
     NavEntry(N_("Look a citizen up"), "/staff/lookup", _staff(roles.LOOKUP)),
     NavEntry(N_("Reconciliation"), "/staff/reconciliation", _staff(roles.RECONCILIATION)),
