@@ -2,7 +2,8 @@
 
 Every decision is `age.guardian_rules` (pure); this module reads the birth dates it needs from
 the registry (each opening audited) and writes `guardian_links`. Reading or writing a link is
-itself an access to personal data, audited under the child with the field ``guardian_link``.
+itself an access to personal data, audited under the child with the field
+``guardian_id_number`` (the citizen's access log says "guardian").
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from dinhdanh.store.batch import Counts
 from dinhdanh.store.feeds import Reason
 from dinhdanh.store.ids import uuid7s
 
-FIELDS = ("guardian_link",)
+FIELDS = ("guardian_id_number",)  # the citizen's access log names it "guardian"
 SOURCES = ("registry", "feed", "officer")
 
 

@@ -25,6 +25,7 @@ from dinhdanh.web.routers import (
     dev,
     disclosure,
     family,
+    guardians,
     identity,
     internet,
     numbers,
@@ -74,6 +75,7 @@ def create_app(container: Container) -> FastAPI:
     app.include_router(auth.router)
     app.include_router(clients.router)
     app.include_router(family.router)
+    app.include_router(guardians.router)
     app.mount("/static", StaticFiles(packages=[("dinhdanh.web", "static")]), name="static")
     if container.settings.env is Environment.DEV:
         app.include_router(dev.router)
