@@ -114,6 +114,8 @@ ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/account/platforms/{binding_id}/revoke"): "citizen",
     ("GET", "/account/family"): "citizen",
     ("POST", "/api/v1/guardian-links"): "officer api",
+    ("GET", "/staff/guardians"): "staff",
+    ("POST", "/staff/guardians"): "staff",
     ("POST", "/api/v1/guardian-links:search"): "officer api",
     ("POST", "/api/v1/guardian-links/{link_id}:end"): "officer api",
     ("POST", "/account/family/{link_id}/login"): "citizen",

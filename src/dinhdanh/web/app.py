@@ -32,6 +32,7 @@ from dinhdanh.web.routers import (
     oidc,
     platforms,
     staff,
+    staff_guardians,
     telecom,
 )
 from dinhdanh.wiring import Container
@@ -76,6 +77,7 @@ def create_app(container: Container) -> FastAPI:
     app.include_router(clients.router)
     app.include_router(family.router)
     app.include_router(guardians.router)
+    app.include_router(staff_guardians.router)
     app.mount("/static", StaticFiles(packages=[("dinhdanh.web", "static")]), name="static")
     if container.settings.env is Environment.DEV:
         app.include_router(dev.router)

@@ -37,6 +37,7 @@ NAV: tuple[NavEntry, ...] = (
     NavEntry(N_("My family"), "/account/family", CITIZEN),
     NavEntry(N_("Staff console"), "/staff", STAFF),
     NavEntry(N_("Look a citizen up"), "/staff/lookup", _staff(roles.LOOKUP)),
+    NavEntry(N_("Guardian links"), "/staff/guardians", _staff(roles.LOOKUP)),
     NavEntry(N_("Reconciliation"), "/staff/reconciliation", _staff(roles.RECONCILIATION)),
     NavEntry(N_("Audit log"), "/staff/audit", _staff(roles.AUDIT)),
     NavEntry(N_("Staff roles"), "/staff/grants", _staff(roles.GRANTS)),
