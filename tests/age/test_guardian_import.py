@@ -140,3 +140,22 @@ def test_cli_jsonl(settings: Settings, tmp_path: Path) -> None:
     out = cli_json(s, "import", "guardians", str(path), "--rejects", str(rejects))
     assert (out["created"], out["rejected"]) == (2, 1)
     assert "malformed_row" in rejects.read_text(encoding="utf-8")
+
+
+def test_the_citizen_import_derives_registry_links(settings: Settings, tmp_path: Path) -> None:
+    if settings.database_url:
+        pytest.skip("one CLI run is enough; storage is covered on both databases")
+    from tests.identity.factories import GOOD
+    from tests.identity.factories import write_csv as write_citizens
+
+    s = Settings(data_dir=settings.data_dir)
+    cli(s, "init")
+    path = write_citizens(tmp_path / "citizens.csv", GOOD)
+    first = cli_json(s, "import", "citizens", str(path))
+    assert first["guardian_links"] == {"added": 1, "ended": 0, "refused": 0}
+    assert "guardian_links" not in cli_json(s, "import", "citizens", str(path))  # unchanged
+    with closing(build(s)) as c, c.unit_of_work() as session:
+        guardian = c.registry.subject(session, GOOD[0]["id_number"])
+        assert guardian is not None
+        kids = c.guardians.children_of(session, guardian.subject_id, OFFICER, c.clock())
+    assert len(kids) == 1

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
 from dinhdanh.age import guardian_rules as rules
@@ -21,9 +21,11 @@ from dinhdanh.errors import DomainError
 from dinhdanh.identity.service import Registry
 from dinhdanh.privacy.audit import AccessContext, AuditLog
 from dinhdanh.store.batch import Counts
+from dinhdanh.store.bulk import insert_rows
 from dinhdanh.store.feeds import Reason
 from dinhdanh.store.ids import uuid7s
 
+LINKS: Table = GuardianLink.__table__  # type: ignore[assignment]
 FIELDS = ("guardian_id_number",)  # the citizen's access log names it "guardian"
 SOURCES = ("registry", "feed", "officer")
 
@@ -240,39 +242,73 @@ class Guardians:
         """Links of the citizen feed's ``guardian_id_number``: add the ones not yet here, end
         the ones the registry no longer names. Returns (added ids, ended ids, refused count):
         a registry pair the rules refuse (an adult child, a minor guardian, a third
-        guardian) is left out, audited."""
+        guardian) is left out, audited. Bulk: one pass, birth dates opened in chunks."""
+        today = now.date()
         pairs = set(self.registry.guardian_pairs(session, ctx, now))
         stmt = select(GuardianLink).where(
             GuardianLink.source == "registry", GuardianLink.ended_on.is_(None)
         )
         current = {(r.child, r.guardian): r for r in session.scalars(stmt)}
+        events = []
         ended = []
         for pair, row in sorted(current.items()):
             if pair not in pairs:
-                ended.append(
-                    self.end(
-                        session, row.id, reason="registry", legal_basis=None, ctx=ctx, now=now
-                    ).id
+                row.ended_on, row.end_reason, row.updated_at = today, "registry", now
+                ended.append(row.id)
+                events.append(ctx.event("end", row.child, FIELDS))
+        todo = sorted(pairs - current.keys())
+        births = self.registry.birth_dates(session, [s for p in todo for s in p], ctx, now)
+        children = sorted({c for c, _ in todo})
+        # Each child's links as (guardian, valid_from, valid_to, ended_on).
+        held: dict[str, list[tuple[str, date, date | None, date | None]]] = {}
+        g = GuardianLink
+        for i in range(0, len(children), 1000):
+            links = select(g.child, g.guardian, g.valid_from, g.valid_to, g.ended_on).where(
+                g.child.in_(children[i : i + 1000])
+            )
+            for r in session.execute(links):
+                held.setdefault(r.child, []).append(
+                    (r.guardian, r.valid_from, r.valid_to, r.ended_on)
                 )
-        added, refused = [], 0
-        for child, guardian in sorted(pairs - current.keys()):
-            try:
-                link = self.add(
-                    session,
-                    child=child,
-                    guardian=guardian,
-                    relation="guardian",
-                    source="registry",
-                    valid_from=now.date(),
-                    valid_to=None,
-                    legal_basis="population registry",
-                    ctx=ctx,
-                    now=now,
-                )
-            except LinkRefused:
+        added: list[str] = []
+        new_rows: list[tuple[str, str, str]] = []
+        refused = 0
+        ids = iter(uuid7s(len(todo), now))
+        for child, guardian in todo:
+            child_birth, guardian_birth = births.get(child), births.get(guardian)
+            if child_birth is None or guardian_birth is None or child == guardian:
                 refused += 1
                 continue
-            added.append(link.id)
+            others = {
+                other
+                for other, start, end, ended_on in held.get(child, [])
+                if other != guardian and rules.is_active(child_birth, start, end, ended_on, today)
+            }
+            if rules.link_problems(child_birth, guardian_birth, len(others), today):
+                refused += 1
+                events.append(ctx.event("link_refused", child, FIELDS))
+                continue
+            link_id = next(ids)
+            held.setdefault(child, []).append((guardian, today, None, None))
+            new_rows.append((link_id, child, guardian))
+            added.append(link_id)
+            events.append(ctx.event("create", child, FIELDS))
+        session.flush()
+        insert_rows(  # core insert: a registry's worth of links at once
+            session,
+            LINKS,
+            ("id", "child", "guardian"),
+            new_rows,
+            constants={
+                "relation": "guardian",
+                "source": "registry",
+                "valid_from": today,
+                "legal_basis": "population registry",
+                "created_at": now,
+                "updated_at": now,
+            },
+        )
+        self._audit.append(session, events, now)
         return added, ended, refused
 
     def apply_feed(

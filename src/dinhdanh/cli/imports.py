@@ -123,7 +123,8 @@ def run_citizen_import(
         )
 
     result = run_import(ctx, run, rejects=rejects, label="id_number", quiet=quiet)
-    if not result["aborted"]:
+    if not result["aborted"] and (result["created"] or result["updated"]):
+        # Nothing changed in the registry: its guardian links have not either.
         result["guardian_links"] = sync_registry_links(ctx, actor)
     return result
 
