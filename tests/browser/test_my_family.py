@@ -116,7 +116,7 @@ def test_a_guardian_creates_the_login_and_approves_the_account(
     page.wait_for_url("**/account/family")
     expect(page.locator("h1")).to_have_text("Gia đình tôi")
     expect(page.locator("main")).to_contain_text("Lê Minh Anh")
-    expect(page.locator("main")).to_contain_text("under-13")
+    expect(page.locator("main")).to_contain_text("Tuổi: dưới 13")
     expect(page.locator("main")).not_to_contain_text(born.isoformat())
     check_page(page, "family-vi")
     page.get_by_label("Mật khẩu đăng nhập của trẻ").fill(CHILD_PASSWORD)

@@ -36,6 +36,7 @@ MESSAGES = {
     "weak": N_("Choose a longer password that does not contain the child's name or ID number."),
     "not_now": N_("This decision is not possible now."),
 }
+BANDS = {"under-13": N_("under 13"), "13-15": N_("13 to 15"), "16-17": N_("16 or 17")}
 STATE_LABELS = {
     "pending": N_("Waiting for your approval"),
     "approved": N_("Approved"),
@@ -55,7 +56,12 @@ def my_family(request: Request, c: ContainerDep, message: str = "") -> Response:
         if guardian is None:
             return redirect("/login?next=" + PAGE)
         children = c.children.family(session, guardian, c.clock())
-    ctx = {"children": children, "message": MESSAGES.get(message, ""), "states": STATE_LABELS}
+    ctx = {
+        "children": children,
+        "message": MESSAGES.get(message, ""),
+        "states": STATE_LABELS,
+        "bands": BANDS,
+    }
     return render(c, request, "family.html", ctx, roles=CITIZEN)
 
 
