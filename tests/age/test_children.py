@@ -219,4 +219,4 @@ def test_children_cannot_enrol_alone(container: Container, app_client: TestClien
         },
     )
     assert resp.status_code == 403
-    assert "My family" in resp.text
+    assert "Gia đình tôi" in resp.text  # the default language: vi
