@@ -19,9 +19,14 @@ from fastapi.testclient import TestClient
 from sqlalchemy import make_url
 
 from dinhdanh.crypto import KeyRing, generate_keyring, keyring_to_json
+from dinhdanh.identity.phone import mobile_prefixes
 from dinhdanh.settings import Settings
 from dinhdanh.wiring import Container, build, init_data_dir
 from tests.support import Citizen, make_citizen
+
+# Derived from libphonenumber on first use (about 0.1 s): here, once, rather than inside the
+# first Hypothesis example that reads a number, which would then overrun its deadline.
+mobile_prefixes()
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 

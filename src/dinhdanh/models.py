@@ -1,5 +1,6 @@
 """Every table, gathered for Alembic and for tests that build a schema."""
 
+from dinhdanh.age import models as age_models
 from dinhdanh.age.credentials import models as age_credential_models
 from dinhdanh.auth import models as auth_models
 from dinhdanh.identity import models as identity_models
@@ -16,6 +17,7 @@ metadata = Base.metadata
 
 __all__ = [
     "age_credential_models",
+    "age_models",
     "auth_models",
     "identity_models",
     "internet_models",

@@ -199,6 +199,10 @@ class Settings(BaseSettings):
     age_status_list_ttl_seconds: int = Field(
         default=300, ge=1, le=86_400, description="how long verifiers may cache a status list"
     )
+    # Decree 147/2024: under this age a guardian registers and approves the accounts.
+    guardian_child_age: int = Field(
+        default=16, ge=1, le=18, description="children under this age need a guardian"
+    )
 
     # Posture (docs/posture.md): perimeter checks of agencies' registered systems.
     posture_trust_store: Path | None = Field(

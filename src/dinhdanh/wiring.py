@@ -40,9 +40,11 @@ from dinhdanh.telecom.service import SUBSCRIPTIONS, Telecom
 from dinhdanh.telecom.timeline import TimelineConfig
 
 if TYPE_CHECKING:
+    from dinhdanh.age.children import Children
     from dinhdanh.age.credentials.service import AgeCredentials
     from dinhdanh.age.credentials.vci import Issuance
     from dinhdanh.age.credentials.vp import Verifier
+    from dinhdanh.age.guardians import Guardians
     from dinhdanh.auth.services import AuthServices
     from dinhdanh.internet.ratelimit import Limiter
     from dinhdanh.internet.rules import RuleConfig as InternetRules
@@ -109,7 +111,15 @@ class Container:
         from dinhdanh.auth.services import build_auth
 
         phones = TelecomPhones(self.registry, self.telecom, self.audit)
-        return build_auth(self.settings, self.ring, self.registry, self.audit, phones)
+        services = build_auth(self.settings, self.ring, self.registry, self.audit, phones)
+        # Guardian approvals live with the platform bindings (social), built after auth.
+        child_age = self.settings.guardian_child_age
+        services.provider.child_age = services.enrolments.child_age = child_age
+        # Late-bound: building social here would need this very auth first.
+        services.provider.guardian_approval = lambda s, client_id, sub: (  # noqa: PLW0108
+            self.social.guardian_approved_for(s, client_id, sub)
+        )
+        return services
 
     @cached_property
     def social(self) -> Social:
@@ -207,6 +217,20 @@ class Container:
 
         service = self.age_credentials
         return Verifier(service.trust(service.local_status(self.unit_of_work, self.clock)))
+
+    @cached_property
+    def guardians(self) -> Guardians:
+        from dinhdanh.age.guardians import Guardians
+
+        return Guardians(self.registry, self.audit)
+
+    @cached_property
+    def children(self) -> Children:
+        from dinhdanh.age.children import Children
+
+        return Children(
+            self.guardians, self.social, self.auth.accounts, self.settings.guardian_child_age
+        )
 
     @cached_property
     def disclosure(self) -> Disclosures:

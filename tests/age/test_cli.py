@@ -29,6 +29,7 @@ def test_recheck_revokes_the_credentials_of_the_dead(settings: Settings) -> None
             "owner_deceased": 0,
             "junk_sim_owner": 0,
             "age_credentials_revoked": 0,
+            "guardian_approvals_ended": 0,
         }
         record_death(c, teen)
     assert cli_json(s, "platforms", "recheck", "--json")["age_credentials_revoked"] == 10

@@ -33,12 +33,12 @@ def add_platform(c: Container, code: str, name: str | None = None) -> Plat:
     return Plat(p.code, p.client.client_id, p.client_secret, p.api_key)
 
 
-def sign_in(tc: TestClient, plat: Plat, nonce: str | None = None) -> str:
+def sign_in(tc: TestClient, plat: Plat, nonce: str | None = None, scope: str = "openid") -> str:
     """The ID token of the logged-in browser's authorization-code flow at ``plat``."""
     client = OAuth2Client(
         plat.client_id,
         plat.secret,
-        scope="openid",
+        scope=scope,
         redirect_uri=REDIRECT,
         code_challenge_method="S256",
         transport=tc._transport,

@@ -441,7 +441,12 @@ def test_the_reconcile_command_flags_accounts_bound_by_junk_numbers(
         out = cli_json(s, "reconcile", "subscriptions", "--out", str(tmp_path / "out"))
         assert out["bindings_flagged"] == 1
         recheck = cli_json(s, "platforms", "recheck")
-        assert recheck == {"owner_deceased": 0, "junk_sim_owner": 0, "age_credentials_revoked": 0}
+        assert recheck == {
+            "owner_deceased": 0,
+            "junk_sim_owner": 0,
+            "age_credentials_revoked": 0,
+            "guardian_approvals_ended": 0,
+        }
         with c.unit_of_work() as session:
             assert c.social.status(session, "zalo", ["u-1"], c.clock())[0].flags == (
                 "JUNK_SIM_OWNER",

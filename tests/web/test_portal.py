@@ -16,6 +16,7 @@ def test_a_citizen_sees_the_citizen_entries_and_the_current_one_is_marked() -> N
         ("Who used my data", "/account/access-log", False),
         ("My platform accounts", "/account/platforms", False),
         ("My internet resources", "/account/internet", False),
+        ("My family", "/account/family", False),
     ]
 
 
@@ -36,8 +37,10 @@ def test_staff_see_the_console_pages_of_their_roles() -> None:
         "/account/access-log",
         "/account/platforms",
         "/account/internet",
+        "/account/family",
         "/staff",
         "/staff/lookup",
+        "/staff/guardians",
         "/staff/reconciliation",
     ]
     assert [i.path for i in nav_for({"admin"}, "/staff")] == [

@@ -55,6 +55,7 @@ from dinhdanh.auth.account_recovery import Recoveries
 from dinhdanh.auth.accounts import Accounts
 from dinhdanh.auth.login import Login, LoginFailed
 from dinhdanh.auth.models import Account, Enrolment
+from dinhdanh.auth.oidc.claims import CHILD_AGE
 from dinhdanh.auth.opaque import as_utc
 from dinhdanh.auth.passwords import PolicyViolation
 from dinhdanh.auth.phones import PhoneDirectory
@@ -63,6 +64,7 @@ from dinhdanh.auth.stepup import has_second_factor
 from dinhdanh.auth.throttle import Throttles
 from dinhdanh.errors import DomainError
 from dinhdanh.identity import indexes
+from dinhdanh.identity.age import is_over
 from dinhdanh.identity.idnumber import parse as parse_id
 from dinhdanh.identity.rules import fold_name
 from dinhdanh.identity.service import Registry
@@ -116,6 +118,14 @@ def next_state(state: State, event: Event) -> State:
     if target is None:
         raise EnrolmentFailed("this step is not possible now")
     return target
+
+
+class ChildEnrolment(DomainError):
+    """A child under the guardian age cannot enrol alone (Decree 147/2024): a guardian
+    creates their login from "My family". Decided on the stated birth date only, so it
+    reveals nothing about the registry."""
+
+    code, status, title = "enrolment_child", 403, "Children enrol through a guardian"
 
 
 class EnrolmentFailed(DomainError):
@@ -178,6 +188,7 @@ class Enrolments:
         self.otp_ttl = otp_ttl
         self.max_attempts = max_attempts
         self._random = random
+        self.child_age = CHILD_AGE
 
     def _code(self) -> str:
         return str(int.from_bytes(self._random(8), "big") % 1_000_000).zfill(6)
@@ -197,6 +208,11 @@ class Enrolments:
         now: datetime,
     ) -> Started:
         value = parse_id(id_number).value  # IdNumberError: a format error, says nothing more
+        if not is_over(date_of_birth, self.child_age, now):
+            raise ChildEnrolment(
+                f"under {self.child_age}, a parent or guardian creates your login on their"
+                " My family page"
+            )
         id_bidx = indexes.id_index(self.registry.ring, value)
         ip_key = f"enrol-ip:{ip}"
         blocked = self.throttles.hold(session, [ip_key], now)

@@ -13,6 +13,7 @@ from typing import Annotated, NoReturn
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from dinhdanh.age.guardian_import import import_guardians
 from dinhdanh.cli.common import container_from, emit_json, err, fail, out
 from dinhdanh.errors import DomainError
 from dinhdanh.identity.importer import import_citizens
@@ -132,7 +133,21 @@ def run_citizen_import(
 
     result = run_import(ctx, run, rejects=rejects, label="id_number", quiet=quiet)
     result["age_credentials_revoked"] = sum(revoked)
+    if not result["aborted"] and (result["created"] or result["updated"]):
+        # Nothing changed in the registry: its guardian links have not either.
+        result["guardian_links"] = sync_registry_links(ctx, actor)
     return result
+
+
+def sync_registry_links(ctx: typer.Context, actor: str) -> dict[str, int]:
+    """Guardian links of the citizen feed's ``guardian_id_number`` (``age.guardians``)."""
+    with container_from(ctx) as c, c.unit_of_work() as session:
+        added, ended, refused = c.guardians.sync_registry(
+            session,
+            AccessContext(actor, "registry_import", "guardian links of the registry"),
+            c.clock(),
+        )
+    return {"added": len(added), "ended": len(ended), "refused": refused}
 
 
 @import_app.command("citizens")
@@ -157,6 +172,43 @@ def citizens(
     if not json_out and result["age_credentials_revoked"]:
         out.print(f"{result['age_credentials_revoked']} age credential(s) of the dead revoked")
     finish(result, json_out)
+
+
+@import_app.command("guardians")
+def guardians(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="CSV, JSONL or Parquet feed of guardian links.")],
+    rejects: RejectsOpt = None,
+    strict: StrictOpt = False,
+    chunk_size: ChunkOpt = DEFAULT_CHUNK_SIZE,
+    actor: ActorOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Import guardian links.
+
+    Columns: child_id_number, guardian_id_number, relation (mother|father|guardian),
+    valid_from, valid_to (empty: open-ended). At most two active guardians per child, each
+    an adult; links end on the child's 18th birthday.
+    """
+    who = actor or f"cli:{getpass.getuser()}"
+
+    def run(c: Container, progress: ProgressFn, on_reject: OnReject | None) -> BatchReport:
+        return import_guardians(
+            file,
+            guardians=c.guardians,
+            unit_of_work=c.unit_of_work,
+            ctx=AccessContext(who, "registry_import", "guardian feed import"),
+            clock=c.clock,
+            today=c.clock().date(),
+            strict=strict,
+            chunk_size=chunk_size,
+            spill_dir=spill_dir(c.settings.data_dir),
+            progress=progress,
+            on_reject=on_reject,
+        )
+
+    label = "child_id_number"
+    finish(run_import(ctx, run, rejects=rejects, label=label, quiet=json_out), json_out)
 
 
 @import_app.command("subscriptions")

@@ -66,14 +66,24 @@ def platforms_list(ctx: typer.Context, json_out: JsonOpt = False) -> None:
 def platforms_recheck(ctx: typer.Context, json_out: JsonOpt = False) -> None:
     """Flag bindings whose owner has died since (OWNER_DECEASED), or whose number is now under
     a lock case (JUNK_SIM_OWNER), and tell their platforms; revoke the age credentials of the
-    dead."""
+    dead; end the guardian approvals whose link no longer holds (an 18th birthday, a validity
+    end): those accounts wait for a guardian again (guardian_pending)."""
     with container_from(ctx) as c, c.unit_of_work() as session:
         n = c.social.recheck_deceased(session, c.clock())
         junk = c.phone_checks.recheck_numbers(session, c.clock())
         revoked = c.age_credentials.revoke_deceased(session, c.clock())
+        ended = c.children.sweep(session, c.clock())
     if json_out:
-        emit_json({"owner_deceased": n, "junk_sim_owner": junk, "age_credentials_revoked": revoked})
+        emit_json(
+            {
+                "owner_deceased": n,
+                "junk_sim_owner": junk,
+                "age_credentials_revoked": revoked,
+                "guardian_approvals_ended": ended,
+            }
+        )
     else:
         out.print(f"{n} binding(s) newly flagged OWNER_DECEASED")
         out.print(f"{junk} binding(s) newly flagged JUNK_SIM_OWNER")
         out.print(f"{revoked} age credential(s) of the dead revoked")
+        out.print(f"{ended} guardian approval(s) ended with their link")

@@ -346,6 +346,42 @@ class Registry:
         )
         return found
 
+    def birth_dates(
+        self, session: Session, subject_ids: Sequence[str], ctx: AccessContext, now: datetime
+    ) -> dict[str, date]:
+        """Birth dates of many citizens (bulk rules: guardian links), each opening audited,
+        one audit append for all."""
+        out: dict[str, date] = {}
+        events = []
+        ids = sorted(set(subject_ids))
+        for i in range(0, len(ids), 1000):
+            stmt = select(Citizen.id, Citizen.id_bidx, Citizen.sealed).where(
+                Citizen.id.in_(ids[i : i + 1000])
+            )
+            for row in session.execute(stmt):  # plain rows: no ORM objects in bulk
+                text = open_sealed(self.ring, row.sealed, seal_context(row.id_bidx)).decode()
+                out[row.id] = CitizenRecord.from_canonical(text).date_of_birth
+                events.append(ctx.event("read", row.id, ("date_of_birth",)))
+        self._audit.append(session, events, now)
+        return out
+
+    def guardian_pairs(
+        self, session: Session, ctx: AccessContext, now: datetime
+    ) -> list[tuple[str, str]]:
+        """(child, guardian) subject ids of every registry guardian link whose guardian is in
+        the registry, joined on the blind index (nothing opened; each child's link audited)."""
+        guardian = aliased(Citizen)
+        stmt = (
+            select(Citizen.id, guardian.id)
+            .join(guardian, Citizen.guardian_bidx == guardian.id_bidx)
+            .order_by(Citizen.id)
+        )
+        pairs = [(str(c), str(g)) for c, g in session.execute(stmt)]
+        self._audit.append(
+            session, [ctx.event("read", c, ("guardian_id_number",)) for c, _ in pairs], now
+        )
+        return pairs
+
     def dates_of_death(
         self, session: Session, ctx: AccessContext, now: datetime
     ) -> tuple[list[bytes], list[date | None]]:

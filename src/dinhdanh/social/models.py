@@ -61,6 +61,12 @@ class Binding(Base):
     number_key: Mapped[bytes | None] = mapped_column(LargeBinary(32))
     # Reconciliation has found that number junk, or a lock case stands on it (JUNK_SIM_OWNER).
     number_junk: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    # An account of a child under 16 (age.guardian_rules.Approval): pending until a guardian
+    # decides; None for an account that needs no guardian. ``guardian_link``: the link the
+    # approval was given under (it ends with that link), sealed to this account: in clear,
+    # one link id on two platforms' rows would join them.
+    guardian_state: Mapped[str | None] = mapped_column(String(16))
+    guardian_link: Mapped[bytes | None] = mapped_column(LargeBinary)
 
     __table_args__ = (
         Index("ix_platform_bindings_subject", "platform", "pairwise_sub"),

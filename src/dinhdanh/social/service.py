@@ -15,11 +15,12 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Row, Table, func, select
+from sqlalchemy import Row, Table, case, func, select
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.orm import Session
 
+from dinhdanh.age.guardian_rules import Approval, Decision, guardian_approved, next_approval
 from dinhdanh.auth.clients import ClientInfo, Clients
 from dinhdanh.auth.oidc.holder import holder_of
 from dinhdanh.auth.oidc.pairwise import pairwise_sub
@@ -73,7 +74,9 @@ class Status:
     age_over_13: bool | None = None
     age_over_16: bool | None = None
     age_over_18: bool | None = None
-    guardian_approved: bool | None = None  # until the age issue lands
+    # None: the owner needs no guardian; else whether a guardian approved the account
+    # (age.guardian_rules); ``PENDING_GUARDIAN`` is flagged while nobody has decided yet.
+    guardian_approved: bool | None = None
     risk: Risk | None = None  # from the platform's latest ranking
     flags: tuple[str, ...] = ()
     checked_at: datetime | None = None
@@ -94,6 +97,7 @@ class MyBinding:
     platform_name: str
     method: str
     since: datetime
+    guardian_state: str | None = None  # age.guardian_rules.Approval; None: needs no guardian
 
 
 def own(who: Principal, code: str) -> str:
@@ -248,10 +252,25 @@ class Social:
             "checked_at": now,
             "number_key": number_key,
             "number_junk": False,
+            # A child's account waits for a guardian (age.children); an adult's needs none.
+            "guardian_state": Approval.PENDING.value if ages[1] is False else None,
+            "guardian_link": None,
         }
         # One statement: two binders of one account at once both succeed, the last one wins.
         stmt = _insert(session, m.Binding).values(row)
-        session.execute(stmt.on_conflict_do_update(index_elements=["account_key"], set_=row))
+        table = cast(Table, m.Binding.__table__)
+        same_child = (table.c.pairwise_sub == stmt.excluded.pairwise_sub) & (
+            stmt.excluded.guardian_state.is_not(None)
+        )
+        # The same child binding the same account again keeps the guardian's decision.
+        keep = {
+            "guardian_state": case(
+                (same_child, table.c.guardian_state), else_=stmt.excluded.guardian_state
+            ),
+            "guardian_link": case((same_child, table.c.guardian_link), else_=None),
+        }
+        stmt = stmt.on_conflict_do_update(index_elements=["account_key"], set_=row | keep)
+        session.execute(stmt)
         self._event(session, code, account_id, "binding_created", now)
         session.flush()
         return self._statuses(session, code, [account_id], now, count=False)[0]
@@ -294,6 +313,8 @@ class Social:
                 flags.append("OWNER_DECEASED")
             if b.number_junk:
                 flags.append("JUNK_SIM_OWNER")
+            if b.guardian_state == Approval.PENDING:
+                flags.append("PENDING_GUARDIAN")
             out.append(
                 Status(
                     account_id,
@@ -303,6 +324,7 @@ class Social:
                     age_over_13=b.age_over_13,
                     age_over_16=b.age_over_16,
                     age_over_18=b.age_over_18,
+                    guardian_approved=guardian_approved(b.guardian_state),
                     risk=seen.risk_of(key),
                     flags=tuple(flags),
                     checked_at=_utc(b.checked_at),
@@ -401,7 +423,10 @@ class Social:
 
     def bindings_of(self, session: Session, subject_id: str) -> list[MyBinding]:
         rows = self._mine(session, subject_id)
-        items = [MyBinding(b.id, p.code, p.name, b.method, _utc(b.checked_at)) for b, p in rows]
+        items = [
+            MyBinding(b.id, p.code, p.name, b.method, _utc(b.checked_at), b.guardian_state)
+            for b, p in rows
+        ]
         return sorted(items, key=lambda x: (x.platform_name, x.since))
 
     def revoke(self, session: Session, subject_id: str, binding_id: str, now: datetime) -> bool:
@@ -414,6 +439,89 @@ class Social:
                 session.flush()
                 return True
         return False
+
+    # -- a guardian's decisions (age.children decides who may make them) -----------------
+    def guardian_decide(
+        self,
+        session: Session,
+        child: str,
+        binding_id: str,
+        decision: Decision,
+        link_id: str,
+        now: datetime,
+    ) -> Approval | None:
+        """Apply ``decision`` to the child's binding; the platform sees it in its feed.
+        None when the child has no such binding awaiting a guardian or the state does not
+        accept the decision."""
+        for b, _platform in self._mine(session, child):
+            if b.id != binding_id or b.guardian_state is None:
+                continue
+            after = next_approval(Approval(b.guardian_state), decision)
+            if after is None:
+                return None
+            b.guardian_state = after.value
+            b.guardian_link = self._seal_link(b, link_id) if after is Approval.APPROVED else None
+            session.flush()  # the binding first, then the feed (lock order: _event)
+            self._event(session, b.platform, self._open(b)["account"], f"guardian_{after}", now)
+            session.flush()
+            return after
+        return None
+
+    @staticmethod
+    def _link_context(b: m.Binding) -> bytes:
+        return b"social.guardian_link\x00" + b.account_key
+
+    def _seal_link(self, b: m.Binding, link_id: str) -> bytes:
+        return seal(self._ring, link_id.encode(), self._link_context(b))
+
+    def _approved(self, session: Session) -> list[tuple[m.Binding, str]]:
+        """Approved bindings with the link each was approved under (opened one by one:
+        approved children's accounts are few)."""
+        stmt = select(m.Binding).where(m.Binding.guardian_state == Approval.APPROVED.value)
+        return [
+            (b, open_sealed(self._ring, b.guardian_link, self._link_context(b)).decode())
+            for b in session.scalars(stmt)
+            if b.guardian_link is not None
+        ]
+
+    def approvals_under(self, session: Session) -> set[str]:
+        """The guardian links that approvals stand on."""
+        return {link for _b, link in self._approved(session)}
+
+    def end_approvals(self, session: Session, link_ids: Sequence[str], now: datetime) -> int:
+        """The approvals given under these guardian links end (the link ended): the bindings
+        wait for a guardian again, and each platform sees ``guardian_pending``."""
+        if not link_ids:
+            return 0
+        ending = set(link_ids)
+        changed = []
+        for b, link in self._approved(session):
+            if link not in ending:
+                continue
+            after = next_approval(Approval.APPROVED, Decision.LINK_ENDED)
+            assert after is not None
+            b.guardian_state, b.guardian_link = after.value, None
+            changed.append((b.platform, self._open(b)["account"]))
+        session.flush()
+        for code, account_id in sorted(changed):
+            self._event(session, code, account_id, "guardian_pending", now)
+        session.flush()
+        return len(changed)
+
+    def guardian_approved_for(self, session: Session, client_id: str, sub: str) -> bool:
+        """Whether a guardian approved an account of the person with pairwise ``sub`` at the
+        platform of this OIDC client (the ID token's ``guardian_approved``)."""
+        stmt = (
+            select(m.Binding.id)
+            .join(m.Platform, m.Platform.code == m.Binding.platform)
+            .where(
+                m.Platform.client_id == client_id,
+                m.Binding.pairwise_sub == sub,
+                m.Binding.guardian_state == Approval.APPROVED.value,
+            )
+            .limit(1)
+        )
+        return session.scalar(stmt) is not None
 
 
 def _insert(session: Session, model: type[Base]) -> Any:

@@ -26,6 +26,8 @@ from dinhdanh.web.routers import (
     demo_wallet,
     dev,
     disclosure,
+    family,
+    guardians,
     identity,
     internet,
     my_internet,
@@ -34,6 +36,7 @@ from dinhdanh.web.routers import (
     platforms,
     rdap,
     staff,
+    staff_guardians,
     telecom,
 )
 from dinhdanh.wiring import Container
@@ -81,6 +84,9 @@ def create_app(container: Container) -> FastAPI:
     app.include_router(rdap.router)
     rdap.install(app)
     app.include_router(age_account.router)
+    app.include_router(family.router)
+    app.include_router(guardians.router)
+    app.include_router(staff_guardians.router)
     app.mount("/static", StaticFiles(packages=[("dinhdanh.web", "static")]), name="static")
     if container.settings.env is Environment.DEV:
         app.include_router(dev.router)

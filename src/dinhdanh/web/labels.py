@@ -12,7 +12,10 @@ SCOPES = {
     "openid": N_(
         "An identifier for this platform only, and that you are verified (and at which level)"
     ),
-    "age": N_("Whether you are over 13, 16 and 18 (not your birth date)"),
+    "age": N_(
+        "Whether you are over 13, 16 and 18 (not your birth date); under 16, whether a guardian"
+        " approved your account here (not who)"
+    ),
     "name": N_("Your full name"),
     "birthdate": N_("Your date of birth"),
     "phone": N_("Your phone number"),

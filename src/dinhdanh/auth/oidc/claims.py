@@ -3,9 +3,11 @@
 Minimal disclosure: ``openid`` gives ``verified`` and ``acr`` only (with ``amr`` in the ID
 token); ``age`` gives ``age_over_13/16/18`` computed from the birth date on the day of issue
 (the platform's one age rule, ``identity.age.is_over``),
-never the date itself; ``name``, ``birthdate`` and ``phone`` each need their own scope, and the
-consent page lists exactly these. ``phone_number_verified`` is true only for the number an
-SMS code proved at the account's enrolment. ``offline_access`` asks for a refresh token.
+never the date itself, and for a child under 16 ``guardian_approved`` (a guardian approved
+their account at the asking platform; never who); ``name``, ``birthdate`` and ``phone``
+each need their own scope, and the consent page lists exactly these.
+``phone_number_verified`` is true only for the number an SMS code proved at the account's
+enrolment. ``offline_access`` asks for a refresh token.
 """
 
 from __future__ import annotations
@@ -18,11 +20,17 @@ from dinhdanh.identity.age import is_over
 
 ACR_PREFIX = "urn:dinhdanh:loa:"
 AGE_THRESHOLDS = (13, 16, 18)
+# Decree 147/2024: under this age a guardian registers and supervises the account (default;
+# ``DINHDANH_GUARDIAN_CHILD_AGE`` sets the provider's ``child_age``).
+CHILD_AGE = 16
 
 # scope -> (registry fields the claims are computed from, claims released)
 SCOPES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "openid": ((), ("sub", "verified", "acr")),
-    "age": (("date_of_birth",), tuple(f"age_over_{n}" for n in AGE_THRESHOLDS)),
+    "age": (
+        ("date_of_birth",),
+        (*(f"age_over_{n}" for n in AGE_THRESHOLDS), "guardian_approved"),
+    ),
     "name": (("full_name",), ("name",)),
     "birthdate": (("date_of_birth",), ("birthdate",)),
     "phone": (("phone",), ("phone_number", "phone_number_verified")),
@@ -68,6 +76,8 @@ class PersonFacts:
     date_of_birth: date | None = None
     phone: str | None = None
     phone_verified: bool = False  # proved by an SMS code at the account's enrolment
+    # A child's account approved by a guardian at the asking platform; None: not a child.
+    guardian_approved: bool | None = None
 
 
 def user_claims(
@@ -82,6 +92,8 @@ def user_claims(
     if "age" in granted and facts.date_of_birth is not None:
         for n in AGE_THRESHOLDS:
             claims[f"age_over_{n}"] = is_over(facts.date_of_birth, n, today)
+        if facts.guardian_approved is not None:  # a child: never who the guardian is
+            claims["guardian_approved"] = facts.guardian_approved
     if "name" in granted and facts.full_name is not None:
         claims["name"] = facts.full_name
     if "birthdate" in granted and facts.date_of_birth is not None:

@@ -17,8 +17,9 @@ Tokens (RFC 7519 JWTs, signed with the client's ``id_token_signed_response_alg``
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy.orm import Session
@@ -26,13 +27,20 @@ from sqlalchemy.orm import Session
 from dinhdanh.auth import opaque
 from dinhdanh.auth.clients import ClientInfo, Clients
 from dinhdanh.auth.models import Account, Grant, RevokedAccessToken
-from dinhdanh.auth.oidc.claims import PersonFacts, acr_uri, fields_needed, user_claims
+from dinhdanh.auth.oidc.claims import (
+    CHILD_AGE,
+    PersonFacts,
+    acr_uri,
+    fields_needed,
+    user_claims,
+)
 from dinhdanh.auth.oidc.errors import OAuthError
 from dinhdanh.auth.oidc.keys import TokenKeys
 from dinhdanh.auth.oidc.pairwise import pairwise_sub
 from dinhdanh.crypto import KeyRing
 from dinhdanh.crypto.derive import pairwise_key
 from dinhdanh.crypto.jose import Algorithm, JoseError, sign_jwt, verify_jwt
+from dinhdanh.identity.age import is_over
 from dinhdanh.identity.service import Registry
 from dinhdanh.privacy.audit import AccessContext, AuditLog
 
@@ -80,6 +88,10 @@ class Provider:
         self.clients = clients
         self.random = random
         self._pairwise_key = pairwise_key(ring)
+        # (session, client id, pairwise sub) -> approved by a guardian at that client's
+        # platform: set by wiring (social keeps the bindings); None answers "not approved".
+        self.guardian_approval: Callable[[Session, str, str], bool] | None = None
+        self.child_age = CHILD_AGE
 
     @property
     def issuer(self) -> str:
@@ -114,8 +126,22 @@ class Provider:
                     record.date_of_birth,
                     record.phone,
                     self._phone_verified(session, authn.account_id, record.phone),
+                    self._guardian_approved(session, client, authn, record.date_of_birth, now)
+                    if "age" in scopes
+                    else None,
                 )
         return user_claims(scopes, authn.level, facts, now.date())
+
+    def _guardian_approved(
+        self, session: Session, client: ClientInfo, authn: Authentication, dob: date, now: datetime
+    ) -> bool | None:
+        """For a child (under ``child_age``): whether a guardian approved their account at
+        this client's platform; None for everyone else (the claim is then left out)."""
+        if is_over(dob, self.child_age, now.date()):
+            return None
+        approval = self.guardian_approval
+        sub = self.subject(client, authn.subject_id)
+        return approval is not None and approval(session, client.client_id, sub)
 
     def _phone_verified(self, session: Session, account_id: str, phone: str | None) -> bool:
         account = session.get(Account, account_id)

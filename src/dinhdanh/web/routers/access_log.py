@@ -50,6 +50,7 @@ ROLES = {
     "carrier_upload": N_("subscriber list from a mobile carrier"),
     "telecom_reconciliation": N_("check of mobile subscriptions"),
     "system": N_("automatic step"),
+    "guardian": N_("your parent or guardian"),
 }
 FIELDS = {
     "id_number": N_("ID number"),

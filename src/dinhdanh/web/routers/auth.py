@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from dinhdanh.auth import totp
 from dinhdanh.auth.accounts import SetupOutcome
-from dinhdanh.auth.enrolment import Completed, EnrolmentFailed
+from dinhdanh.auth.enrolment import ChildEnrolment, Completed, EnrolmentFailed
 from dinhdanh.auth.grants import revoke_grant
 from dinhdanh.auth.login import LoginFailed
 from dinhdanh.auth.models import Account, Consent, Grant, SignInEvent
@@ -53,6 +53,7 @@ DEVICE_COOKIE = "__Host-dd_device"
 LOGIN_FAILED = N_("Wrong ID number or password.")
 CODE_FAILED = N_("Wrong or expired code.")
 THROTTLED = N_("Too many attempts. Please try again later.")
+CHILD_ENROL = N_("Under 16, a parent or guardian creates your login on their “My family” page.")
 CODE_SENT = N_("If the details match the registry, a code was sent to the registered phone number.")
 ENROL_LOCKED = N_("Too many wrong codes. Start again to get a new code.")
 
@@ -184,10 +185,13 @@ def enrol_start(
             )
         except IdNumberError:
             failure = N_("Not a valid ID number.")
+        except ChildEnrolment:
+            failure = CHILD_ENROL
         except EnrolmentFailed:
             failure = THROTTLED
     if failure is not None:
-        return render(c, request, "enrol.html", ctx | {"message": failure}, 400)
+        status = 403 if failure == CHILD_ENROL else 400
+        return render(c, request, "enrol.html", ctx | {"message": failure}, status)
     # The same page whether or not a code was sent (no match, no usable number, codes asked
     # for too often): it explains every reason a code may not come, and names none.
     response = render(

@@ -2,7 +2,7 @@
 vulnerabilities
 
 Revision ID: 0025_posture
-Revises: 0023_age_issuance
+Revises: 0024_guardians
 Create Date: 2026-11-30 23:43:18.193687
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0025_posture"
-down_revision: str | None = "0023_age_issuance"
+down_revision: str | None = "0024_guardians"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
