@@ -203,6 +203,11 @@ class Settings(BaseSettings):
     guardian_child_age: int = Field(
         default=16, ge=1, le=18, description="children under this age need a guardian"
     )
+    # Platforms learn a new age band after the period of the birthday ends, never on the day:
+    # calendar blocks of this many months (1: monthly), so at most the month is revealed.
+    age_band_refresh_months: int = Field(
+        default=1, ge=1, le=12, description="age bands refresh per period of this many months"
+    )
 
     # Posture (docs/posture.md): perimeter checks of agencies' registered systems.
     posture_trust_store: Path | None = Field(

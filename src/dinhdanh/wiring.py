@@ -40,6 +40,7 @@ from dinhdanh.telecom.service import SUBSCRIPTIONS, Telecom
 from dinhdanh.telecom.timeline import TimelineConfig
 
 if TYPE_CHECKING:
+    from dinhdanh.age.bands import AgeBands
     from dinhdanh.age.children import Children
     from dinhdanh.age.credentials.service import AgeCredentials
     from dinhdanh.age.credentials.vci import Issuance
@@ -231,6 +232,12 @@ class Container:
         return Children(
             self.guardians, self.social, self.auth.accounts, self.settings.guardian_child_age
         )
+
+    @cached_property
+    def age_bands(self) -> AgeBands:
+        from dinhdanh.age.bands import AgeBands
+
+        return AgeBands(self.registry, self.social, self.settings.age_band_refresh_months)
 
     @cached_property
     def disclosure(self) -> Disclosures:

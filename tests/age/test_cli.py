@@ -4,10 +4,12 @@
 from __future__ import annotations
 
 from contextlib import closing
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from dinhdanh.age.band_rules import period_end
 from dinhdanh.age.credentials.errors import PresentationRejected
 from dinhdanh.age.credentials.verifier import verify_presentation
 from dinhdanh.age.wallet import Wallet
@@ -30,6 +32,8 @@ def test_recheck_revokes_the_credentials_of_the_dead(settings: Settings) -> None
             "junk_sim_owner": 0,
             "age_credentials_revoked": 0,
             "guardian_approvals_ended": 0,
+            "age_bands_changed": 0,
+            "age_bands_through": period_end(datetime.now(UTC).date(), 1).isoformat(),
         }
         record_death(c, teen)
     assert cli_json(s, "platforms", "recheck", "--json")["age_credentials_revoked"] == 10

@@ -15,6 +15,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from dinhdanh.age.band_rules import period_end
 from dinhdanh.identity.idnumber import Sex
 from dinhdanh.identity.rules import CitizenRecord
 from dinhdanh.privacy.audit import AccessContext
@@ -446,6 +447,8 @@ def test_the_reconcile_command_flags_accounts_bound_by_junk_numbers(
             "junk_sim_owner": 0,
             "age_credentials_revoked": 0,
             "guardian_approvals_ended": 0,
+            "age_bands_changed": 0,
+            "age_bands_through": period_end(datetime.now(UTC).date(), 1).isoformat(),
         }
         with c.unit_of_work() as session:
             assert c.social.status(session, "zalo", ["u-1"], c.clock())[0].flags == (

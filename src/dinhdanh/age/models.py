@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, DateTime, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import Date, DateTime, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dinhdanh.identity.service import SUBJECT_FK
@@ -37,3 +37,14 @@ class GuardianLink(Base):
         UniqueConstraint("child", "guardian", "source", name="uq_guardian_links_pair"),
         Index("ix_guardian_links_child", "child"),
     )
+
+
+class AgeBandRefresh(Base):
+    """How far platform bindings' age bands are refreshed (``age.bands``): one row, the last
+    day covered, so a run twice changes nothing and a missed period is caught up."""
+
+    __tablename__ = "age_band_refresh"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)  # always 1
+    through: Mapped[date] = mapped_column(Date)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

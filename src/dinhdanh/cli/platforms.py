@@ -67,9 +67,12 @@ def platforms_recheck(ctx: typer.Context, json_out: JsonOpt = False) -> None:
     """Flag bindings whose owner has died since (OWNER_DECEASED), or whose number is now under
     a lock case (JUNK_SIM_OWNER), and tell their platforms; revoke the age credentials of the
     dead; end the guardian approvals whose link no longer holds (an 18th birthday, a validity
-    end): those accounts wait for a guardian again (guardian_pending)."""
+    end): those accounts wait for a guardian again (guardian_pending); raise the age bands
+    reached in the periods ended since the last run (age_band_changed)."""
     with container_from(ctx) as c, c.unit_of_work() as session:
         n = c.social.recheck_deceased(session, c.clock())
+        # Before the sweep: a child who turned 16 needs no guardian, so no approval to end.
+        bands = c.age_bands.refresh(session, c.clock())
         junk = c.phone_checks.recheck_numbers(session, c.clock())
         revoked = c.age_credentials.revoke_deceased(session, c.clock())
         ended = c.children.sweep(session, c.clock())
@@ -80,6 +83,8 @@ def platforms_recheck(ctx: typer.Context, json_out: JsonOpt = False) -> None:
                 "junk_sim_owner": junk,
                 "age_credentials_revoked": revoked,
                 "guardian_approvals_ended": ended,
+                "age_bands_changed": bands.changed,
+                "age_bands_through": bands.through.isoformat(),
             }
         )
     else:
@@ -87,3 +92,4 @@ def platforms_recheck(ctx: typer.Context, json_out: JsonOpt = False) -> None:
         out.print(f"{junk} binding(s) newly flagged JUNK_SIM_OWNER")
         out.print(f"{revoked} age credential(s) of the dead revoked")
         out.print(f"{ended} guardian approval(s) ended with their link")
+        out.print(f"{bands.changed} binding(s) with a new age band (through {bands.through})")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-__all__ = ["age_on", "birthday", "is_over", "latest_birth"]
+__all__ = ["age_on", "birthday", "births_turning", "is_over", "latest_birth"]
 
 
 def _day(on: date | datetime) -> date:
@@ -52,3 +52,12 @@ def latest_birth(years: int, on: date | datetime) -> date:
         return day.replace(year=day.year - years)
     except ValueError:  # on 29 February, counting back to a common year
         return date(day.year - years, 2, 28)
+
+
+def births_turning(years: int, after: date, through: date) -> list[date]:
+    """The birth dates of those who turn ``years`` on a day from ``after`` (excluded) to
+    ``through`` (included): ``b`` is listed exactly when ``is_over(b, years, through)`` and
+    not ``is_over(b, years, after)``, a run of consecutive days (``latest_birth``)."""
+    first = latest_birth(years, after).toordinal() + 1
+    last = latest_birth(years, through).toordinal()
+    return [date.fromordinal(d) for d in range(first, last + 1)]

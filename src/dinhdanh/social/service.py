@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, cast
@@ -386,6 +386,50 @@ class Social:
         session.flush()  # the bindings first, then the platforms' feeds (lock order: _event)
         for code, account_id in sorted(changed):
             self._event(session, code, account_id, "owner_deceased", now)
+        session.flush()
+        return len(changed)
+
+    def oldest_band_check(self, session: Session) -> date | None:
+        """The earliest day a binding with a band still false was checked (its bands are
+        right as of that day): where a first age-band refresh starts."""
+        b = m.Binding
+        low = b.age_over_13.is_(False) | b.age_over_16.is_(False) | b.age_over_18.is_(False)
+        first = session.scalar(select(func.min(b.checked_at)).where(low))
+        return None if first is None else _utc(first).date()
+
+    def raise_age_bands(
+        self, session: Session, turned: Mapping[int, Sequence[str]], now: datetime
+    ) -> int:
+        """Raise the bands of the bindings of citizens who reached them (``turned``: years ->
+        subject ids, from ``age.bands``) and tell each platform ``age_band_changed``, once per
+        binding, without saying which band or birthday. Found by each platform's pairwise
+        subject, recomputed from its sector (no column joins platforms); at 16 the account
+        needs a guardian no more (as ``_bind`` decides), so its guardian state ends. Returns
+        how many bindings changed; a binding whose band is already true is not touched."""
+        changed: dict[str, m.Binding] = {}
+        platforms = self.platforms(session)
+        for years, subjects in sorted(turned.items()):
+            column = getattr(m.Binding, f"age_over_{years}")
+            for p in platforms:
+                subs = [pairwise_sub(self._pairwise, sector_of(p.code), s) for s in subjects]
+                for chunk in _chunks(sorted(subs)):
+                    stmt = select(m.Binding).where(
+                        m.Binding.platform == p.code,
+                        m.Binding.pairwise_sub.in_(chunk),
+                        column.is_(False),
+                    )
+                    for b in session.scalars(stmt):
+                        setattr(b, f"age_over_{years}", True)
+                        if years == AGES[1]:
+                            b.guardian_state, b.guardian_link = None, None
+                        b.checked_at = now
+                        changed[b.id] = b
+        session.flush()  # the bindings first, then the platforms' feeds (lock order: _event)
+        # Opened for the platform's account id, and only for the bindings that changed.
+        for code, account_id in sorted(
+            (b.platform, self._open(b)["account"]) for b in changed.values()
+        ):
+            self._event(session, code, account_id, "age_band_changed", now)
         session.flush()
         return len(changed)
 
