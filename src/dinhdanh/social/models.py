@@ -4,8 +4,9 @@ A binding keeps nothing a database thief could join across platforms: the accoun
 hash of (platform, account id), the citizen is sealed with a context naming the platform and
 the account, and the only subject in clear is the platform's own pairwise subject (unrelated
 across sectors without the pairwise key); a phone binding's number is a keyed hash of
-(platform, number). Next to those, the status facts computed at binding time, in clear:
-they are what a status read answers without opening anything.
+(platform, number). Next to those, the status facts computed at binding time (the age bands
+and guardian state raised later as the owner grows up, age.bands), in clear: they are what a
+status read answers without opening anything.
 """
 
 from __future__ import annotations
