@@ -418,6 +418,9 @@ class Social:
                         m.Binding.pairwise_sub.in_(chunk),
                         column.is_(False),
                     )
+                    # Locked: a guardian deciding at the same time sees the state end first
+                    # or is seen (``guardian_decide`` re-reads its row locked).
+                    stmt = stmt.with_for_update()
                     for b in session.scalars(stmt):
                         setattr(b, f"age_over_{years}", True)
                         if years == AGES[1]:
@@ -500,6 +503,9 @@ class Social:
         for b, _platform in self._mine(session, child):
             if b.id != binding_id or b.guardian_state is None:
                 continue
+            session.refresh(b, with_for_update=True)  # an age-band refresh may have ended it
+            if b.guardian_state is None:
+                return None
             after = next_approval(Approval(b.guardian_state), decision)
             if after is None:
                 return None
