@@ -175,6 +175,28 @@ class Register:
             self._audit.append(session, [ctx], now)
         return self.system(session, system_id)
 
+    def add_endpoint(
+        self, session: Session, system_id: str, raw: str, *, scope: Scope, now: datetime
+    ) -> SystemView:
+        """One more endpoint of a system: under its domains or in its blocks, as at creation."""
+        row = session.get(m.InformationSystem, system_id, with_for_update=True)
+        if row is None:
+            raise UnknownSystem(f"no information system {system_id!r}")
+        scope.check(row.agency)
+        view = self.system(session, system_id)
+        target = self._target(raw, view.domains, view.blocks)
+        if target in view.endpoints:
+            raise SystemInvalid(f"{target.url} is registered already")
+        (eid,) = uuid7s(1, now)
+        session.add(
+            m.Endpoint(
+                id=eid, system_id=row.id, scheme=target.scheme, host=target.host, port=target.port
+            )
+        )
+        row.updated_at = now
+        session.flush()
+        return self.system(session, system_id)
+
     def _own_domain(self, session: Session, agency: str, raw: str) -> str:
         try:
             name, _ = to_ascii(raw)
