@@ -140,6 +140,13 @@ def test_an_agency_admin_sees_and_manages_only_their_agency(
         (new,) = _systems(c, agency=AGENCY, system="Hệ thống mới")
         assert new.level == 4
         assert new.responsible == admin.subject_id
+        with c.unit_of_work() as session:  # naming them responsible is in the audit log
+            (entry,) = [
+                e
+                for e in c.audit.for_subject(session, admin.subject_id)
+                if e.action == "posture_responsible"
+            ]
+        assert (entry.actor, entry.role) == (f"person:{admin.subject_id}", "agency_admin")
         assert [t.url for t in new.endpoints] == ["https://127.10.0.5:443", "tcp://127.10.0.5:22"]
 
         # One more endpoint of their system, inside its block; one outside is refused.
@@ -188,4 +195,17 @@ def test_an_approver_ranks_every_agency_and_accepts_a_risk(
         # Acknowledging is the agency's own: the approver is refused.
         ack = f"/staff/posture/findings/{fleet['a_cert']}/acknowledge"
         assert tc.post(ack, data={"csrf": csrf}).status_code == 403
+        assert _state(c, fleet["a_cert"]).state == "open"
+
+
+def test_a_change_needs_a_fresh_authentication(container: Container, fleet: dict[str, str]) -> None:
+    c = container
+    with _staff(c, person(c, 1), "agency_admin", AGENCY) as tc:
+        csrf = csrf_of(tc.get(f"/staff/posture/agencies/{AGENCY}").text)
+        start = c.clock()
+        c.clock = lambda: start + timedelta(minutes=6)
+        assert tc.get(f"/staff/posture/agencies/{AGENCY}").status_code == 200  # reading is fine
+        ack = f"/staff/posture/findings/{fleet['a_cert']}/acknowledge"
+        post = tc.post(ack, data={"csrf": csrf}, follow_redirects=False)
+        assert post.headers["location"] == "/account/step-up?next=%2Fstaff%2Fposture"
         assert _state(c, fleet["a_cert"]).state == "open"

@@ -77,7 +77,10 @@ class _Scope:
 def _gate(
     c: Container, session: Session, request: Request, needs: frozenset[StaffRole], back: str
 ) -> tuple[StaffMember, _Scope] | Response:
-    member = _staff(c, session, request, needs, approving=request.method == "POST", back_to=back)
+    posting = request.method == "POST"  # a change: fresh authentication, then back to HOME
+    member = _staff(
+        c, session, request, needs, approving=posting, back_to=HOME if posting else back
+    )
     if isinstance(member, Response):
         return member
     return member, _Scope(c, session, member)
