@@ -19,12 +19,22 @@ from dinhdanh.cli.common import (
     out,
     parse_expiry,
 )
-from dinhdanh.cli.imports import JsonOpt
+from dinhdanh.cli.imports import (
+    ChunkOpt,
+    JsonOpt,
+    RejectsOpt,
+    StrictOpt,
+    finish,
+    run_import,
+)
 from dinhdanh.posture.errors import PostureError
 from dinhdanh.posture.findings import FindingView, accept_risk, acknowledge, findings
 from dinhdanh.posture.kev import import_catalogue
 from dinhdanh.posture.register import EVERYONE, SystemView
 from dinhdanh.posture.report import write_index
+from dinhdanh.store.batch import DEFAULT_CHUNK_SIZE, BatchReport, OnReject
+from dinhdanh.store.batch import Progress as ProgressFn
+from dinhdanh.wiring import Container
 
 posture_app = typer.Typer(
     no_args_is_help=True, help="Agencies' information systems, perimeter checks, findings."
@@ -126,6 +136,35 @@ def systems_add(
         emit_json(_system(system))
     else:
         out.print(f"system {system.id} ({system.name}, level {system.level}) registered")
+
+
+@systems_app.command("import")
+def systems_import(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="CSV, JSON Lines or Parquet.")],
+    rejects: RejectsOpt = None,
+    strict: StrictOpt = False,
+    chunk_size: ChunkOpt = DEFAULT_CHUNK_SIZE,
+    json_out: JsonOpt = False,
+) -> None:
+    """Register information systems in bulk (idempotent, resumable).
+
+    Columns: agency (tax code), name, level (1-5), endpoints, and optionally domains and
+    blocks (each list separated by spaces). A row is one system by agency and name; the same
+    row again changes nothing, another level or list brings the system in line with it."""
+    from dinhdanh.internet.importer import Run
+    from dinhdanh.posture.importer import import_systems
+    from dinhdanh.store.private import spill_dir
+
+    def run(c: Container, progress: ProgressFn, on_reject: OnReject | None) -> BatchReport:
+        options = Run(
+            c.unit_of_work, c.clock, c.clock().date(), strict, chunk_size, None,
+            spill_dir(c.settings.data_dir), progress, on_reject,
+        )  # fmt: skip
+        by = operator_context("import information systems")
+        return import_systems(file, register=c.posture.register, ctx=by, run=options)
+
+    finish(run_import(ctx, run, rejects=rejects, label="name", quiet=json_out), json_out)
 
 
 @systems_app.command("list")

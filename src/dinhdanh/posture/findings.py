@@ -208,3 +208,12 @@ def accept_risk(
     row, state = _transition(session, finding_id, Action.ACCEPT, Scope(), now)
     row.state, row.changed_at, row.changed_by = state.value, now, approver.actor
     row.accepted_until, row.note = until, why
+
+
+def agency_of(session: Session, finding_id: str) -> str:
+    """The agency whose system a finding is about (to check a caller's scope first)."""
+    row = session.get(m.Finding, finding_id)
+    system = session.get(m.InformationSystem, row.system_id) if row is not None else None
+    if system is None:
+        raise FindingNotFound(f"no finding {finding_id!r}")
+    return system.agency

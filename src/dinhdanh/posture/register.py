@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from dinhdanh.internet.ipindex import CidrError, parse_cidr
@@ -173,6 +173,94 @@ class Register:
         if responsible is not None:
             ctx = by.event("posture_responsible", responsible, ("staff_role",))
             self._audit.append(session, [ctx], now)
+        return self.system(session, system_id)
+
+    def check_owned(
+        self, session: Session, agency: str, domains: Sequence[str], blocks: Sequence[str]
+    ) -> None:
+        """Raises unless the agency is registered and the domains and blocks are its own."""
+        code = self.agency(session, agency).tax_code
+        for d in domains:
+            self._own_domain(session, code, d)
+        for b in blocks:
+            self._own_block(session, code, b)
+
+    def put_system(
+        self,
+        session: Session,
+        agency: str,
+        name: str,
+        level: int,
+        *,
+        endpoints: Sequence[str],
+        domains: Sequence[str],
+        blocks: Sequence[str],
+        by: AccessContext,
+        now: datetime,
+    ) -> str:
+        """A batch import's row: the system created, or brought in line with the row;
+        returns "created", "updated" or "unchanged"."""
+        code = self.agency(session, agency).tax_code
+        title = " ".join(name.split())
+        sid = session.scalar(
+            select(m.InformationSystem.id).where(
+                m.InformationSystem.agency == code, m.InformationSystem.name == title
+            )
+        )
+        if sid is None:
+            self.add_system(
+                session, code, title, level, endpoints=endpoints, domains=domains,
+                blocks=blocks, scope=EVERYONE, by=by, now=now,
+            )  # fmt: skip
+            return "created"
+        if level not in LEVELS:
+            raise SystemInvalid("the security level must be 1 to 5 (Decree 85/2016)")
+        names = tuple(sorted({self._own_domain(session, code, d) for d in domains}))
+        nets = tuple(sorted({self._own_block(session, code, b) for b in blocks}))
+        targets = tuple(sorted({self._target(e, names, nets) for e in endpoints}))
+        if not targets:
+            raise SystemInvalid("a system exposes at least one endpoint")
+        view = self.system(session, sid)
+        if (view.level, view.domains, view.blocks, view.endpoints) == (level, names, nets, targets):
+            return "unchanged"
+        row = session.get(m.InformationSystem, sid, with_for_update=True)
+        assert row is not None
+        row.level, row.updated_at = level, now
+        for model in (m.SystemDomain, m.SystemBlock):
+            session.execute(delete(model).where(model.system_id == sid))
+        session.add_all(m.SystemDomain(system_id=sid, name=n) for n in names)
+        session.add_all(m.SystemBlock(system_id=sid, cidr=b) for b in nets)
+        for e in session.scalars(select(m.Endpoint).where(m.Endpoint.system_id == sid)):
+            if Target(e.scheme, e.host, e.port) not in targets:
+                session.delete(e)
+        new = [t for t in targets if t not in view.endpoints]
+        session.add_all(
+            m.Endpoint(id=i, system_id=sid, scheme=t.scheme, host=t.host, port=t.port)
+            for i, t in zip(uuid7s(len(new), now), new, strict=True)
+        )
+        session.flush()
+        return "updated"
+
+    def add_endpoint(
+        self, session: Session, system_id: str, raw: str, *, scope: Scope, now: datetime
+    ) -> SystemView:
+        """One more endpoint of a system: under its domains or in its blocks, as at creation."""
+        row = session.get(m.InformationSystem, system_id, with_for_update=True)
+        if row is None:
+            raise UnknownSystem(f"no information system {system_id!r}")
+        scope.check(row.agency)
+        view = self.system(session, system_id)
+        target = self._target(raw, view.domains, view.blocks)
+        if target in view.endpoints:
+            raise SystemInvalid(f"{target.url} is registered already")
+        (eid,) = uuid7s(1, now)
+        session.add(
+            m.Endpoint(
+                id=eid, system_id=row.id, scheme=target.scheme, host=target.host, port=target.port
+            )
+        )
+        row.updated_at = now
+        session.flush()
         return self.system(session, system_id)
 
     def _own_domain(self, session: Session, agency: str, raw: str) -> str:

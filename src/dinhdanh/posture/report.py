@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from dinhdanh.auth.opaque import as_utc
 from dinhdanh.posture import models as m
-from dinhdanh.posture.index import IndexFinding, SystemRef, scores
+from dinhdanh.posture.index import IndexFinding, Scores, SystemRef, scores
 from dinhdanh.posture.rules import State
 
 TREND_WEEKS = 12
@@ -96,6 +96,14 @@ def load(session: Session) -> tuple[list[SystemRef], list[IndexFinding]]:
             )
         )
     return systems, found
+
+
+def weekly(
+    systems: list[SystemRef], found: list[IndexFinding], as_of: datetime
+) -> list[tuple[datetime, Scores]]:
+    """The scores at ``as_of`` and at each of the TREND_WEEKS - 1 weeks before, oldest first."""
+    days = [as_of - timedelta(weeks=w) for w in range(TREND_WEEKS - 1, -1, -1)]
+    return [(day, scores(systems, found, day)) for day in days]
 
 
 def write_index(

@@ -37,6 +37,7 @@ from dinhdanh.web.routers import (
     rdap,
     staff,
     staff_guardians,
+    staff_posture,
     telecom,
 )
 from dinhdanh.wiring import Container
@@ -87,6 +88,7 @@ def create_app(container: Container) -> FastAPI:
     app.include_router(family.router)
     app.include_router(guardians.router)
     app.include_router(staff_guardians.router)
+    app.include_router(staff_posture.router)
     app.mount("/static", StaticFiles(packages=[("dinhdanh.web", "static")]), name="static")
     if container.settings.env is Environment.DEV:
         app.include_router(dev.router)

@@ -46,6 +46,11 @@ NAV: tuple[NavEntry, ...] = (
     NavEntry(
         N_("Requests to approve"), "/staff/disclosures/queue", _staff(roles.DISCLOSURE_DECIDE)
     ),
+    NavEntry(
+        N_("Agencies' cybersecurity"),
+        "/staff/posture",
+        _staff(roles.POSTURE_MANAGE | roles.POSTURE_APPROVE),
+    ),
 )
 
 

@@ -25,6 +25,8 @@ from dinhdanh.staff.roles import (
     DISCLOSURE_REQUEST,
     GRANTS,
     LOOKUP,
+    POSTURE_APPROVE,
+    POSTURE_MANAGE,
     RECONCILIATION,
     StaffRole,
 )
@@ -169,6 +171,7 @@ def home(request: Request, c: ContainerDep) -> Response:
             "grants": bool(roles & GRANTS),
             "disclosures": bool(roles & DISCLOSURE_REQUEST),
             "queue": bool(roles & DISCLOSURE_DECIDE),
+            "posture": bool(roles & (POSTURE_MANAGE | POSTURE_APPROVE)),
         }
         return _page(
             c, request, session, member, "staff_home.html", {"grants": grants, "sections": sections}
