@@ -98,6 +98,11 @@ def seed(data_dir: Path, database_url: str, accounts: int) -> list[str]:
                         "age_over_18": adult,
                         "owner_deceased": rng.random() < 0.001,
                         "checked_at": now,
+                        # Bound by login: no phone number, no guardian.
+                        "number_key": None,
+                        "number_junk": False,
+                        "guardian_state": None,
+                        "guardian_link": None,
                     }
                     rows.append(tuple(row[name] for name in columns))
                 i += held

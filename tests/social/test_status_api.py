@@ -8,6 +8,7 @@ from datetime import date
 
 from fastapi.testclient import TestClient
 
+from dinhdanh.privacy.access import revoke_api_key
 from dinhdanh.web.routers.platforms import BatchOut, StatusOut
 from dinhdanh.wiring import Container
 from tests.oidc.conftest import log_in
@@ -69,3 +70,19 @@ def test_the_key_is_checked_before_anything_is_read_or_counted(
     with container.unit_of_work() as s:
         assert container.social.reads(s, "zalo", container.clock().date()) == 0
         assert container.social.reads(s, "fb", container.clock().date()) == 0
+
+
+def test_a_revoked_platform_key_reads_no_more_status(
+    container: Container, app_client: TestClient
+) -> None:
+    zalo = add_platform(container, "zalo")
+    url = "/api/v1/platforms/zalo/accounts/a/status"
+    assert app_client.get(url, headers=zalo.auth).status_code == 200  # now remembered
+    key_id = zalo.auth["Authorization"].split("_")[1]
+    with container.unit_of_work() as s:
+        assert revoke_api_key(s, key_id, container.clock())
+    refused = app_client.get(url, headers=zalo.auth)
+    assert refused.status_code == 401
+    assert refused.json()["code"] == "unauthenticated"
+    with container.unit_of_work() as s:
+        assert container.social.reads(s, "zalo", container.clock().date()) == 1

@@ -5,7 +5,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from collections.abc import Collection
+import time
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -153,6 +154,12 @@ def _usable(key: ApiKey | Row[Any], now: datetime) -> bool:
 
 
 def authenticate(session: Session, token: str, now: datetime) -> Principal | None:
+    found = _check(session, token, now)
+    return None if found is None else found[0]
+
+
+def _check(session: Session, token: str, now: datetime) -> tuple[Principal, datetime | None] | None:
+    """The key's principal and its expiry, if the token is a usable key's."""
     parts = token.split("_", 2)
     if len(parts) != 3 or parts[0] != "dd":
         return None
@@ -162,7 +169,7 @@ def authenticate(session: Session, token: str, now: datetime) -> Principal | Non
         return None
     if not hmac.compare_digest(digest, key.secret_sha256):
         return None
-    return Principal(
+    who = Principal(
         key_id=key.id,
         name=key.name,
         role=Role(key.role),
@@ -170,6 +177,60 @@ def authenticate(session: Session, token: str, now: datetime) -> Principal | Non
         scope=key.scope,
         staff_grant=key.staff_grant_id,
     )
+    return who, _utc(key.expires_at) if key.expires_at else None
+
+
+# How long a platform key, once checked, is taken without asking the database again: the
+# bound on how long a key revoked by another process (`dinhdanh apikeys revoke`, another
+# server worker) still reads statuses. Revocation in this process takes effect at once.
+RECHECK_SECONDS = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class _Seen:
+    who: Principal
+    expires_at: datetime | None
+    until: float  # time.monotonic() after which the database is asked again
+
+
+class RecentKeys:
+    """Platform keys checked in the last ``RECHECK_SECONDS``, for the status API only (one
+    database round trip in four, at thousands of calls a second; docs/adr/0016). Keyed by
+    the SHA-256 of the whole token, so a cached entry answers only the exact token that was
+    checked; only usable platform keys are kept (a wrong or revoked key always asks), and a
+    key's expiry is checked at every call."""
+
+    def __init__(
+        self,
+        recheck_seconds: float = RECHECK_SECONDS,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.recheck_seconds = recheck_seconds
+        self._monotonic = monotonic
+        self._seen: dict[bytes, _Seen] = {}
+
+    def authenticate(self, session: Session, token: str, now: datetime) -> Principal | None:
+        digest = hashlib.sha256(token.encode()).digest()
+        hit = self._seen.get(digest)
+        t = self._monotonic()
+        fresh = hit is not None and t < hit.until
+        if hit is not None and fresh and (hit.expires_at is None or now < hit.expires_at):
+            return hit.who
+        found = _check(session, token, now)
+        if found is None or found[0].role is not Role.PLATFORM:
+            self._seen.pop(digest, None)
+            return None if found is None else found[0]
+        if len(self._seen) > 10_000:  # bounded by the usable platform keys; stale ones go
+            self._seen = {d: s for d, s in self._seen.items() if t < s.until}
+        self._seen[digest] = _Seen(found[0], found[1], t + self.recheck_seconds)
+        return found[0]
+
+    def forget(self, key_id: str) -> None:
+        self._seen = {d: s for d, s in self._seen.items() if s.who.key_id != key_id}
+
+
+# One per process: what revoke_api_key clears.
+RECENT_KEYS = RecentKeys()
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,4 +276,5 @@ def revoke_api_key(session: Session, key_id: str, now: datetime) -> bool:
         return False
     if key.revoked_at is None:
         key.revoked_at = now
+    RECENT_KEYS.forget(key_id)  # other processes: within RECHECK_SECONDS
     return True

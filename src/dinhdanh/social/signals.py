@@ -28,6 +28,7 @@ from dinhdanh.crypto import KeyRing, blind_index
 from dinhdanh.social import models as m
 from dinhdanh.store.batch import gc_paused
 from dinhdanh.store.bulk import analyze, insert_missing_keys, insert_rows, sqlite_value
+from dinhdanh.store.db import BinaryList
 
 PURPOSE = "social.account"
 UNVERIFIED = "UNVERIFIED"
@@ -164,7 +165,8 @@ def _lookup(session: Session, code: str, chunk: list[bytes], due: datetime) -> l
     if conn.dialect.name == "postgresql":
         where = " WHERE platform = %(p)s AND account_key = ANY(%(k)s)"
         sql = risk + where + " UNION ALL " + first.format(due="%(due)s") + where
-        return list(conn.exec_driver_sql(sql, {"p": code, "k": chunk, "due": due}))
+        keys = BinaryList(chunk)  # binary: no per-key quoting in Python (store.db)
+        return list(conn.exec_driver_sql(sql, {"p": code, "k": keys, "due": due}))
     marks = ", ".join(f"?{i}" for i in range(3, len(chunk) + 3))
     where = f" WHERE platform = ?1 AND account_key IN ({marks})"
     sql = risk + where + " UNION ALL " + first.format(due="?2") + where

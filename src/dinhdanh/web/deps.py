@@ -10,7 +10,7 @@ from anyio import CapacityLimiter
 from fastapi import Depends, Header, Request
 from sqlalchemy.orm import Session
 
-from dinhdanh.privacy.access import Principal, Role, authenticate
+from dinhdanh.privacy.access import RECENT_KEYS, Principal, Role, authenticate
 from dinhdanh.staff.service import StaffMember
 from dinhdanh.web.problems import Problem
 from dinhdanh.wiring import Container
@@ -38,13 +38,17 @@ ContainerDep = Annotated[Container, Depends(container)]
 AuthorizationHeader = Annotated[str | None, Header()]
 
 
-def authenticated(c: Container, session: Session, authorization: str | None) -> Principal:
+def authenticated(
+    c: Container, session: Session, authorization: str | None, *, recent: bool = False
+) -> Principal:
     """The API key an ``Authorization: Bearer KEY`` header carries, checked in ``session``
-    (a route on a hot path checks it in its own unit of work, not in one more)."""
+    (a route on a hot path checks it in its own unit of work, not in one more). ``recent``:
+    a platform key checked in the last second is taken as it was (``RecentKeys``)."""
     scheme, _, token = (authorization or "").partition(" ")
     if scheme.lower() != "bearer" or not token:
         raise Problem(401, "unauthenticated", "API key required", "send Authorization: Bearer KEY")
-    who = authenticate(session, token.strip(), c.clock())
+    check = RECENT_KEYS.authenticate if recent else authenticate
+    who = check(session, token.strip(), c.clock())
     if who is None:
         raise Problem(401, "unauthenticated", "Unknown, expired or revoked API key")
     return who
