@@ -179,8 +179,10 @@ async def _serve(
     basis: str | None,
     case_ref: str | None,
     build: Build,
+    cache_key: tuple[str, ...] | None = None,
 ) -> Response:
-    """Count an anonymous query, then build its answer in a database thread."""
+    """Count an anonymous query, then build its answer in a database thread; anonymous
+    answers with a ``cache_key`` are reused for a few seconds (``internet/answer_cache.py``)."""
 
     def work() -> bytes:
         if authorization is None:
@@ -194,8 +196,16 @@ async def _serve(
                     "anonymous queries are limited per client address",
                     retry_after=max(1, int(wait + 0.999)),
                 )
+            if cache_key is not None:
+                kept = c.rdap_answers.get(cache_key, time.monotonic())
+                if kept is not None:
+                    return kept
+            at = time.monotonic()
             with c.read_work() as session:
-                return _dump(build(session, None))
+                answer = _dump(build(session, None))
+            if cache_key is not None:
+                c.rdap_answers.put(cache_key, answer, at)
+            return answer
         with c.unit_of_work() as session:
             ctx = _officer(c, session, authorization, basis, case_ref)
             return _dump(build(session, ctx))
@@ -278,7 +288,8 @@ async def domain(
             raise _not_found("domain")
         return _domain(c, session, found, ctx, base)
 
-    return await _serve(request, c, authorization, basis, case_ref, build)
+    key = ("domain", base, ascii_name)
+    return await _serve(request, c, authorization, basis, case_ref, build, key)
 
 
 @router.get("/ip/{target:path}", response_class=RdapJSON, responses=OK)
@@ -305,7 +316,8 @@ async def ip(
         holder = _organisation(org, block.holder_tax_code, None, base)
         return rdap.top(rdap.ip_answer(block, holder, base), staff=ctx is not None)
 
-    return await _serve(request, c, authorization, basis, case_ref, build)
+    key = ("ip", base, str(parsed))
+    return await _serve(request, c, authorization, basis, case_ref, build, key)
 
 
 @router.get("/autnum/{asn}", response_class=RdapJSON, responses=OK)
