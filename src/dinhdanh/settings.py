@@ -90,6 +90,9 @@ class Settings(BaseSettings):
     # counted in Redis when redis_url is set, else in the database.
     rdap_rate_limit: int = Field(default=300, ge=1)
     rdap_rate_window_seconds: int = Field(default=60, ge=1, le=3600)
+    # Seconds an anonymous domain or IP answer is reused by a server process (0: never);
+    # internet/answer_cache.py.
+    rdap_cache_seconds: float = Field(default=5, ge=0, le=60)
     redis_url: str | None = Field(
         default=None,
         description="Redis URL for limits shared by server processes; unset: the database",

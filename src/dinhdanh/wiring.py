@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     from dinhdanh.age.credentials.vp import Verifier
     from dinhdanh.age.guardians import Guardians
     from dinhdanh.auth.services import AuthServices
+    from dinhdanh.internet.answer_cache import AnswerCache
     from dinhdanh.internet.ratelimit import Limiter
     from dinhdanh.internet.rules import RuleConfig as InternetRules
     from dinhdanh.internet.service import Internet
@@ -153,6 +154,12 @@ class Container:
         s = self.settings
         limit = Limit(s.rdap_rate_limit, s.rdap_rate_window_seconds)
         return build_limiter(self.engine, self.ring, limit, s.redis_url)
+
+    @cached_property
+    def rdap_answers(self) -> AnswerCache:
+        from dinhdanh.internet.answer_cache import AnswerCache
+
+        return AnswerCache(self.settings.rdap_cache_seconds)
 
     @cached_property
     def posture(self) -> Posture:

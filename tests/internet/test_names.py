@@ -11,7 +11,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dinhdanh.internet.names import DomainNameError, parse_host, parse_registrable, to_ascii
+from dinhdanh.internet.names import (
+    DomainNameError,
+    ascii_form,
+    parse_host,
+    parse_registrable,
+    to_ascii,
+)
 
 VECTORS = json.loads(
     (Path(__file__).parent.parent / "vectors" / "domain_names.json").read_text(encoding="utf-8")
@@ -82,3 +88,38 @@ def test_one_label_below_a_public_suffix_is_registrable_and_two_are_not(
     with pytest.raises(DomainNameError) as caught:
         parse_registrable(f"www.{label}.{suffix}")
     assert caught.value.reason.code == "domain_not_registrable"
+
+
+def _outcome(fn: Any, raw: str) -> str:
+    try:
+        return str(fn(raw) if fn is ascii_form else fn(raw)[0])
+    except DomainNameError as exc:
+        return "error " + exc.reason.code
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "Example.COM.vn",
+        "xn--ph-ngon-h14c.vn",
+        "phở-ngon.vn",
+        "ab--cd.vn",
+        "xn--abc.vn",
+        "-a.vn",
+        "a-.vn",
+        "a..vn",
+        "vn.",
+        " x.vn ",
+        "a" * 64 + ".vn",
+        ".".join(["a" * 63] * 4),
+        "",
+    ],
+)
+def test_ascii_form_is_to_ascii(raw: str) -> None:
+    assert _outcome(ascii_form, raw) == _outcome(to_ascii, raw)
+
+
+@given(st.text(alphabet="aAzZ09-.xn\u1ea1 ", max_size=80))
+def test_ascii_form_is_to_ascii_for_any_text(raw: str) -> None:
+    """The LDH shortcut answers what the IDNA passes answer, errors included."""
+    assert _outcome(ascii_form, raw) == _outcome(to_ascii, raw)

@@ -8,6 +8,7 @@ decides which code points are allowed.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import cache
 
@@ -19,6 +20,10 @@ from dinhdanh.store.feeds import Reason
 TLD = "vn"
 MAX_NAME = 253  # RFC 1035 section 2.3.4, without the trailing dot
 MAX_INPUT = 1024  # longer input is not worth mapping
+# Lower-case LDH labels with no hyphen in the 3rd and 4th place (so no ``xn--``): names that
+# IDNA 2008 with UTS 46 leaves as they are (tests/internet/test_names.py holds the two equal).
+_LABEL = r"(?!-)(?![a-z0-9]{2}--)[a-z0-9-]{1,63}(?<!-)"
+_LDH = re.compile(rf"(?:{_LABEL}\.)*{_LABEL}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +64,30 @@ def to_ascii(raw: str) -> tuple[str, str]:
             Reason("domain_too_long", f"{len(ascii_name)} characters as A-labels, over {MAX_NAME}")
         )
     return ascii_name, unicode_name
+
+
+def ascii_form(raw: str) -> str:
+    """The A-label form ``to_ascii`` gives, without the U-label (RDAP's lookup key). A plain
+    ASCII LDH name is only lower-cased: the IDNA passes would give it back unchanged. Raises
+    DomainNameError as ``to_ascii``."""
+    text = raw.strip().removesuffix(".").lower() if raw.isascii() else ""
+    if len(text) <= MAX_NAME and _LDH.fullmatch(text):
+        return text
+    text = raw.strip()
+    if not text:
+        raise DomainNameError(Reason("domain_missing", "the domain name is empty"))
+    if len(text) > MAX_INPUT:
+        raise DomainNameError(Reason("domain_too_long", f"over {MAX_NAME} characters"))
+    text = text.removesuffix(".")
+    try:
+        ascii_name = idna.encode(text, uts46=True).decode("ascii")
+    except (idna.IDNAError, UnicodeError) as exc:
+        raise DomainNameError(_why(text, exc)) from None
+    if len(ascii_name) > MAX_NAME:
+        raise DomainNameError(
+            Reason("domain_too_long", f"{len(ascii_name)} characters as A-labels, over {MAX_NAME}")
+        )
+    return ascii_name
 
 
 def _why(text: str, exc: Exception) -> Reason:

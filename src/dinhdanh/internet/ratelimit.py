@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from sqlalchemy import Engine, Table, case, delete
+from sqlalchemy import Engine, Executable, Table, bindparam, case, delete
 from sqlalchemy.dialects import postgresql, sqlite
 
 from dinhdanh.crypto import KeyRing, blind_index
@@ -77,27 +77,14 @@ class DatabaseLimiter:
         )
         self._ring = ring
         self.limit = limit
-        self._insert = postgresql.insert if postgres else sqlite.insert
+        self._count = _count_statement(postgres)  # built once: building costs more than running
         self._since_purge = 0
 
     def hit(self, client: str, now: float) -> float | None:
         window_no = int(now // self.limit.window)
         who = blind_index(self._ring, client, PURPOSE)[:16]
-        c = WINDOWS.c
-        stmt = (
-            self._insert(WINDOWS)
-            .values(client=who, window_no=window_no, hits=1)
-            .on_conflict_do_update(
-                index_elements=[c.client],
-                set_={
-                    "hits": case((c.window_no == window_no, c.hits + 1), else_=1),
-                    "window_no": window_no,
-                },
-            )
-            .returning(c.hits)
-        )
         with self._engine.begin() as conn:
-            count = conn.execute(stmt).scalar_one()
+            count = conn.execute(self._count, {"who": who, "no": window_no}).scalar_one()
         self._since_purge += 1
         if self._since_purge >= PURGE_EVERY:
             self._since_purge = 0
@@ -108,6 +95,24 @@ class DatabaseLimiter:
         """Delete the rows of clients not seen since before ``window_no``."""
         with self._engine.begin() as conn:
             return conn.execute(delete(WINDOWS).where(WINDOWS.c.window_no < window_no)).rowcount
+
+
+def _count_statement(postgres: bool) -> Executable:
+    c = WINDOWS.c
+    window_no = bindparam("no", type_=c.window_no.type)
+    insert = postgresql.insert if postgres else sqlite.insert
+    return (
+        insert(WINDOWS)
+        .values(client=bindparam("who", type_=c.client.type), window_no=window_no, hits=1)
+        .on_conflict_do_update(
+            index_elements=[c.client],
+            set_={
+                "hits": case((c.window_no == window_no, c.hits + 1), else_=1),
+                "window_no": window_no,
+            },
+        )
+        .returning(c.hits)
+    )
 
 
 def build_limiter(engine: Engine, ring: KeyRing, limit: Limit, redis_url: str | None) -> Limiter:

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from dinhdanh.crypto import KeyRing, open_sealed
 from dinhdanh.identity.service import Registry, Subject
-from dinhdanh.internet import actions
+from dinhdanh.internet import actions, rdap_queries
 from dinhdanh.internet import models as m
 from dinhdanh.internet.domains import PreparedDomain, open_person
 from dinhdanh.internet.errors import (
@@ -148,24 +148,9 @@ def _organisation(row: m.Organisation) -> OrganisationView:
     )
 
 
-_ORG_COLUMNS = tuple(
-    ORGANISATIONS.c[name].label(f"org_{name}")
-    for name in (
-        "tax_code",
-        "head_tax_code",
-        "name",
-        "address",
-        "status",
-        "established",
-        "dissolved",
-        "rep_id_bidx",
-        "updated_at",
-    )
-)
-
-
 def _joined_organisation(row: Any) -> OrganisationView | None:
-    """The organisation columns of a joined row (``_ORG_COLUMNS``); None when unmatched."""
+    """The organisation columns of a joined row (``rdap_queries.ORG_COLUMNS``); None when
+    unmatched."""
     if row.org_tax_code is None:
         return None
     return OrganisationView(
@@ -445,15 +430,8 @@ class Internet:
     ) -> tuple[DomainView, str, OrganisationView | None] | None:
         """A domain by its A-label name as ``to_ascii`` gives it, its registrar's name and its
         organisation registrant (if the business registry lists it) in one statement: RDAP's
-        hot path, where the caller has already mapped the name."""
-        org = ORGANISATIONS.c
-        stmt = (
-            select(DOMAINS, m.Registrar.name.label("registrar_name"), *_ORG_COLUMNS)
-            .join(m.Registrar, m.Registrar.code == DOMAINS.c.registrar)
-            .outerjoin(ORGANISATIONS, org.tax_code == DOMAINS.c.registrant_tax_code)
-            .where(DOMAINS.c.ascii_name == ascii_name)
-        )
-        row = session.execute(stmt).one_or_none()
+        hot path, where the caller has already mapped the name (``names.ascii_form``)."""
+        row = rdap_queries.domain(session, ascii_name)
         if row is None:
             return None
         return _domain(row), row.registrar_name, _joined_organisation(row)
@@ -545,20 +523,7 @@ class Internet:
         """``ip_block`` and the holder, in one statement: RDAP's hot path."""
         net = as_network(target)
         b = bounds(net)
-        blocks, org = IP_BLOCKS.c, ORGANISATIONS.c
-        stmt = (
-            select(IP_BLOCKS, *_ORG_COLUMNS)
-            .outerjoin(ORGANISATIONS, org.tax_code == blocks.holder_tax_code)
-            .where(
-                blocks.family == b.family,
-                blocks.range_start.in_(ancestor_starts(net)),
-                blocks.range_end >= b.end,
-                blocks.prefixlen <= net.prefixlen,
-            )
-            .order_by(blocks.prefixlen.desc())
-            .limit(1)
-        )
-        row = session.execute(stmt).one_or_none()
+        row = rdap_queries.ip_block(session, b.family, ancestor_starts(net), b.end, net.prefixlen)
         return None if row is None else (_ip_block(row), _joined_organisation(row))
 
     def sub_blocks(self, session: Session, cidr: str, limit: int = 100) -> list[IpBlockView]:

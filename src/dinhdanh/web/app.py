@@ -65,9 +65,11 @@ def create_app(container: Container) -> FastAPI:
     problems.install(app)
     app.add_middleware(BodyLimit, upload_bytes=container.settings.max_upload_bytes)
     # Routes are tried in order, each a cost on every request that passes it: the busiest
-    # first (the provider's token endpoint, the platforms' status reads).
+    # first (the provider's token endpoint, the platforms' status reads, RDAP lookups).
     app.include_router(oidc.oauth)
     app.include_router(platforms.router)
+    app.include_router(rdap.router)
+    rdap.install(app)
     app.include_router(oidc.router)
     app.include_router(identity.router)
     app.include_router(telecom.router)
@@ -82,8 +84,6 @@ def create_app(container: Container) -> FastAPI:
     app.include_router(age_credentials.vci)
     app.include_router(auth.router)
     app.include_router(clients.router)
-    app.include_router(rdap.router)
-    rdap.install(app)
     app.include_router(age_account.router)
     app.include_router(family.router)
     app.include_router(guardians.router)
