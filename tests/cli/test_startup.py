@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from typer.core import TyperGroup
@@ -87,6 +88,19 @@ def test_a_groups_help_imports_no_engine() -> None:
 def test_a_commands_help_imports_no_engine(command: str) -> None:
     loaded = modules_after("reconcile", command, "--help")
     stacks = ("fastapi", "scipy", "dinhdanh.auth", "dinhdanh.web", "duckdb", "sqlalchemy")
+    assert not {m for m in stacks if m in loaded}
+
+
+@pytest.mark.parametrize("command", ["subscriptions", "internet"])
+def test_a_reconciliation_loads_only_its_own_stack(command: str, tmp_path: Path) -> None:
+    """A run on an initialised store with no phone binding to flag: the store, DuckDB and
+    PyArrow, but no migration tool, sign-in, web or scientific stack."""
+    env = {"DINHDANH_DATA_DIR": str(tmp_path / "var")}
+    subprocess.run([EXE, "init"], env=env | {"PATH": "/usr/bin:/bin"}, check=True, timeout=120)
+    loaded = modules_after("reconcile", command, "--out", str(tmp_path / "out"), env=env)
+    assert {"sqlalchemy", "duckdb", "pyarrow"} <= loaded
+    assert (tmp_path / "out" / "summary.json").exists()  # it ran
+    stacks = ("alembic", "dinhdanh.auth", "dinhdanh.web", "fastapi", "scipy", "webauthn")
     assert not {m for m in stacks if m in loaded}
 
 
