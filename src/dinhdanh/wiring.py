@@ -26,14 +26,7 @@ from dinhdanh.crypto import (
 from dinhdanh.identity.service import LOADED_TABLES, Registry
 from dinhdanh.privacy.audit import AuditLog
 from dinhdanh.settings import Settings
-from dinhdanh.store import (
-    current_revision,
-    head_revision,
-    make_engine,
-    make_sessionmaker,
-    unit_of_work,
-    upgrade,
-)
+from dinhdanh.store import make_engine, make_sessionmaker, revision, unit_of_work
 from dinhdanh.store.bulk import ensure_indexes
 from dinhdanh.telecom.rules import RuleConfig
 from dinhdanh.telecom.service import SUBSCRIPTIONS, Telecom
@@ -319,6 +312,8 @@ def init_data_dir(settings: Settings) -> tuple[bool, Engine]:
         save_keyring(generate_keyring(), settings.keyring_path)
         created = True
     read_keyring(settings)  # fail now, not at the first request, on a broken key ring
+    from dinhdanh.store.migrate import upgrade
+
     engine = make_engine(settings.effective_database_url)
     upgrade(engine)
     # A load killed mid-way builds them after the rows.
@@ -334,7 +329,7 @@ def build(settings: Settings, *, check_schema: bool = True) -> Container:
     except CryptoError as exc:
         raise NotInitialized(f"key ring unusable: {exc}") from None
     engine = make_engine(settings.effective_database_url)
-    if check_schema and current_revision(engine) != head_revision():
+    if check_schema and revision.stamped(engine) != revision.head():
         engine.dispose()
         raise NotInitialized("the database schema is not up to date: run `dinhdanh init`")
     return Container(

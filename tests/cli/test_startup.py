@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from typer.core import TyperGroup
@@ -36,14 +37,14 @@ print(json.dumps(sorted(sys.modules)))
 """
 
 
-def modules_after(*args: str) -> set[str]:
+def modules_after(*args: str, env: dict[str, str] | None = None) -> set[str]:
     proc = subprocess.run(
         [sys.executable, "-c", PROBE, *args],
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=120,
         check=True,
-        env={"COLUMNS": "200", "PATH": "/usr/bin:/bin"},
+        env={"COLUMNS": "200", "PATH": "/usr/bin:/bin"} | (env or {}),
     )
     return set(json.loads(proc.stdout.splitlines()[-1]))
 
@@ -69,6 +70,45 @@ def test_a_command_loads_only_its_own_stack() -> None:
     loaded = modules_after("keys", "--help")
     assert "dinhdanh.cli.core" in loaded
     assert not {m for m in ("dinhdanh.cli.social", "scipy", "dinhdanh.cli.demo") if m in loaded}
+
+
+def test_a_groups_help_imports_no_engine() -> None:
+    # `dinhdanh reconcile --help` loads the reconcile commands' modules, not what they run.
+    loaded = modules_after("reconcile", "--help")
+    assert {"dinhdanh.cli.telecom", "dinhdanh.cli.internet"} <= loaded
+    # typer itself imports pydantic to coerce the commands' options.
+    engines = {*HEAVY, "alembic", "pandas", "dinhdanh.settings"} - {
+        "pydantic",
+        "dinhdanh.cli.common",
+    }
+    assert not engines & loaded
+
+
+@pytest.mark.parametrize("command", ["subscriptions", "internet"])
+def test_a_commands_help_imports_no_engine(command: str) -> None:
+    loaded = modules_after("reconcile", command, "--help")
+    stacks = ("fastapi", "scipy", "dinhdanh.auth", "dinhdanh.web", "duckdb", "sqlalchemy")
+    assert not {m for m in stacks if m in loaded}
+
+
+@pytest.mark.parametrize("command", ["subscriptions", "internet"])
+def test_a_reconciliation_loads_only_its_own_stack(command: str, tmp_path: Path) -> None:
+    """A run on an initialised store with no phone binding to flag: the store, DuckDB and
+    PyArrow, but no migration tool, sign-in, web or scientific stack."""
+    env = {"DINHDANH_DATA_DIR": str(tmp_path / "var")}
+    subprocess.run([EXE, "init"], env=env | {"PATH": "/usr/bin:/bin"}, check=True, timeout=120)
+    loaded = modules_after("reconcile", command, "--out", str(tmp_path / "out"), env=env)
+    assert {"sqlalchemy", "duckdb", "pyarrow"} <= loaded
+    assert (tmp_path / "out" / "summary.json").exists()  # it ran
+    stacks = ("alembic", "dinhdanh.auth", "dinhdanh.web", "fastapi", "scipy", "webauthn")
+    assert not {m for m in stacks if m in loaded}
+
+
+def test_the_import_commands_default_chunk_is_the_stores() -> None:
+    from dinhdanh.cli import imports
+    from dinhdanh.store import batch
+
+    assert imports.DEFAULT_CHUNK_SIZE == batch.DEFAULT_CHUNK_SIZE
 
 
 @pytest.mark.parametrize("name", list(COMMANDS))

@@ -9,15 +9,18 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import typer
 from rich.console import Console
 
-from dinhdanh.crypto import CryptoError
-from dinhdanh.privacy.audit import AccessContext
-from dinhdanh.settings import Settings, SettingsError, load_settings
-from dinhdanh.wiring import Container, NotInitialized, build
+# The settings (pydantic), the container (SQLAlchemy, the key ring) and the audit log are
+# imported by the functions that use them: a command's --help, and `dinhdanh --help`, need
+# none of them.
+if TYPE_CHECKING:
+    from dinhdanh.privacy.audit import AccessContext
+    from dinhdanh.settings import Settings
+    from dinhdanh.wiring import Container
 
 err = Console(stderr=True, soft_wrap=True)
 out = Console(soft_wrap=True)
@@ -29,6 +32,8 @@ def fail(message: str, code: int = 1) -> NoReturn:
 
 
 def settings_from(ctx: typer.Context) -> Settings:
+    from dinhdanh.settings import SettingsError, load_settings
+
     overrides: dict[str, Any] = ctx.obj or {}
     try:
         return load_settings(**overrides)
@@ -38,6 +43,9 @@ def settings_from(ctx: typer.Context) -> Settings:
 
 @contextmanager
 def container_from(ctx: typer.Context) -> Iterator[Container]:
+    from dinhdanh.crypto import CryptoError
+    from dinhdanh.wiring import NotInitialized, build
+
     settings = settings_from(ctx)
     try:
         c = build(settings)
@@ -82,4 +90,6 @@ def operator() -> str:
 
 
 def operator_context(purpose: str) -> AccessContext:
+    from dinhdanh.privacy.audit import AccessContext
+
     return AccessContext(operator(), "operator", purpose)

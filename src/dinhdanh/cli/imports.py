@@ -8,21 +8,24 @@ from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
 from types import FrameType
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from dinhdanh.age.guardian_import import import_guardians
 from dinhdanh.cli.common import container_from, emit_json, err, fail, out
-from dinhdanh.errors import DomainError
-from dinhdanh.identity.importer import import_citizens
-from dinhdanh.privacy.audit import AccessContext
-from dinhdanh.store.batch import DEFAULT_CHUNK_SIZE, BatchReport, OnReject
-from dinhdanh.store.batch import Progress as ProgressFn
-from dinhdanh.store.private import RejectsFile, spill_dir
-from dinhdanh.telecom.importer import import_subscriptions
-from dinhdanh.wiring import Container
+
+# The importers (SQLAlchemy, PyArrow, the domains' models) are imported by the commands that
+# run them: this module loads with every `dinhdanh import` and `dinhdanh reconcile`.
+if TYPE_CHECKING:
+    from dinhdanh.store.batch import BatchReport, OnReject
+    from dinhdanh.store.batch import Progress as ProgressFn
+    from dinhdanh.wiring import Container
+
+    Run = Callable[[Container, ProgressFn, OnReject | None], BatchReport]
+
+# store.batch.DEFAULT_CHUNK_SIZE, the options' default (a test holds them equal): importing
+# store.batch for it would load SQLAlchemy with every --help.
+DEFAULT_CHUNK_SIZE = 20_000
 
 import_app = typer.Typer(no_args_is_help=True, help="Batch imports (idempotent, resumable).")
 
@@ -44,9 +47,6 @@ def _unwind(signum: int, _frame: FrameType | None) -> NoReturn:
     raise SystemExit(128 + signum)
 
 
-Run = Callable[[Container, ProgressFn, OnReject | None], BatchReport]
-
-
 def run_import(
     ctx: typer.Context,
     run: Run,
@@ -57,6 +57,17 @@ def run_import(
 ) -> dict[str, object]:
     """Run one import with a Rich progress bar on stderr; sign the audit tip at the end.
     Rejected rows stream to ``rejects`` (mode 0600) as they are found, however many."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    from dinhdanh.errors import DomainError
+    from dinhdanh.store.private import RejectsFile
+
     bar = Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -108,6 +119,9 @@ def run_citizen_import(
     quiet: bool,
 ) -> dict[str, object]:
     revoked: list[int] = []
+    from dinhdanh.identity.importer import import_citizens
+    from dinhdanh.privacy.audit import AccessContext
+    from dinhdanh.store.private import spill_dir
 
     def run(c: Container, progress: ProgressFn, on_reject: OnReject | None) -> BatchReport:
         report = import_citizens(
@@ -141,6 +155,8 @@ def run_citizen_import(
 
 def sync_registry_links(ctx: typer.Context, actor: str) -> dict[str, int]:
     """Guardian links of the citizen feed's ``guardian_id_number`` (``age.guardians``)."""
+    from dinhdanh.privacy.audit import AccessContext
+
     with container_from(ctx) as c, c.unit_of_work() as session:
         added, ended, refused = c.guardians.sync_registry(
             session,
@@ -190,6 +206,10 @@ def guardians(
     valid_from, valid_to (empty: open-ended). At most two active guardians per child, each
     an adult; links end on the child's 18th birthday.
     """
+    from dinhdanh.age.guardian_import import import_guardians
+    from dinhdanh.privacy.audit import AccessContext
+    from dinhdanh.store.private import spill_dir
+
     who = actor or f"cli:{getpass.getuser()}"
 
     def run(c: Container, progress: ProgressFn, on_reject: OnReject | None) -> BatchReport:
@@ -227,6 +247,10 @@ def subscriptions(
     Columns: msisdn, id_number, full_name, date_of_birth, activation_date, channel
     (online|store|agent), agent_id, imei, status (active|terminated).
     """
+    from dinhdanh.privacy.audit import AccessContext
+    from dinhdanh.store.private import spill_dir
+    from dinhdanh.telecom.importer import import_subscriptions
+
     who = actor or f"cli:{getpass.getuser()}"
 
     def run(c: Container, progress: ProgressFn, on_reject: OnReject | None) -> BatchReport:

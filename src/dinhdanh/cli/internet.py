@@ -5,12 +5,13 @@ from __future__ import annotations
 import getpass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from dinhdanh.cli.common import container_from, emit_json, err, fail, operator, out
 from dinhdanh.cli.imports import (
+    DEFAULT_CHUNK_SIZE,
     ActorOpt,
     ChunkOpt,
     JsonOpt,
@@ -21,20 +22,14 @@ from dinhdanh.cli.imports import (
     run_import,
 )
 from dinhdanh.cli.telecom import AsOfOpt, reconcile_app
-from dinhdanh.internet.errors import InternetError
-from dinhdanh.internet.importer import (
-    Run,
-    import_asns,
-    import_domains,
-    import_ip_blocks,
-    import_organisations,
-)
-from dinhdanh.internet.reconciliation import reconcile_store
-from dinhdanh.privacy.audit import AccessContext
-from dinhdanh.store.batch import DEFAULT_CHUNK_SIZE, BatchReport, OnReject
-from dinhdanh.store.batch import Progress as ProgressFn
-from dinhdanh.store.private import spill_dir
-from dinhdanh.wiring import Container
+
+# The importers and the reconciliation (SQLAlchemy, DuckDB, PyArrow) are imported by the
+# commands that run them: this module loads with `dinhdanh reconcile` and `dinhdanh import`.
+if TYPE_CHECKING:
+    from dinhdanh.internet.importer import Run
+    from dinhdanh.store.batch import BatchReport, OnReject
+    from dinhdanh.store.batch import Progress as ProgressFn
+    from dinhdanh.wiring import Container
 
 registrars_app = typer.Typer(no_args_is_help=True, help="Domain registrars and their API keys.")
 FileArg = Annotated[Path, typer.Argument(help="CSV, JSONL or Parquet feed.")]
@@ -57,6 +52,8 @@ def registrars_add(
     json_out: JsonOpt = False,
 ) -> None:
     """Register a registrar (and, with --api-key, a key that uploads only its own names)."""
+    from dinhdanh.internet.errors import InternetError
+
     with container_from(ctx) as c, c.unit_of_work() as session:
         try:
             registrar = c.internet.add_registrar(session, code, name, c.clock())
@@ -87,6 +84,9 @@ def registrars_list(ctx: typer.Context, json_out: JsonOpt = False) -> None:
 
 
 def _run(c: Container, progress: ProgressFn, on_reject: OnReject | None, **kw: object) -> Run:
+    from dinhdanh.internet.importer import Run
+    from dinhdanh.store.private import spill_dir
+
     return Run(
         unit_of_work=c.unit_of_work,
         clock=c.clock,
@@ -113,6 +113,9 @@ def organisations(
     Columns: tax_code, name, address, status (active|suspended|dissolving|dissolved),
     established, dissolved, legal_rep_id_number.
     """
+    from dinhdanh.internet.importer import import_organisations
+    from dinhdanh.privacy.audit import AccessContext
+
     who = actor or operator()
 
     def run(c: Container, progress: ProgressFn, on_reject: OnReject | None) -> BatchReport:
@@ -144,6 +147,9 @@ def domains(
     code), registrant_name, registrant_dob (persons), created, expires, nameservers
     (space-separated), status (active|suspended|expired|deleted).
     """
+    from dinhdanh.internet.importer import import_domains
+    from dinhdanh.privacy.audit import AccessContext
+
     who = actor or operator()
 
     def run(c: Container, progress: ProgressFn, on_reject: OnReject | None) -> BatchReport:
@@ -174,6 +180,7 @@ def ipblocks(
     Columns: cidr (strict: no host bits), holder_tax_code, asn, allocated, status
     (allocated|assigned|reserved|returned). A block overlapping another holder's is rejected.
     """
+    from dinhdanh.internet.importer import import_ip_blocks
 
     def run(c: Container, progress: ProgressFn, on_reject: OnReject | None) -> BatchReport:
         options = _run(c, progress, on_reject, strict=strict, chunk_size=chunk_size)
@@ -197,6 +204,7 @@ def asns(
     (allocated|reserved|returned). Special-purpose numbers (private, documentation) are
     rejected.
     """
+    from dinhdanh.internet.importer import import_asns
 
     def run(c: Container, progress: ProgressFn, on_reject: OnReject | None) -> BatchReport:
         options = _run(c, progress, on_reject, strict=strict, chunk_size=chunk_size)
@@ -218,6 +226,8 @@ def reconcile_internet(
 
     Writes OUT/<registrar>.parquet, OUT/ipblocks.parquet, OUT/summary.json, OUT/report.html.
     """
+    from dinhdanh.internet.reconciliation import reconcile_store
+
     day = as_of.date() if as_of else datetime.now(UTC).date()
     with container_from(ctx) as c, err.status("reconciling internet resources") as status:
 

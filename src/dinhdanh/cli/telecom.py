@@ -5,18 +5,18 @@ from __future__ import annotations
 import getpass
 from datetime import UTC, date, datetime, time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from sqlalchemy.orm import Session
 
 from dinhdanh.cli.common import container_from, emit_json, fail, out
-from dinhdanh.privacy.access import Role, create_api_key
-from dinhdanh.privacy.audit import AccessContext
-from dinhdanh.telecom import blocks
-from dinhdanh.telecom.reconciliation import reconcile_store
-from dinhdanh.telecom.service import TelecomError
-from dinhdanh.wiring import Container
+
+# The engines (SQLAlchemy, DuckDB, PyArrow) are imported by the commands that run them: the
+# groups' --help, and the other modules that add commands here, need none of them.
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from dinhdanh.wiring import Container
 
 carriers_app = typer.Typer(no_args_is_help=True, help="Carriers and their API keys.")
 reconcile_app = typer.Typer(no_args_is_help=True, help="Reconciliation against the registry.")
@@ -46,6 +46,9 @@ def carriers_add(
     json_out: JsonOpt = False,
 ) -> None:
     """Register a carrier (and, with --api-key, a key that sees only its own subscribers)."""
+    from dinhdanh.privacy.access import Role, create_api_key
+    from dinhdanh.telecom.service import TelecomError
+
     with container_from(ctx) as c, c.unit_of_work() as session:
         try:
             carrier = c.telecom.add_carrier(session, code, name, c.clock())
@@ -95,6 +98,11 @@ def reconcile_subscriptions(
 
     Writes OUT/<carrier>.parquet, OUT/summary.json and OUT/report.html.
     """
+    from dinhdanh.privacy.audit import AccessContext
+    from dinhdanh.social.waiting import phone_bindings_waiting
+    from dinhdanh.telecom.reconciliation import reconcile_store
+    from dinhdanh.telecom.service import TelecomError
+
     day = _as_of(as_of)
     who = f"cli:{getpass.getuser()}"
     with container_from(ctx) as c:
@@ -115,7 +123,9 @@ def reconcile_subscriptions(
             # Accounts bound by a number now found junk or locked: JUNK_SIM_OWNER.
             with c.unit_of_work() as session:
                 numbers = (v.msisdn for v in outcome.junk)
-                flagged = c.phone_checks.recheck_numbers(session, c.clock(), numbers)
+                flagged = 0
+                if phone_bindings_waiting(session):  # else the phone checks go unbuilt
+                    flagged = c.phone_checks.recheck_numbers(session, c.clock(), numbers)
         except TelecomError as exc:
             fail(str(exc))
         finally:
@@ -158,6 +168,8 @@ CodeArg = Annotated[str, typer.Argument(help="The carrier's code, e.g. VTL.")]
 
 def _code(c: Container, session: Session, code: str) -> str:
     """The registered carrier's code, or a one-line failure."""
+    from dinhdanh.telecom.service import TelecomError
+
     try:
         return c.telecom.carrier(session, code).code
     except TelecomError as exc:
@@ -172,6 +184,8 @@ def ranges_add(
     json_out: JsonOpt = False,
 ) -> None:
     """Give a carrier number blocks (a block another carrier holds is refused)."""
+    from dinhdanh.telecom import blocks
+
     with container_from(ctx) as c, c.unit_of_work() as session:
         carrier = _code(c, session, code)
         try:
@@ -192,6 +206,8 @@ def ranges_remove(
     json_out: JsonOpt = False,
 ) -> None:
     """Take number blocks from a carrier."""
+    from dinhdanh.telecom import blocks
+
     with container_from(ctx) as c, c.unit_of_work() as session:
         carrier = _code(c, session, code)
         removed = blocks.remove_blocks(session, carrier, prefixes)
@@ -208,6 +224,8 @@ def ranges_list(
     json_out: JsonOpt = False,
 ) -> None:
     """List number blocks (national digits after +84), by carrier."""
+    from dinhdanh.telecom import blocks
+
     with container_from(ctx) as c, c.unit_of_work() as session:
         carrier = _code(c, session, code) if code else None
         rows = [{"carrier": k, "prefix": p} for p, k in blocks.blocks(session, carrier)]
@@ -229,6 +247,8 @@ def ports_add(
     json_out: JsonOpt = False,
 ) -> None:
     """Declare numbers ported in to a carrier: it may then upload them outside its blocks."""
+    from dinhdanh.telecom import blocks
+
     given = list(numbers or [])
     if file is not None:
         given += [line.strip() for line in file.read_text(encoding="utf-8").splitlines()]
@@ -248,6 +268,8 @@ def ports_add(
 @ports_app.command("list")
 def ports_list(ctx: typer.Context, code: CodeArg, json_out: JsonOpt = False) -> None:
     """Numbers declared ported in to a carrier."""
+    from dinhdanh.telecom import blocks
+
     with container_from(ctx) as c, c.unit_of_work() as session:
         carrier = _code(c, session, code)
         numbers = blocks.ports(session, carrier)

@@ -42,7 +42,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, exists, select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from dinhdanh.auth.oidc.claims import acr_uri
@@ -55,6 +55,7 @@ from dinhdanh.identity.service import Registry
 from dinhdanh.social import models as m
 from dinhdanh.social.errors import PlatformNotFound, SocialError
 from dinhdanh.social.service import MAX_ACCOUNT_ID, Social, Status, _chunks, _utc, sector_of
+from dinhdanh.social.waiting import phone_bindings_waiting
 from dinhdanh.store.db import insert_missing
 from dinhdanh.store.ids import uuid7s
 from dinhdanh.telecom import models as tm
@@ -276,8 +277,7 @@ class PhoneChecks:
         recheck``. Flags stay: the account was bound by a number found junk. Numbers go by
         in chunks: a national run's millions are never all keyed at once."""
         b = m.Binding
-        waiting = select(b.id).where(b.number_key.is_not(None), b.number_junk.is_(False))
-        if not session.scalar(select(exists(waiting))):
+        if not phone_bindings_waiting(session):
             return 0  # no phone binding left to flag: ``junk`` is not even read
         c = tm.LockCase
         open_cases = select(c.msisdn).where(c.state.not_in([s.value for s in TERMINAL]))
