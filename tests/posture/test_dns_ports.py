@@ -3,10 +3,9 @@ ports against local listeners."""
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 
+from dinhdanh.posture import aio
 from dinhdanh.posture.checks.dns import check_dns
 from dinhdanh.posture.checks.ports import RISKY_PORTS, PortObservation, check_port
 from dinhdanh.posture.probes import probe_dns, probe_port, resolver_for
@@ -30,7 +29,7 @@ def resolver():  # type: ignore[no-untyped-def]
 
 
 def codes(domain: str, resolver) -> list[str]:  # type: ignore[no-untyped-def]
-    obs = asyncio.run(probe_dns(domain, resolver, timeout=3))
+    obs = aio.run(probe_dns(domain, resolver, timeout=3))
     return sorted(f.code for f in check_dns(obs))
 
 
@@ -47,7 +46,7 @@ def test_nothing_published(resolver) -> None:  # type: ignore[no-untyped-def]
 
 
 def run_port(host: str, port: int) -> PortObservation:
-    return asyncio.run(probe_port(host, port, timeout=2))
+    return aio.run(probe_port(host, port, timeout=2))
 
 
 def test_open_redis_without_auth_is_critical() -> None:

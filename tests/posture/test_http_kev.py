@@ -3,12 +3,12 @@ match of what they disclose (a catalogue in CISA KEV's format, tests/vectors).""
 
 from __future__ import annotations
 
-import asyncio
 import json
 from pathlib import Path
 
 import pytest
 
+from dinhdanh.posture import aio
 from dinhdanh.posture.checks.http import HttpObservation, check_headers, check_redirect, products
 from dinhdanh.posture.checks.kev import check_kev, parse_catalogue
 from dinhdanh.posture.probes import ProbeError, probe_http
@@ -26,7 +26,7 @@ KEV = parse_catalogue(json.loads(Path("tests/vectors/kev_sample.json").read_text
 
 
 def observe(target: Target) -> HttpObservation:
-    return asyncio.run(probe_http(target, timeout=5))
+    return aio.run(probe_http(target, timeout=5))
 
 
 def codes_of(found: list) -> list[str]:  # type: ignore[type-arg]

@@ -4,6 +4,7 @@ refusal of anything not registered."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from contextlib import ExitStack
 from datetime import timedelta
@@ -12,6 +13,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from dinhdanh.posture import aio
 from dinhdanh.posture import models as m
 from dinhdanh.posture.checks.tls import load_roots
 from dinhdanh.posture.errors import NotRegistered, TransitionRefused, UnknownAgency, UnknownSystem
@@ -228,3 +230,14 @@ def test_deadline_policy() -> None:
     p = DeadlinePolicy()
     assert [p.days(s, 3) for s in Severity] == [2, 15, 30, 90, None]
     assert [p.days(s, 4) for s in Severity] == [1, 8, 15, 45, None]
+
+
+def test_scans_run_where_an_event_loop_already_runs() -> None:
+    """A caller inside a running loop (an async handler, a test session driving a browser)
+    still gets the coroutine's result: asyncio.run alone refuses to nest."""
+
+    async def caller() -> int:
+        return aio.run(asyncio.sleep(0, result=7))
+
+    assert asyncio.run(caller()) == 7
+    assert aio.run(asyncio.sleep(0, result=8)) == 8

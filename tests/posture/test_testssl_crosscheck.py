@@ -4,7 +4,6 @@ names, and a modern server has neither."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import shutil
 import ssl
@@ -16,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from dinhdanh.posture import aio
 from dinhdanh.posture.checks.tls import TlsObservation, check_tls, load_roots
 from dinhdanh.posture.probes import Sslyze, probe_tls
 from dinhdanh.posture.targets import Target
@@ -60,7 +60,7 @@ def test_protocols_agree_with_testssl(tmp_path: Path) -> None:
             theirs = list(
                 pool.map(lambda t: obsolete_per_testssl(t, tmp_path / f"{t.host}.json"), targets)
             )
-        ours_obs = asyncio.run(probe_tls(Sslyze(str(SSLYZE), None), targets, timeout=10))
+        ours_obs = aio.run(probe_tls(Sslyze(str(SSLYZE), None), targets, timeout=10))
     roots = load_roots(ca.pem())
     for target, their_set in zip(targets, theirs, strict=True):
         obs = ours_obs[target.url]

@@ -3,7 +3,6 @@ sslyze (in its own environment, ADR 0013) and judged against a trust store made 
 
 from __future__ import annotations
 
-import asyncio
 import ssl
 from contextlib import ExitStack
 from datetime import UTC, datetime
@@ -12,6 +11,7 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from dinhdanh.posture import aio
 from dinhdanh.posture.checks import Found
 from dinhdanh.posture.checks.tls import TlsObservation, check_tls, load_roots, name_matches
 from dinhdanh.posture.probes import ProbeError, Sslyze, probe_tls
@@ -58,7 +58,7 @@ def scanned(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, object]
             port = stack.enter_context(http_server(host, context=ctx))
             targets[name] = Target("https", host, port)
         tool = Sslyze(str(SSLYZE), None)
-        results = asyncio.run(probe_tls(tool, list(targets.values()), timeout=10))
+        results = aio.run(probe_tls(tool, list(targets.values()), timeout=10))
     return {name: results[t.url] for name, t in targets.items()}, ca.pem()
 
 
@@ -105,7 +105,7 @@ def test_untrusted_against_another_trust_store(scanned: tuple[dict[str, object],
 
 def test_closed_port_is_a_probe_error() -> None:
     target = Target("https", "127.10.1.99", 9)
-    results = asyncio.run(probe_tls(Sslyze(str(SSLYZE), None), [target], timeout=5))
+    results = aio.run(probe_tls(Sslyze(str(SSLYZE), None), [target], timeout=5))
     assert isinstance(results[target.url], ProbeError)
 
 

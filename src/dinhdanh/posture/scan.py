@@ -24,6 +24,7 @@ from cryptography.x509.verification import Store
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from dinhdanh.posture import aio
 from dinhdanh.posture import models as m
 from dinhdanh.posture.checks import Found
 from dinhdanh.posture.checks.dns import check_dns
@@ -285,7 +286,7 @@ class Scanner:
                 counts["opened"] += recorded.opened
                 counts["fixed"] += recorded.fixed
 
-        asyncio.run(self._all(pending, systems, kev, clock, store))
+        aio.run(self._all(pending, systems, kev, clock, store))
         with unit_of_work() as session:
             left = session.scalar(
                 select(m.ScanItem.target)
