@@ -237,7 +237,10 @@ def test_scans_run_where_an_event_loop_already_runs() -> None:
     still gets the coroutine's result: asyncio.run alone refuses to nest."""
 
     async def caller() -> int:
+        # A loop runs here: aio.run must hand the coroutine to a thread of its own.
+        asyncio.get_running_loop()
         return aio.run(asyncio.sleep(0, result=7))
 
-    assert asyncio.run(caller()) == 7
+    # The outer call nests too when the test session itself runs a loop (Playwright's).
+    assert aio.run(caller()) == 7
     assert aio.run(asyncio.sleep(0, result=8)) == 8
