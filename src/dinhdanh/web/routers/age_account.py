@@ -14,7 +14,7 @@ from dinhdanh.age.credentials.vci import Issuance
 from dinhdanh.web.browser import check_csrf, redirect, render
 from dinhdanh.web.deps import ContainerDep
 from dinhdanh.web.portal import CITIZEN
-from dinhdanh.web.routers.auth import bad_csrf, current, fresh, to_login, to_step_up
+from dinhdanh.web.routers.auth import bad_csrf, fresh_account
 
 router = APIRouter(include_in_schema=False)
 FormStr = Annotated[str, Form()]
@@ -27,12 +27,10 @@ def age_credential_offer(request: Request, c: ContainerDep, csrf: FormStr = "") 
     if not check_csrf(c, request, csrf):
         return bad_csrf(c, request)
     with c.unit_of_work() as session:
-        me = current(c, session, request)
-        if me is None:
-            return to_login("/account")
-        view, account = me
-        if not fresh(c, session, view, account):
-            return to_step_up("/account")
+        me = fresh_account(c, session, request, "/account")
+        if isinstance(me, Response):
+            return me
+        account = me[1]
         offer = c.age_issuance.offer(session, account.subject_id, c.clock())
     ctx = {
         "offer_uri": Issuance.offer_uri(offer),
@@ -48,11 +46,9 @@ def age_credentials_revoke(request: Request, c: ContainerDep, csrf: FormStr = ""
     if not check_csrf(c, request, csrf):
         return bad_csrf(c, request)
     with c.unit_of_work() as session:
-        me = current(c, session, request)
-        if me is None:
-            return to_login("/account")
-        view, account = me
-        if not fresh(c, session, view, account):
-            return to_step_up("/account")
+        me = fresh_account(c, session, request, "/account")
+        if isinstance(me, Response):
+            return me
+        account = me[1]
         c.age_credentials.revoke_all(session, account.subject_id, c.clock())
     return redirect("/account?age_revoked=1")

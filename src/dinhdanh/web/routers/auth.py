@@ -396,6 +396,21 @@ def _to_step_up(path: str) -> Response:
     return redirect("/account/step-up?" + urlencode({"next": path}))
 
 
+def fresh_account(
+    c: Container, session: Session, request: Request, login_to: str, step_up_to: str | None = None
+) -> tuple[SessionView, Account] | Response:
+    """The signed-in citizen with a recent second factor, as account changes need, or where
+    to send the browser first: the login (back to ``login_to``) or the step-up (back to
+    ``step_up_to``, by default ``login_to``)."""
+    current = _current(c, session, request)
+    if current is None:
+        return _to_login(login_to)
+    view, account = current
+    if not _fresh(c, session, view, account):
+        return _to_step_up(step_up_to or login_to)
+    return current
+
+
 def _step_up_problem() -> Problem:
     return Problem(
         403,
@@ -451,7 +466,6 @@ def step_up(
 
 
 # What other routers of account pages use (``age_account``).
-current, fresh, to_login, to_step_up = _current, _fresh, _to_login, _to_step_up
 
 
 def bad_csrf(c: Container, request: Request) -> Response:
@@ -517,12 +531,16 @@ def _totp_setup_page(
 @router.get("/account/totp")
 def totp_page(request: Request, c: ContainerDep, next: str = "/account") -> Response:
     with c.unit_of_work() as session:
-        current = _current(c, session, request)
-        if current is None:
-            return _to_login("/account/totp")
-        view, account = current
-        if not _fresh(c, session, view, account):
-            return _to_step_up("/account/totp?" + urlencode({"next": safe_next(next)}))
+        current = fresh_account(
+            c,
+            session,
+            request,
+            "/account/totp",
+            "/account/totp?" + urlencode({"next": safe_next(next)}),
+        )
+        if isinstance(current, Response):
+            return current
+        account = current[1]
         setup = c.auth.accounts.begin_totp_setup(session, account, c.clock())
     return _totp_setup_page(c, request, account, setup.secret, setup.handle, next)
 
@@ -540,12 +558,16 @@ def totp_confirm(
         return _bad_csrf(c, request)
     now = c.clock()
     with c.unit_of_work() as session:
-        current = _current(c, session, request)
-        if current is None:
-            return _to_login("/account/totp")
-        view, account = current
-        if not _fresh(c, session, view, account):
-            return _to_step_up("/account/totp?" + urlencode({"next": safe_next(next)}))
+        current = fresh_account(
+            c,
+            session,
+            request,
+            "/account/totp",
+            "/account/totp?" + urlencode({"next": safe_next(next)}),
+        )
+        if isinstance(current, Response):
+            return current
+        account = current[1]
         outcome = c.auth.accounts.confirm_totp_setup(session, account, handle, code, now)
         if outcome is SetupOutcome.EXPIRED:
             return _to_login("/account/totp")
@@ -565,12 +587,10 @@ def recovery_codes(request: Request, c: ContainerDep, csrf: FormStr = "") -> Res
     if not check_csrf(c, request, csrf):
         return _bad_csrf(c, request)
     with c.unit_of_work() as session:
-        current = _current(c, session, request)
-        if current is None:
-            return _to_login("/account")
-        view, account = current
-        if not _fresh(c, session, view, account):
-            return _to_step_up("/account")
+        current = fresh_account(c, session, request, "/account")
+        if isinstance(current, Response):
+            return current
+        account = current[1]
         account.updated_at = c.clock()
         codes = c.auth.accounts.new_recovery_codes(session, account)
     ctx = {"codes": codes, "next": "/account"}
@@ -709,12 +729,10 @@ def passkey_revoke(request: Request, c: ContainerDep, cred_id: str, csrf: FormSt
         return _bad_csrf(c, request)
     now = c.clock()
     with c.unit_of_work() as session:
-        current = _current(c, session, request)
-        if current is None:
-            return _to_login("/account")
-        view, account = current
-        if not _fresh(c, session, view, account):
-            return _to_step_up("/account")
+        current = fresh_account(c, session, request, "/account")
+        if isinstance(current, Response):
+            return current
+        account = current[1]
         if c.auth.passkeys.revoke(session, account, cred_id, now):
             c.auth.login.record(session, account, "passkey", "revoked", client_ip(request), now)
     return redirect("/account")

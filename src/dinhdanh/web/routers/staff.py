@@ -372,9 +372,10 @@ def _change_grants(
     refused: str,
 ) -> Response:
     """An admin's change: the gate (fresh authentication), CSRF, the change; on a refusal the
-    page again with its message, else back to the page with ``done``."""
+    page again with its message, else back to the page with ``done``. A step-up returns to
+    the page, never to the POST-only URL of the change."""
     with c.unit_of_work() as session:
-        member = _staff(c, session, request, GRANTS, approving=True)
+        member = _staff(c, session, request, GRANTS, approving=True, back_to="/staff/grants")
         if isinstance(member, Response):
             return member
         message = ""
