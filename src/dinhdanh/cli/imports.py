@@ -118,7 +118,7 @@ def run_citizen_import(
     actor: str,
     quiet: bool,
 ) -> dict[str, object]:
-    revoked: list[int] = []
+    after: dict[str, object] = {"age_credentials_revoked": 0}
     from dinhdanh.identity.importer import import_citizens
     from dinhdanh.privacy.audit import AccessContext
     from dinhdanh.store.private import spill_dir
@@ -138,32 +138,33 @@ def run_citizen_import(
             on_reject=on_reject,
         )
         if not report.aborted:
-            # A death in the feed revokes the age credentials of the dead at once (issue 11,
-            # point 6). Its own transaction after the import's: a killed run re-run resumes
-            # the import and then revokes, as revoking twice changes nothing.
-            with c.unit_of_work() as session:
-                revoked.append(c.age_credentials.revoke_deceased(session, c.clock()))
+            after.update(
+                _after_citizens(
+                    c, actor, changed=bool(report.counts.created or report.counts.updated)
+                )
+            )
         return report
 
     result = run_import(ctx, run, rejects=rejects, label="id_number", quiet=quiet)
-    result["age_credentials_revoked"] = sum(revoked)
-    if not result["aborted"] and (result["created"] or result["updated"]):
-        # Nothing changed in the registry: its guardian links have not either.
-        result["guardian_links"] = sync_registry_links(ctx, actor)
-    return result
+    return result | after
 
 
-def sync_registry_links(ctx: typer.Context, actor: str) -> dict[str, int]:
-    """Guardian links of the citizen feed's ``guardian_id_number`` (``age.guardians``)."""
+def _after_citizens(c: Container, actor: str, *, changed: bool) -> dict[str, object]:
+    """What a registry import changes elsewhere, each in its own transaction after the
+    import's: a killed run re-run resumes the import and then does these again, which
+    changes nothing the second time."""
     from dinhdanh.privacy.audit import AccessContext
 
-    with container_from(ctx) as c, c.unit_of_work() as session:
-        added, ended, refused = c.guardians.sync_registry(
-            session,
-            AccessContext(actor, "registry_import", "guardian links of the registry"),
-            c.clock(),
-        )
-    return {"added": len(added), "ended": len(ended), "refused": refused}
+    done: dict[str, object] = {}
+    # A death in the feed revokes the age credentials of the dead at once (issue 11, point 6).
+    with c.unit_of_work() as session:
+        done["age_credentials_revoked"] = c.age_credentials.revoke_deceased(session, c.clock())
+    if changed:  # nothing changed in the registry: its guardian links have not either
+        why = AccessContext(actor, "registry_import", "guardian links of the registry")
+        with c.unit_of_work() as session:
+            added, ended, refused = c.guardians.sync_registry(session, why, c.clock())
+        done["guardian_links"] = {"added": len(added), "ended": len(ended), "refused": refused}
+    return done
 
 
 @import_app.command("citizens")
