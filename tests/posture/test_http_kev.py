@@ -4,6 +4,7 @@ match of what they disclose (a catalogue in CISA KEV's format, tests/vectors).""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from dinhdanh.posture.checks.http import HttpObservation, check_headers, check_r
 from dinhdanh.posture.checks.kev import AffectedRange, check_kev, load_ranges, parse_catalogue
 from dinhdanh.posture.probes import ProbeError, probe_http
 from dinhdanh.posture.targets import Target
+from dinhdanh.wiring import Container
 from tests.posture.servers import (
     BAD_HEADERS,
     GOOD_HEADERS,
@@ -219,3 +221,17 @@ def test_the_mapping_file_is_checked(tmp_path: Path, row: str, error: str) -> No
     path.write_text(RANGES_CSV + row + "\n", encoding="utf-8")
     with pytest.raises(ValueError, match=f"line 3: .*{error}"):
         load_ranges(path)
+
+
+def test_the_scanner_reads_the_ranges_of_the_setting(container: Container, tmp_path: Path) -> None:
+    path, roots = tmp_path / "kev-versions.csv", tmp_path / "roots.pem"
+    path.write_text(RANGES_CSV, encoding="utf-8")
+    roots.write_bytes(make_ca().pem())  # not the system's bundle: only the ranges matter
+    plain = container.settings.model_copy(update={"posture_trust_store": roots})
+    assert replace(container.posture, settings=plain).scanner().config.kev_ranges == ()
+    settings = plain.model_copy(update={"posture_kev_versions": path})
+    scanner = replace(container.posture, settings=settings).scanner()
+    (r,) = scanner.config.kev_ranges
+    assert (r.cve_id, r.product, str(r.start_including), str(r.end_excluding)) == (
+        "CVE-2021-23017", "nginx", "0.6.18", "1.20.1",
+    )  # fmt: skip
