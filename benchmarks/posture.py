@@ -2,17 +2,21 @@
 concurrent scanner, in the same run, on the same servers.
 
     .venv/bin/python benchmarks/posture.py [--endpoints 2000] [--concurrency 32]
+        [--tls-batch 25] [--tls-parallel 2] [--fleet 2]
 
---endpoints HTTPS servers (Python's ssl + http.server, one thread each) listen on distinct
-loopback addresses (127.11.0.0/16); one in four has a self-signed certificate, one in four
-no security headers. A fresh SQLite data directory gets the internet register (an
+--endpoints HTTPS servers listen on distinct loopback addresses (127.11.0.0/16), served by
+--fleet processes of benchmarks/posture_fleet.py (one event loop each, no thread per
+server); one in four has a self-signed certificate, one in four no security headers. A
+fresh SQLite data directory gets the internet register (an
 organisation, its 127.11.0.0/16 block), the agency and one system holding every endpoint.
 
 Ours: `Scanner.run` (sslyze per endpoint in its own environment, the HTTP header probe,
-the checks, findings stored per item), no risky-port or DNS items. Peer: one
-`python -m sslyze` over all endpoints at once with the same scan commands (TLS only).
-Printed: endpoints per second of each, peak memory (this process, and the largest child),
-and whether the TLS findings agree (the peer's JSON judged by the same check_tls).
+the checks, findings stored per item), no risky-port or DNS items. Peer: sslyze's own
+concurrent scanner (benchmarks/sslyze_peer.py: ``sslyze.Scanner`` over all endpoints at
+once, the same scan commands, TLS only), allowed as many connections at a time as ours
+(tls_parallel x 10 servers x 5 connections). Printed: endpoints per second, CPU seconds
+(the process and its children, the fleet excluded), peak memory, the load average, and
+whether the TLS findings agree (the peer's JSON judged by the same check_tls).
 """
 
 from __future__ import annotations
@@ -32,7 +36,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent.parent))
 
-from tests.posture.servers import GOOD_HEADERS, http_server, make_ca, make_leaf, tls_context
+from tests.posture.servers import make_ca, make_leaf
 
 from dinhdanh.crypto import generate_keyring, keyring_to_json
 from dinhdanh.internet.importer import Run, import_ip_blocks, import_organisations
@@ -48,6 +52,9 @@ from dinhdanh.wiring import build, init_data_dir
 
 ORG = "0100233488"
 SSLYZE = ".venv-sslyze/bin/python"
+SSLYZE_SCANS = 10  # sslyze's default number of servers scanned at once, per process
+HERE = Path(__file__).parent
+FLEET: list[int] = []  # pids of the fleet's processes
 CTX = AccessContext("operator:bench", "operator", "posture benchmark")
 
 
@@ -67,10 +74,50 @@ def maxrss_mib(who: int) -> float:
     return resource.getrusage(who).ru_maxrss / 1024
 
 
+def cpu_seconds() -> float:
+    """User and system CPU of this process and of its children that ended."""
+    own, kids = (
+        resource.getrusage(resource.RUSAGE_SELF),
+        resource.getrusage(resource.RUSAGE_CHILDREN),
+    )
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def fleet_cpu(pids: list[int]) -> float:
+    """CPU seconds the fleet's processes used so far (/proc/PID/stat utime + stime)."""
+    ticks = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def fleet(stack: ExitStack, tmp: Path, spec: list[list[object]], part: int) -> list[int]:
+    """One fleet process (benchmarks/posture_fleet.py) serving ``spec``; its ports."""
+    path = tmp / f"fleet-{part}.json"
+    path.write_text(json.dumps(spec))
+    proc = stack.enter_context(
+        subprocess.Popen(
+            [sys.executable, str(HERE / "posture_fleet.py"), str(path)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+    )
+    stack.callback(proc.wait, 30)
+    stack.callback(proc.stdin.close)  # type: ignore[union-attr]
+    ports: list[int] = json.loads(proc.stdout.readline())  # type: ignore[union-attr]
+    FLEET.append(proc.pid)
+    return ports
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--endpoints", type=int, default=2000)
     ap.add_argument("--concurrency", type=int, default=32)
+    ap.add_argument("--tls-batch", type=int, default=ScanConfig().tls_batch)
+    ap.add_argument("--tls-parallel", type=int, default=ScanConfig().tls_parallel)
+    ap.add_argument("--fleet", type=int, default=2, help="server processes")
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="posture-bench-"))
     settings = Settings(data_dir=tmp / "var", keyring=keyring_to_json(generate_keyring()))
@@ -87,17 +134,19 @@ def main() -> None:
              "status": "allocated"}  # fmt: skip
     import_ip_blocks(write_csv(tmp / "b.csv", [block]), internet=c.internet, run=run)
     ca = make_ca()
+    spec = []
+    for i in range(args.endpoints):
+        h = host(i)
+        cert, key = make_leaf([h], None if i % 4 == 1 else ca).write(tmp, h)
+        spec.append([h, str(cert), str(key), i % 4 != 2])  # one in four without headers
     with ExitStack() as stack:
-        urls, targets = [], []
-        for i in range(args.endpoints):
-            h = host(i)
-            cert, key = make_leaf([h], None if i % 4 == 1 else ca).write(tmp, h)
-            headers = () if i % 4 == 2 else GOOD_HEADERS
-            port = stack.enter_context(
-                http_server(h, headers=headers, context=tls_context(cert, key))
-            )
-            urls.append(f"https://{h}:{port}")
-            targets.append(f"{h}:{port}")
+        ports: list[int] = []
+        for part in range(args.fleet):
+            ports += fleet(stack, tmp, spec[part :: args.fleet], part)
+        order = [i for part in range(args.fleet) for i in range(part, args.endpoints, args.fleet)]
+        at = dict(zip(order, ports, strict=True))
+        urls = [f"https://{host(i)}:{at[i]}" for i in range(args.endpoints)]
+        targets = [u.removeprefix("https://") for u in urls]
         with c.unit_of_work() as s:
             c.posture.register.add_agency(s, ORG, EVERYONE, now)
             c.posture.register.add_system(
@@ -105,23 +154,35 @@ def main() -> None:
                 scope=EVERYONE, by=CTX, now=now,
             )  # fmt: skip
         roots = load_roots(ca.pem())
-        config = ScanConfig(concurrency=args.concurrency, per_host=2, timeout=10, retries=1)
+        config = ScanConfig(
+            concurrency=args.concurrency, per_host=2, timeout=10, retries=1,
+            tls_batch=args.tls_batch, tls_parallel=args.tls_parallel,
+        )  # fmt: skip
         scanner = Scanner(
             c.posture.register, config, Sslyze(SSLYZE, None), roots, resolver_for(None, 5)
         )
+        load_before = os.getloadavg()
+        cpu0, fleet0 = cpu_seconds(), fleet_cpu(FLEET)
         t0 = time.perf_counter()
         report = scanner.run(c.unit_of_work, c.clock)
         ours_s = time.perf_counter() - t0
+        cpu1, fleet1 = cpu_seconds(), fleet_cpu(FLEET)
         ours_rss = maxrss_mib(resource.RUSAGE_SELF)
         ours_child = maxrss_mib(resource.RUSAGE_CHILDREN)
         out = tmp / "peer.json"
+        # The same number of connections at a time: sslyze opens 5 per server, and ours
+        # runs tls_parallel processes of 10 server scans each (sslyze's default).
+        scans = SSLYZE_SCANS * args.tls_parallel
         t0 = time.perf_counter()
-        subprocess.run(
-            [SSLYZE, "-m", "sslyze", f"--json_out={out}", "--quiet", *SSLYZE_COMMANDS, *targets],
-            check=True, capture_output=True,
+        peer_proc = subprocess.run(
+            [SSLYZE, str(HERE / "sslyze_peer.py"), str(scans), str(out), *SSLYZE_COMMANDS,
+             *targets],
+            check=True, capture_output=True, text=True,
         )  # fmt: skip
         peer_s = time.perf_counter() - t0
-        peer_child = maxrss_mib(resource.RUSAGE_CHILDREN)
+        cpu2, fleet2 = cpu_seconds(), fleet_cpu(FLEET)
+        peer_rss = float(peer_proc.stdout.split()[-1])
+        load_after = os.getloadavg()
     peer: dict[str, set[str]] = {}
     for server in json.loads(out.read_text())["server_scan_results"]:
         loc = server["server_location"]
@@ -138,14 +199,22 @@ def main() -> None:
                 ours[f.target].add(f.code)
     agree = sum(ours[u] == peer.get(u) for u in urls)
     n = args.endpoints
-    print(f"posture scan, {n} HTTPS endpoints on loopback, concurrency {args.concurrency}, "
-          f"{os.cpu_count()} CPUs (shared, loaded machine)")  # fmt: skip
-    print(f"  ours : {ours_s:8.1f} s  {n / ours_s:7.2f} endpoints/s  done {report.done} "
-          f"failed {report.failed}  peak RSS {ours_rss:.0f} MiB "
-          f"(largest child {ours_child:.0f} MiB)")  # fmt: skip
-    print(f"  peer : {peer_s:8.1f} s  {n / peer_s:7.2f} endpoints/s  (sslyze's own scanner, "
-          f"TLS only; largest child {peer_child:.0f} MiB)")  # fmt: skip
+    ours_cpu, peer_cpu = cpu1 - cpu0, cpu2 - cpu1
+    print(f"posture scan, {n} HTTPS endpoints on loopback ({args.fleet} fleet processes), "
+          f"{os.cpu_count()} CPUs; load average {load_before[0]:.2f} before, "
+          f"{load_after[0]:.2f} after")  # fmt: skip
+    print(f"  ours : {ours_s:8.1f} s  {n / ours_s:7.2f} endpoints/s  "
+          f"CPU {ours_cpu:7.1f} s ({1000 * ours_cpu / n:.0f} ms/endpoint)  done {report.done} "
+          f"failed {report.failed}  peak RSS {ours_rss:.0f} MiB, largest sslyze "
+          f"{ours_child:.0f} MiB  ({args.tls_parallel} sslyze processes x "
+          f"{SSLYZE_SCANS} servers x 5 connections, batches of {args.tls_batch})")  # fmt: skip
+    print(f"  peer : {peer_s:8.1f} s  {n / peer_s:7.2f} endpoints/s  "
+          f"CPU {peer_cpu:7.1f} s ({1000 * peer_cpu / n:.0f} ms/endpoint)  peak RSS "
+          f"{peer_rss:.0f} MiB  (sslyze.Scanner, {scans} servers x 5 connections, "
+          f"TLS only)")  # fmt: skip
     print(f"  TLS findings identical on {agree} of {n} endpoints")
+    print(f"  fleet CPU serving ours {fleet1 - fleet0:.1f} s, serving the peer "
+          f"{fleet2 - fleet1:.1f} s")  # fmt: skip
     c.close()
 
 

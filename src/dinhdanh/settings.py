@@ -223,6 +223,11 @@ class Settings(BaseSettings):
     posture_resolver: str | None = Field(
         default=None, description="DNS resolver for the email and DNSSEC checks: IP or IP:PORT"
     )
+    posture_kev_versions: Path | None = Field(
+        default=None,
+        description="CSV of KEV entries' affected version ranges (cveID, product, "
+        "versionStartIncluding/Excluding, versionEndIncluding/Excluding); docs/posture.md",
+    )
     posture_risky_ports: tuple[int, ...] = (
         23,
         445,

@@ -98,3 +98,20 @@ def test_bad_expiry_or_unknown_key_fail_in_one_line(settings: Settings) -> None:
         assert proc.returncode == 1, args
         assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
     assert cli_json(s, "apikeys", "list") == {"items": []}
+
+
+def test_agency_admin_keys_are_personal_and_need_an_agency_admin_grant(
+    settings: Settings,
+) -> None:
+    s = Settings(data_dir=settings.data_dir, database_url=settings.database_url)
+    cli(s, "init")
+    officer = _officer_grant(s)
+    crossed = cli(s, "apikeys", "add", "--name", "X", "--role", "agency_admin", "--staff",
+                  officer, check=False)  # fmt: skip
+    assert crossed.returncode == 1
+    assert "officer grant gets no agency_admin token" in crossed.stderr
+    machine = cli(s, "apikeys", "add", "--name", "X", "--role", "agency_admin", "--owner",
+                  "Ops", check=False)  # fmt: skip
+    assert machine.returncode == 1
+    assert "personal" in machine.stderr
+    assert cli_json(s, "apikeys", "list") == {"items": []}

@@ -7,7 +7,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from dinhdanh.internet.importer import import_domains, import_ip_blocks, import_organisations
+from dinhdanh.posture import models as m
+from dinhdanh.posture.checks import Found, Severity
+from dinhdanh.posture.findings import findings, record
 from dinhdanh.posture.register import EVERYONE, SystemView
+from dinhdanh.posture.rules import DeadlinePolicy
 from dinhdanh.privacy.audit import AccessContext
 from dinhdanh.wiring import Container
 from tests.internet.factories import ORG, ORG2, block, company, org, run_of, write
@@ -70,3 +74,36 @@ def system(
             by=OPERATOR,
             now=NOW,
         )
+
+
+A_URL, B_URL = "https://127.10.0.1:443", "https://127.20.0.1:443"
+
+
+def find(c: Container, system_id: str, target: str, *found: Found) -> None:
+    """What a scan of the tls and http families saw on ``target`` at NOW."""
+    with c.unit_of_work() as s:
+        row = s.get(m.InformationSystem, system_id)
+        assert row is not None
+        record(s, row, target, {"tls", "http"}, found, DeadlinePolicy(), NOW)
+
+
+def two_agencies_with_findings(c: Container, tmp_path: Path) -> dict[str, str]:
+    """Agency A: one level-3 system with a critical and a medium finding (both long past
+    their deadline); agency B: one level-2 system with a medium finding. Their ids."""
+    agencies(c, tmp_path)
+    a = system(c, "https://127.10.0.1", name="Cổng thuế", domains=(), blocks=(AGENCY_BLOCK,))
+    b = system(
+        c, "https://127.20.0.1", agency=OTHER, name="Cổng bò", level=2, domains=(),
+        blocks=(OTHER_BLOCK,),
+    )  # fmt: skip
+    find(c, a.id, A_URL, Found("CERT_EXPIRED", Severity.CRITICAL, A_URL),
+         Found("CSP_MISSING", Severity.MEDIUM, A_URL))  # fmt: skip
+    find(c, b.id, B_URL, Found("CSP_MISSING", Severity.MEDIUM, B_URL))
+    with c.unit_of_work() as s:
+        ids = {f.agency + f.code: f.id for f in findings(s, c.clock())}
+    return {
+        "a": a.id,
+        "b": b.id,
+        "a_cert": ids[AGENCY + "CERT_EXPIRED"],
+        "b_csp": ids[OTHER + "CSP_MISSING"],
+    }

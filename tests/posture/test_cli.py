@@ -111,3 +111,19 @@ def test_kev_import(s: Settings, tmp_path: Path) -> None:
     failed = cli(s, "posture", "kev", "import", str(bad), check=False)
     assert failed.returncode == 1
     assert "vulnerabilities" in failed.stderr
+
+
+def test_systems_level(s: Settings) -> None:
+    cli(s, "posture", "agencies", "add", AGENCY)
+    add = ("posture", "systems", "add", "--agency", AGENCY, "--name", "Cổng thuế", "--level",
+           "2", "--block", AGENCY_BLOCK, "--endpoint", "https://127.10.0.9")  # fmt: skip
+    made = cli_json(s, *add)
+    changed = cli_json(s, "posture", "systems", "level", made["id"], "4")
+    assert (changed["level"], changed["deadlines_changed"]) == (4, 0)
+    by_name = cli_json(s, "posture", "systems", "level", "Cổng thuế", "1")
+    assert by_name["level"] == 1
+    refused = cli(s, "posture", "systems", "level", made["id"], "9", check=False)
+    assert refused.returncode == 1
+    assert "1 to 5" in refused.stderr
+    missing = cli(s, "posture", "systems", "level", "nope", "3", check=False)
+    assert missing.returncode == 1

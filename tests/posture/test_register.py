@@ -4,9 +4,11 @@ agency_admin acts for its own agency only."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from dinhdanh.posture.errors import (
     AgencyExists,
@@ -150,3 +152,85 @@ def test_agency_admin_acts_for_its_own_agency(container: Container, tmp_path: Pa
             blocks=[AGENCY_BLOCK], responsible=stranger.subject_id, scope=scope,
             by=OPERATOR, now=NOW,
         )  # fmt: skip
+
+
+def _open_findings(c: Container, system_id: str) -> dict[str, tuple[str, object]]:
+    from dinhdanh.posture import models as m
+    from dinhdanh.posture.checks import Found, Severity
+    from dinhdanh.posture.findings import record
+
+    found = [
+        Found("CERT_EXPIRED", Severity.CRITICAL, "https://127.10.0.1:443"),
+        Found("CSP_MISSING", Severity.MEDIUM, "https://127.10.0.1:443"),
+        Found("HSTS_MISSING", Severity.MEDIUM, "https://127.10.0.1:443"),
+        Found("TLS_PQ_HYBRID_UNKNOWN", Severity.INFO, "https://127.10.0.1:443"),
+    ]
+    with c.unit_of_work() as s:
+        row = s.get(m.InformationSystem, system_id)
+        assert row is not None
+        record(s, row, "https://127.10.0.1:443", {"tls", "http"}, found, c.posture.policy, NOW)
+    # HSTS is fixed by a later re-check of the http family that no longer sees it.
+    with c.unit_of_work() as s:
+        row = s.get(m.InformationSystem, system_id)
+        assert row is not None
+        later = NOW + timedelta(days=1)
+        record(s, row, "https://127.10.0.1:443", {"http"}, found[1:2], c.posture.policy, later)
+    return _deadlines(c, system_id)
+
+
+def _deadlines(c: Container, system_id: str) -> dict[str, tuple[str, object]]:
+    from dinhdanh.auth.opaque import as_utc
+    from dinhdanh.posture import models as m
+
+    with c.unit_of_work() as s:
+        rows = s.scalars(select(m.Finding).where(m.Finding.system_id == system_id))
+        return {r.code: (r.state, as_utc(r.deadline) if r.deadline else None) for r in rows}
+
+
+def test_a_level_change_recomputes_the_deadlines_of_open_findings(
+    container: Container, tmp_path: Path
+) -> None:
+    agencies(container, tmp_path)
+    made = system(container, "https://127.10.0.1", level=3)
+    before = _open_findings(container, made.id)
+    assert before["CERT_EXPIRED"] == ("open", NOW + timedelta(days=2))
+    assert before["CSP_MISSING"] == ("open", NOW + timedelta(days=30))
+    with container.unit_of_work() as s:
+        view, changed = container.posture.register.set_level(
+            s, made.id, 5, scope=Scope(AGENCY), now=NOW + timedelta(days=3)
+        )
+    assert view.level == 5
+    assert changed == 2  # the critical and the open medium; not the fixed one, not info
+    after = _deadlines(container, made.id)
+    # Levels 4 and 5 halve the time, counted from the opening, not from the change.
+    assert after["CERT_EXPIRED"] == ("open", NOW + timedelta(days=1))
+    assert after["CSP_MISSING"] == ("open", NOW + timedelta(days=15))
+    # A fixed finding keeps its deadline; an info one has none.
+    assert after["HSTS_MISSING"] == before["HSTS_MISSING"]
+    assert after["TLS_PQ_HYBRID_UNKNOWN"] == ("open", None)
+    # Back down: the longer deadlines return.
+    with container.unit_of_work() as s:
+        container.posture.register.set_level(s, made.id, 2, scope=EVERYONE, now=NOW)
+    assert _deadlines(container, made.id)["CSP_MISSING"] == ("open", NOW + timedelta(days=30))
+
+
+def test_a_level_change_by_import_recomputes_them_too(container: Container, tmp_path: Path) -> None:
+    agencies(container, tmp_path)
+    made = system(container, "https://127.10.0.1", level=3)
+    _open_findings(container, made.id)
+    with container.unit_of_work() as s:
+        outcome = container.posture.register.put_system(
+            s, AGENCY, made.name, 4, endpoints=["https://127.10.0.1"],
+            domains=[AGENCY_DOMAIN], blocks=[AGENCY_BLOCK], by=OPERATOR, now=NOW,
+        )  # fmt: skip
+    assert outcome == "updated"
+    assert _deadlines(container, made.id)["CSP_MISSING"] == ("open", NOW + timedelta(days=15))
+
+
+def test_a_level_change_is_checked(container: Container, tmp_path: Path) -> None:
+    agencies(container, tmp_path)
+    made = system(container, "https://127.10.0.1", level=3)
+    with container.unit_of_work() as s, pytest.raises(SystemInvalid):
+        container.posture.register.set_level(s, made.id, 6, scope=EVERYONE, now=NOW)
+    with container.unit_of_work() as s, pytest.raises(OutOfScope):
+        container.posture.register.set_level(s, made.id, 2, scope=Scope(OTHER), now=NOW)

@@ -13,57 +13,25 @@ import pytest
 from fastapi.testclient import TestClient
 
 from dinhdanh.posture import models as m
-from dinhdanh.posture.checks import Found, Severity
-from dinhdanh.posture.findings import findings, record
 from dinhdanh.posture.register import SystemView
-from dinhdanh.posture.rules import DeadlinePolicy
 from dinhdanh.wiring import Container
 from tests.oidc.conftest import csrf_of, current_totp, log_in_with
 from tests.posture.factories import (
     AGENCY,
     AGENCY_BLOCK,
-    NOW,
+    B_URL,
     OTHER,
     OTHER_BLOCK,
-    agencies,
-    system,
+    two_agencies_with_findings,
 )
 from tests.staff.factories import grant, person
 from tests.support import PASSWORD, Citizen
 from tests.web.test_staff_console import browser
 
-A_URL, B_URL = "https://127.10.0.1:443", "https://127.20.0.1:443"
-
-
-def _find(c: Container, system_id: str, target: str, *found: Found) -> None:
-    with c.unit_of_work() as s:
-        row = s.get(m.InformationSystem, system_id)
-        assert row is not None
-        record(s, row, target, {"tls", "http"}, found, DeadlinePolicy(), NOW)
-
 
 @pytest.fixture
 def fleet(container: Container, tmp_path: Path) -> dict[str, str]:
-    """Agency A: one level-3 system with a critical and a medium finding (both long past
-    their deadline); agency B: one level-2 system with a medium finding."""
-    c = container
-    agencies(c, tmp_path)
-    a = system(c, "https://127.10.0.1", name="Cổng thuế", domains=(), blocks=(AGENCY_BLOCK,))
-    b = system(
-        c, "https://127.20.0.1", agency=OTHER, name="Cổng bò", level=2, domains=(),
-        blocks=(OTHER_BLOCK,),
-    )  # fmt: skip
-    _find(c, a.id, A_URL, Found("CERT_EXPIRED", Severity.CRITICAL, A_URL),
-          Found("CSP_MISSING", Severity.MEDIUM, A_URL))  # fmt: skip
-    _find(c, b.id, B_URL, Found("CSP_MISSING", Severity.MEDIUM, B_URL))
-    with c.unit_of_work() as s:
-        ids = {f.agency + f.code: f.id for f in findings(s, c.clock())}
-    return {
-        "a": a.id,
-        "b": b.id,
-        "a_cert": ids[AGENCY + "CERT_EXPIRED"],
-        "b_csp": ids[OTHER + "CSP_MISSING"],
-    }
+    return two_agencies_with_findings(container, tmp_path)
 
 
 def _staff(c: Container, who: Citizen, role: str, org: str) -> TestClient:

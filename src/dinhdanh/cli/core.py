@@ -188,8 +188,9 @@ def apikeys_add(
     staff: Annotated[
         str | None,
         typer.Option(
-            help="Staff grant an officer key acts for: a personal token, owned by the "
-            "grant's organisation (required with --role officer)."
+            help="Staff grant a personal key acts for, owned by the grant's organisation "
+            "(required with --role officer, an officer's or investigator's grant, and "
+            "--role agency_admin, an agency_admin's grant)."
         ),
     ] = None,
     expires: Annotated[
@@ -199,8 +200,12 @@ def apikeys_add(
     json_out: JsonOpt = False,
 ) -> None:
     """Create an API key; the token is printed once and never stored."""
-    if (role is Role.OFFICER) != (staff is not None):
-        fail("officer keys are personal: --role officer goes with --staff GRANT_ID, and only it")
+    personal = role in (Role.OFFICER, Role.AGENCY_ADMIN)
+    if personal != (staff is not None):
+        fail(
+            "officer and agency_admin keys are personal: --role officer or agency_admin goes "
+            "with --staff GRANT_ID, and only they"
+        )
     if staff is None and not (owner or "").strip():
         fail("--owner is required: the organisation that holds the key")
     with container_from(ctx) as c, c.unit_of_work() as session:
@@ -209,8 +214,9 @@ def apikeys_add(
         if staff is not None:
             try:
                 key_id, token, grant = c.staff.issue_token(
-                    session, staff, name, operator_context("officer token"), now, expires_at
-                )
+                    session, staff, name, operator_context(f"{role.value} token"), now,
+                    expires_at, role,
+                )  # fmt: skip
             except StaffError as exc:
                 fail(str(exc))
             owner, expires_at = (

@@ -138,6 +138,30 @@ def systems_add(
         out.print(f"system {system.id} ({system.name}, level {system.level}) registered")
 
 
+@systems_app.command("level")
+def systems_level(
+    ctx: typer.Context,
+    system: Annotated[str, typer.Argument(help="The system's id, or its name if unique.")],
+    level: Annotated[int, typer.Argument(help="The new security level 1-5 (Decree 85/2016).")],
+    json_out: JsonOpt = False,
+) -> None:
+    """Change a system's security level; the deadlines of its open findings follow it."""
+    with container_from(ctx) as c, c.unit_of_work() as session:
+        found = c.posture.register.systems(session, system=system)
+        if len(found) != 1:
+            fail(f"{len(found)} systems have the id or name {system!r}")
+        try:
+            view, changed = c.posture.register.set_level(
+                session, found[0].id, level, scope=EVERYONE, now=c.clock()
+            )
+        except PostureError as exc:
+            fail(str(exc))
+    if json_out:
+        emit_json(_system(view) | {"deadlines_changed": changed})
+    else:
+        out.print(f"system {view.id} ({view.name}): level {view.level}, {changed} deadlines moved")
+
+
 @systems_app.command("import")
 def systems_import(
     ctx: typer.Context,

@@ -210,6 +210,15 @@ def accept_risk(
     row.accepted_until, row.note = until, why
 
 
+def finding(session: Session, finding_id: str, now: datetime) -> FindingView:
+    """One finding, whatever its state (raises FindingNotFound)."""
+    row = session.get(m.Finding, finding_id)
+    system = session.get(m.InformationSystem, row.system_id) if row is not None else None
+    if row is None or system is None:
+        raise FindingNotFound(f"no finding {finding_id!r}")
+    return _view(row, system, now)
+
+
 def agency_of(session: Session, finding_id: str) -> str:
     """The agency whose system a finding is about (to check a caller's scope first)."""
     row = session.get(m.Finding, finding_id)

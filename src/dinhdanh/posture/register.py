@@ -16,11 +16,13 @@ from datetime import datetime
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from dinhdanh.auth.opaque import as_utc
 from dinhdanh.internet.ipindex import CidrError, parse_cidr
 from dinhdanh.internet.names import DomainNameError, to_ascii
 from dinhdanh.internet.service import Internet
 from dinhdanh.internet.taxcode import TaxCodeError, head_of, parse_tax_code
 from dinhdanh.posture import models as m
+from dinhdanh.posture.checks import Severity
 from dinhdanh.posture.errors import (
     AgencyExists,
     OutOfScope,
@@ -29,6 +31,7 @@ from dinhdanh.posture.errors import (
     UnknownAgency,
     UnknownSystem,
 )
+from dinhdanh.posture.rules import DeadlinePolicy, State
 from dinhdanh.posture.targets import Target, TargetError, belongs, parse_endpoint
 from dinhdanh.privacy.audit import AccessContext, AuditLog
 from dinhdanh.staff.service import Staff
@@ -80,10 +83,17 @@ def _tax_code(raw: str) -> str:
 
 
 class Register:
-    def __init__(self, internet: Internet, staff: Staff, audit: AuditLog) -> None:
+    def __init__(
+        self,
+        internet: Internet,
+        staff: Staff,
+        audit: AuditLog,
+        policy: DeadlinePolicy | None = None,
+    ) -> None:
         self._internet = internet
         self._staff = staff
         self._audit = audit
+        self._policy = policy or DeadlinePolicy()
 
     # -- agencies --
     def add_agency(
@@ -225,7 +235,9 @@ class Register:
             return "unchanged"
         row = session.get(m.InformationSystem, sid, with_for_update=True)
         assert row is not None
-        row.level, row.updated_at = level, now
+        if row.level != level:
+            self._relevel(session, row, level)
+        row.updated_at = now
         for model in (m.SystemDomain, m.SystemBlock):
             session.execute(delete(model).where(model.system_id == sid))
         session.add_all(m.SystemDomain(system_id=sid, name=n) for n in names)
@@ -240,6 +252,38 @@ class Register:
         )
         session.flush()
         return "updated"
+
+    def set_level(
+        self, session: Session, system_id: str, level: int, *, scope: Scope, now: datetime
+    ) -> tuple[SystemView, int]:
+        """A system's new security level; the deadlines of its findings not yet fixed are
+        recomputed from their opening under the new level (a raise can make some overdue at
+        once). Returns the system and how many deadlines changed."""
+        if level not in LEVELS:
+            raise SystemInvalid("the security level must be 1 to 5 (Decree 85/2016)")
+        row = session.get(m.InformationSystem, system_id, with_for_update=True)
+        if row is None:
+            raise UnknownSystem(f"no information system {system_id!r}")
+        scope.check(row.agency)
+        changed = self._relevel(session, row, level) if row.level != level else 0
+        row.updated_at = now
+        session.flush()
+        return self.system(session, system_id), changed
+
+    def _relevel(self, session: Session, row: m.InformationSystem, level: int) -> int:
+        """Set the level and recompute the deadlines of the system's unfixed findings (the
+        deadline rules of rules.DeadlinePolicy, as findings.record applies them)."""
+        row.level = level
+        changed = 0
+        for f in session.scalars(
+            select(m.Finding).where(
+                m.Finding.system_id == row.id, m.Finding.state != State.FIXED.value
+            )
+        ):
+            due = self._policy.deadline(Severity(f.severity), level, as_utc(f.opened_at))
+            if (as_utc(f.deadline) if f.deadline else None) != due:
+                f.deadline, changed = due, changed + 1
+        return changed
 
     def add_endpoint(
         self, session: Session, system_id: str, raw: str, *, scope: Scope, now: datetime

@@ -34,7 +34,7 @@ from dinhdanh.posture.checks.http import (
     check_redirect,
     products,
 )
-from dinhdanh.posture.checks.kev import KevEntry, check_kev
+from dinhdanh.posture.checks.kev import AffectedRange, KevEntry, check_kev
 from dinhdanh.posture.checks.ports import check_port
 from dinhdanh.posture.checks.tls import TlsObservation, check_tls
 from dinhdanh.posture.errors import NotRegistered, UnknownSystem
@@ -69,6 +69,7 @@ class ScanConfig:
     tls_batch: int = 25  # endpoints per sslyze process (1: one process per endpoint)
     tls_parallel: int = 2  # sslyze processes at once
     policy: DeadlinePolicy = field(default_factory=DeadlinePolicy)
+    kev_ranges: tuple[AffectedRange, ...] = ()  # settings.posture_kev_versions
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,7 +213,9 @@ class Scanner:
             found += check_tls(tls_seen, self._roots, now, self.config.warn_days)
         if not isinstance(http_obs, BaseException):
             families.add("http")
-            found += check_headers(http_obs) + check_kev(t.url, products(http_obs), kev)
+            disclosed = products(http_obs)
+            found += check_headers(http_obs)
+            found += check_kev(t.url, disclosed, kev, self.config.kev_ranges)
         if not families:
             raise ProbeError(f"{t.url}: {tls_seen}; {http_obs}")
         return frozenset(families), found

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dinhdanh.internet.service import Internet
+from dinhdanh.posture.checks.kev import load_ranges
 from dinhdanh.posture.checks.tls import load_roots
 from dinhdanh.posture.probes import Sslyze, resolver_for
 from dinhdanh.posture.register import Register
@@ -20,6 +21,17 @@ from dinhdanh.staff.service import Staff
 SYSTEM_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
 
 
+def policy_of(s: Settings) -> DeadlinePolicy:
+    """Deadlines by severity from the settings (rules.DeadlinePolicy halves them for
+    systems of level 4 and 5)."""
+    return DeadlinePolicy(
+        critical=s.posture_deadline_critical_days,
+        high=s.posture_deadline_high_days,
+        medium=s.posture_deadline_medium_days,
+        low=s.posture_deadline_low_days,
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class Posture:
     register: Register
@@ -27,13 +39,7 @@ class Posture:
 
     @property
     def policy(self) -> DeadlinePolicy:
-        s = self.settings
-        return DeadlinePolicy(
-            critical=s.posture_deadline_critical_days,
-            high=s.posture_deadline_high_days,
-            medium=s.posture_deadline_medium_days,
-            low=s.posture_deadline_low_days,
-        )
+        return policy_of(self.settings)
 
     def trust_store(self) -> Path:
         if self.settings.posture_trust_store is not None:
@@ -50,6 +56,7 @@ class Posture:
             risky_ports=frozenset(s.posture_risky_ports),
             warn_days=s.posture_cert_warn_days,
             policy=self.policy,
+            kev_ranges=tuple(load_ranges(s.posture_kev_versions) if s.posture_kev_versions else ()),
         )
         bundle = self.trust_store()
         tool = Sslyze(s.posture_sslyze_python, str(bundle))
@@ -58,4 +65,4 @@ class Posture:
 
 
 def build_posture(settings: Settings, internet: Internet, staff: Staff, audit: AuditLog) -> Posture:
-    return Posture(Register(internet, staff, audit), settings)
+    return Posture(Register(internet, staff, audit, policy_of(settings)), settings)

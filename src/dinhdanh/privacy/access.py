@@ -25,6 +25,7 @@ class Role(StrEnum):
     CARRIER = "carrier"  # scope: the carrier's code; sees and changes only its own subscribers
     PLATFORM = "platform"  # scope: the platform's code; reads only its own accounts' status
     REGISTRAR = "registrar"  # scope: the registrar's code; uploads only its own domain names
+    AGENCY_ADMIN = "agency_admin"  # personal: an agency_admin grant's person (posture API)
 
 
 class AccessError(DomainError):

@@ -29,5 +29,12 @@ DISCLOSURE_DECIDE = frozenset({StaffRole.APPROVER})
 # Who manages an agency's information systems and findings: the grant's organisation is
 # the agency's tax code, and the scope (posture.register.Scope).
 POSTURE_MANAGE = frozenset({StaffRole.AGENCY_ADMIN})
+# Who may hold a personal API token, and the role of that token's key: officers and
+# investigators read citizens (Role.OFFICER), agency admins call the posture API.
+PERSONAL_TOKENS: dict[StaffRole, str] = {
+    StaffRole.OFFICER: "officer",
+    StaffRole.INVESTIGATOR: "officer",
+    StaffRole.AGENCY_ADMIN: "agency_admin",
+}
 # Who sees every agency's posture and accepts risks (never their own agency's alone).
 POSTURE_APPROVE = frozenset({StaffRole.APPROVER})

@@ -1,4 +1,4 @@
-"""Staff use cases: grant and end roles, find who may act now, issue personal officer tokens.
+"""Staff use cases: grant and end roles, find who may act now, issue personal API tokens.
 
 A grant names an existing citizen who has an account (by subject id), one role, the
 organisation the person acts for (free text, as the unit names itself, e.g. "Công an tỉnh
@@ -28,7 +28,7 @@ from dinhdanh.privacy.access import LegalGround, Principal, Role, create_api_key
 from dinhdanh.privacy.audit import AccessContext, AuditLog
 from dinhdanh.privacy.models import ApiKey
 from dinhdanh.staff.models import StaffGrant
-from dinhdanh.staff.roles import LOOKUP, StaffRole
+from dinhdanh.staff.roles import LOOKUP, PERSONAL_TOKENS, StaffRole
 from dinhdanh.staff.rules import person_actor, same_person
 
 MIN_TEXT, MAX_ORG, MAX_REASON = 3, 200, 500
@@ -268,37 +268,50 @@ class Staff:
         by: AccessContext,
         now: datetime,
         expires_at: datetime | None = None,
+        role: Role = Role.OFFICER,
     ) -> tuple[str, str, GrantInfo]:
-        """An officer API token for the person of ``grant_id`` (key id, token, grant). It is
-        owned by the grant's organisation, expires with the grant at the latest, and acts
-        only while the grant does."""
+        """A personal API token for the person of ``grant_id`` (key id, token, grant): an
+        officer token (``role`` officer) for an officer's or investigator's grant, an
+        agency_admin token for an agency_admin's. It is owned by the grant's organisation,
+        expires with the grant at the latest, and acts only while the grant does."""
         grant = self.get(session, grant_id)
         if grant is None:
             raise GrantNotFound(f"no staff grant {grant_id!r}")
         if not grant.active(now):
             raise GrantEnded(f"staff grant {grant_id} is {grant.state(now)}")
-        if grant.role not in LOOKUP:
-            raise GrantInvalid(f"a {grant.role.value} grant does not read citizens' records")
+        if PERSONAL_TOKENS.get(grant.role) != role.value:
+            if role is Role.OFFICER:
+                raise GrantInvalid(f"a {grant.role.value} grant does not read citizens' records")
+            raise GrantInvalid(f"a {grant.role.value} grant gets no {role.value} token")
         until = min(expires_at or grant.expires_at, grant.expires_at)
         key_id, token = create_api_key(
             session,
             name,
-            Role.OFFICER,
+            role,
             now,
             expires_at=until,
             owner=grant.organisation,
             staff_grant=grant.id,
         )
-        purpose = f"officer API token {key_id} for grant {grant.id}"
+        purpose = f"{role.value} API token {key_id} for grant {grant.id}"
         self._audit_change(session, by, purpose, "staff_token", grant.subject_id, now)
         return key_id, token, grant
 
-    def person_of_key(self, session: Session, who: Principal, now: datetime) -> StaffMember | None:
-        """The person an API key acts for: its grant, if the key is personal and the grant
-        still active; None for a machine key or an ended grant."""
+    def person_of_key(
+        self,
+        session: Session,
+        who: Principal,
+        now: datetime,
+        roles: Collection[StaffRole] = LOOKUP,
+    ) -> StaffMember | None:
+        """The person an API key acts for: its grant, if the key is personal, the grant
+        still active and of one of ``roles`` (default: those who read citizens); None for
+        a machine key or an ended grant."""
         if who.staff_grant is None:
             return None
         grant = self.get(session, who.staff_grant)
-        if grant is None or not grant.active(now) or grant.role not in LOOKUP:
+        if grant is None or not grant.active(now) or grant.role not in roles:
+            return None
+        if PERSONAL_TOKENS.get(grant.role) != who.role.value:
             return None
         return StaffMember(grant)

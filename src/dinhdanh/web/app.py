@@ -34,6 +34,7 @@ from dinhdanh.web.routers import (
     numbers,
     oidc,
     platforms,
+    posture,
     rdap,
     staff,
     staff_guardians,
@@ -89,6 +90,7 @@ def create_app(container: Container) -> FastAPI:
     app.include_router(guardians.router)
     app.include_router(staff_guardians.router)
     app.include_router(staff_posture.router)
+    app.include_router(posture.router)
     app.mount("/static", StaticFiles(packages=[("dinhdanh.web", "static")]), name="static")
     if container.settings.env is Environment.DEV:
         app.include_router(dev.router)

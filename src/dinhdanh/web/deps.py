@@ -11,6 +11,7 @@ from fastapi import Depends, Header, Request
 from sqlalchemy.orm import Session
 
 from dinhdanh.privacy.access import RECENT_KEYS, Principal, Role, authenticate
+from dinhdanh.staff.roles import POSTURE_MANAGE
 from dinhdanh.staff.service import StaffMember
 from dinhdanh.web.problems import Problem
 from dinhdanh.wiring import Container
@@ -77,6 +78,26 @@ def officer(c: ContainerDep, who: Annotated[Principal, Depends(principal)]) -> S
 
 
 OfficerDep = Annotated[StaffMember, Depends(officer)]
+
+
+def agency_admin(c: ContainerDep, who: Annotated[Principal, Depends(principal)]) -> StaffMember:
+    """The posture API's caller: a personal agency_admin token of an active grant, whose
+    organisation (an agency's tax code) is all it may see and change."""
+    if who.role is not Role.AGENCY_ADMIN:
+        raise Problem(403, "forbidden", "The agency_admin role is required")
+    with c.unit_of_work() as session:
+        member = c.staff.person_of_key(session, who, c.clock(), POSTURE_MANAGE)
+    if member is None:
+        raise Problem(
+            403,
+            "person_required",
+            "The posture API needs a personal token of an active agency_admin grant",
+            "`dinhdanh apikeys add --role agency_admin --staff GRANT_ID`",
+        )
+    return member
+
+
+AgencyAdminDep = Annotated[StaffMember, Depends(agency_admin)]
 
 
 def admin(who: Annotated[Principal, Depends(principal)]) -> Principal:

@@ -60,6 +60,7 @@ FAMILIES: dict[str, frozenset[str]] = {
             "COOKIE_INSECURE",
             "SERVER_VERSION_DISCLOSED",
             "KNOWN_EXPLOITED",
+            "KEV_VERSION_UNKNOWN",
         }
     ),
     "redirect": frozenset({"HTTP_NO_HTTPS_REDIRECT"}),
