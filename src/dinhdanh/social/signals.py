@@ -163,8 +163,10 @@ def _lookup(session: Session, code: str, chunk: list[bytes], due: datetime) -> l
     risk = "SELECT account_key, score, reasons, NULL FROM platform_risk"
     first = "SELECT account_key, NULL, NULL, first_at <= {due} FROM platform_first_reports"
     if conn.dialect.name == "postgresql":
-        where = " WHERE platform = %(p)s AND account_key = ANY(%(k)s)"
-        sql = risk + where + " UNION ALL " + first.format(due="%(due)s") + where
+        # The keys unnested and joined (one primary-key probe each), as status_queries does:
+        # with ``= ANY`` the planner took the platform's whole key range at small sizes.
+        keyed = " t JOIN unnest(%(k)s) AS k(key) ON t.platform = %(p)s AND t.account_key = k.key"
+        sql = risk + keyed + " UNION ALL " + first.format(due="%(due)s") + keyed
         keys = BinaryList(chunk)  # binary: no per-key quoting in Python (store.db)
         return list(conn.exec_driver_sql(sql, {"p": code, "k": keys, "due": due}))
     marks = ", ".join(f"?{i}" for i in range(3, len(chunk) + 3))
