@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Row, Table, case, func, select
+from sqlalchemy import Table, case, func, select
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.orm import Session
@@ -331,11 +331,11 @@ class Social:
         count: bool,
     ) -> list[Status]:
         keys = [self._account_key(code, a) for a in account_ids]
-        rows: dict[bytes, Row[Any]] = {}
-        for chunk in _chunks(sorted(set(keys))):
-            rows |= {b.account_key: b for b in status_queries.bindings(session, chunk)}
+        wanted = sorted(set(keys))
+        due = now - self.signals.grace
+        rows, risk, late = status_queries.read(session, code, wanted, due)
         per_person = {b.pairwise_sub: b.accounts for b in rows.values()}
-        seen = self.signals.read(session, code, keys, rows.keys(), now, record=record)
+        seen = self.signals.seen(session, code, wanted, rows.keys(), risk, late, now, record=record)
         if count:
             self._count_reads(session, code, now.date(), len(account_ids))
         out = []
