@@ -11,6 +11,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
+from dinhdanh.social import models as m
 from dinhdanh.social import status_queries
 from dinhdanh.social.signals import lookup
 from dinhdanh.wiring import Container
@@ -19,24 +20,9 @@ from tests.social.conftest import add_platform, bind, sign_in
 from tests.social.test_risk import ranked
 from tests.support import Citizen
 
-COLUMNS = (
-    "id",
-    "platform",
-    "account_key",
-    "pairwise_sub",
-    "method",
-    "acr",
-    "age_over_13",
-    "age_over_16",
-    "age_over_18",
-    "owner_deceased",
-    "checked_at",
-    "number_key",
-    "number_junk",
-    "guardian_state",
-    "guardian_link",
-    "accounts",
-)
+# Every column a status read loads (all but the sealed subject), and the per-person count.
+COLUMNS = [c.name for c in m.Binding.__table__.columns if c.name != "subject_sealed"]
+COLUMNS.append("accounts")
 
 
 def plain(rows: dict[bytes, Any]) -> dict[bytes, dict[str, Any]]:
