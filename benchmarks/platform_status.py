@@ -167,27 +167,45 @@ function check(status, headers, body) return status == 200 end
 
 
 class PostgresCpu:
-    """CPU seconds of the PostgreSQL backends serving the benchmark's database."""
+    """CPU seconds of the PostgreSQL backends serving the benchmark's database, and of the
+    server's background processes (WAL writer, checkpointer, background writer, autovacuum:
+    shared by every database of the server, so other sessions' work is in them too)."""
+
+    BACKENDS = (
+        "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+        "AND pid <> pg_backend_pid()"
+    )
+    BACKGROUND = "SELECT pid FROM pg_stat_activity WHERE backend_type <> 'client backend'"
 
     def __init__(self, url: str) -> None:
         libpq = url.replace("postgresql+psycopg://", "postgresql://", 1)
         self.conn = psycopg.connect(libpq, autocommit=True)
         self.before: dict[int, float] = {}
+        self.before_bg: dict[int, float] = {}
 
-    def _backends(self) -> dict[int, float]:
-        rows = self.conn.execute(
-            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
-            "AND pid <> pg_backend_pid()"
-        )
-        return {pid: tree_cpu_seconds(pid) for (pid,) in rows}
+    def _cpu(self, sql: str) -> dict[int, float]:
+        return {pid: tree_cpu_seconds(pid) for (pid,) in self.conn.execute(sql)}
 
     def start(self) -> None:
-        self.before = self._backends()
+        self.before, self.before_bg = self._cpu(self.BACKENDS), self._cpu(self.BACKGROUND)
 
-    def seconds(self) -> float:
-        """Since start(); a backend that started since counts whole, one that ended is lost."""
-        after = self._backends()
-        return sum(cpu - self.before.get(pid, 0.0) for pid, cpu in after.items())
+    def seconds(self) -> tuple[float, float]:
+        """(backends, background) since start(); a process that started since counts whole,
+        one that ended is lost."""
+        after, bg = self._cpu(self.BACKENDS), self._cpu(self.BACKGROUND)
+        return (
+            sum(cpu - self.before.get(pid, 0.0) for pid, cpu in after.items()),
+            sum(cpu - self.before_bg.get(pid, 0.0) for pid, cpu in bg.items()),
+        )
+
+
+def cpu_kernel() -> tuple[float, float]:
+    """(interrupts and soft interrupts, steal) CPU seconds of the machine since boot: time
+    no process is charged with (loopback TCP is handled in soft interrupts), and time the
+    hypervisor gave to other guests."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    tick = os.sysconf("SC_CLK_TCK")
+    return (fields[5] + fields[6]) / tick, fields[7] / tick
 
 
 def cpu_busy() -> tuple[float, float]:
@@ -270,6 +288,7 @@ def _bench(args: argparse.Namespace, env: dict[str, str], work: Path, url: str) 
             sent_ids += warm.statuses.get("200", 0) * (1 if name == "single" else BATCH)
             for n in range(args.runs):
                 busy0, total0 = cpu_busy()
+                irq0, steal0 = cpu_kernel()
                 pg.start()
                 res = run_wrk(
                     target,
@@ -279,11 +298,17 @@ def _bench(args: argparse.Namespace, env: dict[str, str], work: Path, url: str) 
                     threads=1,
                     server_pid=proc.pid,
                 )
-                pg_seconds = pg.seconds()
+                pg_seconds, pg_background = pg.seconds()
                 busy1, total1 = cpu_busy()
+                irq1, steal1 = cpu_kernel()
                 wall = (total1 - total0) / (os.cpu_count() or 1)
                 sent_ids += res.statuses.get("200", 0) * (1 if name == "single" else BATCH)
                 row = describe(res, (busy1 - busy0) / wall, pg_seconds / wall)
+                row |= {
+                    "pg_background_cores": round(pg_background / wall, 2),
+                    "irq_cores": round((irq1 - irq0) / wall, 2),
+                    "steal_cores": round((steal1 - steal0) / wall, 2),
+                }
                 runs[name].append(row)
                 print(f"  {name:6} run {n + 1}: {line(row)}", flush=True)
     counted = reads_counted(work / "data", url)
@@ -310,8 +335,17 @@ def line(r: dict[str, Any]) -> str:
     return (
         f"{r['rate']:8,.0f}/s  p50 {r['p50_ms']:6.2f} ms  p99 {r['p99_ms']:6.2f} ms  "
         f"CPU server {r['server_cores']:.2f}, wrk {r['client_cores']:.2f}, "
-        f"PostgreSQL {r['postgres_cores']:.2f}, other {r['other_cores']:.2f} cores{errors}"
+        f"PostgreSQL {r['postgres_cores']:.2f}, other {r['other_cores']:.2f} cores "
+        f"(of which PostgreSQL background {r.get('pg_background_cores', 0):.2f}, "
+        f"interrupts {r.get('irq_cores', 0):.2f}, steal {r.get('steal_cores', 0):.2f}); "
+        f"per call: server {per_call(r, 'server_cores')}, "
+        f"PostgreSQL {per_call(r, 'postgres_cores')}{errors}"
     )
+
+
+def per_call(r: dict[str, Any], cores: str) -> str:
+    """CPU per call of the cores named, in milliseconds."""
+    return f"{r[cores] / r['rate'] * 1000:.2f} ms" if r["rate"] else "-"
 
 
 def median_row(rows: list[dict[str, Any]]) -> dict[str, Any]:

@@ -289,7 +289,15 @@ class Container:
         with self.unit_of_work() as session:
             return self.audit.checkpoint(session, self.clock())
 
+    def flush_status_reads(self) -> int:
+        """Write the status reads this process counted and has not written yet (the HTTP
+        routes count them in the process first: ``social.pending_reads``)."""
+        if "social" not in self.__dict__:  # never built: nothing counted
+            return 0
+        return self.social.flush_reads(self.unit_of_work)
+
     def close(self) -> None:
+        self.flush_status_reads()
         self.engine.dispose()
 
 

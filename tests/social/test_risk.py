@@ -5,14 +5,11 @@ chunk of ids, whatever the number of accounts."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 from fastapi.testclient import TestClient
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from dinhdanh.social import models as m
 from dinhdanh.social.platform_data import Kind
@@ -21,6 +18,7 @@ from dinhdanh.social.sybil import Method
 from dinhdanh.wiring import Container
 from tests.oidc.conftest import log_in
 from tests.social.conftest import add_platform, bind, sign_in
+from tests.statements import statements
 from tests.support import Citizen
 
 # An honest square a-b-c-d and a sybil triangle x-y-z, joined by one attack edge d-x.
@@ -124,20 +122,6 @@ def test_verified_accounts_are_trust_seeds(
     assert c.risk.score < x.risk.score
 
 
-@contextmanager
-def statements(c: Container) -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def record(_conn: Any, _cursor: Any, sql: str, *_args: Any) -> None:
-        seen.append(sql)
-
-    event.listen(c.engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(c.engine, "before_cursor_execute", record)
-
-
 def test_a_status_read_costs_a_fixed_number_of_statements_per_chunk(
     container: Container, app_client: TestClient, tmp_path: Path
 ) -> None:
@@ -146,7 +130,7 @@ def test_a_status_read_costs_a_fixed_number_of_statements_per_chunk(
     many = [*"abcdxyz", *(f"n{i}" for i in range(2493))]  # 2,500 ids: three chunks of 1,000
 
     def read(ids: list[str]) -> list[str]:
-        with statements(container) as seen, container.unit_of_work() as s:
+        with statements(container.engine) as seen, container.unit_of_work() as s:
             container.social.status(s, "zalo", ids, container.clock())
         return [q for q in seen if "platform_risk" in q or "platform_first_reports" in q]
 

@@ -20,7 +20,8 @@ from dinhdanh.wiring import Container
 from tests.oidc.conftest import log_in
 from tests.parallel import burst, only
 from tests.social.conftest import add_platform, bind, sign_in
-from tests.social.test_risk import statements, upload
+from tests.social.test_risk import upload
+from tests.statements import statements
 from tests.support import Citizen, Clock
 
 GRACE = timedelta(days=90)
@@ -71,7 +72,7 @@ def test_a_read_of_accounts_already_seen_writes_no_first_report(
     t0 = clock.now
 
     def inserts(*ids: str) -> int:
-        with statements(container) as seen:
+        with statements(container.engine) as seen:
             status(container, "zalo", *ids)
         return sum("INSERT INTO platform_first_reports" in q for q in seen)
 

@@ -2,20 +2,23 @@
 
 A status read opens no sealed record and writes no audit entry: everything it answers was
 computed when the account was bound (the registry reads then are audited), and each
-platform's reads are counted per day instead (``platform_status_reads``, one row per
-platform-day, incremented by one statement).
+platform's reads are counted per day instead (``platform_status_reads``, rows per
+platform-day, incremented by one statement; the HTTP routes' counts gather in the process
+for up to a second first: ``social.pending_reads``).
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Row, Table, case, func, select
+from sqlalchemy import Table, case, func, select
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.orm import Session
@@ -41,6 +44,7 @@ from dinhdanh.social.errors import (
     PlatformNotFound,
     SocialError,
 )
+from dinhdanh.social.pending_reads import Day, PendingReads
 from dinhdanh.social.signals import Risk, Signals, account_key
 from dinhdanh.store import Base
 from dinhdanh.store.db import record_once
@@ -53,6 +57,8 @@ TOKEN_MAX_AGE = timedelta(minutes=10)
 CLOCK_SKEW = timedelta(seconds=60)
 AGES = (13, 16, 18)
 _CHUNK = 1000  # ids per IN (...) list
+
+UnitOfWork = Callable[[], AbstractContextManager[Session]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +136,7 @@ class Social:
         self._pairwise = pairwise_key(ring)
         self.signals = signals or Signals()
         self._seen_platforms: set[str] = set()
+        self.pending_reads = PendingReads()  # the HTTP routes' counts, written a moment later
 
     # -- platforms ---------------------------------------------------------------------
     def add_platform(
@@ -273,29 +280,62 @@ class Social:
         session.execute(stmt)
         self._event(session, code, account_id, "binding_created", now)
         session.flush()
-        return self._statuses(session, code, [account_id], now, count=False)[0]
+        return self._statuses(session, code, [account_id], now, record=False, count=False)[0]
 
     # -- status ------------------------------------------------------------------------
     def status(
-        self, session: Session, code: str, account_ids: Sequence[str], now: datetime
+        self,
+        session: Session,
+        code: str,
+        account_ids: Sequence[str],
+        now: datetime,
+        *,
+        count_later: UnitOfWork | None = None,
     ) -> list[Status]:
-        """Statuses in the order asked; unbound accounts answer ``verified: false``."""
+        """Statuses in the order asked; unbound accounts answer ``verified: false``.
+
+        The reads are counted in ``session``; with ``count_later`` (the HTTP routes), in
+        this process instead, written through that unit of work within
+        ``pending_reads.FLUSH_SECONDS`` (``flush_reads`` writes them at once)."""
         if len(account_ids) > MAX_BATCH:
             raise BatchTooLarge(f"at most {MAX_BATCH} account ids per call")
         if code not in self._seen_platforms:  # platforms are never removed: one look is enough
             self._platform(session, code)
             self._seen_platforms.add(code)
-        return self._statuses(session, code, account_ids, now, count=True)
+        found = self._statuses(
+            session, code, account_ids, now, record=True, count=count_later is None
+        )
+        if count_later is not None and self.pending_reads.add(code, now.date(), len(found)):
+            self.pending_reads.write_later(lambda taken: self._store_reads(count_later, taken))
+        return found
+
+    @staticmethod
+    def _store_reads(work: UnitOfWork, taken: Counter[Day]) -> None:
+        # One transaction: a failed write is put back whole, never half counted twice.
+        with work() as session:
+            for (code, day), n in sorted(taken.items()):
+                status_queries.count(session, code, day, n)
+
+    def flush_reads(self, work: UnitOfWork) -> int:
+        """Write this process's pending read counts now (at shutdown); returns how many."""
+        return self.pending_reads.write(lambda taken: self._store_reads(work, taken))
 
     def _statuses(
-        self, session: Session, code: str, account_ids: Sequence[str], now: datetime, *, count: bool
+        self,
+        session: Session,
+        code: str,
+        account_ids: Sequence[str],
+        now: datetime,
+        *,
+        record: bool,
+        count: bool,
     ) -> list[Status]:
         keys = [self._account_key(code, a) for a in account_ids]
-        rows: dict[bytes, Row[Any]] = {}
-        for chunk in _chunks(sorted(set(keys))):
-            rows |= {b.account_key: b for b in status_queries.bindings(session, chunk)}
+        wanted = sorted(set(keys))
+        due = now - self.signals.grace
+        rows, risk, late = status_queries.read(session, code, wanted, due)
         per_person = {b.pairwise_sub: b.accounts for b in rows.values()}
-        seen = self.signals.read(session, code, keys, rows.keys(), now, record=count)
+        seen = self.signals.seen(session, code, wanted, rows.keys(), risk, late, now, record=record)
         if count:
             self._count_reads(session, code, now.date(), len(account_ids))
         out = []
@@ -339,10 +379,11 @@ class Social:
         status_queries.count(session, code, day, n)
 
     def reads(self, session: Session, code: str, day: date) -> int:
-        """How many account statuses the platform read on ``day`` (UTC)."""
+        """How many account statuses the platform read on ``day`` (UTC): those written and
+        those this process has yet to write (another process's within a second)."""
         r = m.StatusReads
         stmt = select(func.sum(r.reads)).where(r.platform == code, r.day == day)
-        return int(session.scalar(stmt) or 0)
+        return int(session.scalar(stmt) or 0) + self.pending_reads.pending(code, day)
 
     # -- events ------------------------------------------------------------------------
     @staticmethod

@@ -4,9 +4,10 @@ platform first reported it (asked its status, or named it in an uploaded graph o
 
 Both tables are keyed like bindings, by the account's per-platform key (a keyed hash of
 platform and account id), so they join nothing across platforms. For each chunk of keys a
-status read makes one statement (two primary-key lookups, ``UNION ALL``) and writes only
-for accounts never reported before: one insert that skips rows already there, so a read of
-accounts already seen writes nothing here.
+status read makes one statement: on PostgreSQL the bindings' own (``status_queries.read``,
+joined on the keys), on SQLite one of its own (two primary-key lookups, ``UNION ALL``); it
+writes only for accounts never reported before: one insert that skips rows already there,
+so a read of accounts already seen writes nothing here.
 """
 
 from __future__ import annotations
@@ -83,20 +84,33 @@ class Signals:
         *,
         record: bool,
     ) -> Seen:
-        """Risk and first reports of ``keys``; with ``record``, the unbound ones never
-        reported before are recorded as reported ``now``."""
+        """Risk and first reports of ``keys`` (a status read finds them with its bindings,
+        ``status_queries.read``, then concludes with ``seen``); with ``record``, the unbound
+        ones never reported before are recorded as reported ``now``."""
         wanted = sorted(set(keys))
-        due = now - self.grace
         risk: dict[bytes, Risk] = {}
-        late: dict[bytes, bool] = {}  # reported keys: is their grace over?
+        late: dict[bytes, bool] = {}
         for chunk in _chunks(wanted):
-            for key, score, reasons, over in _lookup(session, code, chunk, due):
-                if over is None:
-                    risk[bytes(key)] = Risk(
-                        float(score), tuple(reasons.split(",")) if reasons else ()
-                    )
-                else:
-                    late[bytes(key)] = bool(over)
+            found_risk, found_late = lookup(session, code, chunk, now - self.grace)
+            risk |= found_risk
+            late |= found_late
+        return self.seen(session, code, wanted, bound, risk, late, now, record=record)
+
+    def seen(
+        self,
+        session: Session,
+        code: str,
+        wanted: Sequence[bytes],
+        bound: Collection[bytes],
+        risk: dict[bytes, Risk],
+        late: dict[bytes, bool],
+        now: datetime,
+        *,
+        record: bool,
+    ) -> Seen:
+        """What a read of ``wanted`` learned beside the bindings, from its ``risk`` rows and
+        ``late`` (reported keys: is their grace over?, as ``lookup`` finds them); with
+        ``record``, the unbound keys never reported before are recorded as reported ``now``."""
         unbound = [k for k in wanted if k not in bound]
         if record:
             self.record_reports(session, code, [k for k in unbound if k not in late], now)
@@ -155,6 +169,25 @@ class Signals:
         return len(keys)
 
 
+def to_risk(score: float, reasons: str | None) -> Risk:
+    return Risk(float(score), tuple(reasons.split(",")) if reasons else ())
+
+
+def lookup(
+    session: Session, code: str, chunk: list[bytes], due: datetime
+) -> tuple[dict[bytes, Risk], dict[bytes, bool]]:
+    """The chunk's risk, and for its reported keys whether their grace was over at ``due``
+    (SQLite; on PostgreSQL ``status_queries.read`` finds both with the bindings)."""
+    risk: dict[bytes, Risk] = {}
+    late: dict[bytes, bool] = {}
+    for key, score, reasons, over in _lookup(session, code, chunk, due):
+        if over is None:
+            risk[bytes(key)] = to_risk(score, reasons)
+        else:
+            late[bytes(key)] = bool(over)
+    return risk, late
+
+
 def _lookup(session: Session, code: str, chunk: list[bytes], due: datetime) -> list[Any]:
     """One statement: the chunk's risk rows (last column null) and first-report rows (last
     column: reported at ``due`` or before). Driver SQL, the keys bound once: SQLAlchemy's
@@ -163,8 +196,10 @@ def _lookup(session: Session, code: str, chunk: list[bytes], due: datetime) -> l
     risk = "SELECT account_key, score, reasons, NULL FROM platform_risk"
     first = "SELECT account_key, NULL, NULL, first_at <= {due} FROM platform_first_reports"
     if conn.dialect.name == "postgresql":
-        where = " WHERE platform = %(p)s AND account_key = ANY(%(k)s)"
-        sql = risk + where + " UNION ALL " + first.format(due="%(due)s") + where
+        # The keys unnested and joined (one primary-key probe each), as status_queries does:
+        # with ``= ANY`` the planner took the platform's whole key range at small sizes.
+        keyed = " t JOIN unnest(%(k)s) AS k(key) ON t.platform = %(p)s AND t.account_key = k.key"
+        sql = risk + keyed + " UNION ALL " + first.format(due="%(due)s") + keyed
         keys = BinaryList(chunk)  # binary: no per-key quoting in Python (store.db)
         return list(conn.exec_driver_sql(sql, {"p": code, "k": keys, "due": due}))
     marks = ", ".join(f"?{i}" for i in range(3, len(chunk) + 3))

@@ -3,22 +3,27 @@ rows below the ORM.
 
 Every status call runs them, and on the hot path building a statement (or loading ORM
 entities) costs more than the query itself (docs/performance.md, status API). On PostgreSQL
-a list of values is one array parameter (``= ANY``), so the statement text, parsed once and
-prepared by the server, does not grow with the batch; SQLite gets ``IN (...)``.
+a list of keys is one array parameter, so the statement text, parsed once and prepared by the
+server, does not grow with the batch; SQLite gets ``IN (...)``. The array is unnested and
+joined to the table (``FROM unnest(:values) JOIN ...``), not filtered with ``= ANY``: with
+``= ANY`` the planner scanned the whole table for a batch of 1,000 keys (it prices each
+index probe as a random read from disk), about 100 ms of the database's CPU per batch at
+100,000 bindings; the join is one unique-index probe per key (docs/performance.md).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import Any, cast
 
+from psycopg.rows import namedtuple_row
 from sqlalchemy import (
     ColumnElement,
     Executable,
+    FromClause,
     Row,
     Table,
-    any_,
     bindparam,
     func,
     select,
@@ -28,18 +33,23 @@ from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.orm import Session
 
 from dinhdanh.social import models as m
+from dinhdanh.social.signals import Risk, lookup, to_risk
 from dinhdanh.store.db import BinaryList
 
 # Rows of a platform-day's read counter: on PostgreSQL the connection's backend pid picks the
 # row, so parallel reads do not queue on one row's lock while each commit is flushed.
 SLOTS = 64
+CHUNK = 1000  # keys per statement
 
 
-def _among(column: Any, pg: bool) -> ColumnElement[bool]:
-    """``column IN :values``; on PostgreSQL the values go as they are (``_values``)."""
+def keyed(table: Table, column: str, pg: bool) -> tuple[FromClause, ColumnElement[bool] | None]:
+    """The rows of ``table`` whose ``column`` is among ``:values``: (what to select from, the
+    condition to add). PostgreSQL: the array unnested and joined on the column, so each key is
+    one index probe whatever the planner thinks of the table's size; SQLite: ``IN (...)``."""
     if pg:
-        return cast(ColumnElement[bool], column == any_(bindparam("values")))
-    return cast(ColumnElement[bool], column.in_(bindparam("values", expanding=True)))
+        keys = func.unnest(bindparam("values")).table_valued("key").render_derived("k")
+        return keys.join(table, table.c[column] == keys.c.key), None
+    return table, table.c[column].in_(bindparam("values", expanding=True))
 
 
 def _statements(pg: bool) -> dict[str, Executable]:
@@ -61,8 +71,10 @@ def _statements(pg: bool) -> dict[str, Executable]:
         .scalar_subquery()
         .label("accounts")
     )
+    source, among = keyed(cast(Table, b.__table__), "account_key", pg)
+    bindings = select(*columns, accounts).select_from(source)
     return {
-        "bindings": select(*columns, accounts).where(_among(b.account_key, pg)),
+        "bindings": bindings if among is None else bindings.where(among),
         "count": add.on_conflict_do_update(
             index_elements=[reads.c.platform, reads.c.day, reads.c.slot],
             set_={"reads": reads.c.reads + add.excluded.reads},
@@ -85,6 +97,59 @@ def bindings(session: Session, keys: Sequence[bytes]) -> Sequence[Row[Any]]:
     """The bindings of these account keys (any platform's: the key names the platform),
     each with ``accounts``: how many its person has bound at that platform."""
     return cast(Sequence[Row[Any]], _run(session, "bindings", {"values": keys}).all())
+
+
+_BINDING = ", ".join(
+    f"b.{c.name}" for c in cast(Table, m.Binding.__table__).c if c.name != "subject_sealed"
+)
+# PostgreSQL: the whole read of a chunk in one statement and one round trip, sent by psycopg
+# itself (prepared by the server after a few calls): per key its binding with ``accounts``,
+# the risk of the platform's ranking and whether its grace is over, each null when absent.
+# (The text is built from the model's column names only: S608 has no input to worry about.)
+_READ_PG = f"""SELECT k.key, {_BINDING},
+ (SELECT count(*) FROM platform_bindings s
+  WHERE s.platform = b.platform AND s.pairwise_sub = b.pairwise_sub) AS accounts,
+ r.score, r.reasons, f.first_at <= %(due)s AS late
+FROM unnest(%(keys)s) AS k(key)
+LEFT JOIN platform_bindings b ON b.account_key = k.key
+LEFT JOIN platform_risk r ON r.platform = %(p)s AND r.account_key = k.key
+LEFT JOIN platform_first_reports f ON f.platform = %(p)s AND f.account_key = k.key"""  # noqa: S608
+
+Bound = dict[bytes, Any]  # account key -> its binding row (attributes: the columns, accounts)
+
+
+def read(
+    session: Session, code: str, wanted: Sequence[bytes], due: datetime
+) -> tuple[Bound, dict[bytes, Risk], dict[bytes, bool]]:
+    """What a status read of the platform's ``wanted`` keys (distinct) finds: their bindings,
+    risk, and for keys already reported whether their grace was over at ``due``.
+
+    PostgreSQL: one statement per chunk through the driver (SQLAlchemy's execution and
+    result machinery cost more than the statement: docs/performance.md); SQLite: the
+    bindings statement and ``signals.lookup``."""
+    conn = session.connection()
+    bound: Bound = {}
+    risk: dict[bytes, Risk] = {}
+    late: dict[bytes, bool] = {}
+    driver = conn.connection.driver_connection if conn.dialect.name == "postgresql" else None
+    for i in range(0, len(wanted), CHUNK):
+        chunk = list(wanted[i : i + CHUNK])
+        if driver is None:
+            bound |= {b.account_key: b for b in bindings(session, chunk)}
+            found_risk, found_late = lookup(session, code, chunk, due)
+            risk |= found_risk
+            late |= found_late
+            continue
+        params = {"keys": BinaryList(chunk), "p": code, "due": due}
+        cursor = driver.cursor(row_factory=namedtuple_row)
+        for row in cursor.execute(_READ_PG, params, prepare=True):
+            if row.id is not None:
+                bound[row.key] = row
+            if row.score is not None:
+                risk[row.key] = to_risk(row.score, row.reasons)
+            if row.late is not None:
+                late[row.key] = row.late
+    return bound, risk, late
 
 
 def count(session: Session, code: str, day: date, n: int) -> None:

@@ -55,6 +55,7 @@ def create_app(container: Container) -> FastAPI:
         # Upload bodies a killed server left in the spill are plaintext: gone before serving.
         clear_stale_spills(container.settings.data_dir)
         yield
+        container.flush_status_reads()  # the status reads counted and not yet written
         container.checkpoint_audit()  # sign the audit tip at shutdown
 
     app = FastAPI(title="dinhdanh", version=__version__, lifespan=lifespan)

@@ -105,12 +105,13 @@ def bind(c: ContainerDep, who: PrincipalDep, code: str, account_id: str, body: B
 
 
 def _read(c: Container, authorization: str | None, code: str, ids: list[str]) -> list[Status]:
-    # The hot path: the key check, the read and its count (the one write, last) in one unit
-    # of work, run in one hop to the thread pool, as many at a time as the app's db_limiter
-    # lets through (one per process on SQLite) (docs/performance.md, status API).
+    # The hot path: the key check and the read in one unit of work, run in one hop to the
+    # thread pool, as many at a time as the app's db_limiter lets through (one per process
+    # on SQLite); the count is written within a second, with others (docs/performance.md,
+    # status API; social.pending_reads).
     with c.read_work() as session:
         own(authenticated(c, session, authorization, recent=True), code)
-        return c.social.status(session, code, ids, c.clock())
+        return c.social.status(session, code, ids, c.clock(), count_later=c.unit_of_work)
 
 
 _STATUSES = TypeAdapter(list[Status])

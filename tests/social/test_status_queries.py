@@ -1,0 +1,61 @@
+"""The status read's one statement on PostgreSQL (sent by psycopg itself) finds what the two
+statements through SQLAlchemy find (the bindings with their per-person counts; risk and
+first reports), on the same rows: bound and unbound, ranked and not, reported before and not,
+a person with two accounts, another platform's account of the same id."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from dinhdanh.social import models as m
+from dinhdanh.social import status_queries
+from dinhdanh.social.signals import lookup
+from dinhdanh.wiring import Container
+from tests.oidc.conftest import log_in
+from tests.social.conftest import add_platform, bind, sign_in
+from tests.social.test_risk import ranked
+from tests.support import Citizen
+
+# Every column a status read loads (all but the sealed subject), and the per-person count.
+COLUMNS = [c.name for c in m.Binding.__table__.columns if c.name != "subject_sealed"]
+COLUMNS.append("accounts")
+
+
+def plain(rows: dict[bytes, Any]) -> dict[bytes, dict[str, Any]]:
+    return {k: {c: getattr(r, c) for c in COLUMNS} for k, r in rows.items()}
+
+
+def test_one_statement_finds_what_two_find(
+    container: Container, app_client: TestClient, citizen: Citizen, tmp_path: Path
+) -> None:
+    zalo = add_platform(container, "zalo")
+    other = add_platform(container, "other")
+    ranked(container, tmp_path)  # accounts a, b, c, d, x, y, z ranked at zalo
+    log_in(app_client, citizen)
+    for account in ("a", "q"):  # one person, two accounts; a is also ranked
+        assert bind(app_client, zalo, account, sign_in(app_client, zalo)).status_code == 200
+    assert bind(app_client, other, "q", sign_in(app_client, other)).status_code == 200
+    c = container
+    with c.unit_of_work() as s:  # r reported now: its grace starts
+        c.social.status(s, "zalo", ["r", "y"], c.clock())
+    ids = ["a", "q", "y", "r", "never", "b"]
+    key = c.social._account_key
+    wanted = sorted({key("zalo", i) for i in ids})
+    for due in (c.clock() - timedelta(days=1), c.clock() + timedelta(days=1)):
+        with c.unit_of_work() as s:
+            bound, risk, late = status_queries.read(s, "zalo", wanted, due)
+            two_bound = {b.account_key: b for b in status_queries.bindings(s, wanted)}
+            two_risk, two_late = lookup(s, "zalo", wanted, due)
+        assert plain(bound) == plain(two_bound)
+        assert risk == two_risk
+        assert late == two_late
+        assert set(bound) == {key("zalo", "a"), key("zalo", "q")}
+        assert {b.accounts for b in bound.values()} == {2}
+        assert set(risk) == {key("zalo", i) for i in ("a", "y", "b")}
+        # Reported: the graph's accounts at its upload, r and y by the read above.
+        assert set(late) == {key("zalo", i) for i in ("a", "y", "b", "r")}
+        assert set(late.values()) == {due > c.clock() - timedelta(seconds=1)}
