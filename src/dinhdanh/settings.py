@@ -102,6 +102,9 @@ class Settings(BaseSettings):
         description="Redis URL for limits shared by server processes; unset: the database",
         repr=False,
     )
+    # Before every key of the login throttles in Redis: deployments (or test runs) sharing
+    # one Redis keep apart.
+    redis_prefix: str = Field(default="dinhdanh:", max_length=100)
     # One ID number holding more unrelated domain names than this is flagged
     # (SHARED_REGISTRANT: a proxy or a stolen identity; internet/rules.py).
     internet_shared_registrant_limit: int = Field(default=10, ge=1)

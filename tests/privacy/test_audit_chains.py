@@ -4,6 +4,8 @@ still verify as chain 0, and appends to different chains do not wait on one anot
 
 from __future__ import annotations
 
+import hashlib
+import json
 import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -25,6 +27,7 @@ from dinhdanh.privacy.audit import (
     chain_of,
     entry_hash,
     entry_hash_v2,
+    entry_hash_v3,
     pack_heads,
     unpack_heads,
 )
@@ -365,3 +368,20 @@ def test_old_entries_tampered_after_the_migration_are_named(
         report = log.verify(s)
     assert not report.ok
     assert report.first_bad_seq == bad_seq, report.problem
+
+
+_opt_text = st.one_of(st.none(), st.text())
+
+
+@given(st.integers(0, 2**31), st.integers(1, 2**62), st.text(), _opt_text, _opt_text)
+def test_entry_hash_v3_frames_the_entry_as_json(
+    chain: int, position: int, purpose: str, subject: str | None, organisation: str | None
+) -> None:
+    """Format 3 hashes exactly the bytes of a compact JSON array: 3, chain, position, then
+    the fields of format 2."""
+    prev = hashlib.sha256(purpose.encode()).digest()
+    entry = (7, "2026-03-01T08:00:00.000000", "staff:1", "officer", purpose, "read", subject)
+    fields = (*entry, "full_name", organisation, None, "HN-1", None)
+    body = json.dumps([3, chain, position, *fields], ensure_ascii=False, separators=(",", ":"))
+    expected = hashlib.sha256(prev + body.encode()).digest()
+    assert entry_hash_v3(prev, chain, position, fields) == expected

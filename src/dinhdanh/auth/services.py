@@ -18,7 +18,7 @@ from dinhdanh.auth.phones import PhoneDirectory
 from dinhdanh.auth.sessions import DeviceCookies, Sessions
 from dinhdanh.auth.sms import OutboxGateway
 from dinhdanh.auth.stepup import StepUp
-from dinhdanh.auth.throttle import Throttles
+from dinhdanh.auth.throttle import Throttles, build_throttles
 from dinhdanh.crypto import KeyRing
 from dinhdanh.identity.service import Registry
 from dinhdanh.privacy.audit import AuditLog
@@ -73,7 +73,12 @@ def build_auth(
     sessions = Sessions(
         timedelta(minutes=s.session_idle_minutes), timedelta(hours=s.session_absolute_hours)
     )
-    throttles = Throttles(s.throttle_free_failures, timedelta(minutes=s.lockout_minutes))
+    throttles = build_throttles(
+        s.throttle_free_failures,
+        timedelta(minutes=s.lockout_minutes),
+        s.redis_url,
+        s.redis_prefix,
+    )
     outbox = OutboxGateway(ring)
     devices = DeviceCookies(ring, timedelta(days=s.device_cookie_days))
     rp_id = s.webauthn_rp_id or str(urlsplit(issuer).hostname)

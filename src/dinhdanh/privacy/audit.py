@@ -196,28 +196,18 @@ def _digest_v2(prev_hash: bytes, core: str, tail: str) -> bytes:
     return hashlib.sha256(prev_hash + f"[2,{core}{tail}".encode()).digest()
 
 
-def entry_hash_v3(
-    prev_hash: bytes,
-    chain: int,
-    chain_seq: int,
-    seq: int,
-    timestamp: str,
-    actor: str,
-    role: str,
-    purpose: str,
-    action: str,
-    subject: str | None,
-    fields: str,
-    organisation: str | None,
-    legal_basis: str | None,
-    case_ref: str | None,
-    disclose_after: str | None,
-) -> bytes:
+# seq, timestamp, actor, role, purpose, action, subject, fields, organisation, legal_basis,
+# case_ref, disclose_after: what format 2 hashes after the previous hash.
+EntryFields = tuple[
+    int, str, str, str, str, str, str | None, str, str | None, str | None, str | None, str | None
+]
+
+
+def entry_hash_v3(prev_hash: bytes, chain: int, chain_seq: int, entry: EntryFields) -> bytes:
     """Format 3: json.dumps([3, chain, chain_seq, seq, timestamp, ..., disclose_after],
     separators=(",", ":")) after the previous hash of the same chain."""
-    core = _core(seq, timestamp, actor, role, purpose, action, subject, fields)
-    tail = _tail_v2(organisation, legal_basis, case_ref, disclose_after)
-    return _digest_v3(prev_hash, chain, chain_seq, core, tail)
+    core = _core(*entry[:8])
+    return _digest_v3(prev_hash, chain, chain_seq, core, _tail_v2(*entry[8:]))
 
 
 def _digest_v3(prev_hash: bytes, chain: int, chain_seq: int, core: str, tail: str) -> bytes:
@@ -247,16 +237,8 @@ def _stored_hash(entry: AuditEntry) -> bytes | None:
     if entry.format == FORMAT:
         if entry.chain_seq is None:
             return None
-        return entry_hash_v3(
-            entry.prev_hash,
-            entry.chain,
-            entry.chain_seq,
-            *args[1:],
-            org,
-            basis,
-            case_ref,
-            _optional_timestamp(disclose),
-        )
+        fields = (*args[1:], org, basis, case_ref, _optional_timestamp(disclose))
+        return entry_hash_v3(entry.prev_hash, entry.chain, entry.chain_seq, fields)
     if entry.chain != 0 or entry.chain_seq is not None:
         return None  # entries of the single chain of before are chain 0's
     if entry.format == 1:
