@@ -339,11 +339,14 @@ class AuditLog:
         """Append events in order (within each chain), in the caller's transaction."""
         if not events:
             return
-        by_chain: dict[int, list[AuditEvent]] = {}
-        for ev in events:
-            by_chain.setdefault(chain_of(ev.subject, ev.actor, self.chains), []).append(ev)
-        heads = self._lock(session, sorted(by_chain))
-        seqs = iter(self._seqs(session, len(events)))
+        chains = [chain_of(ev.subject, ev.actor, self.chains) for ev in events]
+        heads = self._lock(session, sorted(set(chains)))
+        # Seqs only once the heads are held: then, within a chain, a later position always
+        # has a larger seq (the verifier walks by seq). In the order of the events.
+        seqs = self._seqs(session, len(events))
+        by_chain: dict[int, list[tuple[int, AuditEvent]]] = {}
+        for chain, seq, ev in zip(chains, seqs, events, strict=True):
+            by_chain.setdefault(chain, []).append((seq, ev))
         ts = _timestamp(at)
         due = False
         for chain in sorted(by_chain):
@@ -352,12 +355,11 @@ class AuditLog:
             # Events of one context share their format-2 columns: each run of them is one
             # insert with those columns as constants, so the rows stay narrow.
             for (org, basis, case_ref, disclose), run in itertools.groupby(
-                by_chain[chain], _disclosure
+                by_chain[chain], lambda item: _disclosure(item[1])
             ):
                 tail = _tail_v2(org, basis, case_ref, _optional_timestamp(disclose))
                 rows = []
-                for ev in run:
-                    seq = next(seqs)
+                for seq, ev in run:
                     position += 1
                     fields = ",".join(ev.fields)
                     core = _core(
