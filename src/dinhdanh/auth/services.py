@@ -23,6 +23,7 @@ from dinhdanh.crypto import KeyRing
 from dinhdanh.identity.service import Registry
 from dinhdanh.privacy.audit import AuditLog
 from dinhdanh.settings import Settings
+from dinhdanh.store.once import Once, build_once
 
 
 @dataclass
@@ -34,6 +35,8 @@ class AuthServices:
     accounts: Accounts
     sessions: Sessions
     throttles: Throttles
+    # One-time proofs (DPoP and client assertion jti): Redis when set, else the database.
+    replay: Once
     login: Login
     outbox: OutboxGateway
     phones: PhoneDirectory
@@ -97,6 +100,7 @@ def build_auth(
         accounts=accounts,
         sessions=sessions,
         throttles=throttles,
+        replay=build_once(s.redis_url, s.redis_prefix),
         login=login,
         devices=devices,
         recoveries=recoveries,
