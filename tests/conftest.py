@@ -4,6 +4,7 @@ app over it and a citizen with an account (helpers without fixtures: tests/suppo
 The storage suite runs on SQLite always and on PostgreSQL when a server is reachable at
 DINHDANH_TEST_POSTGRES_URL (default postgresql+psycopg://postgres@127.0.0.1:5432/postgres).
 When that variable is set, or CI is, an unreachable server fails the run instead of skipping.
+Redis likewise, at DINHDANH_TEST_REDIS_URL (default redis://127.0.0.1:6379/0).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from tests.support import Citizen, make_citizen
 mobile_prefixes()
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+DEFAULT_REDIS = "redis://127.0.0.1:6379/0"
 
 
 @pytest.fixture(scope="session")
@@ -44,6 +46,22 @@ def ring_json(ring: KeyRing) -> str:
 def _libpq(url: str) -> str:
     u = make_url(url)
     return u.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    import redis
+
+    explicit = os.environ.get("DINHDANH_TEST_REDIS_URL")
+    url = explicit or DEFAULT_REDIS
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=3).ping()
+    except redis.RedisError as exc:
+        reason = f"Redis not reachable at {url}: {exc}"
+        if explicit or os.environ.get("CI"):
+            pytest.fail(reason)
+        pytest.skip(reason + " (set DINHDANH_TEST_REDIS_URL to run these tests)")
+    return url
 
 
 @pytest.fixture(scope="session")

@@ -43,6 +43,10 @@ class Settings(BaseSettings):
         repr=False,
     )
     audit_checkpoint_every: int = Field(default=1000, ge=1)
+    # Hash chains the audit log spreads entries over (by a hash of the subject), so that
+    # server nodes appending for different people do not wait on one head row
+    # (privacy/audit.py, ADR 0018). Changing it later is safe: a row names its chain.
+    audit_chains: int = Field(default=16, ge=1, le=1024)
     legal_bases: tuple[str, ...] = Field(
         default=(
             "criminal_investigation",
@@ -98,6 +102,9 @@ class Settings(BaseSettings):
         description="Redis URL for limits shared by server processes; unset: the database",
         repr=False,
     )
+    # Before every key of the login throttles in Redis: deployments (or test runs) sharing
+    # one Redis keep apart.
+    redis_prefix: str = Field(default="dinhdanh:", max_length=100)
     # One ID number holding more unrelated domain names than this is flagged
     # (SHARED_REGISTRANT: a proxy or a stolen identity; internet/rules.py).
     internet_shared_registrant_limit: int = Field(default=10, ge=1)

@@ -345,5 +345,5 @@ def build(settings: Settings, *, check_schema: bool = True) -> Container:
         engine=engine,
         sessions=make_sessionmaker(engine),
         ring=ring,
-        audit=AuditLog(ring, settings.audit_checkpoint_every),
+        audit=AuditLog(ring, settings.audit_checkpoint_every, settings.audit_chains),
     )

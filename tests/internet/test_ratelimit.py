@@ -7,7 +7,6 @@ is set, or CI is, an unreachable Redis fails the run instead of skipping it."""
 
 from __future__ import annotations
 
-import os
 import secrets
 from collections.abc import Iterator
 
@@ -20,23 +19,8 @@ from dinhdanh.internet.ratelimit import DatabaseLimiter, Limit, Limiter, RedisLi
 from dinhdanh.store import make_engine
 from dinhdanh.wiring import Container
 
-DEFAULT_REDIS = "redis://127.0.0.1:6379/0"
 LIMIT = Limit(requests=5, window=60)
 T0 = 6000.0  # the start of window 100
-
-
-@pytest.fixture(scope="session")
-def redis_url() -> str:
-    explicit = os.environ.get("DINHDANH_TEST_REDIS_URL")
-    url = explicit or DEFAULT_REDIS
-    try:
-        redis.Redis.from_url(url, socket_connect_timeout=3).ping()
-    except redis.RedisError as exc:
-        reason = f"Redis not reachable at {url}: {exc}"
-        if explicit or os.environ.get("CI"):
-            pytest.fail(reason)
-        pytest.skip(reason + " (set DINHDANH_TEST_REDIS_URL to run these tests)")
-    return url
 
 
 @pytest.fixture

@@ -209,3 +209,26 @@ def test_a_bearer_token_is_not_accepted_as_dpop(
 def test_discovery_names_the_dpop_algorithms(app_client: TestClient) -> None:
     meta = app_client.get("/.well-known/openid-configuration").json()
     assert meta["dpop_signing_alg_values_supported"] == ["EdDSA", "ES256", "ML-DSA-65"]
+
+
+def test_a_proof_is_good_once_across_nodes_with_redis(
+    container: Container, app_client: TestClient, machine: tuple[str, str], redis_url: str
+) -> None:
+    """With Redis (several nodes), the jti is kept there, not in a database row."""
+    import redis
+
+    from dinhdanh.auth.models import UsedDpopProof
+    from dinhdanh.store.once import RedisOnce
+
+    client = redis.Redis.from_url(redis_url)
+    container.auth.replay = RedisOnce(client, f"dinhdanh:test:{secrets.token_hex(4)}:")
+    try:
+        proof = make_proof(new_key("EdDSA"), "POST", container.auth.issuer + "/token")
+        assert grant(app_client, machine, proof).status_code == 200
+        again = grant(app_client, machine, proof)
+        assert again.status_code == 400
+        assert "already used" in again.json()["error_description"]
+        with container.unit_of_work() as s:
+            assert s.query(UsedDpopProof).count() == 0
+    finally:
+        client.close()

@@ -15,7 +15,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import DateTime, Engine, bindparam, text
 
-from dinhdanh.privacy.audit import GENESIS, AccessContext, AuditLog, entry_hash, entry_hash_v2
+from dinhdanh.privacy.audit import (
+    GENESIS,
+    AccessContext,
+    AuditLog,
+    entry_hash,
+    entry_hash_v2,
+    entry_hash_v3,
+)
 from dinhdanh.settings import Settings
 from dinhdanh.store import make_engine, upgrade
 from dinhdanh.wiring import Container, build
@@ -63,7 +70,7 @@ def _old_rows(engine: Engine, n: int) -> None:
 @pytest.fixture
 def migrated(settings: Settings) -> Iterator[Container]:
     """Five format-1 entries written before the migration and signed, then the migration,
-    then three format-2 entries (two delayed, one not) after them."""
+    then three entries of the current format (two delayed, one not) after them."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = make_engine(settings.effective_database_url)
     upgrade(engine, PRE_MIGRATION)
@@ -111,7 +118,7 @@ def test_old_entries_verify_as_they_are_beside_new_ones(migrated: Container) -> 
         rows = conn.execute(
             text("SELECT seq, format, organisation, disclose_after FROM audit_entries ORDER BY seq")
         ).all()
-    assert [r.format for r in rows] == [1, 1, 1, 1, 1, 2, 2, 2]
+    assert [r.format for r in rows] == [1, 1, 1, 1, 1, 3, 3, 3]
     assert all(r.organisation is None and r.disclose_after is None for r in rows[:5])
     assert rows[5].organisation == "Công an tỉnh Hà Nội"
     assert rows[5].disclose_after is not None
@@ -141,7 +148,7 @@ def test_old_entries_verify_as_they_are_beside_new_ones(migrated: Container) -> 
         ("UPDATE audit_entries SET organisation = 'Viettel' WHERE seq = 3", 3),
         # A format-1 row claimed to be format 2, and a format nobody writes.
         ("UPDATE audit_entries SET format = 2 WHERE seq = 4", 4),
-        ("UPDATE audit_entries SET format = 3 WHERE seq = 7", 7),
+        ("UPDATE audit_entries SET format = 4 WHERE seq = 7", 7),
     ],
 )
 def test_edits_of_the_new_columns_and_the_format_are_named(
@@ -192,25 +199,29 @@ def test_entry_hash_v2_frames_the_entry_as_json(
     assert got != entry_hash(prev, *core)
 
 
-def test_append_writes_what_entry_hash_v2_computes(container: Container) -> None:
+def test_append_writes_what_entry_hash_v3_computes(container: Container) -> None:
     log = AuditLog(container.ring)
     with container.unit_of_work() as s:
         log.append(s, [DELAYED.event("read", "s-9", ("full_name", "sex"))], T0)
     with container.engine.connect() as conn:
         row = conn.execute(text("SELECT hash FROM audit_entries WHERE seq = 1")).one()
-    expected = entry_hash_v2(
+    expected = entry_hash_v3(
         GENESIS,
+        0,
         1,
-        "2026-03-01T08:00:00.000000",
-        DELAYED.actor,
-        DELAYED.role,
-        DELAYED.purpose,
-        "read",
-        "s-9",
-        "full_name,sex",
-        DELAYED.organisation,
-        DELAYED.legal_basis,
-        DELAYED.case_ref,
-        "2026-05-30T08:00:00.000000",
+        (
+            1,
+            "2026-03-01T08:00:00.000000",
+            DELAYED.actor,
+            DELAYED.role,
+            DELAYED.purpose,
+            "read",
+            "s-9",
+            "full_name,sex",
+            DELAYED.organisation,
+            DELAYED.legal_basis,
+            DELAYED.case_ref,
+            "2026-05-30T08:00:00.000000",
+        ),
     )
     assert bytes(row.hash) == expected

@@ -18,11 +18,12 @@ from dinhdanh.auth.phones import PhoneDirectory
 from dinhdanh.auth.sessions import DeviceCookies, Sessions
 from dinhdanh.auth.sms import OutboxGateway
 from dinhdanh.auth.stepup import StepUp
-from dinhdanh.auth.throttle import Throttles
+from dinhdanh.auth.throttle import Throttles, build_throttles
 from dinhdanh.crypto import KeyRing
 from dinhdanh.identity.service import Registry
 from dinhdanh.privacy.audit import AuditLog
 from dinhdanh.settings import Settings
+from dinhdanh.store.once import Once, build_once
 
 
 @dataclass
@@ -34,6 +35,8 @@ class AuthServices:
     accounts: Accounts
     sessions: Sessions
     throttles: Throttles
+    # One-time proofs (DPoP and client assertion jti): Redis when set, else the database.
+    replay: Once
     login: Login
     outbox: OutboxGateway
     phones: PhoneDirectory
@@ -73,7 +76,12 @@ def build_auth(
     sessions = Sessions(
         timedelta(minutes=s.session_idle_minutes), timedelta(hours=s.session_absolute_hours)
     )
-    throttles = Throttles(s.throttle_free_failures, timedelta(minutes=s.lockout_minutes))
+    throttles = build_throttles(
+        s.throttle_free_failures,
+        timedelta(minutes=s.lockout_minutes),
+        s.redis_url,
+        s.redis_prefix,
+    )
     outbox = OutboxGateway(ring)
     devices = DeviceCookies(ring, timedelta(days=s.device_cookie_days))
     rp_id = s.webauthn_rp_id or str(urlsplit(issuer).hostname)
@@ -92,6 +100,7 @@ def build_auth(
         accounts=accounts,
         sessions=sessions,
         throttles=throttles,
+        replay=build_once(s.redis_url, s.redis_prefix),
         login=login,
         devices=devices,
         recoveries=recoveries,

@@ -114,7 +114,7 @@ def serve(
 
 @audit_app.command("verify")
 def audit_verify(ctx: typer.Context, json_out: JsonOpt = False) -> None:
-    """Check the whole hash chain and every signed checkpoint; exit 1 at the first bad entry."""
+    """Check every hash chain and every signed checkpoint; exit 1 at the first bad entry."""
     with container_from(ctx) as c, c.unit_of_work() as session:
         report = c.audit.verify(session)
     if json_out:
@@ -124,6 +124,7 @@ def audit_verify(ctx: typer.Context, json_out: JsonOpt = False) -> None:
                 "entries": report.entries,
                 "checkpoints": report.checkpoints,
                 "first_bad_seq": report.first_bad_seq,
+                "chain": report.chain,
                 "problem": report.problem,
             }
         )

@@ -10,6 +10,14 @@ when the citizen may not see the entry (disclose_after). Its hashed bytes begin 
 version, so a version-2 row relabelled 1 no longer matches; a version-1 row must have those
 columns empty, so filling them in (a delay on an old entry, say) breaks it too. Entries
 written before format 2 keep their bytes: nothing already signed is re-chained.
+
+Format 3 spreads the log over several chains (ADR 0018): an entry goes to chain
+``hash(subject) mod chains`` and is hashed with its chain and its position there, so appends
+for different people lock different head rows and server nodes stop taking turns on one.
+A checkpoint signs the heads of every chain together. ``seq`` stays unique over the log (a
+PostgreSQL sequence; gaps allowed) and is hashed too. Rows of formats 1 and 2 are chain 0
+with their ``seq`` as position: chain 0 continues the single chain of before, and the
+checkpoints signed before keep verifying.
 """
 
 from __future__ import annotations
@@ -23,15 +31,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Table, select
+from sqlalchemy import Table, func, select, text
 from sqlalchemy.orm import Session
 
 from dinhdanh.crypto import CryptoError, KeyRing, sign_hybrid, verify_hybrid
-from dinhdanh.privacy.models import AuditCheckpoint, AuditEntry, AuditHead
+from dinhdanh.privacy.models import AuditChainCheckpoint, AuditCheckpoint, AuditEntry, AuditHead
 from dinhdanh.store.bulk import insert_rows
+from dinhdanh.store.db import insert_missing
 
 GENESIS = b"\x00" * 32
 _CHECKPOINT_DOMAIN = b"dinhdanh/audit-checkpoint/1"
+_CHAINS_DOMAIN = b"dinhdanh/audit-checkpoint/2"
 ENTRIES: Table = AuditEntry.__table__  # type: ignore[assignment]
 _ENTRY_COLUMNS = (
     "seq",
@@ -43,8 +53,10 @@ _ENTRY_COLUMNS = (
     "fields",
     "prev_hash",
     "hash",
+    "chain",
+    "chain_seq",
 )
-FORMAT = 2  # of the entries this code writes
+FORMAT = 3  # of the entries this code writes
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +107,7 @@ class VerifyReport:
     checkpoints: int
     first_bad_seq: int | None = None
     problem: str | None = None
+    chain: int | None = None
 
 
 def _timestamp(at: datetime) -> str:
@@ -180,7 +193,25 @@ def entry_hash_v2(
 
 
 def _digest_v2(prev_hash: bytes, core: str, tail: str) -> bytes:
-    return hashlib.sha256(prev_hash + f"[{FORMAT},{core}{tail}".encode()).digest()
+    return hashlib.sha256(prev_hash + f"[2,{core}{tail}".encode()).digest()
+
+
+# seq, timestamp, actor, role, purpose, action, subject, fields, organisation, legal_basis,
+# case_ref, disclose_after: what format 2 hashes after the previous hash.
+EntryFields = tuple[
+    int, str, str, str, str, str, str | None, str, str | None, str | None, str | None, str | None
+]
+
+
+def entry_hash_v3(prev_hash: bytes, chain: int, chain_seq: int, entry: EntryFields) -> bytes:
+    """Format 3: json.dumps([3, chain, chain_seq, seq, timestamp, ..., disclose_after],
+    separators=(",", ":")) after the previous hash of the same chain."""
+    core = _core(*entry[:8])
+    return _digest_v3(prev_hash, chain, chain_seq, core, _tail_v2(*entry[8:]))
+
+
+def _digest_v3(prev_hash: bytes, chain: int, chain_seq: int, core: str, tail: str) -> bytes:
+    return hashlib.sha256(prev_hash + f"[3,{chain},{chain_seq},{core}{tail}".encode()).digest()
 
 
 def _optional_timestamp(at: datetime | None) -> str | None:
@@ -202,10 +233,17 @@ def _stored_hash(entry: AuditEntry) -> bytes | None:
         entry.fields,
     )
     extra = (entry.organisation, entry.legal_basis, entry.case_ref, entry.disclose_after)
+    org, basis, case_ref, disclose = extra
+    if entry.format == FORMAT:
+        if entry.chain_seq is None:
+            return None
+        fields = (*args[1:], org, basis, case_ref, _optional_timestamp(disclose))
+        return entry_hash_v3(entry.prev_hash, entry.chain, entry.chain_seq, fields)
+    if entry.chain != 0 or entry.chain_seq is not None:
+        return None  # entries of the single chain of before are chain 0's
     if entry.format == 1:
         return None if any(v is not None for v in extra) else entry_hash(*args)
-    if entry.format == FORMAT:
-        org, basis, case_ref, disclose = extra
+    if entry.format == 2:
         return entry_hash_v2(*args, org, basis, case_ref, _optional_timestamp(disclose))
     return None
 
@@ -218,76 +256,170 @@ def _checkpoint_bytes(seq: int, digest: bytes, at: datetime) -> bytes:
     return _CHECKPOINT_DOMAIN + struct.pack(">Q", seq) + digest + _timestamp(at).encode()
 
 
-class AuditLog:
-    def __init__(self, ring: KeyRing, checkpoint_every: int = 1000) -> None:
-        self._ring = ring
-        self._every = checkpoint_every
+_HEAD = struct.Struct(">IQ32s")  # chain, position, hash
 
-    def _head(self, session: Session) -> AuditHead:
-        head = session.scalars(select(AuditHead).where(AuditHead.id == 1).with_for_update()).first()
-        if head is None:
-            head = AuditHead(id=1, seq=0, hash=GENESIS, checkpointed_seq=0)
-            session.add(head)
-            session.flush()
-        return head
+
+def pack_heads(heads: Sequence[tuple[int, int, bytes]]) -> bytes:
+    return struct.pack(">I", len(heads)) + b"".join(_HEAD.pack(*h) for h in sorted(heads))
+
+
+def unpack_heads(packed: bytes) -> list[tuple[int, int, bytes]] | None:
+    """The (chain, position, hash) triples of a checkpoint; None if malformed."""
+    if len(packed) < 4:
+        return None
+    (count,) = struct.unpack_from(">I", packed)
+    if len(packed) != 4 + count * _HEAD.size:
+        return None
+    return [_HEAD.unpack_from(packed, 4 + i * _HEAD.size) for i in range(count)]
+
+
+def _chains_checkpoint_bytes(heads: bytes, at: datetime) -> bytes:
+    return _CHAINS_DOMAIN + _timestamp(at).encode() + b"|" + heads
+
+
+def chain_of(subject: str | None, actor: str, chains: int) -> int:
+    """The chain of an entry: a hash of its subject (of its actor when it has none)."""
+    if chains == 1:
+        return 0
+    key = (subject if subject is not None else actor).encode()
+    return int.from_bytes(hashlib.sha256(key).digest()[:8], "big") % chains
+
+
+@dataclass(slots=True)
+class _Anchor:
+    """What a signed checkpoint says one chain's entry at one position hashes to."""
+
+    label: str
+    digest: bytes
+    signed: bool  # the signature verified
+
+
+@dataclass(slots=True)
+class _Tip:
+    position: int = 0
+    digest: bytes = GENESIS
+    seq: int = 0  # the global seq of the chain's last entry
+
+
+class AuditLog:
+    def __init__(self, ring: KeyRing, checkpoint_every: int = 1000, chains: int = 1) -> None:
+        self._ring = ring
+        self.chains = chains
+        # Per chain, so that the whole log is signed about every ``checkpoint_every`` entries.
+        self._every = max(1, -(-checkpoint_every // chains))
+
+    def _lock(self, session: Session, chains: Sequence[int]) -> dict[int, AuditHead]:
+        """Lock the heads of ``chains`` (in order, so appenders cannot deadlock), creating
+        missing ones at the genesis."""
+        stmt = (
+            select(AuditHead)
+            .where(AuditHead.id.in_(chains))
+            .order_by(AuditHead.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        heads = {h.id: h for h in session.scalars(stmt)}
+        if len(heads) < len(chains):
+            zero = {"seq": 0, "hash": GENESIS, "checkpointed_seq": 0}
+            missing = sorted(set(range(self.chains)) | set(chains))
+            insert_missing(session, AuditHead, [{"id": c, **zero} for c in missing])
+            heads = {h.id: h for h in session.scalars(stmt)}
+        return heads
+
+    def _seqs(self, session: Session, n: int) -> list[int]:
+        """``n`` fresh global seqs, ascending: a sequence on PostgreSQL (no lock across
+        chains), the next after the largest on SQLite (which writes one at a time)."""
+        if session.get_bind().dialect.name == "postgresql":
+            stmt = text("SELECT nextval('audit_entries_seq') FROM generate_series(1, :n)")
+            return sorted(session.scalars(stmt, {"n": n}))
+        last = session.scalar(select(func.coalesce(func.max(AuditEntry.seq), 0)))
+        return list(range(int(last or 0) + 1, int(last or 0) + n + 1))
 
     def append(self, session: Session, events: Sequence[AuditEvent], at: datetime) -> None:
-        """Append events in order, in the caller's transaction."""
+        """Append events in order (within each chain), in the caller's transaction."""
         if not events:
             return
-        head = self._head(session)
-        seq, prev, ts = head.seq, head.hash, _timestamp(at)
-        # Events of one context share their format-2 columns: each run of them is one insert
-        # with those columns as constants, so the rows stay as narrow as the hot path needs.
-        for (org, basis, case_ref, disclose), run in itertools.groupby(events, _disclosure):
-            tail = _tail_v2(org, basis, case_ref, _optional_timestamp(disclose))
-            rows = []
-            for ev in run:
-                seq += 1
-                fields = ",".join(ev.fields)
-                core = _core(seq, ts, ev.actor, ev.role, ev.purpose, ev.action, ev.subject, fields)
-                digest = _digest_v2(prev, core, tail)
-                rows.append(
-                    (
-                        seq,
-                        ev.actor,
-                        ev.role,
-                        ev.purpose,
-                        ev.action,
-                        ev.subject,
-                        fields,
-                        prev,
-                        digest,
+        chains = [chain_of(ev.subject, ev.actor, self.chains) for ev in events]
+        heads = self._lock(session, sorted(set(chains)))
+        # Seqs only once the heads are held: then, within a chain, a later position always
+        # has a larger seq (the verifier walks by seq). In the order of the events.
+        seqs = self._seqs(session, len(events))
+        by_chain: dict[int, list[tuple[int, AuditEvent]]] = {}
+        for chain, seq, ev in zip(chains, seqs, events, strict=True):
+            by_chain.setdefault(chain, []).append((seq, ev))
+        ts = _timestamp(at)
+        due = False
+        for chain in sorted(by_chain):
+            head = heads[chain]
+            position, prev = head.seq, head.hash
+            # Events of one context share their format-2 columns: each run of them is one
+            # insert with those columns as constants, so the rows stay narrow.
+            for (org, basis, case_ref, disclose), run in itertools.groupby(
+                by_chain[chain], lambda item: _disclosure(item[1])
+            ):
+                tail = _tail_v2(org, basis, case_ref, _optional_timestamp(disclose))
+                rows = []
+                for seq, ev in run:
+                    position += 1
+                    fields = ",".join(ev.fields)
+                    core = _core(
+                        seq, ts, ev.actor, ev.role, ev.purpose, ev.action, ev.subject, fields
                     )
-                )
-                prev = digest
-            extra = {
-                "organisation": org,
-                "legal_basis": basis,
-                "case_ref": case_ref,
-                "disclose_after": disclose,
-            }
-            # Empty ones are left to the column default (NULL): fewer values to bind per row.
-            constants = {"at": at, "format": FORMAT} | {
-                k: v for k, v in extra.items() if v is not None
-            }
-            insert_rows(session, ENTRIES, _ENTRY_COLUMNS, rows, constants=constants)
-        head.seq, head.hash = seq, prev
-        if head.seq - head.checkpointed_seq >= self._every:
-            self._sign(session, head, at)
+                    digest = _digest_v3(prev, chain, position, core, tail)
+                    rows.append(
+                        (
+                            seq,
+                            ev.actor,
+                            ev.role,
+                            ev.purpose,
+                            ev.action,
+                            ev.subject,
+                            fields,
+                            prev,
+                            digest,
+                            chain,
+                            position,
+                        )
+                    )
+                    prev = digest
+                extra = {
+                    "organisation": org,
+                    "legal_basis": basis,
+                    "case_ref": case_ref,
+                    "disclose_after": disclose,
+                }
+                # Empty ones are left to the column default (NULL): fewer values per row.
+                constants = {"at": at, "format": FORMAT} | {
+                    k: v for k, v in extra.items() if v is not None
+                }
+                insert_rows(session, ENTRIES, _ENTRY_COLUMNS, rows, constants=constants)
+            head.seq, head.hash = position, prev
+            due = due or head.seq - head.checkpointed_seq >= self._every
+        if due:
+            self._sign(session, heads, at)
 
     def checkpoint(self, session: Session, at: datetime) -> bool:
-        """Sign the tip if anything was appended since the last checkpoint (call at shutdown)."""
-        head = self._head(session)
-        if head.seq == head.checkpointed_seq:
+        """Sign every chain's head if anything was appended since the last checkpoint (call
+        at shutdown)."""
+        ids = list(session.scalars(select(AuditHead.id)))
+        heads = self._lock(session, ids) if ids else {}
+        if all(h.seq == h.checkpointed_seq for h in heads.values()):
             return False
-        self._sign(session, head, at)
+        self._sign(session, heads, at)
         return True
 
-    def _sign(self, session: Session, head: AuditHead, at: datetime) -> None:
-        signature = sign_hybrid(self._ring, _checkpoint_bytes(head.seq, head.hash, at))
-        session.add(AuditCheckpoint(seq=head.seq, hash=head.hash, at=at, signature=signature))
-        head.checkpointed_seq = head.seq
+    def _sign(self, session: Session, held: dict[int, AuditHead], at: datetime) -> None:
+        """Sign the heads of all chains together: those this transaction holds as it leaves
+        them, the others as last committed (their entries are committed, so the signed
+        positions exist whatever this transaction does)."""
+        session.flush()
+        tips = {h.id: (h.id, h.seq, h.hash) for h in session.scalars(select(AuditHead))}
+        tips.update({c: (c, h.seq, h.hash) for c, h in held.items()})
+        packed = pack_heads(list(tips.values()))
+        signature = sign_hybrid(self._ring, _chains_checkpoint_bytes(packed, at))
+        session.add(AuditChainCheckpoint(at=at, heads=packed, signature=signature))
+        for head in held.values():
+            head.checkpointed_seq = head.seq
 
     def for_subject(self, session: Session, subject: str, limit: int = 100) -> list[AuditEntry]:
         stmt = (
@@ -298,47 +430,94 @@ class AuditLog:
         )
         return list(session.scalars(stmt))
 
-    def verify(self, session: Session) -> VerifyReport:
-        """Walk the whole chain; name the first entry that does not check out."""
-        checkpoints = {c.seq: c for c in session.scalars(select(AuditCheckpoint))}
-        expected_seq, prev, count = 1, GENESIS, 0
+    def _anchors(self, session: Session) -> tuple[dict[tuple[int, int], list[_Anchor]], int]:
+        """Every signed checkpoint as (chain, position) -> what it says; and their number."""
+        anchors: dict[tuple[int, int], list[_Anchor]] = {}
+        count = 0
+        for cp in session.scalars(select(AuditCheckpoint)):  # format 1: chain 0 only
+            count += 1
+            try:
+                verify_hybrid(self._ring, _checkpoint_bytes(cp.seq, cp.hash, cp.at), cp.signature)
+                signed = True
+            except CryptoError:
+                signed = False
+            anchors.setdefault((0, cp.seq), []).append(
+                _Anchor(f"checkpoint {cp.seq}", cp.hash, signed)
+            )
+        for ccp in session.scalars(select(AuditChainCheckpoint)):
+            count += 1
+            heads = unpack_heads(ccp.heads)
+            try:
+                message = _chains_checkpoint_bytes(ccp.heads, ccp.at)
+                verify_hybrid(self._ring, message, ccp.signature)
+                signed = heads is not None
+            except CryptoError:
+                signed = False
+            for chain, position, digest in heads or []:
+                if position:
+                    label = f"checkpoint {ccp.id} (chain {chain}, entry {position})"
+                    anchors.setdefault((chain, position), []).append(_Anchor(label, digest, signed))
+        return anchors, count
 
-        def bad(seq: int, problem: str) -> VerifyReport:
-            return VerifyReport(False, count, len(checkpoints), seq, problem)
+    def verify(self, session: Session) -> VerifyReport:
+        """Walk every chain; name the first entry (in seq order) that does not check out."""
+        anchors, checkpoints = self._anchors(session)
+        tips: dict[int, _Tip] = {}
+        count = 0
+
+        def bad(seq: int, problem: str, chain: int) -> VerifyReport:
+            return VerifyReport(False, count, checkpoints, seq, problem, chain)
 
         stmt = select(AuditEntry).order_by(AuditEntry.seq).execution_options(yield_per=5000)
         rows = session.scalars(stmt)
         try:
             for entry in rows:
-                if entry.seq != expected_seq:
-                    return bad(expected_seq, f"entry {expected_seq} is missing (found {entry.seq})")
-                if entry.prev_hash != prev:
-                    return bad(entry.seq, f"entry {entry.seq} does not link to the one before")
+                chain = entry.chain
+                tip = tips.setdefault(chain, _Tip())
+                position = entry.seq if entry.chain_seq is None else entry.chain_seq
+                if position != tip.position + 1:
+                    return bad(
+                        entry.seq,
+                        f"entry {tip.position + 1} of chain {chain} is missing"
+                        f" (found {position} at seq {entry.seq})",
+                        chain,
+                    )
+                if entry.prev_hash != tip.digest:
+                    return bad(
+                        entry.seq, f"entry {entry.seq} does not link to the one before", chain
+                    )
                 digest = _stored_hash(entry)
                 if digest is None or digest != entry.hash:
-                    return bad(entry.seq, f"entry {entry.seq} was altered (hash mismatch)")
-                cp = checkpoints.get(entry.seq)
-                problem = self._check_checkpoint(cp, digest) if cp else None
-                if problem:
-                    return bad(entry.seq, problem)
-                prev, expected_seq, count = digest, expected_seq + 1, count + 1
+                    return bad(entry.seq, f"entry {entry.seq} was altered (hash mismatch)", chain)
+                for anchor in anchors.get((chain, position), ()):
+                    if not anchor.signed:
+                        return bad(entry.seq, f"{anchor.label} has a bad signature", chain)
+                    if anchor.digest != digest:
+                        return bad(
+                            entry.seq, f"{anchor.label} does not match entry {entry.seq}", chain
+                        )
+                tip.position, tip.digest, tip.seq = position, digest, entry.seq
+                count += 1
         finally:
             rows.close()  # a server-side cursor on PostgreSQL when we stop early
 
-        last = expected_seq - 1
-        beyond = [s for s in checkpoints if s > last]
-        if beyond:
-            return bad(last + 1, f"entries after {last} were deleted (checkpoint {min(beyond)})")
-        head = session.get(AuditHead, 1)
-        if head is not None and (head.seq != last or head.hash != prev):
-            return bad(last + 1, f"the chain ends at entry {last} but its head says {head.seq}")
-        return VerifyReport(True, count, len(checkpoints))
-
-    def _check_checkpoint(self, cp: AuditCheckpoint, digest: bytes) -> str | None:
-        if cp.hash != digest:
-            return f"checkpoint {cp.seq} does not match entry {cp.seq}"
-        try:
-            verify_hybrid(self._ring, _checkpoint_bytes(cp.seq, cp.hash, cp.at), cp.signature)
-        except CryptoError:
-            return f"checkpoint {cp.seq} has a bad signature"
-        return None
+        for chain, position in sorted(anchors):
+            tip = tips.get(chain, _Tip())
+            if position > tip.position:
+                label = anchors[chain, position][0].label
+                return bad(
+                    tip.seq + 1,
+                    f"entries of chain {chain} after {tip.position} were deleted ({label})",
+                    chain,
+                )
+        heads = {h.id: h for h in session.scalars(select(AuditHead))}
+        for chain in sorted(set(heads) | set(tips)):
+            tip, head = tips.get(chain, _Tip()), heads.get(chain)
+            if head is None or head.seq != tip.position or head.hash != tip.digest:
+                says = "nothing" if head is None else str(head.seq)
+                return bad(
+                    tip.seq + 1,
+                    f"chain {chain} ends at entry {tip.position} but its head says {says}",
+                    chain,
+                )
+        return VerifyReport(True, count, checkpoints)

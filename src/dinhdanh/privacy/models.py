@@ -13,6 +13,8 @@ from dinhdanh.store import Base
 class AuditEntry(Base):
     __tablename__ = "audit_entries"
 
+    # Unique over the whole log, in order of appending within a chain (a sequence on
+    # PostgreSQL, so chains do not wait on one another for it); gaps are allowed.
     seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     actor: Mapped[str] = mapped_column(String(200))
@@ -31,10 +33,15 @@ class AuditEntry(Base):
     case_ref: Mapped[str | None] = mapped_column(String(200))
     # Until then the citizen does not see the entry (an investigation's disclosure delay).
     disclose_after: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Format 3: the hash chain the entry belongs to and its position there (1, 2, ...).
+    # Rows of formats 1 and 2 are chain 0 with no position: theirs is ``seq``.
+    chain: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    chain_seq: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class AuditHead(Base):
-    """One row: the tip of the chain. Locking it serializes appends across processes."""
+    """One row per chain (``id`` is the chain): its tip. Locking it serializes the appends
+    to that chain across processes; ``seq`` is a position in the chain, not a global seq."""
 
     __tablename__ = "audit_head"
 
@@ -50,6 +57,18 @@ class AuditCheckpoint(Base):
     seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     hash: Mapped[bytes] = mapped_column(LargeBinary(32))
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    signature: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class AuditChainCheckpoint(Base):
+    """The heads of every chain at one moment, signed together (privacy/audit.py)."""
+
+    __tablename__ = "audit_chain_checkpoints"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # The signed heads: a count, then (chain, position, hash) per chain, packed big-endian.
+    heads: Mapped[bytes] = mapped_column(LargeBinary)
     signature: Mapped[bytes] = mapped_column(LargeBinary)
 
 

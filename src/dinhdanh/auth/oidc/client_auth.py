@@ -26,7 +26,7 @@ from dinhdanh.auth.clients import ClientInfo, Clients
 from dinhdanh.auth.models import UsedAssertion
 from dinhdanh.auth.oidc.errors import OAuthError, invalid_client, invalid_request
 from dinhdanh.crypto.jose import SUPPORTED_ALGORITHMS, JoseError, verify_jwt
-from dinhdanh.store.db import record_once
+from dinhdanh.store.once import DatabaseOnce, Once
 
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 MAX_ASSERTION_LIFETIME = 600  # seconds; longer-lived assertions are refused
@@ -60,8 +60,10 @@ def authenticate_client(
     form: Mapping[str, str],
     audiences: Collection[str],
     now: datetime,
+    seen: Once | None = None,
 ) -> ClientInfo:
-    """The authenticated client, or ``OAuthError("invalid_client")``."""
+    """The authenticated client, or ``OAuthError("invalid_client")``. Assertion ``jti``s
+    are recorded in ``seen`` (default: the database)."""
     basic = _basic(authorization) if authorization else None
     assertion_type = form.get("client_assertion_type")
     methods = sum((basic is not None, "client_secret" in form, assertion_type is not None))
@@ -78,7 +80,7 @@ def authenticate_client(
             raise invalid_client("client authentication failed")
         return client
     if assertion_type is not None:
-        return _private_key_jwt(session, clients, form, audiences, now)
+        return _private_key_jwt(session, clients, form, audiences, now, seen or DatabaseOnce())
     raise invalid_client("client authentication required")
 
 
@@ -88,6 +90,7 @@ def _private_key_jwt(
     form: Mapping[str, str],
     audiences: Collection[str],
     now: datetime,
+    seen: Once,
 ) -> ClientInfo:
     if form.get("client_assertion_type") != ASSERTION_TYPE:
         raise invalid_client("unsupported client_assertion_type")
@@ -124,7 +127,7 @@ def _private_key_jwt(
     ):
         raise invalid_client("client assertion claims are not acceptable")
     used = {"client_id": iss, "jti": jti, "expires_at": datetime.fromtimestamp(exp, UTC)}
-    if not record_once(session, UsedAssertion, used, now):  # atomic: two at once, one wins
+    if not seen.first(session, UsedAssertion, used, now):  # atomic: two at once, one wins
         raise invalid_client("client assertion was already used")
     return client
 

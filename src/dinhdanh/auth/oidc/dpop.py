@@ -28,7 +28,7 @@ from dinhdanh.auth.models import UsedDpopProof
 from dinhdanh.auth.oidc.errors import OAuthError
 from dinhdanh.auth.oidc.token import s256
 from dinhdanh.crypto.jose import SUPPORTED_ALGORITHMS, JoseError, parse_jwks, verify_jwt
-from dinhdanh.store.db import record_once
+from dinhdanh.store.once import DatabaseOnce, Once
 
 TYP = "dpop+jwt"
 ALGORITHMS = SUPPORTED_ALGORITHMS  # EdDSA, ES256, ML-DSA-65: all asymmetric
@@ -72,10 +72,11 @@ def check_proof(
     url: str,
     now: datetime,
     access_token: str | None = None,
+    seen: Once | None = None,
 ) -> str:
-    """Verify one DPoP proof for a request and record its ``jti``; returns the RFC 7638
-    thumbprint of its key (``jkt``). ``invalid_dpop_proof`` (RFC 9449 sections 5 and 7.1)
-    if anything is wrong."""
+    """Verify one DPoP proof for a request and record its ``jti`` (in ``seen``: Redis when
+    several nodes share it, else the database); returns the RFC 7638 thumbprint of its key
+    (``jkt``). ``invalid_dpop_proof`` (RFC 9449 sections 5 and 7.1) if anything is wrong."""
     if not proof or len(proof) > MAX_PROOF or proof.count(".") != 2:
         raise invalid_proof("send one DPoP proof (a compact JWT) in the DPoP header")
     header = _header(proof)
@@ -110,6 +111,7 @@ def check_proof(
     if access_token is not None and claims.get("ath") != ath(access_token):
         raise invalid_proof("the DPoP proof's ath does not match the access token")
     used = {"jkt": jkt, "jti": jti, "expires_at": now + timedelta(seconds=MAX_AGE + MAX_SKEW)}
-    if not record_once(session, UsedDpopProof, used, now):  # atomic: two at once, one wins
+    once = seen or DatabaseOnce()
+    if not once.first(session, UsedDpopProof, used, now):  # atomic: two at once, one wins
         raise invalid_proof("the DPoP proof was already used")
     return jkt

@@ -138,7 +138,9 @@ def _token(
             jkt = None
             if proof is not None:
                 url = c.auth.issuer + "/token"
-                jkt = dpop.check_proof(session, proof, method="POST", url=url, now=now)
+                jkt = dpop.check_proof(
+                    session, proof, method="POST", url=url, now=now, seen=c.auth.replay
+                )
             body = token_request(c.auth.provider, session, client, form, now, jkt)
         except OAuthError as exc:
             failure = exc  # still commit: a spent code or a revoked family must stay so
@@ -168,6 +170,7 @@ def _client(
         form=form,
         audiences=[c.auth.issuer, c.auth.issuer + endpoint],
         now=now,
+        seen=c.auth.replay,
     )
 
 
@@ -266,6 +269,7 @@ async def userinfo_endpoint(
                     url=c.auth.issuer + "/userinfo",
                     now=now,
                     access_token=token,
+                    seen=c.auth.replay,
                 )
             return userinfo(c.auth.provider, session, token, now, jkt)
 
