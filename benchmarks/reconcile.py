@@ -2,6 +2,7 @@
 
     python benchmarks/reconcile.py                       # 8,000,000 citizens, 10,000,000 SIMs
     python benchmarks/reconcile.py --citizens 800000 --subscriptions 1000000
+    python benchmarks/reconcile.py --end-to-end --subscriptions 2000000   # the command itself
 
 The engine inputs (blind-indexed registry and subscriptions, with planted junk of every kind)
 are generated once into benchmarks/out/ and reused. Each contender then runs in its own child
@@ -13,6 +14,16 @@ Targets (issue 4, 2 vCPUs): DuckDB under 20 s and 3 GB for 10 M, at least 5x the
 The import of the same 10 M subscriptions through `dinhdanh import subscriptions` is measured
 by benchmarks/import_subscriptions.py (about half an hour here): this script starts from the
 engine's inputs so that the reconciliation can be repeated in a minute.
+
+`--end-to-end` times what a user runs instead: a store (SQLite) is loaded once through the
+real importers (`dinhdanh import citizens`, then one `dinhdanh import subscriptions` per
+carrier, the same uploads as benchmarks/import_subscriptions.py), then `dinhdanh reconcile
+subscriptions` is timed as a command in a fresh process (Python's start-up, imports, reading
+the store, the rules, the verdict files, lock cases) against a plain pandas script in a fresh
+process that reads the same store: the subscriptions and registry tables of the database
+through `pandas.read_sql`, the dates of death through the registry (they are sealed), and the
+same rules as the pandas peer above. A second pandas run reads the store's Parquet snapshots
+instead of the database (what the command reads), so the figure is given against both.
 """
 
 from __future__ import annotations
@@ -101,6 +112,52 @@ def ensure_data(citizens: int, subscriptions: int, regenerate: bool) -> Path:
     print(f"inputs: {files.rows:,} subscriptions in {elapsed:.0f} s "
           f"({files.rows / elapsed:,.0f} rows/s, blind indexes included)")  # fmt: skip
     return out
+
+
+# --- end to end: a store loaded through the real importers -----------------------------------
+
+
+def e2e_store(subscriptions: int) -> tuple[Path, dict[str, str]]:
+    """A data directory loaded once through `dinhdanh import` (reused while its manifest
+    says it finished); returns it and the environment that points the CLI at it."""
+    sys.path.insert(0, str(ROOT))
+    from dinhdanh.synth import generate_population, write_citizens_csv
+    from import_subscriptions import CARRIERS, EXE, SUBSCRIPTIONS_PER_CITIZEN, uploads
+
+    folder = ROOT / "out" / f"reconcile-e2e-{subscriptions}"
+    data = folder / "data"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DINHDANH_")}
+    env["DINHDANH_DATA_DIR"] = str(data)
+    if (folder / "manifest.json").exists():
+        print(f"store: reusing {data.relative_to(ROOT.parent)}")
+        return data, env
+    files = uploads(subscriptions)  # the same uploads as import_subscriptions.py
+    citizens_csv = folder / "citizens.csv"
+    folder.mkdir(parents=True, exist_ok=True)
+    if not citizens_csv.exists():
+        people = int(subscriptions / SUBSCRIPTIONS_PER_CITIZEN) + 10_000  # as uploads() does
+        write_citizens_csv(generate_population(people, seed=20250101), citizens_csv)
+    if data.exists():
+        import shutil
+
+        shutil.rmtree(data)
+    started = time.perf_counter()
+
+    def cli(*args: str) -> None:
+        subprocess.run([EXE, *args], env=env, check=True, stdout=subprocess.DEVNULL)
+
+    cli("init")
+    cli("import", "citizens", str(citizens_csv), "--json")
+    for code in CARRIERS:
+        cli("carriers", "add", code, "--name", code)
+        ports = files[code].with_suffix(".ports")
+        if ports.exists():
+            cli("carriers", "ports", "add", code, "--file", str(ports))
+        cli("import", "subscriptions", str(files[code]), "--carrier", code, "--json")
+    made = {"subscriptions": subscriptions, "seconds": round(time.perf_counter() - started)}
+    (folder / "manifest.json").write_text(json.dumps(made) + "\n")
+    print(f"store: loaded in {made['seconds']} s -> {data.relative_to(ROOT.parent)}")
+    return data, env
 
 
 # --- contenders (each runs in a child process) -----------------------------------------------
@@ -305,12 +362,17 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=None, help="DuckDB threads (default: all)")
     parser.add_argument("--skip-pandas", action="store_true", help="run the DuckDB engine only")
     parser.add_argument("--regenerate", action="store_true", help="rebuild the inputs")
+    parser.add_argument("--end-to-end", action="store_true", help="time the command on a store")
+    parser.add_argument("--build-store", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--child", choices=["duckdb", "pandas"], help=argparse.SUPPRESS)
     parser.add_argument("--data", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child(args.child, args.data, args.out, args.memory_limit, args.threads)
+        return
+    if args.build_store:
+        e2e_store(args.subscriptions)
         return
 
     data = ensure_data(args.citizens, args.subscriptions, args.regenerate)

@@ -143,6 +143,11 @@ def run_citizen_import(
             # the import and then revokes, as revoking twice changes nothing.
             with c.unit_of_work() as session:
                 revoked.append(c.age_credentials.revoke_deceased(session, c.clock()))
+            # The reconciliation's copy of the registry (store.snapshots), when stale.
+            from dinhdanh.identity.service import SNAPSHOT
+            from dinhdanh.telecom.store_inputs import refresh_snapshots
+
+            refresh_snapshots(c.engine, c.unit_of_work, c.settings.snapshot_dir, [SNAPSHOT])
         return report
 
     result = run_import(ctx, run, rejects=rejects, label="id_number", quiet=quiet)
@@ -269,6 +274,7 @@ def subscriptions(
             spill_dir=spill_dir(c.settings.data_dir),
             progress=progress,
             on_reject=on_reject,
+            snapshots=c.settings.snapshot_dir,
         )
 
     finish(run_import(ctx, run, rejects=rejects, label="msisdn", quiet=json_out), json_out)

@@ -18,6 +18,7 @@ from dinhdanh.privacy.audit import AccessContext, AuditLog
 from dinhdanh.store.batch import Counts
 from dinhdanh.store.bulk import insert_rows, lookup
 from dinhdanh.store.ids import uuid7s
+from dinhdanh.store.snapshots import bump
 from dinhdanh.telecom import models as m
 from dinhdanh.telecom.blocks import seed_plan_blocks
 from dinhdanh.telecom.feed import PreparedSubscription
@@ -32,6 +33,13 @@ from dinhdanh.telecom.timeline import (
 )
 
 SUBSCRIPTIONS: Table = m.Subscription.__table__  # type: ignore[assignment]
+
+
+def snapshot_name(carrier: str) -> str:
+    """The name of a carrier's subscriptions snapshot (store.snapshots)."""
+    return f"subscriptions:{carrier}"
+
+
 CARRIER_CODE = re.compile(r"[A-Z0-9_-]{2,16}")
 UPLOAD_FIELDS = ("msisdn", "id_number", "full_name", "date_of_birth", "imei")
 
@@ -161,6 +169,7 @@ class Telecom:
                 [{"id": ids[p.msisdn], "updated_at": now} | p._asdict() for p in changed],
             )
         if counts.created or counts.updated:
+            bump(session, snapshot_name(carrier))  # the carrier's Parquet snapshot is stale
             # One entry per chunk: the upload stores blind indexes, it discloses nothing.
             self._audit.append(session, [ctx.event("upload", None, UPLOAD_FIELDS)], now)
         return counts
