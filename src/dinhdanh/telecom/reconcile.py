@@ -485,9 +485,9 @@ def _write_carrier(con: duckdb.DuckDBPyConnection, out_dir: Path, scratch: Path,
 
 def _drop_temps(con: duckdb.DuckDBPyConnection) -> None:
     for name, kind in con.execute(
-        """SELECT table_name, table_type FROM information_schema.tables
-        WHERE table_schema = 'main' AND table_catalog = 'temp' AND starts_with(table_name, ?)""",
-        [_TEMP],
+        f"""SELECT table_name, table_type FROM information_schema.tables
+        WHERE table_schema = 'main' AND table_catalog = 'temp'
+          AND starts_with(table_name, {_literal(_TEMP)})"""
     ).fetchall():
         con.execute(f"DROP {'VIEW' if kind == 'VIEW' else 'TABLE'} IF EXISTS temp.{name}")
 
