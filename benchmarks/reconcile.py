@@ -2,6 +2,7 @@
 
     python benchmarks/reconcile.py                       # 8,000,000 citizens, 10,000,000 SIMs
     python benchmarks/reconcile.py --citizens 800000 --subscriptions 1000000
+    python benchmarks/reconcile.py --end-to-end --subscriptions 2000000   # the command itself
 
 The engine inputs (blind-indexed registry and subscriptions, with planted junk of every kind)
 are generated once into benchmarks/out/ and reused. Each contender then runs in its own child
@@ -13,6 +14,16 @@ Targets (issue 4, 2 vCPUs): DuckDB under 20 s and 3 GB for 10 M, at least 5x the
 The import of the same 10 M subscriptions through `dinhdanh import subscriptions` is measured
 by benchmarks/import_subscriptions.py (about half an hour here): this script starts from the
 engine's inputs so that the reconciliation can be repeated in a minute.
+
+`--end-to-end` times what a user runs instead: a store (SQLite) is loaded once through the
+real importers (`dinhdanh import citizens`, then one `dinhdanh import subscriptions` per
+carrier, the same uploads as benchmarks/import_subscriptions.py), then `dinhdanh reconcile
+subscriptions` is timed as a command in a fresh process (Python's start-up, imports, reading
+the store, the rules, the verdict files, lock cases) against a plain pandas script in a fresh
+process that reads the same store: the subscriptions and registry tables of the database
+through `pandas.read_sql`, the dates of death through the registry (they are sealed), and the
+same rules as the pandas peer above. A second pandas run reads the store's Parquet snapshots
+instead of the database (what the command reads), so the figure is given against both.
 """
 
 from __future__ import annotations
@@ -103,6 +114,52 @@ def ensure_data(citizens: int, subscriptions: int, regenerate: bool) -> Path:
     return out
 
 
+# --- end to end: a store loaded through the real importers -----------------------------------
+
+
+def e2e_store(subscriptions: int) -> tuple[Path, dict[str, str]]:
+    """A data directory loaded once through `dinhdanh import` (reused while its manifest
+    says it finished); returns it and the environment that points the CLI at it."""
+    sys.path.insert(0, str(ROOT))
+    from dinhdanh.synth import generate_population, write_citizens_csv
+    from import_subscriptions import CARRIERS, EXE, SUBSCRIPTIONS_PER_CITIZEN, uploads
+
+    folder = ROOT / "out" / f"reconcile-e2e-{subscriptions}"
+    data = folder / "data"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DINHDANH_")}
+    env["DINHDANH_DATA_DIR"] = str(data)
+    if (folder / "manifest.json").exists():
+        print(f"store: reusing {data.relative_to(ROOT.parent)}")
+        return data, env
+    files = uploads(subscriptions)  # the same uploads as import_subscriptions.py
+    citizens_csv = folder / "citizens.csv"
+    folder.mkdir(parents=True, exist_ok=True)
+    if not citizens_csv.exists():
+        people = int(subscriptions / SUBSCRIPTIONS_PER_CITIZEN) + 10_000  # as uploads() does
+        write_citizens_csv(generate_population(people, seed=20250101), citizens_csv)
+    if data.exists():
+        import shutil
+
+        shutil.rmtree(data)
+    started = time.perf_counter()
+
+    def cli(*args: str) -> None:
+        subprocess.run([EXE, *args], env=env, check=True, stdout=subprocess.DEVNULL)
+
+    cli("init")
+    cli("import", "citizens", str(citizens_csv), "--json")
+    for code in CARRIERS:
+        cli("carriers", "add", code, "--name", code)
+        ports = files[code].with_suffix(".ports")
+        if ports.exists():
+            cli("carriers", "ports", "add", code, "--file", str(ports))
+        cli("import", "subscriptions", str(files[code]), "--carrier", code, "--json")
+    made = {"subscriptions": subscriptions, "seconds": round(time.perf_counter() - started)}
+    (folder / "manifest.json").write_text(json.dumps(made) + "\n")
+    print(f"store: loaded in {made['seconds']} s -> {data.relative_to(ROOT.parent)}")
+    return data, env
+
+
 # --- contenders (each runs in a child process) -----------------------------------------------
 
 
@@ -139,6 +196,18 @@ def run_duckdb(
 
 def run_pandas(data: Path, out: Path) -> dict[str, Any]:
     """The same rules, written the way a pandas user would: merges, group-bys, transforms."""
+    import pandas as pd
+
+    started = time.perf_counter()
+    subs = pd.read_parquet(data / "subscriptions")
+    registry = pd.read_parquet(data / "registry")
+    disowned = set(pd.read_parquet(data / "disowned.parquet")["msisdn"])
+    rows = pandas_rules(subs, registry, disowned, out)
+    return {"seconds": time.perf_counter() - started, "rows": rows}
+
+
+def pandas_rules(subs: Any, registry: Any, disowned: set[str], out: Path) -> int:
+    """The rules on data frames; writes one Parquet file per carrier, returns the rows."""
     import numpy as np
     import pandas as pd
     import pyarrow as pa
@@ -148,10 +217,6 @@ def run_pandas(data: Path, out: Path) -> dict[str, Any]:
     from dinhdanh.telecom.rules import Reason, RuleConfig, decide
 
     cfg = RuleConfig()
-    started = time.perf_counter()
-    subs = pd.read_parquet(data / "subscriptions")
-    registry = pd.read_parquet(data / "registry")
-    disowned = set(pd.read_parquet(data / "disowned.parquet")["msisdn"])
     for column in ("agent_id", "imei"):  # an empty string means none, as in the engine
         subs[column] = subs[column].mask(subs[column] == "")
 
@@ -240,6 +305,61 @@ def run_pandas(data: Path, out: Path) -> dict[str, Any]:
         )
         pq.write_table(table, out / f"{carrier}.parquet", compression="zstd")
         rows += len(part)
+    return rows
+
+
+def run_pandas_store(data_dir: Path, out: Path, snapshots: bool) -> dict[str, Any]:
+    """The pandas peer as a script on the store: the tables through `pandas.read_sql` (or,
+    with `snapshots`, the Parquet snapshots the command reads), the dates of death through
+    the registry (sealed; each opening audited, as the command does)."""
+    import sqlite3
+
+    import pandas as pd
+
+    from dinhdanh.privacy.audit import AccessContext
+    from dinhdanh.settings import Settings
+    from dinhdanh.wiring import build
+
+    started = time.perf_counter()
+    c = build(Settings(data_dir=data_dir))
+    with c.unit_of_work() as session:
+        ctx = AccessContext("bench", "telecom_reconciliation", "pandas peer")
+        ids, dates = c.registry.dates_of_death(session, ctx, c.clock())
+    deaths = pd.DataFrame({"id_bidx": ids, "date_of_death": dates})
+    con = sqlite3.connect(data_dir / "dinhdanh.db")
+    disowned = set(
+        pd.read_sql_query(
+            """SELECT DISTINCT d.msisdn FROM number_declarations d JOIN subscriptions s
+               ON s.id = d.subscription_id AND s.id_bidx = d.id_bidx
+              AND s.activation_at = d.activation_at
+               WHERE d.declaration = 'disowned' AND s.status = 'active'""",
+            con,
+        )["msisdn"]
+    )
+    if snapshots:
+        files = sorted((data_dir / "snapshots").glob("*.parquet"))
+        subs = pd.concat(
+            [pd.read_parquet(f) for f in files if f.name.startswith("subscriptions-")],
+            ignore_index=True,
+        )
+        registry = pd.read_parquet(next(f for f in files if f.name.startswith("citizens.")))
+    else:
+        subs = pd.read_sql_query(
+            """SELECT carrier, msisdn, id_bidx, name_bidx, dob_bidx, id_dob_consistent,
+                      minor_at_activation AS under_minor_age_at_activation, activation_at,
+                      channel, agent_id, hex(imei_bidx) AS imei, status FROM subscriptions""",
+            con,
+        )
+        subs["activation_at"] = pd.to_datetime(subs["activation_at"])
+        for flag in ("id_dob_consistent", "under_minor_age_at_activation"):
+            subs[flag] = subs[flag].astype(bool)
+        registry = pd.read_sql_query(
+            """SELECT id_bidx, name_bidx, dob_bidx, guardian_bidx IS NOT NULL AS has_guardian
+               FROM citizens""",
+            con,
+        )
+    registry = registry.merge(deaths, on="id_bidx", how="left")
+    rows = pandas_rules(subs, registry, disowned, out)
     return {"seconds": time.perf_counter() - started, "rows": rows}
 
 
@@ -249,8 +369,10 @@ def child(kind: str, data: Path, out: Path, memory_limit: str | None, threads: i
         old.unlink()
     if kind == "duckdb":
         result = run_duckdb(data, out, memory_limit, threads)
-    else:
+    elif kind == "pandas":
         result = run_pandas(data, out)
+    else:
+        result = run_pandas_store(data, out, snapshots=kind == "pandas-snap")
     print(json.dumps(result))
 
 
@@ -274,6 +396,69 @@ def measure(kind: str, data: Path, out: Path, args: argparse.Namespace) -> dict[
     result["cpu_seconds"] = usage.ru_utime + usage.ru_stime
     result["process_seconds"] = wall
     return result
+
+
+PEERS = ("pandas-db", "pandas-snap")
+
+
+def _timed(command: list[str], env: dict[str, str] | None = None) -> dict[str, float]:
+    """A whole command in a fresh process: wall, CPU (user + system) and peak RSS."""
+    before = time.perf_counter()
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
+    _, status, usage = os.wait4(process.pid, 0)
+    wall = time.perf_counter() - before
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"failed: {' '.join(command)}")
+    return {
+        "seconds": wall,
+        "cpu_seconds": usage.ru_utime + usage.ru_stime,
+        "peak_mb": _mb(usage.ru_maxrss),
+    }
+
+
+def end_to_end(args: argparse.Namespace) -> None:
+    """`dinhdanh reconcile subscriptions` against the pandas script, same store, same run."""
+    import statistics
+
+    sys.path.insert(0, str(ROOT))
+    from import_subscriptions import EXE
+
+    data, env = e2e_store(args.subscriptions)
+    folder = data.parent
+    command = [EXE, "reconcile", "subscriptions", "--as-of", AS_OF.isoformat()]
+    command += ["--memory-limit", args.memory_limit, "--json", "--out"]
+    snapshots = data / "snapshots"
+    print(f"snapshots before the first run: {sorted(p.name for p in snapshots.glob('*'))}")
+    first = _timed([*command, str(folder / "verdicts-command")], env)
+    print(f"first run (refreshes any stale snapshot): {first['seconds']:.2f} s, "
+          f"{first['cpu_seconds']:.2f} s CPU")  # fmt: skip
+    times: dict[str, list[dict[str, float]]] = {"command": [], **{p: [] for p in PEERS}}
+    load = os.getloadavg()
+    for _ in range(args.runs):  # alternating, so that a busier minute hits each alike
+        times["command"].append(_timed([*command, str(folder / "verdicts-command")], env))
+        for peer in PEERS:
+            out = folder / f"verdicts-{peer}"
+            out.mkdir(exist_ok=True)
+            peer_cmd = [sys.executable, __file__, "--child", peer, "--data", str(data)]
+            times[peer].append(_timed([*peer_cmd, "--out", str(out)], env))
+    load_after = os.getloadavg()
+    print(f"\nend to end, {args.subscriptions:,} subscriptions in the store, {args.runs} "
+          f"runs each, medians; load average {load[0]:.1f} before, "
+          f"{load_after[0]:.1f} after")  # fmt: skip
+    print(f"{'':12} {'wall s':>8} {'cpu s':>7} {'peak MB':>8}   runs (wall s)")
+    median = {}
+    for kind, runs in times.items():
+        median[kind] = statistics.median(r["seconds"] for r in runs)
+        cpu = statistics.median(r["cpu_seconds"] for r in runs)
+        peak = max(r["peak_mb"] for r in runs)
+        every = ", ".join(f"{r['seconds']:.2f}" for r in runs)
+        print(f"{kind:12} {median[kind]:8.2f} {cpu:7.2f} {peak:8,.0f}   {every}")
+    for peer in PEERS:
+        differ, counts = compare(folder / "verdicts-command", folder / f"verdicts-{peer}")
+        print(f"command vs {peer}: {median[peer] / median['command']:.1f}x; verdicts {counts}, "
+              f"rows that differ: {differ:,}")  # fmt: skip
+        if differ:
+            raise SystemExit("the command and the pandas script disagree")
 
 
 def compare(a: Path, b: Path) -> tuple[int, dict[str, int]]:
@@ -305,12 +490,21 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=None, help="DuckDB threads (default: all)")
     parser.add_argument("--skip-pandas", action="store_true", help="run the DuckDB engine only")
     parser.add_argument("--regenerate", action="store_true", help="rebuild the inputs")
-    parser.add_argument("--child", choices=["duckdb", "pandas"], help=argparse.SUPPRESS)
+    parser.add_argument("--end-to-end", action="store_true", help="time the command on a store")
+    parser.add_argument("--build-store", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--child", choices=["duckdb", "pandas", *PEERS], help=argparse.SUPPRESS)
+    parser.add_argument("--runs", type=int, default=3, help="end to end: runs of each")
     parser.add_argument("--data", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child(args.child, args.data, args.out, args.memory_limit, args.threads)
+        return
+    if args.build_store:
+        e2e_store(args.subscriptions)
+        return
+    if args.end_to_end:
+        end_to_end(args)
         return
 
     data = ensure_data(args.citizens, args.subscriptions, args.regenerate)

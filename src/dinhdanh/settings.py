@@ -283,6 +283,11 @@ class Settings(BaseSettings):
         return self.data_dir / "keyring.json"
 
     @property
+    def snapshot_dir(self) -> Path:
+        """Parquet snapshots of the reconciliation's inputs (store.snapshots, ADR 0020)."""
+        return self.data_dir / "snapshots"
+
+    @property
     def effective_issuer(self) -> str:
         return (self.issuer or f"http://{self.host}:{self.port}").rstrip("/")
 

@@ -50,7 +50,11 @@ def seed(c: Container, tmp_path: Path, rows: list[dict[str, str]], carrier: str 
 
 
 def run(
-    c: Container, out: Path, carrier: str | None = None, now: datetime = NOW
+    c: Container,
+    out: Path,
+    carrier: str | None = None,
+    now: datetime = NOW,
+    snapshots: Path | None = None,
 ) -> dict[str, object]:
     outcome = reconcile_store(
         engine=c.engine,
@@ -63,6 +67,7 @@ def run(
         as_of=now.date(),
         out_dir=out,
         carrier=carrier,
+        snapshots=snapshots,
     )
     return {
         "opened": outcome.cases_opened,

@@ -159,6 +159,11 @@ def _after_citizens(c: Container, actor: str, *, changed: bool) -> dict[str, obj
     # A death in the feed revokes the age credentials of the dead at once (issue 11, point 6).
     with c.unit_of_work() as session:
         done["age_credentials_revoked"] = c.age_credentials.revoke_deceased(session, c.clock())
+    # The reconciliation's copy of the registry (store.snapshots), when stale.
+    from dinhdanh.identity.service import SNAPSHOT
+    from dinhdanh.telecom.store_inputs import refresh_snapshots
+
+    refresh_snapshots(c.engine, c.unit_of_work, c.settings.snapshot_dir, [SNAPSHOT])
     if changed:  # nothing changed in the registry: its guardian links have not either
         why = AccessContext(actor, "registry_import", "guardian links of the registry")
         with c.unit_of_work() as session:
@@ -270,6 +275,7 @@ def subscriptions(
             spill_dir=spill_dir(c.settings.data_dir),
             progress=progress,
             on_reject=on_reject,
+            snapshots=c.settings.snapshot_dir,
         )
 
     finish(run_import(ctx, run, rejects=rejects, label="msisdn", quiet=json_out), json_out)

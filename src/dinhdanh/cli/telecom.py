@@ -119,6 +119,7 @@ def reconcile_subscriptions(
                 out_dir=out_dir,
                 carrier=carrier,
                 memory_limit=memory_limit,
+                snapshots=c.settings.snapshot_dir,
             )
             # Accounts bound by a number now found junk or locked: JUNK_SIM_OWNER.
             with c.unit_of_work() as session:

@@ -32,6 +32,7 @@ from dinhdanh.privacy.audit import AccessContext, AuditLog
 from dinhdanh.store.batch import Counts
 from dinhdanh.store.bulk import insert_rows, lookup
 from dinhdanh.store.ids import uuid7s
+from dinhdanh.store.snapshots import bump
 
 PERSONAL_FIELDS = (
     "id_number",
@@ -123,6 +124,9 @@ def _subject(row: Row[str, bytes, bytes, bytes, bool, bool] | None) -> Subject |
     return Subject(row[0], row[1], row[2], row[3], bool(row[4]), bool(row[5]))
 
 
+SNAPSHOT = "citizens"  # the registry's snapshot (store.snapshots): registry_select's rows
+
+
 def registry_select(alias: str) -> str:
     """SQL (DuckDB) over the store attached as ``alias``: one row per citizen, with
     ``subject, id_bidx, name_bidx, dob_bidx, has_guardian, deceased``. Clear columns only."""
@@ -186,6 +190,8 @@ class Registry:
             )
             events += [ctx.event("update", ids[p.id_bidx], PERSONAL_FIELDS) for p in changed]
         self._audit.append(session, events, now)
+        if fresh or changed:
+            bump(session, SNAPSHOT)  # the registry's Parquet snapshot is out of date
         return counts
 
     # -- reading (always audited, always with a purpose) --

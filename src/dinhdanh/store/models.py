@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, Integer, String
+from sqlalchemy import BigInteger, DateTime, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dinhdanh.store.db import Base
@@ -29,3 +29,12 @@ class ImportRun(Base):
     rejected: Mapped[int] = mapped_column(Integer)
     started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class SnapshotGeneration(Base):
+    """How many times the rows behind a Parquet snapshot were written (store.snapshots)."""
+
+    __tablename__ = "snapshot_generations"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)  # citizens, subscriptions:VTL
+    generation: Mapped[int] = mapped_column(BigInteger)

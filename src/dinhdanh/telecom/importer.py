@@ -24,7 +24,8 @@ from dinhdanh.store.batch import (
 )
 from dinhdanh.telecom.blocks import number_plan
 from dinhdanh.telecom.feed import PreparedSubscription, SubscriptionFeed
-from dinhdanh.telecom.service import SUBSCRIPTIONS, Telecom
+from dinhdanh.telecom.service import SUBSCRIPTIONS, Telecom, snapshot_name
+from dinhdanh.telecom.store_inputs import refresh_snapshots
 
 KIND = "subscriptions"
 
@@ -47,7 +48,10 @@ def import_subscriptions(
     progress: Progress | None = None,
     on_reject: OnReject | None = None,
     on_finish: Callable[[Session], None] | None = None,
+    snapshots: Path | None = None,
 ) -> BatchReport:
+    """With ``snapshots`` (a directory), the carrier's Parquet snapshot is rewritten after a
+    finished upload that changed anything (store.snapshots, ADR 0020)."""
     with unit_of_work() as session:
         code = telecom.carrier(session, carrier).code  # raises UnknownCarrier
         plan = number_plan(session, code)  # the carrier's blocks and ports: what it may upload
@@ -55,7 +59,7 @@ def import_subscriptions(
     def apply(session: Session, prepared: list[PreparedSubscription], now: datetime) -> Counts:
         return telecom.apply_upload(session, code, prepared, ctx, now)
 
-    return run_batch(
+    report = run_batch(
         path,
         spec=SubscriptionFeed(keyring_to_json(ring), minor_age, plan),
         apply=apply,
@@ -73,3 +77,9 @@ def import_subscriptions(
         on_reject=on_reject,
         on_finish=on_finish,
     )
+    if snapshots is not None and not report.aborted:
+        with unit_of_work() as session:
+            engine = session.get_bind().engine
+        # Only when stale: an upload that changed nothing leaves the generation, and the file.
+        refresh_snapshots(engine, unit_of_work, snapshots, [snapshot_name(code)], [code])
+    return report

@@ -19,7 +19,7 @@ from dinhdanh.privacy.audit import AccessContext
 from dinhdanh.telecom.reconcile import Summary, reconcile
 from dinhdanh.telecom.rules import RuleConfig
 from dinhdanh.telecom.service import Telecom, Verdict
-from dinhdanh.telecom.store_inputs import deaths, stage_inputs
+from dinhdanh.telecom.store_inputs import deaths, snapshot_inputs, stage_inputs
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,15 +43,25 @@ def reconcile_store(
     out_dir: Path,
     carrier: str | None = None,
     memory_limit: str | None = None,
+    snapshots: Path | None = None,
 ) -> Outcome:
+    """With ``snapshots`` (a directory, store.snapshots) the inputs are read from the
+    importers' Parquet snapshots, refreshed first where stale; without, copied from the
+    database for this run."""
     with unit_of_work() as session:
         if carrier is not None:
             carrier = telecom.carrier(session, carrier).code  # raises UnknownCarrier
+        carriers = [c.code for c in telecom.carriers(session)]
         deceased = deaths(session, registry, ctx, clock())
     con = connect(memory_limit=memory_limit)
     try:
         with tempfile.TemporaryDirectory(prefix="dinhdanh-reconcile-") as work:
-            names = stage_inputs(con, engine, deceased, Path(work))
+            if snapshots is None:
+                names = stage_inputs(con, engine, deceased, Path(work))
+            else:
+                names = snapshot_inputs(
+                    con, engine, unit_of_work, snapshots, carriers, deceased, Path(work)
+                )
             summary = reconcile(
                 con,
                 names["subscriptions"],
@@ -63,14 +73,17 @@ def reconcile_store(
                 carrier,
                 provinces=names["provinces"],
             )
-            written = [str(out_dir / f"{c}.parquet") for c in summary.per_carrier]
+            # Literal paths, no bound list: binding a Python value makes DuckDB import pandas.
+            written = ", ".join(
+                "'" + str(out_dir / f"{c}.parquet").replace("'", "''") + "'"
+                for c in summary.per_carrier
+            )
             junk = [
                 Verdict(c, msisdn, tuple(reasons), action)
                 for c, msisdn, reasons, action in (
                     con.execute(
-                        "SELECT carrier, msisdn, reasons, action FROM read_parquet($f) "
-                        "WHERE verdict = 'junk'",
-                        {"f": written},
+                        "SELECT carrier, msisdn, reasons, action "  # noqa: S608 (quoted paths)
+                        f"FROM read_parquet([{written}]) WHERE verdict = 'junk'"
                     ).fetchall()
                     if written
                     else []

@@ -18,6 +18,7 @@ from dinhdanh.privacy.audit import AccessContext, AuditLog
 from dinhdanh.store.batch import Counts
 from dinhdanh.store.bulk import insert_rows, lookup
 from dinhdanh.store.ids import uuid7s
+from dinhdanh.store.snapshots import bump
 from dinhdanh.telecom import models as m
 from dinhdanh.telecom.blocks import seed_plan_blocks
 from dinhdanh.telecom.feed import PreparedSubscription
@@ -32,6 +33,13 @@ from dinhdanh.telecom.timeline import (
 )
 
 SUBSCRIPTIONS: Table = m.Subscription.__table__  # type: ignore[assignment]
+
+
+def snapshot_name(carrier: str) -> str:
+    """The name of a carrier's subscriptions snapshot (store.snapshots)."""
+    return f"subscriptions:{carrier}"
+
+
 CARRIER_CODE = re.compile(r"[A-Z0-9_-]{2,16}")
 UPLOAD_FIELDS = ("msisdn", "id_number", "full_name", "date_of_birth", "imei")
 
@@ -161,6 +169,7 @@ class Telecom:
                 [{"id": ids[p.msisdn], "updated_at": now} | p._asdict() for p in changed],
             )
         if counts.created or counts.updated:
+            bump(session, snapshot_name(carrier))  # the carrier's Parquet snapshot is stale
             # One entry per chunk: the upload stores blind indexes, it discloses nothing.
             self._audit.append(session, [ctx.event("upload", None, UPLOAD_FIELDS)], now)
         return counts
@@ -245,20 +254,25 @@ class Telecom:
         if case is not None:
             case.reasons = joined
             return False
-        session.add(
-            m.LockCase(
-                id=uuid7s(1, now)[0],
-                carrier=carrier,
-                msisdn=msisdn,
-                state=State.FLAGGED.value,
-                reasons=joined,
-                opened_at=now,
-                state_since=now,
-                resolved_at=None,
-                resolution=None,
-            )
-        )
+        self._new_case(session, carrier, msisdn, joined, now)
         return True
+
+    def _new_case(
+        self, session: Session, carrier: str, msisdn: str, reasons: str, now: datetime
+    ) -> m.LockCase:
+        case = m.LockCase(
+            id=uuid7s(1, now)[0],
+            carrier=carrier,
+            msisdn=msisdn,
+            state=State.FLAGGED.value,
+            reasons=reasons,
+            opened_at=now,
+            state_since=now,
+            resolved_at=None,
+            resolution=None,
+        )
+        session.add(case)
+        return case
 
     def _open_case_of(self, session: Session, carrier: str, msisdn: str) -> m.LockCase | None:
         stmt = select(m.LockCase).where(
@@ -282,13 +296,24 @@ class Telecom:
         resolution to some carriers (None: all)."""
         opened = resolved = 0
         flagged: set[tuple[str, str]] = set()
+        # Every open case in one query, not one per junk number (tens of thousands a run).
+        live = m.LockCase.state.not_in([s.value for s in TERMINAL])
+        cases: dict[tuple[str, str], m.LockCase] = {}
+        for row in session.scalars(select(m.LockCase).where(live)):
+            cases.setdefault((row.carrier, row.msisdn), row)
         for v in junk:
-            flagged.add((v.carrier, v.msisdn))
-            if v.action == "notify":
-                opened += self._open_case(session, v.carrier, v.msisdn, v.reasons, now)
-        stmt = select(m.LockCase.carrier, m.LockCase.msisdn).where(
-            m.LockCase.state.not_in([s.value for s in TERMINAL])
-        )
+            key = (v.carrier, v.msisdn)
+            flagged.add(key)
+            if v.action != "notify":
+                continue
+            joined = ",".join(sorted(set(v.reasons)))
+            case = cases.get(key)
+            if case is None:
+                cases[key] = self._new_case(session, v.carrier, v.msisdn, joined, now)
+                opened += 1
+            elif case.reasons != joined:
+                case.reasons = joined
+        stmt = select(m.LockCase.carrier, m.LockCase.msisdn).where(live)
         if checked is not None:
             stmt = stmt.where(m.LockCase.carrier.in_(list(checked)))
         for carrier, msisdn in session.execute(stmt).all():

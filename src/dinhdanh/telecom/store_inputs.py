@@ -1,52 +1,92 @@
-"""The reconciliation engine's inputs, read from our own database through DuckDB's scanners.
+"""The reconciliation engine's inputs, read from our own database or from its snapshots.
 
-DuckDB attaches the SQLite file or the PostgreSQL database read-only (extensions loaded from
-their wheels, see analytics/duck.py) and copies what the rules need to Parquet once. Only
-blind indexes and non-identifying flags cross over; the one personal value the rules need,
-a date of death, is opened by the registry for the deceased only (about 0.5 % of the
-registry), each opening audited. The registry's side comes from ``identity`` as a query
-(``registry_select``): its table and columns are not named here.
+Two ways in, giving the same rows (tests/telecom/test_snapshots.py holds their verdicts equal):
+
+- ``stage_inputs``: DuckDB attaches the SQLite file or the PostgreSQL database read-only
+  (extensions loaded from their wheels, see analytics/duck.py) and copies what the rules need
+  to Parquet for this run.
+- ``snapshot_inputs``: the Parquet snapshots the importers keep (store.snapshots, ADR 0020),
+  one per carrier and one of the registry; a stale or missing one is copied from the database
+  first and kept for the next run.
+
+Only blind indexes and non-identifying flags cross over; the one personal value the rules
+need, a date of death, is opened by the registry for the deceased only (about 0.5 % of the
+registry), each opening audited, at every run: it is never in a snapshot. The registry's side
+comes from ``identity`` as a query (``registry_select``): its table and columns are not named
+here. No value is bound from Python (DuckDB would import pandas to look at it: half a second
+of a command's start), so the dates of death reach DuckDB as a private CSV file.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+import csv
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import date, datetime
 from pathlib import Path
 
 import duckdb
-import pyarrow as pa
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from dinhdanh.analytics.duck import stage
 from dinhdanh.analytics.store import STORE, attach
+from dinhdanh.identity.service import SNAPSHOT as REGISTRY_SNAPSHOT
 from dinhdanh.identity.service import Registry, registry_select
 from dinhdanh.privacy.audit import AccessContext
+from dinhdanh.store.private import open_private
+from dinhdanh.store.snapshots import Snapshots
+from dinhdanh.telecom.service import snapshot_name
+
+_SUBSCRIPTION_COLUMNS = """carrier, msisdn, id_bidx, name_bidx, dob_bidx,
+       id_dob_consistent::BOOLEAN AS id_dob_consistent,
+       minor_at_activation::BOOLEAN AS under_minor_age_at_activation,
+       activation_at::TIMESTAMP AS activation_at, channel, agent_id,
+       hex(imei_bidx) AS imei, status"""
 
 
-def deaths(session: Session, registry: Registry, ctx: AccessContext, now: datetime) -> pa.Table:
+@dataclass(frozen=True, slots=True)
+class Deceased:
+    """(ID blind index, date of death) of every deceased citizen, opened for this run."""
+
+    ids: Sequence[bytes]
+    dates: Sequence[date | None]
+
+
+def deaths(session: Session, registry: Registry, ctx: AccessContext, now: datetime) -> Deceased:
     """(id_bidx, date_of_death) of the deceased, each opening audited by the registry."""
     ids, dates = registry.dates_of_death(session, ctx, now)
-    return pa.table(
-        {"id_bidx": pa.array(ids, pa.binary()), "date_of_death": pa.array(dates, pa.date32())}
+    return Deceased(ids, dates)
+
+
+def _load_deaths(con: duckdb.DuckDBPyConnection, deceased: Deceased, workdir: Path) -> None:
+    """The table ``deaths_in`` (id_bidx, date_of_death), through a 0600 CSV in ``workdir``."""
+    path = workdir / "deaths.csv"
+    with open_private(path) as fh:
+        out = csv.writer(fh)
+        out.writerow(("id_bidx", "date_of_death"))
+        for bidx, day in zip(deceased.ids, deceased.dates, strict=True):
+            out.writerow((bidx.hex(), day.isoformat() if day else ""))
+    literal = str(path).replace("'", "''")
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE deaths_in AS
+            SELECT unhex(id_bidx) AS id_bidx, date_of_death FROM read_csv('{literal}',
+                header = true, columns = {{'id_bidx': 'VARCHAR', 'date_of_death': 'DATE'}})"""
     )
+    path.unlink()
 
 
 def stage_inputs(
-    con: duckdb.DuckDBPyConnection, engine: Engine, deceased: pa.Table, workdir: Path
+    con: duckdb.DuckDBPyConnection, engine: Engine, deceased: Deceased, workdir: Path
 ) -> dict[str, str]:
     """Create the views `subscriptions`, `registry`, `disowned`, `provinces`; return names."""
     attach(con, engine)
     workdir.mkdir(parents=True, exist_ok=True)
-    con.register("deaths_in", deceased)
+    _load_deaths(con, deceased, workdir)
     stage(
         con,
-        f"""SELECT carrier, msisdn, id_bidx, name_bidx, dob_bidx,
-                   id_dob_consistent::BOOLEAN AS id_dob_consistent,
-                   minor_at_activation::BOOLEAN AS under_minor_age_at_activation,
-                   activation_at::TIMESTAMP AS activation_at, channel, agent_id,
-                   hex(imei_bidx) AS imei, status
-            FROM {STORE}.subscriptions""",
+        f"SELECT {_SUBSCRIPTION_COLUMNS} FROM {STORE}.subscriptions",
         workdir / "subscriptions.parquet",
         "subscriptions",
     )
@@ -70,6 +110,97 @@ def stage_inputs(
         f"""CREATE OR REPLACE VIEW provinces AS
             SELECT msisdn, any_value(province) AS province
             FROM {STORE}.subscriptions GROUP BY msisdn"""
+    )
+    return {
+        "subscriptions": "subscriptions",
+        "registry": "registry",
+        "disowned": "disowned",
+        "provinces": "provinces",
+    }
+
+
+def snapshot_queries(carriers: Sequence[str]) -> dict[str, str]:
+    """What each snapshot holds, as DuckDB queries over the attached store: the registry's
+    clear columns, and per carrier its subscriptions with the columns the rules, the
+    report's provinces and the declarations' join need."""
+    queries = {
+        REGISTRY_SNAPSHOT: f"""SELECT id_bidx, name_bidx, dob_bidx, has_guardian
+                               FROM ({registry_select(STORE)})"""
+    }
+    for code in carriers:  # registered carrier codes: [A-Z0-9_-], checked at registration
+        queries[snapshot_name(code)] = (
+            f"SELECT {_SUBSCRIPTION_COLUMNS}, id, province FROM {STORE}.subscriptions "
+            f"WHERE carrier = '{code}'"
+        )
+    return queries
+
+
+def refresh_snapshots(
+    engine: Engine,
+    unit_of_work: Callable[[], AbstractContextManager[Session]],
+    directory: Path,
+    names: Sequence[str],
+    carriers: Sequence[str] = (),
+) -> dict[str, Path]:
+    """Bring the named snapshots up to date (an importer, after its upload)."""
+    from dinhdanh.analytics.duck import connect
+
+    queries = {k: v for k, v in snapshot_queries(carriers).items() if k in names}
+    con = connect()
+    try:
+        return Snapshots(directory).ensure(con, unit_of_work, queries, lambda: attach(con, engine))
+    finally:
+        con.close()
+
+
+def snapshot_inputs(
+    con: duckdb.DuckDBPyConnection,
+    engine: Engine,
+    unit_of_work: Callable[[], AbstractContextManager[Session]],
+    directory: Path,
+    carriers: Sequence[str],
+    deceased: Deceased,
+    workdir: Path,
+) -> dict[str, str]:
+    """The same views as ``stage_inputs``, over the snapshots (refreshed where stale)."""
+    attached = False
+
+    def attach_once() -> None:
+        nonlocal attached
+        if not attached:
+            attach(con, engine)
+            attached = True
+
+    paths = Snapshots(directory).ensure(con, unit_of_work, snapshot_queries(carriers), attach_once)
+    _load_deaths(con, deceased, workdir)
+    registry = str(paths.pop(REGISTRY_SNAPSHOT)).replace("'", "''")
+    files = ", ".join("'" + str(p).replace("'", "''") + "'" for p in paths.values())
+    subs = (
+        f"read_parquet([{files}])"
+        if files
+        else (f"(SELECT {_SUBSCRIPTION_COLUMNS}, id, province FROM {STORE}.subscriptions LIMIT 0)")
+    )
+    if not files:
+        attach_once()
+    con.execute(f"CREATE OR REPLACE VIEW subscriptions AS SELECT * FROM {subs}")
+    con.execute(
+        f"""CREATE OR REPLACE VIEW registry AS
+            SELECT r.id_bidx, r.name_bidx, r.dob_bidx, r.has_guardian, d.date_of_death
+            FROM read_parquet('{registry}') r LEFT JOIN deaths_in d ON d.id_bidx = r.id_bidx"""
+    )
+    # A declaration counts while its subscription still has the declarer and activation
+    # (finding 6); the declarations are few, read from the store.
+    attach_once()
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE disowned AS SELECT DISTINCT d.msisdn
+            FROM {STORE}.number_declarations d JOIN subscriptions s
+              ON s.id = d.subscription_id AND s.id_bidx = d.id_bidx
+             AND s.activation_at = d.activation_at::TIMESTAMP
+            WHERE d.declaration = 'disowned' AND s.status = 'active'"""
+    )
+    con.execute(
+        """CREATE OR REPLACE VIEW provinces AS
+           SELECT msisdn, any_value(province) AS province FROM subscriptions GROUP BY msisdn"""
     )
     return {
         "subscriptions": "subscriptions",

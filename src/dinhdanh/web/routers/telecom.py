@@ -114,6 +114,7 @@ def _import(
             workers=1,  # inside a server worker: no process pool
             on_reject=on_reject,
             on_finish=on_finish,
+            snapshots=c.settings.snapshot_dir,
         )
 
     report = import_with_rejects(c, spool, run)
