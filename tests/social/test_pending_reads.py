@@ -4,6 +4,7 @@ table catches up within the flush interval, at shutdown, and after a failed writ
 
 from __future__ import annotations
 
+import threading
 import time
 from collections import Counter
 from datetime import date
@@ -106,3 +107,30 @@ def test_a_failed_write_keeps_the_counts() -> None:
     assert pending.write(stored.append) == 6
     assert stored == [Counter({("zalo", day): 6})]
     assert pending.pending("zalo", day) == 0
+
+
+def test_a_flush_waits_for_the_write_in_flight() -> None:
+    # At shutdown the timer's thread may be halfway through a write: the flush must not
+    # return (and the process end) before those counts are in the table.
+    pending = PendingReads(flush_seconds=3600)
+    day = date(2026, 12, 1)
+    pending.add("zalo", day, 3)
+    table: Counter[Day] = Counter()
+    entered, release = threading.Event(), threading.Event()
+
+    def slow(taken: Counter[Day]) -> None:
+        entered.set()
+        release.wait(10)
+        table.update(taken)
+
+    timer = threading.Thread(target=pending.write, args=(slow,))
+    timer.start()
+    assert entered.wait(10)
+    flush = threading.Thread(target=pending.write, args=(table.update,))
+    flush.start()
+    flush.join(0.2)
+    assert flush.is_alive()  # waiting for the write in flight
+    release.set()
+    flush.join(10)
+    timer.join(10)
+    assert table == {("zalo", day): 3}

@@ -38,6 +38,9 @@ class PendingReads:
         self._lock = threading.Lock()
         self._pending: Counter[Day] = Counter()
         self._scheduled = False  # a write of the pending counts is on its way
+        # One write at a time: a flush (at shutdown, say) waits for the timer's write in
+        # flight, so when it returns every count taken before it is in the table.
+        self._writing = threading.Lock()
 
     def add(self, code: str, day: date, n: int) -> bool:
         """Count ``n`` reads; True when nothing is scheduled to write them yet (the caller
@@ -66,15 +69,16 @@ class PendingReads:
     def write(self, store: Callable[[Counter[Day]], None]) -> int:
         """Take the pending counts and ``store`` them (one unit of work); on failure they
         are put back and the error raised. Returns how many reads were written."""
-        taken = self.take()
-        if not taken:
-            return 0
-        try:
-            store(taken)
-        except BaseException:
-            self.put_back(taken)
-            raise
-        return sum(taken.values())
+        with self._writing:
+            taken = self.take()
+            if not taken:
+                return 0
+            try:
+                store(taken)
+            except BaseException:
+                self.put_back(taken)
+                raise
+            return sum(taken.values())
 
     def write_later(self, store: Callable[[Counter[Day]], None]) -> None:
         """Write the pending counts ``flush_seconds`` from now, in a thread of its own; a
