@@ -77,12 +77,7 @@ def ascii_form(raw: str) -> str:
     plain = _plain(text) if text else None
     if plain is not None:
         return plain
-    text = _checked(raw)
-    try:
-        ascii_name = idna.encode(text, uts46=True).decode("ascii")
-    except (idna.IDNAError, UnicodeError) as exc:
-        raise DomainNameError(_why(text, exc)) from None
-    return _within(ascii_name)
+    return to_ascii(raw)[0]  # the U-labels come almost free (``_both_forms``)
 
 
 def _checked(raw: str) -> str:
