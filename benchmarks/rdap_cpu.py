@@ -9,8 +9,10 @@ per answer does not (much). Data: the same synthetic feeds and real importers as
 `benchmarks/rdap.py` (a fresh data directory; PostgreSQL a scratch database). Each scenario
 asks for names (A-labels) or addresses drawn at random from the loaded ones, every answer
 checked 200, after a warm-up of a tenth of N: anonymous domain and IP lookups, each answer
-built (the answer cache off) with the database limiter counting each (its limit out of
-reach), anonymous lookups repeated from a small set (50 names, served by the answer cache
+built (the answer cache off) with the database limiter (or Redis, ``--redis URL``) counting
+each (its limit out of reach), each through the fast path (web/rdap_fast.py) and through
+FastAPI's routes (``create_app(..., rdap_fast_path=False)``), anonymous lookups repeated
+from a small set (50 names, served by the answer cache
 unless --cache-seconds 0), and an officer's domain lookups.
 ``--profile`` prints the top of a cProfile of the anonymous domain run.
 """
@@ -116,37 +118,51 @@ def run_backend(args: argparse.Namespace, backend: str, url: str | None) -> None
         cli(env, "init", "--json")
         names, addresses = load(env, work, args)
         token = officer_token(env)
-        settings = Settings(data_dir=work / "data", database_url=url, rdap_rate_limit=1_000_000_000)
+        settings = Settings(
+            data_dir=work / "data",
+            database_url=url,
+            rdap_rate_limit=1_000_000_000,
+            redis_url=args.redis,
+        )
         c = build(settings)
         if args.profile:  # the database work inline, where the profiler sees it
+            from dinhdanh.web import rdap_fast
             from dinhdanh.web.routers import rdap as router
 
             async def inline(_request: Any, fn: Any, *a: Any) -> Any:
                 return fn(*a)
 
+            async def inline_sync(fn: Any, *a: Any, **_kw: Any) -> Any:
+                return fn(*a)
+
             router.in_db_thread = inline  # type: ignore[assignment]
-        driver = Driver(create_app(c))
+            rdap_fast.run_sync = inline_sync  # type: ignore[assignment]
+        fast = Driver(create_app(c))
+        app = Driver(create_app(c, rdap_fast_path=False))
         rng = random.Random(3)
         n = args.n
         staff = {"Authorization": f"Bearer {token}"} | BASIS
         hot = rng.sample(names, 50)
+        limiter = "redis" if args.redis else "database"
+        domain_paths = [f"/rdap/domain/{rng.choice(names)}" for _ in range(n)]
+        ip_paths = [f"/rdap/ip/{rng.choice(addresses)}" for _ in range(n)]
+        hot_paths = [f"/rdap/domain/{rng.choice(hot)}" for _ in range(n)]
         runs = [
-            ("anonymous domain", [f"/rdap/domain/{rng.choice(names)}" for _ in range(n)], {}),
-            ("anonymous IP", [f"/rdap/ip/{rng.choice(addresses)}" for _ in range(n)], {}),
-            (
-                "anonymous domain, 50 names",
-                [f"/rdap/domain/{rng.choice(hot)}" for _ in range(n)],
-                {},
-            ),
-            ("officer domain", [f"/rdap/domain/{rng.choice(names)}" for _ in range(n // 3)], staff),
+            ("anonymous domain, fast path", fast, domain_paths, {}),
+            ("anonymous domain, app", app, domain_paths, {}),
+            ("anonymous IP, fast path", fast, ip_paths, {}),
+            ("anonymous IP, app", app, ip_paths, {}),
+            ("anonymous 50 names, fast path", fast, hot_paths, {}),
+            ("anonymous 50 names, app", app, hot_paths, {}),
+            ("officer domain", fast, domain_paths[: n // 3], staff),
         ]
-        for label, paths, headers in runs:
-            # Every answer built, but the last scenario's, which the answer cache may serve.
+        for label, driver, paths, headers in runs:
+            # Every answer built, but the 50 names', which the answer cache may serve.
             c.rdap_answers.ttl = args.cache_seconds if "50 names" in label else 0
-            profile = args.profile and label == "anonymous domain"
+            profile = args.profile and label.startswith("anonymous domain")
             ms = scenario(driver, paths, headers, profile)
             print(
-                f"  {backend:8} {label:28} {ms:6.3f} ms CPU per lookup "
+                f"  {backend:8} {limiter:8} {label:30} {ms:6.3f} ms CPU per lookup "
                 f"({1000 / ms:,.0f} per CPU-second, n={len(paths)})",
                 flush=True,
             )
@@ -164,6 +180,7 @@ def main() -> None:
     ap.add_argument("--backend", choices=["sqlite", "postgres", "both"], default="both")
     ap.add_argument("--profile", action="store_true")
     ap.add_argument("--cache-seconds", type=float, default=5)
+    ap.add_argument("--redis", default=None, help="count in Redis at this URL (else the database)")
     args = ap.parse_args()
     print(machine_line())
     print(f"load average {os.getloadavg()[0]:.1f}", flush=True)

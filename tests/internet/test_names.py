@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import idna
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -123,3 +124,84 @@ def test_ascii_form_is_to_ascii(raw: str) -> None:
 def test_ascii_form_is_to_ascii_for_any_text(raw: str) -> None:
     """The LDH shortcut answers what the IDNA passes answer, errors included."""
     assert _outcome(ascii_form, raw) == _outcome(to_ascii, raw)
+
+
+def _library(raw: str) -> tuple[str, str] | str:
+    """What the `idna` package's two passes give, as ``to_ascii`` computed them before it
+    took its shortcuts: (A-labels, U-labels), or ``error CODE``."""
+    text = raw.strip()
+    if not text:
+        return "error domain_missing"
+    text = text.removesuffix(".")
+    try:
+        ascii_name = idna.encode(text, uts46=True).decode("ascii")
+        unicode_name = idna.decode(ascii_name)
+    except (idna.IDNAError, UnicodeError):
+        return "error domain_invalid"  # or domain_too_long: to_ascii tells them apart
+    if len(ascii_name) > 253:
+        return "error domain_too_long"
+    return ascii_name, unicode_name
+
+
+def _ours(raw: str) -> tuple[str, str] | str:
+    try:
+        return to_ascii(raw)
+    except DomainNameError as exc:
+        code = exc.reason.code
+        return "error " + ("domain_invalid" if code == "domain_too_long" else code)
+
+
+def _same(raw: str) -> None:
+    expected, got = _library(raw), _ours(raw)
+    if expected == "error domain_too_long":
+        expected = "error domain_invalid"
+    assert got == expected, raw
+
+
+# Vietnamese letters in both cases, ASCII LDH, the four IDNA dots, full-width and other
+# mapped forms, a disallowed character, a combining mark, an Arabic and a Cyrillic letter.
+ANY_NAME = st.text(
+    alphabet=VIETNAMESE
+    + VIETNAMESE.upper()
+    + "AZxn-.\u3002\uff0e\uff61\uff21\u2488 _\u0301\u0627\u0430",
+    max_size=40,
+)
+
+
+@given(ANY_NAME)
+def test_to_ascii_answers_what_the_librarys_two_passes_answer(raw: str) -> None:
+    _same(raw)
+
+
+@given(
+    st.lists(
+        st.one_of(labels, st.sampled_from(["xn--ph-rbt", "XN--PH-RBT", "ns1", "a-b"])),
+        min_size=1,
+        max_size=4,
+    ),
+    st.sampled_from(["vn", "com.vn", "VN", "vn.", "vn\u3002"]),
+)
+def test_to_ascii_answers_as_the_library_for_names_with_a_labels(
+    parts: list[str], suffix: str
+) -> None:
+    _same(".".join([*parts, suffix]))
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "phở-ngon.vn",
+        "PHỞ.com.vn",
+        "xn--ph-rbt.vn",
+        "phở\u3002vn",
+        "phở..vn",
+        "phở.vn\u3002",
+        "\uff41\uff42\uff43.vn",
+        "xn--.vn",
+        "xn--ph-rbt-.vn",
+        "a" * 64 + "ở.vn",
+        ("ở" * 20 + ".") * 8 + "vn",
+    ],
+)
+def test_to_ascii_answers_as_the_library_on_edge_cases(raw: str) -> None:
+    _same(raw)

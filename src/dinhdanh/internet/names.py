@@ -24,6 +24,9 @@ MAX_INPUT = 1024  # longer input is not worth mapping
 # IDNA 2008 with UTS 46 leaves as they are (tests/internet/test_names.py holds the two equal).
 _LABEL = r"(?!-)(?![a-z0-9]{2}--)[a-z0-9-]{1,63}(?<!-)"
 _LDH = re.compile(rf"(?:{_LABEL}\.)*{_LABEL}")
+_PLAIN_LABEL = re.compile(_LABEL)
+# The label separators IDNA splits on (RFC 3490 section 3.1), as the library does.
+_DOTS = re.compile("[\u002e\u3002\uff0e\uff61]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,42 +50,79 @@ def _psl() -> PublicSuffixList:
 def to_ascii(raw: str) -> tuple[str, str]:
     """(A-label form, U-label form) of any name, through IDNA 2008 with UTS 46 mapping (case
     folded, full-width forms mapped). One trailing dot (an absolute name) is dropped.
-    Raises DomainNameError(domain_invalid | domain_too_long)."""
-    text = raw.strip()
-    if not text:
-        raise DomainNameError(Reason("domain_missing", "the domain name is empty"))
-    if len(text) > MAX_INPUT:
-        raise DomainNameError(Reason("domain_too_long", f"over {MAX_NAME} characters"))
-    text = text.removesuffix(".")
+    Raises DomainNameError(domain_invalid | domain_too_long).
+
+    The answer is ``idna.encode(name, uts46=True)`` and ``idna.decode`` of that, computed
+    with less work (a batch import maps a million names and their name servers): a plain
+    ASCII LDH name is only lower-cased, as both passes would give it back; otherwise the
+    U-labels are taken from the mapped input, which is what decoding the A-labels it was
+    encoded to gives back (tests/internet/test_names.py holds both equal to the library's
+    two passes)."""
+    text = _checked(raw)
+    plain = _plain(text)
+    if plain is not None:
+        return plain, plain
     try:
-        ascii_name = idna.encode(text, uts46=True).decode("ascii")
-        unicode_name = idna.decode(ascii_name)
+        mapped = idna.uts46_remap(text, std3_rules=False)  # what encode(uts46=True) does first
+        ascii_name, unicode_name = _both_forms(mapped)
     except (idna.IDNAError, UnicodeError) as exc:
         raise DomainNameError(_why(text, exc)) from None
-    if len(ascii_name) > MAX_NAME:
-        raise DomainNameError(
-            Reason("domain_too_long", f"{len(ascii_name)} characters as A-labels, over {MAX_NAME}")
-        )
-    return ascii_name, unicode_name
+    return _within(ascii_name), unicode_name
 
 
 def ascii_form(raw: str) -> str:
-    """The A-label form ``to_ascii`` gives, without the U-label (RDAP's lookup key). A plain
-    ASCII LDH name is only lower-cased: the IDNA passes would give it back unchanged. Raises
+    """The A-label form ``to_ascii`` gives, without the U-label (RDAP's lookup key). Raises
     DomainNameError as ``to_ascii``."""
-    text = raw.strip().removesuffix(".").lower() if raw.isascii() else ""
-    if len(text) <= MAX_NAME and _LDH.fullmatch(text):
-        return text
+    text = raw.strip().removesuffix(".") if raw.isascii() else ""
+    plain = _plain(text) if text else None
+    if plain is not None:
+        return plain
+    return to_ascii(raw)[0]  # the U-labels come almost free (``_both_forms``)
+
+
+def _checked(raw: str) -> str:
     text = raw.strip()
     if not text:
         raise DomainNameError(Reason("domain_missing", "the domain name is empty"))
     if len(text) > MAX_INPUT:
         raise DomainNameError(Reason("domain_too_long", f"over {MAX_NAME} characters"))
-    text = text.removesuffix(".")
-    try:
-        ascii_name = idna.encode(text, uts46=True).decode("ascii")
-    except (idna.IDNAError, UnicodeError) as exc:
-        raise DomainNameError(_why(text, exc)) from None
+    return text.removesuffix(".")
+
+
+def _plain(text: str) -> str | None:
+    """``text`` lower-cased if it is a plain ASCII LDH name: one that IDNA 2008 with UTS 46
+    gives back lower-cased and otherwise unchanged, as A-labels and as U-labels."""
+    if not text.isascii():
+        return None
+    lowered = text.lower()
+    return lowered if len(lowered) <= MAX_NAME and _LDH.fullmatch(lowered) else None
+
+
+def _both_forms(mapped: str) -> tuple[str, str]:
+    """``idna.encode(mapped)`` and ``idna.decode`` of that, label by label: a plain LDH label
+    (``mapped`` is lower case) is its own A-label and U-label, as the library's checks give
+    it back; another label goes through the library's ``alabel``, and a non-ASCII one,
+    having passed its checks and been Punycode-encoded, is what decoding gives back. Names
+    the library treats as a whole (an empty label, a trailing dot, over-long input) go
+    through its two passes."""
+    labels = _DOTS.split(mapped)
+    if len(mapped) > MAX_NAME or not all(labels):
+        ascii_name = idna.encode(mapped).decode("ascii")
+        return ascii_name, idna.decode(ascii_name)
+    ace: list[str] = []
+    uni: list[str] = []
+    for label in labels:
+        if label.isascii() and _PLAIN_LABEL.fullmatch(label):
+            ace.append(label)
+            uni.append(label)
+            continue
+        a_label = idna.alabel(label).decode("ascii")
+        ace.append(a_label)
+        uni.append(idna.ulabel(a_label) if label.isascii() else label)
+    return ".".join(ace), ".".join(uni)
+
+
+def _within(ascii_name: str) -> str:
     if len(ascii_name) > MAX_NAME:
         raise DomainNameError(
             Reason("domain_too_long", f"{len(ascii_name)} characters as A-labels, over {MAX_NAME}")

@@ -17,6 +17,7 @@ from dinhdanh.store.private import clear_stale_spills
 from dinhdanh.web import problems
 from dinhdanh.web.deps import ContainerDep
 from dinhdanh.web.limits import BodyLimit
+from dinhdanh.web.rdap_fast import RdapFastPath
 from dinhdanh.web.routers import (
     access_log,
     age_account,
@@ -49,7 +50,10 @@ _HOME = """<!doctype html><html lang="en"><meta charset="utf-8"><title>dinhdanh<
 <li><a href="/healthz">Health</a></li></ul></html>"""
 
 
-def create_app(container: Container) -> FastAPI:
+def create_app(container: Container, *, rdap_fast_path: bool = True) -> FastAPI:
+    """The app. ``rdap_fast_path``: anonymous RDAP lookups answered ahead of FastAPI
+    (``web/rdap_fast.py``); off only to compare the two paths."""
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         # Upload bodies a killed server left in the spill are plaintext: gone before serving.
@@ -66,6 +70,8 @@ def create_app(container: Container) -> FastAPI:
     app.state.db_limiter = CapacityLimiter(1 if sqlite else 40)
     problems.install(app)
     app.add_middleware(BodyLimit, upload_bytes=container.settings.max_upload_bytes)
+    if rdap_fast_path:  # outermost: an anonymous lookup passes nothing else
+        app.add_middleware(RdapFastPath, container=container, db_limiter=app.state.db_limiter)
     # Routes are tried in order, each a cost on every request that passes it: the busiest
     # first (the provider's token endpoint, the platforms' status reads, RDAP lookups).
     app.include_router(oidc.oauth)

@@ -13,19 +13,20 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from ipaddress import ip_address
-from typing import Annotated, Any
+from typing import Annotated, Any, Generic, TypeVar
 from urllib.parse import quote
 
 import pydantic_core
 from fastapi import APIRouter, FastAPI, Header, Query, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
+from starlette.types import Scope
 
 from dinhdanh.errors import DomainError
 from dinhdanh.internet import rdap
-from dinhdanh.internet.ipindex import CidrError, parse_cidr
+from dinhdanh.internet.ipindex import Address, CidrError, Network, parse_cidr
 from dinhdanh.internet.names import DomainNameError, ascii_form
 from dinhdanh.internet.service import DomainView, OrganisationView
 from dinhdanh.privacy.access import Role, check_purpose
@@ -36,6 +37,7 @@ from dinhdanh.web.problems import TYPE_BASE, Problem, add_format, errors_as
 from dinhdanh.wiring import Container
 
 MAX_ASN = 2**32 - 1
+K = TypeVar("K")
 
 
 class RdapJSON(Response):
@@ -172,6 +174,39 @@ def _officer(
 Build = Callable[[Session, AccessContext | None], dict[str, Any]]
 
 
+def client_of(scope: Scope) -> str:
+    """The address an anonymous query is counted under (``request.client.host``)."""
+    client = scope.get("client")
+    return client[0] if client else "unknown"
+
+
+def anonymous_answer(
+    c: Container, client: str, build: Build, cache_key: tuple[str, ...] | None
+) -> bytes:
+    """Count an anonymous query (429 past the limit), then its answer: kept a few seconds
+    when it has a ``cache_key`` (``internet/answer_cache.py``), else built. Runs in a
+    database thread; the normal routes and the fast path (``web/rdap_fast.py``) share it."""
+    wait = c.rdap_limiter.hit(client, time.time())
+    if wait is not None:
+        raise Problem(
+            429,
+            "rate_limited",
+            "Too many requests",
+            "anonymous queries are limited per client address",
+            retry_after=max(1, int(wait + 0.999)),
+        )
+    if cache_key is not None:
+        kept = c.rdap_answers.get(cache_key, time.monotonic())
+        if kept is not None:
+            return kept
+    at = time.monotonic()
+    with c.read_work() as session:
+        answer = _dump(build(session, None))
+    if cache_key is not None:
+        c.rdap_answers.put(cache_key, answer, at)
+    return answer
+
+
 async def _serve(
     request: Request,
     c: Container,
@@ -186,26 +221,7 @@ async def _serve(
 
     def work() -> bytes:
         if authorization is None:
-            client = request.client.host if request.client else "unknown"
-            wait = c.rdap_limiter.hit(client, time.time())
-            if wait is not None:
-                raise Problem(
-                    429,
-                    "rate_limited",
-                    "Too many requests",
-                    "anonymous queries are limited per client address",
-                    retry_after=max(1, int(wait + 0.999)),
-                )
-            if cache_key is not None:
-                kept = c.rdap_answers.get(cache_key, time.monotonic())
-                if kept is not None:
-                    return kept
-            at = time.monotonic()
-            with c.read_work() as session:
-                answer = _dump(build(session, None))
-            if cache_key is not None:
-                c.rdap_answers.put(cache_key, answer, at)
-            return answer
+            return anonymous_answer(c, client_of(request.scope), build, cache_key)
         with c.unit_of_work() as session:
             ctx = _officer(c, session, authorization, basis, case_ref)
             return _dump(build(session, ctx))
@@ -213,7 +229,8 @@ async def _serve(
     return RdapJSON(await in_db_thread(request, work))
 
 
-def _base(request: Request) -> str:
+def base_url(request: Request) -> str:
+    """The base of the answers' links."""
     return str(request.base_url).rstrip("/")
 
 
@@ -266,6 +283,78 @@ async def help_(c: ContainerDep, request: Request) -> Response:
     return await _serve(request, c, None, None, None, lambda _s, _ctx: rdap.help_answer())
 
 
+def _domain_key(name: str) -> str:
+    try:
+        return ascii_form(name)
+    except DomainNameError as exc:
+        raise _bad(str(exc)) from None
+
+
+def _read_domain(
+    c: Container, session: Session, ascii_name: str, ctx: AccessContext | None, base: str
+) -> dict[str, Any]:
+    found = c.internet.domain_for_rdap(session, ascii_name)
+    if found is None:
+        raise _not_found("domain")
+    return _domain(c, session, found, ctx, base)
+
+
+def _ip_key(target: str) -> Address | Network:
+    try:
+        return parse_cidr(target) if "/" in target else ip_address(target)
+    except (CidrError, ValueError):
+        raise _bad("give one IPv4 or IPv6 address, or a block in CIDR notation") from None
+
+
+def _read_ip(
+    c: Container, session: Session, target: Address | Network, ctx: AccessContext | None, base: str
+) -> dict[str, Any]:
+    found = c.internet.ip_block_for_rdap(session, target)
+    if found is None:
+        raise _not_found("IP network")
+    block, org = found
+    holder = _organisation(org, block.holder_tax_code, None, base)
+    return rdap.top(rdap.ip_answer(block, holder, base), staff=ctx is not None)
+
+
+@dataclass(frozen=True, slots=True)
+class Lookup(Generic[K]):
+    """One kind of object lookup (``/rdap/{kind}/{key}``): the key parsed from the path (400
+    when it is not one) and the answer read for it (404 when nothing is there). Answers of
+    lookups are kept a few seconds for anonymous clients, under (kind, base URL, key)."""
+
+    kind: str
+    parse: Callable[[str], K]
+    read: Callable[[Container, Session, K, AccessContext | None, str], dict[str, Any]]
+
+    def build(self, c: Container, key: K, base: str) -> Build:
+        read = self.read
+        return lambda session, ctx: read(c, session, key, ctx, base)
+
+    def cache_key(self, key: K, base: str) -> tuple[str, ...]:
+        return (self.kind, base, str(key))
+
+
+DOMAIN: Lookup[str] = Lookup("domain", _domain_key, _read_domain)
+IP: Lookup[Address | Network] = Lookup("ip", _ip_key, _read_ip)
+
+
+async def _lookup(
+    lookup: Lookup[K],
+    c: Container,
+    request: Request,
+    raw: str,
+    authorization: str | None,
+    basis: str | None,
+    case_ref: str | None,
+) -> Response:
+    key = lookup.parse(raw)
+    base = base_url(request)
+    build = lookup.build(c, key, base)
+    cache_key = lookup.cache_key(key, base)
+    return await _serve(request, c, authorization, basis, case_ref, build, cache_key)
+
+
 @router.get("/domain/{name}", response_class=RdapJSON, responses=OK)
 async def domain(
     c: ContainerDep,
@@ -276,20 +365,7 @@ async def domain(
     case_ref: CaseRef = None,
 ) -> Response:
     """A .vn name, as U-labels or A-labels."""
-    try:
-        ascii_name = ascii_form(name)
-    except DomainNameError as exc:
-        raise _bad(str(exc)) from None
-    base = _base(request)
-
-    def build(session: Session, ctx: AccessContext | None) -> dict[str, Any]:
-        found = c.internet.domain_for_rdap(session, ascii_name)
-        if found is None:
-            raise _not_found("domain")
-        return _domain(c, session, found, ctx, base)
-
-    key = ("domain", base, ascii_name)
-    return await _serve(request, c, authorization, basis, case_ref, build, key)
+    return await _lookup(DOMAIN, c, request, name, authorization, basis, case_ref)
 
 
 @router.get("/ip/{target:path}", response_class=RdapJSON, responses=OK)
@@ -302,22 +378,7 @@ async def ip(
     case_ref: CaseRef = None,
 ) -> Response:
     """The most specific block holding an address or a CIDR block."""
-    try:
-        parsed = parse_cidr(target) if "/" in target else ip_address(target)
-    except (CidrError, ValueError):
-        raise _bad("give one IPv4 or IPv6 address, or a block in CIDR notation") from None
-    base = _base(request)
-
-    def build(session: Session, ctx: AccessContext | None) -> dict[str, Any]:
-        found = c.internet.ip_block_for_rdap(session, parsed)
-        if found is None:
-            raise _not_found("IP network")
-        block, org = found
-        holder = _organisation(org, block.holder_tax_code, None, base)
-        return rdap.top(rdap.ip_answer(block, holder, base), staff=ctx is not None)
-
-    key = ("ip", base, str(parsed))
-    return await _serve(request, c, authorization, basis, case_ref, build, key)
+    return await _lookup(IP, c, request, target, authorization, basis, case_ref)
 
 
 @router.get("/autnum/{asn}", response_class=RdapJSON, responses=OK)
@@ -332,7 +393,7 @@ async def autnum(
     """An autonomous system number (digits, as RFC 9082 writes it)."""
     if not asn.isdigit() or int(asn) > MAX_ASN:
         raise _bad("an AS number is 0 to 4294967295, digits only")
-    base = _base(request)
+    base = base_url(request)
 
     def build(session: Session, ctx: AccessContext | None) -> dict[str, Any]:
         view = c.internet.autnum(session, int(asn))
@@ -355,7 +416,7 @@ async def entity(
 ) -> Response:
     """An organisation (tax code), a registrar (code) or a domain's person registrant
     (``P-`` and the domain's handle)."""
-    base = _base(request)
+    base = base_url(request)
 
     def build(session: Session, ctx: AccessContext | None) -> dict[str, Any]:
         if handle.upper().startswith(rdap.PERSON_PREFIX):  # handles are case-insensitive
@@ -401,7 +462,7 @@ async def domains(
         after = rdap.decode_cursor(cursor) if cursor else ""
     except rdap.PatternError as exc:
         raise Problem(exc.status, exc.code, exc.title, str(exc)) from None
-    base = _base(request)
+    base = base_url(request)
     query = f"name={quote(name)}"
 
     def build(session: Session, _ctx: AccessContext | None) -> dict[str, Any]:
