@@ -54,6 +54,15 @@ import duckdb
 from dinhdanh.analytics.duck import quote_identifier
 from dinhdanh.analytics.report import EMPTY, bar_chart, histogram, page
 from dinhdanh.store.private import private_dir, write_private
+from dinhdanh.telecom.rule_sql import (
+    BITS,
+    DUCKDB,
+    active_sql,
+    group_flags_sql,
+    normalized_sql,
+    registry_sql,
+    row_mask_sql,
+)
 from dinhdanh.telecom.rules import Action, Reason, RuleConfig, Verdict, decide
 
 __all__ = [
@@ -67,8 +76,6 @@ __all__ = [
     "report_charts",
 ]
 
-# Bit i of a row's mask is the i-th reason in declaration order.
-BITS: Mapping[Reason, int] = {reason: 1 << i for i, reason in enumerate(Reason)}
 
 _CARRIER_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,31}")
 _SUBSCRIPTION_COLUMNS = (
@@ -161,36 +168,30 @@ def _temp(name: str) -> str:
     return _TEMP + name
 
 
-def _flag_sql(config: RuleConfig, subs: str, registry: str, disowned: str | None) -> list[str]:
-    """Statements that leave one row per active subscription in ``verdicts`` with its mask."""
+def _flag_sql(
+    config: RuleConfig, subs: str, registry: str, disowned: str | None, as_of: date
+) -> list[str]:
+    """Statements that leave one row per active subscription in ``verdicts`` with its mask.
+
+    The rules come from ``rule_sql`` (shared with the Spark engine); what is DuckDB's own
+    here is the narrowing of each group rule's rows to candidates first.
+    """
     t = _temp
     limit, threshold = config.online_limit, config.over_threshold
     burst_n, imei_k = config.agent_burst_n, config.shared_imei_k
-    minutes = config.agent_burst_minutes
-    window_ms = 60_000 * minutes
-    bit = {r.name: v for r, v in BITS.items()}
+    window_ms = 60_000 * config.agent_burst_minutes
     disowned_sql = (
         f"SELECT DISTINCT CAST(msisdn AS VARCHAR) AS msisdn FROM {disowned}"
         if disowned is not None
         else "SELECT NULL::VARCHAR AS msisdn WHERE false"
     )
+    group_flags = group_flags_sql(
+        config, {"active": t("candidates"), "activations": t("bursting")}, t("disowned"), DUCKDB
+    )
     return [
-        # Casts make SQLite-typed sources (0/1 booleans, text timestamps) behave; an empty
-        # agent or IMEI means none. DuckDB drops the casts that change nothing.
-        f"""CREATE OR REPLACE TEMP VIEW {t("subs")} AS
-        SELECT CAST(carrier AS VARCHAR) AS carrier, CAST(msisdn AS VARCHAR) AS msisdn,
-               id_bidx, name_bidx, dob_bidx,
-               CAST(id_dob_consistent AS BOOLEAN) AS id_dob_consistent,
-               CAST(under_minor_age_at_activation AS BOOLEAN) AS under_minor,
-               CAST(activation_at AS TIMESTAMP) AS activation_at,
-               CAST(channel AS VARCHAR) AS channel,
-               NULLIF(CAST(agent_id AS VARCHAR), '') AS agent_id,
-               NULLIF(CAST(imei AS VARCHAR), '') AS imei,
-               CAST(status AS VARCHAR) = 'active' AS active
-        FROM {subs}""",
+        f"""CREATE OR REPLACE TEMP VIEW {t("subs")} AS {normalized_sql(subs)}""",
         # Only active rows get verdicts and feed the rules about holdings.
-        f"""CREATE OR REPLACE TEMP VIEW {t("active")} AS
-        SELECT * EXCLUDE (active) FROM {t("subs")} WHERE active""",
+        f"""CREATE OR REPLACE TEMP VIEW {t("active")} AS {active_sql(t("subs"))}""",
         f"""CREATE OR REPLACE TEMP TABLE {t("disowned")} AS {disowned_sql}""",
         # Candidates, each from a count every flagged group must pass. Per ID the count is
         # by a 64-bit hash of the index: a collision only adds candidates, never hides one.
@@ -217,95 +218,29 @@ def _flag_sql(config: RuleConfig, subs: str, registry: str, disowned: str | None
             SELECT hash(agent_id) AS h FROM {t("subs")} WHERE agent_id IS NOT NULL
             GROUP BY h, (epoch_ms(activation_at) + {window_ms}) // {2 * window_ms}
             HAVING count(*) > {burst_n})""",
-        # Exact conditions, on the candidates only, gathered in one scan.
+        # The rows each group rule reads: whole groups, for every group that passed its
+        # count (a group only partly here is one that cannot reach its threshold).
         f"""CREATE OR REPLACE TEMP TABLE {t("candidates")} AS
-        SELECT carrier, msisdn, id_bidx, imei, channel, activation_at,
-               hash(id_bidx) IN (SELECT h FROM {t("id_groups")}) AS by_id
+        SELECT carrier, msisdn, id_bidx, imei, channel, activation_at
         FROM {t("active")}
         WHERE hash(id_bidx) IN (SELECT h FROM {t("id_groups")})
            OR msisdn IN (SELECT msisdn FROM {t("number_groups")})
            OR imei IN (SELECT imei FROM {t("imei_groups")})
            OR msisdn IN (SELECT msisdn FROM {t("disowned")})""",
+        f"""CREATE OR REPLACE TEMP VIEW {t("bursting")} AS
+        SELECT * FROM {t("subs")}
+        WHERE agent_id IS NOT NULL AND hash(agent_id) IN (SELECT h FROM {t("agent_groups")})""",
         f"""CREATE OR REPLACE TEMP TABLE {t("repeated")} AS
         SELECT carrier, msisdn, id_bidx FROM {t("candidates")}
         WHERE msisdn IN (SELECT msisdn FROM {t("number_groups")})""",
-        f"""CREATE OR REPLACE TEMP TABLE {t("over_ids")} AS
-        SELECT id_bidx FROM {t("candidates")} WHERE by_id
-        GROUP BY id_bidx HAVING count(DISTINCT msisdn) >= {threshold}""",
-        f"""CREATE OR REPLACE TEMP TABLE {t("online")} AS
-        SELECT carrier, msisdn FROM (
-            SELECT carrier, msisdn, row_number() OVER (
-                PARTITION BY id_bidx ORDER BY activation_at, msisdn, carrier) AS rank
-            FROM {t("candidates")} WHERE by_id AND channel = 'online'
-        ) WHERE rank > {limit}""",
-        f"""CREATE OR REPLACE TEMP TABLE {t("shared_imei")} AS
-        SELECT imei FROM {t("candidates")}
-        WHERE imei IN (SELECT imei FROM {t("imei_groups")})
-        GROUP BY imei HAVING count(DISTINCT id_bidx) > {imei_k}""",
-        # Agent bursts count every activation, terminated ones too. Windows start at each
-        # activation (a bursting window can slide right to one and keep all it held); a row
-        # is flagged when an activation at most M minutes before it starts a burst.
-        f"""CREATE OR REPLACE TEMP TABLE {t("burst")} AS
-        SELECT carrier, msisdn FROM (
-            SELECT carrier, msisdn, active, bool_or(bursts) OVER (
-                PARTITION BY agent_id ORDER BY activation_at
-                RANGE BETWEEN INTERVAL {minutes} MINUTE PRECEDING AND CURRENT ROW) AS inside
-            FROM (
-                SELECT carrier, msisdn, active, agent_id, activation_at,
-                       count(DISTINCT id_bidx) OVER (
-                           PARTITION BY agent_id ORDER BY activation_at
-                           RANGE BETWEEN CURRENT ROW AND INTERVAL {minutes} MINUTE FOLLOWING
-                       ) > {burst_n} AS bursts
-                FROM {t("subs")}
-                WHERE agent_id IS NOT NULL
-                  AND hash(agent_id) IN (SELECT h FROM {t("agent_groups")})))
-        WHERE inside AND active""",
         # Every group rule's verdict, as bits on the few subscriptions that have any.
-        f"""CREATE OR REPLACE TEMP TABLE {t("group_flags")} AS
-        SELECT carrier, msisdn, CAST(bit_or(bit) AS USMALLINT) AS bits FROM (
-            SELECT carrier, msisdn, {bit["ONLINE_OVER_LIMIT"]} AS bit FROM {t("online")}
-            UNION ALL
-            SELECT carrier, msisdn, {bit["AGENT_BURST"]} FROM {t("burst")}
-            UNION ALL
-            SELECT carrier, msisdn, {bit["OVER_THRESHOLD"]} FROM {t("candidates")}
-            WHERE id_bidx IN (SELECT id_bidx FROM {t("over_ids")})
-            UNION ALL
-            SELECT carrier, msisdn, {bit["SHARED_IMEI"]} FROM {t("candidates")}
-            WHERE imei IN (SELECT imei FROM {t("shared_imei")})
-            UNION ALL
-            SELECT carrier, msisdn, {bit["DUPLICATE_MSISDN"]} FROM {t("candidates")}
-            WHERE msisdn IN (
-                SELECT msisdn FROM {t("repeated")} GROUP BY msisdn
-                HAVING count(DISTINCT carrier) > 1 OR count(DISTINCT id_bidx) > 1)
-            UNION ALL
-            SELECT carrier, msisdn, {bit["DISOWNED"]} FROM {t("candidates")}
-            WHERE msisdn IN (SELECT msisdn FROM {t("disowned")})
-        ) GROUP BY ALL""",
+        f"""CREATE OR REPLACE TEMP TABLE {t("group_flags")} AS {group_flags}""",
         # One row per active subscription: the registry join and the group flags.
         f"""CREATE OR REPLACE TEMP TABLE {t("verdicts")} AS
         SELECT a.carrier, a.msisdn, a.activation_at, CAST(
-              CASE WHEN r.id_bidx IS NULL THEN {bit["ID_NOT_FOUND"]} ELSE
-                  (CASE WHEN r.name_bidx IS DISTINCT FROM a.name_bidx
-                        THEN {bit["NAME_MISMATCH"]} ELSE 0 END)
-                | (CASE WHEN r.dob_bidx IS DISTINCT FROM a.dob_bidx
-                        THEN {bit["DOB_MISMATCH"]} ELSE 0 END)
-                | (CASE WHEN r.date_of_death IS NOT NULL
-                         AND (CAST(a.activation_at AS DATE) > r.date_of_death
-                              OR $as_of >= r.date_of_death)
-                        THEN {bit["OWNER_DECEASED"]} ELSE 0 END)
-                | (CASE WHEN coalesce(a.under_minor, false)
-                         AND NOT coalesce(r.has_guardian, false)
-                        THEN {bit["OWNER_MINOR"]} ELSE 0 END)
-              END
-            | (CASE WHEN NOT coalesce(a.id_dob_consistent, true)
-                    THEN {bit["ID_FORMAT"]} ELSE 0 END)
-            | coalesce(g.bits, 0)
-          AS USMALLINT) AS mask
+              {row_mask_sql(as_of)} | coalesce(g.bits, 0) AS USMALLINT) AS mask
         FROM {t("active")} a
-        LEFT JOIN (SELECT id_bidx, name_bidx, dob_bidx,
-                          CAST(has_guardian AS BOOLEAN) AS has_guardian,
-                          CAST(date_of_death AS DATE) AS date_of_death
-                   FROM {registry}) r ON r.id_bidx = a.id_bidx
+        LEFT JOIN ({registry_sql(registry)}) r ON r.id_bidx = a.id_bidx
         LEFT JOIN {t("group_flags")} g ON g.carrier = a.carrier AND g.msisdn = a.msisdn
         WHERE $carrier IS NULL OR a.carrier = $carrier""",
     ]
@@ -343,13 +278,13 @@ def reconcile(
     if prov is not None:
         _require(con, prov, ("msisdn", "province"))
 
-    params = {"as_of": as_of, "carrier": carrier}
+    params = {"carrier": carrier}
     phases: dict[str, float] = {}
     scratch: Path | None = None
     optimizers = _disable_build_side_flip(con)
     try:
-        for statement in _flag_sql(config, subs, reg, dis):
-            if "$as_of" in statement:  # the one statement with bound values
+        for statement in _flag_sql(config, subs, reg, dis, as_of):
+            if "$carrier" in statement:  # the one statement with a bound value
                 con.execute(statement, params)
             else:
                 con.execute(statement)
