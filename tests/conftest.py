@@ -12,6 +12,7 @@ import os
 import secrets
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import psycopg
 import pytest
@@ -28,7 +29,26 @@ from tests.support import Citizen, make_citizen
 # first Hypothesis example that reads a number, which would then overrun its deadline.
 mobile_prefixes()
 
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+
+
+@pytest.fixture(scope="session")
+def spark() -> Iterator[SparkSession]:
+    """One local Spark session for the whole run (its JVM takes seconds to start).
+
+    Without a Java runtime the Spark tests skip, except in CI, which installs one."""
+    from dinhdanh.analytics.spark import java_binary, session
+
+    if java_binary() is None:
+        if os.environ.get("CI"):
+            pytest.fail("CI: the Spark tests need a Java runtime (.ci/run installs one)")
+        pytest.skip("no Java runtime (apt-get install default-jre-headless) for the Spark tests")
+    spark = session("local[2]", app="dinhdanh-tests")
+    yield spark
+    spark.stop()
 
 
 @pytest.fixture(scope="session")

@@ -68,8 +68,12 @@ from dinhdanh.telecom.rules import Action, Reason, RuleConfig, Verdict, decide
 __all__ = [
     "BITS",
     "CHART_TEXTS",
+    "REGISTRY_COLUMNS",
+    "SUBSCRIPTION_COLUMNS",
     "CarrierSummary",
     "Summary",
+    "check_carrier",
+    "finish",
     "reasons_of",
     "reconcile",
     "render_report",
@@ -78,7 +82,7 @@ __all__ = [
 
 
 _CARRIER_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,31}")
-_SUBSCRIPTION_COLUMNS = (
+SUBSCRIPTION_COLUMNS = (
     "carrier",
     "msisdn",
     "id_bidx",
@@ -92,7 +96,7 @@ _SUBSCRIPTION_COLUMNS = (
     "imei",
     "status",
 )
-_REGISTRY_COLUMNS = ("id_bidx", "name_bidx", "dob_bidx", "has_guardian", "date_of_death")
+REGISTRY_COLUMNS = ("id_bidx", "name_bidx", "dob_bidx", "has_guardian", "date_of_death")
 _TEMP = "_dd_reconcile_"
 
 
@@ -266,21 +270,18 @@ def reconcile(
     carriers in ``out_dir`` are left alone; ours are replaced atomically.
     """
     started = time.perf_counter()
-    if carrier is not None and not _CARRIER_CODE.fullmatch(carrier):
-        raise ValueError("carrier codes are 1-32 letters, digits, '_' or '-'")
+    check_carrier(carrier)
     subs, reg = quote_identifier(subscriptions), quote_identifier(registry)
     dis = quote_identifier(disowned) if disowned is not None else None
     prov = quote_identifier(provinces) if provinces is not None else None
-    _require(con, subs, _SUBSCRIPTION_COLUMNS)
-    _require(con, reg, _REGISTRY_COLUMNS)
+    _require(con, subs, SUBSCRIPTION_COLUMNS)
+    _require(con, reg, REGISTRY_COLUMNS)
     if dis is not None:
         _require(con, dis, ("msisdn",))
     if prov is not None:
         _require(con, prov, ("msisdn", "province"))
 
     params = {"carrier": carrier}
-    phases: dict[str, float] = {}
-    scratch: Path | None = None
     optimizers = _disable_build_side_flip(con)
     try:
         for statement in _flag_sql(config, subs, reg, dis, as_of):
@@ -289,41 +290,72 @@ def reconcile(
             else:
                 con.execute(statement)
         _check_unique(con)
-        phases["flags"] = time.perf_counter() - started
+        flagged = time.perf_counter() - started
+        return finish(
+            con, _temp("verdicts"), out_dir, as_of, config, carrier,
+            provinces=prov, started=started, flags_seconds=flagged,
+        )  # fmt: skip
+    finally:
+        _drop_temps(con)
+        con.execute("SET disabled_optimizers = $v", {"v": optimizers})
+
+
+def check_carrier(carrier: str | None) -> None:
+    if carrier is not None and not _CARRIER_CODE.fullmatch(carrier):
+        raise ValueError("carrier codes are 1-32 letters, digits, '_' or '-'")
+
+
+def finish(
+    con: duckdb.DuckDBPyConnection,
+    verdicts: str,
+    out_dir: Path,
+    as_of: date,
+    config: RuleConfig,
+    carrier: str | None,
+    *,
+    provinces: str | None,
+    started: float,
+    flags_seconds: float,
+) -> Summary:
+    """From ``verdicts`` (carrier, msisdn, activation_at, mask; one row per active
+    subscription in scope), whichever engine made it: the per-carrier Parquet files,
+    ``summary.json`` and ``report.html``. ``provinces`` is a quoted relation or None."""
+    phases: dict[str, float] = {"flags": flags_seconds}
+    scratch: Path | None = None
+    try:
         # Verdicts name numbers: the directory is created 0700, every file 0600, and DuckDB's
         # files (which it creates 0644) are made in a 0700 scratch directory inside it.
         private_dir(out_dir)
         scratch = Path(tempfile.mkdtemp(prefix=".reconcile-", dir=out_dir))
         counts = con.execute(
-            f"SELECT carrier, mask, count(*) FROM {_temp('verdicts')} GROUP BY ALL"
+            f"SELECT carrier, CAST(mask AS INTEGER), count(*) FROM {verdicts} GROUP BY ALL"
         ).fetchall()
         carriers = sorted({row[0] for row in counts} | ({carrier} if carrier else set()))
         for code in carriers:
             if not _CARRIER_CODE.fullmatch(code):
                 raise ValueError("a carrier code in the subscriptions is not a safe file name")
         _create_lookup(con, sorted({row[1] for row in counts}))
-        files = [_write_carrier(con, out_dir, scratch, code) for code in carriers]
+        files = [_write_carrier(con, verdicts, out_dir, scratch, code) for code in carriers]
         phases["write"] = time.perf_counter() - started - phases["flags"]
         months = con.execute(
             f"""SELECT strftime(activation_at, '%Y-%m') AS m, count(*)
-            FROM {_temp("verdicts")} WHERE mask <> 0 GROUP BY ALL ORDER BY m"""
+            FROM {verdicts} WHERE mask <> 0 GROUP BY ALL ORDER BY m"""
         ).fetchall()
         per_province = None
-        if prov is not None:
+        if provinces is not None:
             # Junk numbers per province: the few junk rows are the hash table, and a number
             # listed twice (two carriers) counts once.
             per_province = {
                 str(name): {Verdict.JUNK.value: junk}
                 for name, junk in con.execute(
                     f"""SELECT coalesce(CAST(province AS VARCHAR), '?'), count(DISTINCT msisdn)
-                    FROM {prov}
-                    WHERE msisdn IN (SELECT msisdn FROM {_temp("verdicts")} WHERE mask <> 0)
+                    FROM {provinces}
+                    WHERE msisdn IN (SELECT msisdn FROM {verdicts} WHERE mask <> 0)
                     GROUP BY ALL ORDER BY 1"""
                 ).fetchall()
             }
     finally:
-        _drop_temps(con)
-        con.execute("SET disabled_optimizers = $v", {"v": optimizers})
+        con.execute(f"DROP TABLE IF EXISTS {_temp('lookup')}")
         if scratch is not None:
             shutil.rmtree(scratch, ignore_errors=True)
 
@@ -387,13 +419,15 @@ def _create_lookup(con: duckdb.DuckDBPyConnection, masks: Sequence[int]) -> None
         con.executemany(f"INSERT INTO {_temp('lookup')} VALUES (?, ?, ?, ?)", rows)
 
 
-def _write_carrier(con: duckdb.DuckDBPyConnection, out_dir: Path, scratch: Path, code: str) -> Path:
+def _write_carrier(
+    con: duckdb.DuckDBPyConnection, verdicts: str, out_dir: Path, scratch: Path, code: str
+) -> Path:
     target = out_dir / f"{code}.parquet"
     partial = scratch / f"{code}.parquet"
     con.execute(
         f"""COPY (
             SELECT v.msisdn, v.carrier, l.verdict, l.reasons, l.action
-            FROM {_temp("verdicts")} v JOIN {_temp("lookup")} l USING (mask)
+            FROM {verdicts} v JOIN {_temp("lookup")} l USING (mask)
             WHERE v.carrier = $code
         ) TO '{str(partial).replace("'", "''")}'
         (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1)""",
