@@ -23,7 +23,7 @@ from dinhdanh.crypto import KeyRing, generate_keyring, keyring_to_json
 from dinhdanh.identity.phone import mobile_prefixes
 from dinhdanh.settings import Settings
 from dinhdanh.wiring import Container, build, init_data_dir
-from tests.support import Citizen, make_citizen
+from tests.support import Citizen, make_citizen, require_java
 
 # Derived from libphonenumber on first use (about 0.1 s): here, once, rather than inside the
 # first Hypothesis example that reads a number, which would then overrun its deadline.
@@ -40,12 +40,9 @@ def spark() -> Iterator[SparkSession]:
     """One local Spark session for the whole run (its JVM takes seconds to start).
 
     Without a Java runtime the Spark tests skip, except in CI, which installs one."""
-    from dinhdanh.analytics.spark import java_binary, session
+    from dinhdanh.analytics.spark import session
 
-    if java_binary() is None:
-        if os.environ.get("CI"):
-            pytest.fail("CI: the Spark tests need a Java runtime (.ci/run installs one)")
-        pytest.skip("no Java runtime (apt-get install default-jre-headless) for the Spark tests")
+    require_java()
     spark = session("local[2]", app="dinhdanh-tests")
     yield spark
     spark.stop()

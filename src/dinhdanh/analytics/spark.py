@@ -18,13 +18,15 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
-__all__ = ["LOCAL", "SparkUnavailable", "java_binary", "session"]
+__all__ = ["LOCAL", "SparkUnavailable", "java_binary", "running", "session"]
 
 LOCAL = "local[*]"
 _DOWNLOADS = ("spark.jars.packages", "spark.jars.repositories")
@@ -83,3 +85,17 @@ def session(master: str = LOCAL, *, app: str = "dinhdanh") -> SparkSession:
         raise SparkUnavailable(f"Spark never downloads: unset {', '.join(asked)}")
     spark.sparkContext.setLogLevel("ERROR")
     return spark
+
+
+@contextmanager
+def running(master: str) -> Iterator[SparkSession]:
+    """A session for one command: stopped at the end unless it was already running."""
+    from pyspark.sql import SparkSession
+
+    before = SparkSession.getActiveSession()
+    spark = session(master)
+    try:
+        yield spark
+    finally:
+        if before is None:
+            spark.stop()

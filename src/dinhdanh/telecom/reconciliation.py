@@ -1,5 +1,6 @@
 """The reconciliation use case: registry and subscriptions out of the store, verdicts from the
-DuckDB engine (telecom.reconcile), lock cases opened and resolved from the verdicts."""
+DuckDB engine (telecom.reconcile) or the Spark one (telecom.reconcile_spark), lock cases opened
+and resolved from the verdicts."""
 
 from __future__ import annotations
 
@@ -10,12 +11,14 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
+import duckdb
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from dinhdanh.analytics.duck import connect
+from dinhdanh.analytics.duck import connect, stage
 from dinhdanh.identity.service import Registry
 from dinhdanh.privacy.audit import AccessContext
+from dinhdanh.store.private import private_dir
 from dinhdanh.telecom.reconcile import Summary, reconcile
 from dinhdanh.telecom.rules import RuleConfig
 from dinhdanh.telecom.service import Telecom, Verdict
@@ -43,26 +46,33 @@ def reconcile_store(
     out_dir: Path,
     carrier: str | None = None,
     memory_limit: str | None = None,
+    spark_master: str | None = None,
 ) -> Outcome:
+    """``spark_master`` None: the rules run on DuckDB here; else on Spark at that master, from
+    inputs staged under ``out_dir`` (which a cluster's executors must reach)."""
     with unit_of_work() as session:
         if carrier is not None:
             carrier = telecom.carrier(session, carrier).code  # raises UnknownCarrier
         deceased = deaths(session, registry, ctx, clock())
     con = connect(memory_limit=memory_limit)
     try:
-        with tempfile.TemporaryDirectory(prefix="dinhdanh-reconcile-") as work:
+        where = private_dir(out_dir) if spark_master is not None else None
+        with tempfile.TemporaryDirectory(prefix=".dinhdanh-reconcile-", dir=where) as work:
             names = stage_inputs(con, engine, deceased, Path(work))
-            summary = reconcile(
-                con,
-                names["subscriptions"],
-                names["registry"],
-                names["disowned"],
-                out_dir,
-                as_of,
-                rules,
-                carrier,
-                provinces=names["provinces"],
-            )
+            if spark_master is None:
+                summary = reconcile(
+                    con,
+                    names["subscriptions"],
+                    names["registry"],
+                    names["disowned"],
+                    out_dir,
+                    as_of,
+                    rules,
+                    carrier,
+                    provinces=names["provinces"],
+                )
+            else:
+                summary = _on_spark(con, spark_master, Path(work), out_dir, as_of, rules, carrier)
             written = [str(out_dir / f"{c}.parquet") for c in summary.per_carrier]
             junk = [
                 Verdict(c, msisdn, tuple(reasons), action)
@@ -85,3 +95,24 @@ def reconcile_store(
             session, summary.to_json(), counts["opened"], counts["resolved"], ctx.actor, now
         )
     return Outcome(summary, counts["opened"], counts["resolved"], junk)
+
+
+def _on_spark(
+    con: duckdb.DuckDBPyConnection,
+    master: str,
+    work: Path,
+    out_dir: Path,
+    as_of: date,
+    rules: RuleConfig,
+    carrier: str | None,
+) -> Summary:
+    from dinhdanh.analytics.spark import running
+    from dinhdanh.telecom.reconcile_spark import Inputs, reconcile_spark
+
+    with running(master) as spark:
+        disowned = work / "disowned.parquet"
+        stage(con, "SELECT msisdn FROM disowned", disowned, "disowned_staged")
+        inputs = Inputs(work / "subscriptions.parquet", work / "registry.parquet", disowned)
+        return reconcile_spark(
+            spark, con, inputs, out_dir, as_of, rules, carrier, provinces="provinces"
+        )
