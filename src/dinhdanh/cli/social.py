@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from dinhdanh.cli.common import container_from, emit_json, fail, out
+from dinhdanh.cli.common import BatchEngine, EngineOpt, container_from, emit_json, fail, out
 from dinhdanh.cli.imports import JsonOpt, RejectsOpt, StrictOpt, import_app
 from dinhdanh.social.errors import SocialError
 from dinhdanh.social.platform_data import Kind
@@ -112,15 +112,20 @@ def rank(
     platform: PlatformOpt,
     out_dir: Annotated[Path, typer.Option("--out", help="Directory for the results.")],
     method: Annotated[Method, typer.Option(help="Ranking method.")] = Method.SYBILSCAR,
+    engine: EngineOpt = BatchEngine.DUCKDB,
     json_out: JsonOpt = False,
 ) -> None:
     """Score every account of a platform: scores.parquet, summary.json, report.html; and
     store each account's score and reasons as the risk the status API answers (replacing
-    the previous ranking). Verified (bound) accounts are trust seeds."""
+    the previous ranking). Verified (bound) accounts are trust seeds. --engine spark runs
+    the method on Spark (duckdb: scipy on this machine)."""
+    from dinhdanh.analytics.spark import SparkUnavailable
+
     with container_from(ctx) as c:
+        master = c.settings.spark_master if engine is BatchEngine.SPARK else None
         try:
-            result, stored = c.platform_data.rank(platform, method, c.unit_of_work)
-        except (SocialDataError, SocialError, FeedError) as exc:
+            result, stored = c.platform_data.rank(platform, method, c.unit_of_work, master)
+        except (SocialDataError, SocialError, FeedError, SparkUnavailable) as exc:
             fail(str(exc))
     info = write_outputs(result, platform, out_dir) | {"risk_stored": stored}
     if json_out:
