@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -77,6 +78,8 @@ def session(master: str = LOCAL, *, app: str = "dinhdanh") -> SparkSession:
             # A few partitions per core: Spark's 200 are for clusters.
             .config("spark.sql.shuffle.partitions", str(max(2, 2 * cores)))
         )
+    # PySpark 4 warns about pandas 3 on its first use of Arrow; we hand it no pandas objects.
+    warnings.filterwarnings("ignore", "PySpark does not yet fully support pandas")
     spark = builder.getOrCreate()
     conf = spark.sparkContext.getConf()
     asked = [key for key in _DOWNLOADS if conf.get(key)]
