@@ -10,7 +10,7 @@ $(STAMP): pyproject.toml
 	@$(PY) -c 'import sys; assert sys.version_info >= (3, 11), "dinhdanh needs Python 3.11+"'
 	@$(PY) -m venv $(VENV) || { echo "error: cannot create a virtualenv: apt-get install python3-venv" >&2; exit 1; }
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e ".[dev]"
+	$(BIN)/pip install -q -e ".[dev,spark]"
 	@touch $(STAMP)
 
 # sslyze (posture's TLS probe) pins an older cryptography than ours: it gets its own

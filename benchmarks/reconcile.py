@@ -3,12 +3,16 @@
     python benchmarks/reconcile.py                       # 8,000,000 citizens, 10,000,000 SIMs
     python benchmarks/reconcile.py --citizens 800000 --subscriptions 1000000
     python benchmarks/reconcile.py --end-to-end --subscriptions 2000000   # the command itself
+    python benchmarks/reconcile.py --citizens 800000 --subscriptions 1000000 --engine spark
 
 The engine inputs (blind-indexed registry and subscriptions, with planted junk of every kind)
 are generated once into benchmarks/out/ and reused. Each contender then runs in its own child
 process, so the peak memory printed (the child's ru_maxrss) is that of the reconciliation
 alone: reading the inputs, applying every rule, writing one Parquet file of verdicts per
-carrier. Both must write the same verdicts; the run fails otherwise.
+carrier. Both must write the same verdicts; the run fails otherwise. ``--engine spark`` adds
+the Spark engine (telecom.reconcile_spark, local mode on every core), timed beside DuckDB in
+the same run on the same Parquet inputs and held to the same verdicts; its CPU and peak
+memory are the Python child's and the JVM's it starts (reaped by the child).
 
 Targets (issue 4, 2 vCPUs): DuckDB under 20 s and 3 GB for 10 M, at least 5x the pandas peer.
 The import of the same 10 M subscriptions through `dinhdanh import subscriptions` is measured
@@ -194,6 +198,30 @@ def run_duckdb(
     }
 
 
+def run_spark(data: Path, out: Path) -> dict[str, Any]:
+    from dinhdanh.analytics import connect
+    from dinhdanh.analytics.spark import LOCAL, running
+    from dinhdanh.telecom.reconcile_spark import Inputs, reconcile_spark
+    from dinhdanh.telecom.rules import RuleConfig
+
+    started = time.perf_counter()
+    with running(LOCAL) as spark:
+        session_seconds = time.perf_counter() - started
+        con = connect(temp_directory=out / ".spill")
+        con.execute(
+            f"CREATE VIEW provinces AS SELECT * FROM read_parquet('{data / 'provinces'}/*.parquet')"
+        )
+        inputs = Inputs(data / "subscriptions", data / "registry", data / "disowned.parquet")
+        summary = reconcile_spark(
+            spark, con, inputs, out, AS_OF, RuleConfig(), provinces="provinces"
+        )
+    return {
+        "seconds": time.perf_counter() - started,
+        "rows": summary.rows,
+        "phases": {"session": session_seconds, **summary.phases},
+    }
+
+
 def run_pandas(data: Path, out: Path) -> dict[str, Any]:
     """The same rules, written the way a pandas user would: merges, group-bys, transforms."""
     import pandas as pd
@@ -369,6 +397,8 @@ def child(kind: str, data: Path, out: Path, memory_limit: str | None, threads: i
         old.unlink()
     if kind == "duckdb":
         result = run_duckdb(data, out, memory_limit, threads)
+    elif kind == "spark":
+        result = run_spark(data, out)
     elif kind == "pandas":
         result = run_pandas(data, out)
     else:
@@ -492,8 +522,17 @@ def main() -> None:
     parser.add_argument("--regenerate", action="store_true", help="rebuild the inputs")
     parser.add_argument("--end-to-end", action="store_true", help="time the command on a store")
     parser.add_argument("--build-store", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--child", choices=["duckdb", "pandas", *PEERS], help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--child", choices=["duckdb", "pandas", "spark", *PEERS], help=argparse.SUPPRESS
+    )
     parser.add_argument("--runs", type=int, default=3, help="end to end: runs of each")
+    parser.add_argument(
+        "--engine",
+        action="append",
+        choices=["spark"],
+        default=[],
+        help="also time this engine beside DuckDB (spark: local mode, every core)",
+    )
     parser.add_argument("--data", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -509,7 +548,7 @@ def main() -> None:
 
     data = ensure_data(args.citizens, args.subscriptions, args.regenerate)
     results = {}
-    kinds = ["duckdb"] if args.skip_pandas else ["duckdb", "pandas"]
+    kinds = ["duckdb", *args.engine] + ([] if args.skip_pandas else ["pandas"])
     for kind in kinds:
         print(f"{kind}: reconciling ...", flush=True)
         results[kind] = measure(kind, data, data / f"verdicts-{kind}", args)
@@ -524,8 +563,15 @@ def main() -> None:
     for kind, r in results.items():
         print(f"{kind:8} {r['seconds']:8.2f} {read / r['seconds']:12,.0f} "
               f"{r['peak_mb']:9,.0f} {r['cpu_seconds']:7.1f}")  # fmt: skip
-    phases = results["duckdb"].get("phases", {})
-    print("duckdb phases: " + ", ".join(f"{k} {v:.2f} s" for k, v in phases.items()))
+    for kind in ("duckdb", *args.engine):
+        phases = results[kind].get("phases", {})
+        print(f"{kind} phases: " + ", ".join(f"{k} {v:.2f} s" for k, v in phases.items()))
+    for kind in args.engine:
+        differ, counts = compare(data / "verdicts-duckdb", data / f"verdicts-{kind}")
+        print(f"{kind}: {results[kind]['seconds'] / results['duckdb']['seconds']:.1f}x "
+              f"DuckDB's wall time; rows that differ from DuckDB's: {differ:,}")  # fmt: skip
+        if differ:
+            raise SystemExit(f"{kind} and DuckDB disagree")
     if "pandas" in results:
         speedup = results["pandas"]["seconds"] / results["duckdb"]["seconds"]
         differ, counts = compare(data / "verdicts-duckdb", data / "verdicts-pandas")

@@ -13,6 +13,7 @@ import os
 import secrets
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import psycopg
 import pytest
@@ -23,14 +24,30 @@ from dinhdanh.crypto import KeyRing, generate_keyring, keyring_to_json
 from dinhdanh.identity.phone import mobile_prefixes
 from dinhdanh.settings import Settings
 from dinhdanh.wiring import Container, build, init_data_dir
-from tests.support import Citizen, make_citizen
+from tests.support import Citizen, make_citizen, require_java
 
 # Derived from libphonenumber on first use (about 0.1 s): here, once, rather than inside the
 # first Hypothesis example that reads a number, which would then overrun its deadline.
 mobile_prefixes()
 
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 DEFAULT_REDIS = "redis://127.0.0.1:6379/0"
+
+
+@pytest.fixture(scope="session")
+def spark() -> Iterator[SparkSession]:
+    """One local Spark session for the whole run (its JVM takes seconds to start).
+
+    Without a Java runtime the Spark tests skip, except in CI, which installs one."""
+    from dinhdanh.analytics.spark import session
+
+    require_java()
+    spark = session("local[2]", app="dinhdanh-tests")
+    yield spark
+    spark.stop()
 
 
 @pytest.fixture(scope="session")

@@ -4,6 +4,7 @@ tests/conftest.py."""
 
 from __future__ import annotations
 
+import os
 import socket
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -75,3 +76,15 @@ class Clock:
 
     def advance(self, delta: timedelta) -> None:
         self.now += delta
+
+
+def require_java() -> None:
+    """Skip a Spark test without a Java runtime, but fail it in CI (which installs one)."""
+    import pytest
+
+    from dinhdanh.analytics.spark import java_binary
+
+    if java_binary() is None:
+        if os.environ.get("CI"):
+            pytest.fail("CI: the Spark tests need a Java runtime (.ci/run installs one)")
+        pytest.skip("no Java runtime (apt-get install default-jre-headless) for the Spark tests")

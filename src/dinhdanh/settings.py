@@ -75,6 +75,10 @@ class Settings(BaseSettings):
         default=7, ge=1, description="days an upload's rejected rows stay downloadable"
     )
 
+    # `--engine spark` (ADR 0019): local[*] is every core of this machine; a cluster is
+    # spark://HOST:7077, yarn or k8s://... (its executors must reach the --out directory).
+    spark_master: str = Field(default="local[*]", min_length=1)
+
     # Junk-SIM rules and lock timeline (POLICY.md, "SIM subscriptions"): laws change, so
     # every number is a setting.
     telecom_online_limit: int = Field(default=3, ge=1)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import stat
 from pathlib import Path
 
@@ -9,8 +10,9 @@ import pyarrow.parquet as pq
 
 from dinhdanh.settings import Settings
 from dinhdanh.synth.social import edges_table, generate_social, labels_table, write_table
-from tests.cli.helpers import cli, cli_json
+from tests.cli.helpers import cli, cli_json, env_of
 from tests.oidc.conftest import REDIRECT
+from tests.support import require_java
 
 
 def _registered(tmp_path: Path, *codes: str) -> Settings:
@@ -80,3 +82,30 @@ def test_rejects_are_reported_with_lines_and_strict_applies_nothing(tmp_path: Pa
         unknown = cli(settings, *command, "--platform", "xx", check=False)
         assert unknown.returncode == 1
         assert "no platform 'xx'" in unknown.stderr
+
+
+def test_rank_on_spark_writes_the_same_scores(tmp_path: Path) -> None:
+    """--engine spark (local mode, DINHDANH_SPARK_MASTER) as a process: the scores file
+    holds scipy's scores within 1e-6 (the methods' equivalence: tests/social/
+    test_sybil_spark.py)."""
+    require_java()
+    settings = _registered(tmp_path, "zalo")
+    s = generate_social(500, 3_000, attack_edges=10, seed=9)
+    write_table(edges_table(s), tmp_path / "g.parquet")
+    write_table(labels_table(s), tmp_path / "l.csv")
+    cli(settings, "import", "social-graph", str(tmp_path / "g.parquet"), "--platform", "zalo")
+    cli(settings, "import", "social-labels", str(tmp_path / "l.csv"), "--platform", "zalo")
+    scores = {}
+    for engine in ("scipy", "spark"):
+        out = tmp_path / engine
+        args = ("social", "rank", "--platform", "zalo", "--out", str(out))
+        env = env_of(settings) | {"DINHDANH_SPARK_MASTER": "local[1]"}
+        info = json.loads(cli(settings, *args, "--method", "sybilrank", "--engine", engine,
+                              "--json", env=env).stdout)  # fmt: skip
+        assert info["risk_stored"] == 500
+        table = pq.read_table(out / "scores.parquet").sort_by("account")
+        scores[engine] = table
+    assert scores["spark"]["account"] == scores["scipy"]["account"]
+    here, there = (scores[e]["score"].to_numpy() for e in ("scipy", "spark"))
+    assert abs(here - there).max() <= 1e-6
+    assert scores["spark"]["reasons"] == scores["scipy"]["reasons"]

@@ -12,6 +12,7 @@ from typer.core import TyperGroup
 
 from dinhdanh.cli.main import COMMANDS, load
 from tests.cli.helpers import EXE
+from tests.support import require_java
 
 # What `dinhdanh --help` must not pull in: each costs tenths of a second to import.
 HEAVY = (
@@ -24,6 +25,7 @@ HEAVY = (
     "cryptography",
     "dinhdanh.wiring",
     "dinhdanh.cli.common",
+    "pyspark",
 )
 
 PROBE = """
@@ -37,12 +39,12 @@ print(json.dumps(sorted(sys.modules)))
 """
 
 
-def modules_after(*args: str, env: dict[str, str] | None = None) -> set[str]:
+def modules_after(*args: str, env: dict[str, str] | None = None, timeout: int = 120) -> set[str]:
     proc = subprocess.run(
         [sys.executable, "-c", PROBE, *args],
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=timeout,
         check=True,
         env={"COLUMNS": "200", "PATH": "/usr/bin:/bin"} | (env or {}),
     )
@@ -105,6 +107,22 @@ def test_a_reconciliation_loads_only_its_own_stack(command: str, tmp_path: Path)
     if command == "subscriptions":
         stacks += ("pandas",)
     assert not {m for m in stacks if m in loaded}
+    assert "pyspark" not in loaded  # only --engine spark loads it
+
+
+def test_a_spark_reconciliation_runs_from_the_command(tmp_path: Path) -> None:
+    """--engine spark starts Spark (local mode: DINHDANH_SPARK_MASTER) and writes the same
+    files; the equivalence of the verdicts is tests/telecom/test_reconcile_spark.py's."""
+    require_java()
+    env = {"DINHDANH_DATA_DIR": str(tmp_path / "var"), "DINHDANH_SPARK_MASTER": "local[1]"}
+    path = {"PATH": "/usr/bin:/bin"}
+    subprocess.run([EXE, "init"], env=env | path, check=True, timeout=120)
+    args = ("reconcile", "subscriptions", "--engine", "spark", "--out", str(tmp_path / "out"))
+    loaded = modules_after(*args, env=env, timeout=600)  # a JVM starts: slow on a busy host
+    assert "pyspark" in loaded
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert summary["rows"] == 0
+    assert [p.name for p in (tmp_path / "out").iterdir() if p.name.startswith(".")] == []
 
 
 def test_the_import_commands_default_chunk_is_the_stores() -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 import pytest
@@ -21,6 +22,9 @@ from dinhdanh.telecom.rules import Context, Owner, Subscription, verdict
 from dinhdanh.telecom.service import NotYourNumber
 from dinhdanh.wiring import Container
 from tests.identity.factories import GOOD, row
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
 from tests.telecom.factories import sub, write_csv
 
 NOW = datetime(2026, 6, 1, 9, tzinfo=UTC)
@@ -55,8 +59,10 @@ def run(
     carrier: str | None = None,
     now: datetime = NOW,
     snapshots: Path | None = None,
+    spark_master: str | None = None,
 ) -> dict[str, object]:
     outcome = reconcile_store(
+        spark_master=spark_master,
         engine=c.engine,
         unit_of_work=c.unit_of_work,
         registry=c.registry,
@@ -110,6 +116,31 @@ def test_reconcile_from_the_store(container: Container, tmp_path: Path) -> None:
     summary = json.loads((out / "summary.json").read_text())
     assert summary["per_verdict"] == {"ok": 1, "junk": 5}
     assert "<svg" in (out / "report.html").read_text()
+
+
+def test_spark_gives_the_store_the_same_verdicts(
+    container: Container, spark: SparkSession, tmp_path: Path
+) -> None:
+    rows = [
+        sub("0962000001", **{k: AN[k] for k in ("id_number", "full_name", "date_of_birth")}),
+        sub("0962000002", AN["id_number"], "Nguyễn Văn Ăn", AN["date_of_birth"]),
+        sub("0962000004", "001090777777", "Không Có Ai", "1990-01-01"),
+        sub("0962000005", ELDER["id_number"], ELDER["full_name"], ELDER["date_of_birth"]),
+    ]
+    seed(container, tmp_path, rows)
+    duck = run(container, tmp_path / "duckdb")
+    # The session is the tests' own: the store's run uses it, whatever master it names.
+    on_spark = run(container, tmp_path / "spark", spark_master="local[1]")
+    assert on_spark["junk"] == duck["junk"]
+    got = verdicts(tmp_path / "spark", "VTL")
+    assert got == verdicts(tmp_path / "duckdb", "VTL")
+    assert got["+84962000005"] == ["OWNER_DECEASED"]
+    assert on_spark["opened"] == 0  # the DuckDB run opened every case already
+    infos = [json.loads((tmp_path / e / "summary.json").read_text()) for e in ("duckdb", "spark")]
+    for info in infos:
+        del info["seconds"], info["phases"]
+    assert infos[0] == infos[1]
+    assert spark.range(3).count() == 3  # the tests' session was left running
 
 
 def test_correction_resolves_the_case_and_the_carrier_is_told(

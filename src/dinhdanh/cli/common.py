@@ -9,7 +9,8 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, NoReturn
+from enum import StrEnum
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -21,6 +22,23 @@ if TYPE_CHECKING:
     from dinhdanh.privacy.audit import AccessContext
     from dinhdanh.settings import Settings
     from dinhdanh.wiring import Container
+
+
+class BatchEngine(StrEnum):
+    """Where a batch command's rules run (ADR 0019)."""
+
+    DUCKDB = "duckdb"
+    SPARK = "spark"
+
+
+EngineOpt = Annotated[
+    BatchEngine,
+    typer.Option(
+        "--engine",
+        help="duckdb (this machine) or spark (on DINHDANH_SPARK_MASTER, default local[*]; "
+        "needs a Java runtime).",
+    ),
+]
 
 err = Console(stderr=True, soft_wrap=True)
 out = Console(soft_wrap=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from contextlib import ExitStack
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -20,6 +21,13 @@ from dinhdanh.store.private import RejectsFile
 social_app = typer.Typer(no_args_is_help=True, help="Platform accounts: fake-account ranking.")
 
 PlatformOpt = Annotated[str, typer.Option(help="Code of a registered platform.")]
+
+
+class RankEngine(StrEnum):
+    """Where the ranking method runs (ADR 0019)."""
+
+    SCIPY = "scipy"
+    SPARK = "spark"
 
 
 def _run_import(
@@ -112,15 +120,26 @@ def rank(
     platform: PlatformOpt,
     out_dir: Annotated[Path, typer.Option("--out", help="Directory for the results.")],
     method: Annotated[Method, typer.Option(help="Ranking method.")] = Method.SYBILSCAR,
+    engine: Annotated[
+        RankEngine,
+        typer.Option(
+            help="scipy (this machine) or spark (on DINHDANH_SPARK_MASTER, default local[*]; "
+            "needs a Java runtime)."
+        ),
+    ] = RankEngine.SCIPY,
     json_out: JsonOpt = False,
 ) -> None:
     """Score every account of a platform: scores.parquet, summary.json, report.html; and
     store each account's score and reasons as the risk the status API answers (replacing
-    the previous ranking). Verified (bound) accounts are trust seeds."""
+    the previous ranking). Verified (bound) accounts are trust seeds. --engine spark runs
+    the method on Spark."""
+    from dinhdanh.analytics.spark import SparkUnavailable
+
     with container_from(ctx) as c:
+        master = c.settings.spark_master if engine is RankEngine.SPARK else None
         try:
-            result, stored = c.platform_data.rank(platform, method, c.unit_of_work)
-        except (SocialDataError, SocialError, FeedError) as exc:
+            result, stored = c.platform_data.rank(platform, method, c.unit_of_work, master)
+        except (SocialDataError, SocialError, FeedError, SparkUnavailable) as exc:
             fail(str(exc))
     info = write_outputs(result, platform, out_dir) | {"risk_stored": stored}
     if json_out:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from dinhdanh.cli.common import container_from, emit_json, fail, out
+from dinhdanh.cli.common import BatchEngine, EngineOpt, container_from, emit_json, fail, out
 
 # The engines (SQLAlchemy, DuckDB, PyArrow) are imported by the commands that run them: the
 # groups' --help, and the other modules that add commands here, need none of them.
@@ -92,12 +92,16 @@ def reconcile_subscriptions(
     as_of: AsOfOpt = None,
     carrier: Annotated[str | None, typer.Option(help="Only this carrier's verdicts.")] = None,
     memory_limit: Annotated[str | None, typer.Option(help="DuckDB memory limit, e.g. 2GB.")] = None,
+    engine: EngineOpt = BatchEngine.DUCKDB,
     json_out: JsonOpt = False,
 ) -> None:
     """Give every active subscription a verdict (ok or junk, with reasons); open lock cases.
 
-    Writes OUT/<carrier>.parquet, OUT/summary.json and OUT/report.html.
+    Writes OUT/<carrier>.parquet, OUT/summary.json and OUT/report.html. With --engine spark
+    the rules run on Spark (same rules, same files); on a cluster OUT must be storage that
+    every executor reaches.
     """
+    from dinhdanh.analytics.spark import SparkUnavailable
     from dinhdanh.privacy.audit import AccessContext
     from dinhdanh.social.waiting import phone_bindings_waiting
     from dinhdanh.telecom.reconciliation import reconcile_store
@@ -120,6 +124,7 @@ def reconcile_subscriptions(
                 carrier=carrier,
                 memory_limit=memory_limit,
                 snapshots=c.settings.snapshot_dir,
+                spark_master=c.settings.spark_master if engine is BatchEngine.SPARK else None,
             )
             # Accounts bound by a number now found junk or locked: JUNK_SIM_OWNER.
             with c.unit_of_work() as session:
@@ -127,7 +132,7 @@ def reconcile_subscriptions(
                 flagged = 0
                 if phone_bindings_waiting(session):  # else the phone checks go unbuilt
                     flagged = c.phone_checks.recheck_numbers(session, c.clock(), numbers)
-        except TelecomError as exc:
+        except (TelecomError, SparkUnavailable) as exc:
             fail(str(exc))
         finally:
             c.checkpoint_audit()

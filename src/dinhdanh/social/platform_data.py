@@ -31,10 +31,11 @@ from dinhdanh.social.sybil.store import (
     ImportReport,
     RowsRejected,
     graph_accounts,
+    graph_dir,
     import_graph,
     import_labels,
-    load_graph,
     load_labels,
+    read_graph,
 )
 from dinhdanh.store.batch import OnReject
 
@@ -84,17 +85,33 @@ class PlatformData:
                 self._signals.record_reports(session, code, part, now, bulk=last)
         return report
 
-    def rank(self, code: str, method: Method, unit_of_work: UnitOfWork) -> tuple[Result, int]:
+    def rank(
+        self,
+        code: str,
+        method: Method,
+        unit_of_work: UnitOfWork,
+        spark_master: str | None = None,
+    ) -> tuple[Result, int]:
         """Rank the platform's accounts and store each one's risk in place of the previous
-        ranking; returns the result and how many accounts were stored."""
+        ranking; returns the result and how many accounts were stored. ``spark_master``:
+        the method runs on Spark there (the graph directory must be reachable from it)."""
         with unit_of_work() as session:
             _registered(session, code)
             bound = self._signals.bound_keys(session, code)
-        graph = load_graph(self._data_dir, code)
+        where = graph_dir(self._data_dir, code)
+        graph = read_graph(where)
         keys = account_keys(self._ring, code, graph.accounts.to_pylist())
         verified = np.fromiter((k in bound for k in keys), np.bool_, len(keys))
         seeds = graph.accounts.filter(pa.array(verified)).to_pylist()
-        result = rank_graph(graph, load_labels(self._data_dir, code), method, seeds)
+        labels = load_labels(self._data_dir, code)
+        if spark_master is None:
+            result = rank_graph(graph, labels, method, seeds)
+        else:
+            from dinhdanh.analytics.spark import running
+            from dinhdanh.social.sybil.rank_spark import sparkgraph
+
+            with running(spark_master) as spark:
+                result = rank_graph(graph, labels, method, seeds, sparkgraph(spark, where))
         with unit_of_work() as session:
             stored = self._signals.store_ranking(
                 session, code, keys, result.ranking.score, result.reasons

@@ -56,24 +56,35 @@ import duckdb
 from dinhdanh.analytics.duck import quote_identifier
 from dinhdanh.analytics.report import EMPTY, bar_chart, histogram, page
 from dinhdanh.store.private import private_dir, write_private
+from dinhdanh.telecom.rule_sql import (
+    BITS,
+    DUCKDB,
+    active_sql,
+    group_flags_sql,
+    normalized_sql,
+    registry_sql,
+    row_mask_sql,
+)
 from dinhdanh.telecom.rules import Action, Reason, RuleConfig, Verdict, decide
 
 __all__ = [
     "BITS",
     "CHART_TEXTS",
+    "REGISTRY_COLUMNS",
+    "SUBSCRIPTION_COLUMNS",
     "CarrierSummary",
     "Summary",
+    "check_carrier",
+    "finish",
     "reasons_of",
     "reconcile",
     "render_report",
     "report_charts",
 ]
 
-# Bit i of a row's mask is the i-th reason in declaration order.
-BITS: Mapping[Reason, int] = {reason: 1 << i for i, reason in enumerate(Reason)}
 
 _CARRIER_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,31}")
-_SUBSCRIPTION_COLUMNS = (
+SUBSCRIPTION_COLUMNS = (
     "carrier",
     "msisdn",
     "id_bidx",
@@ -87,7 +98,7 @@ _SUBSCRIPTION_COLUMNS = (
     "imei",
     "status",
 )
-_REGISTRY_COLUMNS = ("id_bidx", "name_bidx", "dob_bidx", "has_guardian", "date_of_death")
+REGISTRY_COLUMNS = ("id_bidx", "name_bidx", "dob_bidx", "has_guardian", "date_of_death")
 _TEMP = "_dd_reconcile_"
 
 
@@ -175,37 +186,28 @@ def _flag_sql(
     as_of: date,
     carrier: str | None,
 ) -> list[str]:
-    """Statements that leave one row per active subscription in ``verdicts`` with its mask."""
+    """Statements that leave one row per active subscription in ``verdicts`` with its mask.
+
+    The rules come from ``rule_sql`` (shared with the Spark engine); what is DuckDB's own
+    here is the narrowing of each group rule's rows to candidates first.
+    """
     t = _temp
-    day = f"DATE '{as_of.isoformat()}'"
     only = "true" if carrier is None else f"a.carrier = {_literal(carrier)}"
     limit, threshold = config.online_limit, config.over_threshold
     burst_n, imei_k = config.agent_burst_n, config.shared_imei_k
-    minutes = config.agent_burst_minutes
-    window_ms = 60_000 * minutes
-    bit = {r.name: v for r, v in BITS.items()}
+    window_ms = 60_000 * config.agent_burst_minutes
     disowned_sql = (
         f"SELECT DISTINCT CAST(msisdn AS VARCHAR) AS msisdn FROM {disowned}"
         if disowned is not None
         else "SELECT NULL::VARCHAR AS msisdn WHERE false"
     )
+    group_flags = group_flags_sql(
+        config, {"active": t("candidates"), "activations": t("bursting")}, t("disowned"), DUCKDB
+    )
     return [
-        # Casts make SQLite-typed sources (0/1 booleans, text timestamps) behave; an empty
-        # agent or IMEI means none. DuckDB drops the casts that change nothing.
-        f"""CREATE OR REPLACE TEMP VIEW {t("subs")} AS
-        SELECT CAST(carrier AS VARCHAR) AS carrier, CAST(msisdn AS VARCHAR) AS msisdn,
-               id_bidx, name_bidx, dob_bidx,
-               CAST(id_dob_consistent AS BOOLEAN) AS id_dob_consistent,
-               CAST(under_minor_age_at_activation AS BOOLEAN) AS under_minor,
-               CAST(activation_at AS TIMESTAMP) AS activation_at,
-               CAST(channel AS VARCHAR) AS channel,
-               NULLIF(CAST(agent_id AS VARCHAR), '') AS agent_id,
-               NULLIF(CAST(imei AS VARCHAR), '') AS imei,
-               CAST(status AS VARCHAR) = 'active' AS active
-        FROM {subs}""",
+        f"""CREATE OR REPLACE TEMP VIEW {t("subs")} AS {normalized_sql(subs)}""",
         # Only active rows get verdicts and feed the rules about holdings.
-        f"""CREATE OR REPLACE TEMP VIEW {t("active")} AS
-        SELECT * EXCLUDE (active) FROM {t("subs")} WHERE active""",
+        f"""CREATE OR REPLACE TEMP VIEW {t("active")} AS {active_sql(t("subs"))}""",
         f"""CREATE OR REPLACE TEMP TABLE {t("disowned")} AS {disowned_sql}""",
         # Candidates, each from a count every flagged group must pass. Per ID the count is
         # by a 64-bit hash of the index: a collision only adds candidates, never hides one.
@@ -232,95 +234,29 @@ def _flag_sql(
             SELECT hash(agent_id) AS h FROM {t("subs")} WHERE agent_id IS NOT NULL
             GROUP BY h, (epoch_ms(activation_at) + {window_ms}) // {2 * window_ms}
             HAVING count(*) > {burst_n})""",
-        # Exact conditions, on the candidates only, gathered in one scan.
+        # The rows each group rule reads: whole groups, for every group that passed its
+        # count (a group only partly here is one that cannot reach its threshold).
         f"""CREATE OR REPLACE TEMP TABLE {t("candidates")} AS
-        SELECT carrier, msisdn, id_bidx, imei, channel, activation_at,
-               hash(id_bidx) IN (SELECT h FROM {t("id_groups")}) AS by_id
+        SELECT carrier, msisdn, id_bidx, imei, channel, activation_at
         FROM {t("active")}
         WHERE hash(id_bidx) IN (SELECT h FROM {t("id_groups")})
            OR msisdn IN (SELECT msisdn FROM {t("number_groups")})
            OR imei IN (SELECT imei FROM {t("imei_groups")})
            OR msisdn IN (SELECT msisdn FROM {t("disowned")})""",
+        f"""CREATE OR REPLACE TEMP VIEW {t("bursting")} AS
+        SELECT * FROM {t("subs")}
+        WHERE agent_id IS NOT NULL AND hash(agent_id) IN (SELECT h FROM {t("agent_groups")})""",
         f"""CREATE OR REPLACE TEMP TABLE {t("repeated")} AS
         SELECT carrier, msisdn, id_bidx FROM {t("candidates")}
         WHERE msisdn IN (SELECT msisdn FROM {t("number_groups")})""",
-        f"""CREATE OR REPLACE TEMP TABLE {t("over_ids")} AS
-        SELECT id_bidx FROM {t("candidates")} WHERE by_id
-        GROUP BY id_bidx HAVING count(DISTINCT msisdn) >= {threshold}""",
-        f"""CREATE OR REPLACE TEMP TABLE {t("online")} AS
-        SELECT carrier, msisdn FROM (
-            SELECT carrier, msisdn, row_number() OVER (
-                PARTITION BY id_bidx ORDER BY activation_at, msisdn, carrier) AS rank
-            FROM {t("candidates")} WHERE by_id AND channel = 'online'
-        ) WHERE rank > {limit}""",
-        f"""CREATE OR REPLACE TEMP TABLE {t("shared_imei")} AS
-        SELECT imei FROM {t("candidates")}
-        WHERE imei IN (SELECT imei FROM {t("imei_groups")})
-        GROUP BY imei HAVING count(DISTINCT id_bidx) > {imei_k}""",
-        # Agent bursts count every activation, terminated ones too. Windows start at each
-        # activation (a bursting window can slide right to one and keep all it held); a row
-        # is flagged when an activation at most M minutes before it starts a burst.
-        f"""CREATE OR REPLACE TEMP TABLE {t("burst")} AS
-        SELECT carrier, msisdn FROM (
-            SELECT carrier, msisdn, active, bool_or(bursts) OVER (
-                PARTITION BY agent_id ORDER BY activation_at
-                RANGE BETWEEN INTERVAL {minutes} MINUTE PRECEDING AND CURRENT ROW) AS inside
-            FROM (
-                SELECT carrier, msisdn, active, agent_id, activation_at,
-                       count(DISTINCT id_bidx) OVER (
-                           PARTITION BY agent_id ORDER BY activation_at
-                           RANGE BETWEEN CURRENT ROW AND INTERVAL {minutes} MINUTE FOLLOWING
-                       ) > {burst_n} AS bursts
-                FROM {t("subs")}
-                WHERE agent_id IS NOT NULL
-                  AND hash(agent_id) IN (SELECT h FROM {t("agent_groups")})))
-        WHERE inside AND active""",
         # Every group rule's verdict, as bits on the few subscriptions that have any.
-        f"""CREATE OR REPLACE TEMP TABLE {t("group_flags")} AS
-        SELECT carrier, msisdn, CAST(bit_or(bit) AS USMALLINT) AS bits FROM (
-            SELECT carrier, msisdn, {bit["ONLINE_OVER_LIMIT"]} AS bit FROM {t("online")}
-            UNION ALL
-            SELECT carrier, msisdn, {bit["AGENT_BURST"]} FROM {t("burst")}
-            UNION ALL
-            SELECT carrier, msisdn, {bit["OVER_THRESHOLD"]} FROM {t("candidates")}
-            WHERE id_bidx IN (SELECT id_bidx FROM {t("over_ids")})
-            UNION ALL
-            SELECT carrier, msisdn, {bit["SHARED_IMEI"]} FROM {t("candidates")}
-            WHERE imei IN (SELECT imei FROM {t("shared_imei")})
-            UNION ALL
-            SELECT carrier, msisdn, {bit["DUPLICATE_MSISDN"]} FROM {t("candidates")}
-            WHERE msisdn IN (
-                SELECT msisdn FROM {t("repeated")} GROUP BY msisdn
-                HAVING count(DISTINCT carrier) > 1 OR count(DISTINCT id_bidx) > 1)
-            UNION ALL
-            SELECT carrier, msisdn, {bit["DISOWNED"]} FROM {t("candidates")}
-            WHERE msisdn IN (SELECT msisdn FROM {t("disowned")})
-        ) GROUP BY ALL""",
+        f"""CREATE OR REPLACE TEMP TABLE {t("group_flags")} AS {group_flags}""",
         # One row per active subscription: the registry join and the group flags.
         f"""CREATE OR REPLACE TEMP TABLE {t("verdicts")} AS
         SELECT a.carrier, a.msisdn, a.activation_at, CAST(
-              CASE WHEN r.id_bidx IS NULL THEN {bit["ID_NOT_FOUND"]} ELSE
-                  (CASE WHEN r.name_bidx IS DISTINCT FROM a.name_bidx
-                        THEN {bit["NAME_MISMATCH"]} ELSE 0 END)
-                | (CASE WHEN r.dob_bidx IS DISTINCT FROM a.dob_bidx
-                        THEN {bit["DOB_MISMATCH"]} ELSE 0 END)
-                | (CASE WHEN r.date_of_death IS NOT NULL
-                         AND (CAST(a.activation_at AS DATE) > r.date_of_death
-                              OR {day} >= r.date_of_death)
-                        THEN {bit["OWNER_DECEASED"]} ELSE 0 END)
-                | (CASE WHEN coalesce(a.under_minor, false)
-                         AND NOT coalesce(r.has_guardian, false)
-                        THEN {bit["OWNER_MINOR"]} ELSE 0 END)
-              END
-            | (CASE WHEN NOT coalesce(a.id_dob_consistent, true)
-                    THEN {bit["ID_FORMAT"]} ELSE 0 END)
-            | coalesce(g.bits, 0)
-          AS USMALLINT) AS mask
+              {row_mask_sql(as_of)} | coalesce(g.bits, 0) AS USMALLINT) AS mask
         FROM {t("active")} a
-        LEFT JOIN (SELECT id_bidx, name_bidx, dob_bidx,
-                          CAST(has_guardian AS BOOLEAN) AS has_guardian,
-                          CAST(date_of_death AS DATE) AS date_of_death
-                   FROM {registry}) r ON r.id_bidx = a.id_bidx
+        LEFT JOIN ({registry_sql(registry)}) r ON r.id_bidx = a.id_bidx
         LEFT JOIN {t("group_flags")} g ON g.carrier = a.carrier AND g.msisdn = a.msisdn
         WHERE {only}""",
     ]
@@ -346,60 +282,88 @@ def reconcile(
     carriers in ``out_dir`` are left alone; ours are replaced atomically.
     """
     started = time.perf_counter()
-    if carrier is not None and not _CARRIER_CODE.fullmatch(carrier):
-        raise ValueError("carrier codes are 1-32 letters, digits, '_' or '-'")
+    check_carrier(carrier)
     subs, reg = quote_identifier(subscriptions), quote_identifier(registry)
     dis = quote_identifier(disowned) if disowned is not None else None
     prov = quote_identifier(provinces) if provinces is not None else None
-    _require(con, subs, _SUBSCRIPTION_COLUMNS)
-    _require(con, reg, _REGISTRY_COLUMNS)
+    _require(con, subs, SUBSCRIPTION_COLUMNS)
+    _require(con, reg, REGISTRY_COLUMNS)
     if dis is not None:
         _require(con, dis, ("msisdn",))
     if prov is not None:
         _require(con, prov, ("msisdn", "province"))
 
-    phases: dict[str, float] = {}
-    scratch: Path | None = None
     optimizers = _disable_build_side_flip(con)
     try:
         for statement in _flag_sql(config, subs, reg, dis, as_of, carrier):
             con.execute(statement)
         _check_unique(con)
-        phases["flags"] = time.perf_counter() - started
+        flagged = time.perf_counter() - started
+        return finish(
+            con, _temp("verdicts"), out_dir, as_of, config, carrier,
+            provinces=prov, started=started, flags_seconds=flagged,
+        )  # fmt: skip
+    finally:
+        _drop_temps(con)
+        con.execute(f"SET disabled_optimizers = {_literal(optimizers)}")
+
+
+def check_carrier(carrier: str | None) -> None:
+    if carrier is not None and not _CARRIER_CODE.fullmatch(carrier):
+        raise ValueError("carrier codes are 1-32 letters, digits, '_' or '-'")
+
+
+def finish(
+    con: duckdb.DuckDBPyConnection,
+    verdicts: str,
+    out_dir: Path,
+    as_of: date,
+    config: RuleConfig,
+    carrier: str | None,
+    *,
+    provinces: str | None,
+    started: float,
+    flags_seconds: float,
+) -> Summary:
+    """From ``verdicts`` (carrier, msisdn, activation_at, mask; one row per active
+    subscription in scope), whichever engine made it: the per-carrier Parquet files,
+    ``summary.json`` and ``report.html``. ``provinces`` is a quoted relation or None."""
+    phases: dict[str, float] = {"flags": flags_seconds}
+    scratch: Path | None = None
+    try:
         # Verdicts name numbers: the directory is created 0700, every file 0600, and DuckDB's
         # files (which it creates 0644) are made in a 0700 scratch directory inside it.
         private_dir(out_dir)
         scratch = Path(tempfile.mkdtemp(prefix=".reconcile-", dir=out_dir))
         counts = con.execute(
-            f"SELECT carrier, mask, count(*) FROM {_temp('verdicts')} GROUP BY ALL"
+            f"SELECT carrier, CAST(mask AS INTEGER), count(*) FROM {verdicts} GROUP BY ALL"
         ).fetchall()
         carriers = sorted({row[0] for row in counts} | ({carrier} if carrier else set()))
         for code in carriers:
             if not _CARRIER_CODE.fullmatch(code):
                 raise ValueError("a carrier code in the subscriptions is not a safe file name")
         _create_lookup(con, sorted({row[1] for row in counts}))
-        files = [_write_carrier(con, out_dir, scratch, code) for code in carriers]
+        files = [_write_carrier(con, verdicts, out_dir, scratch, code) for code in carriers]
         phases["write"] = time.perf_counter() - started - phases["flags"]
         months = con.execute(
             f"""SELECT strftime(activation_at, '%Y-%m') AS m, count(*)
-            FROM {_temp("verdicts")} WHERE mask <> 0 GROUP BY ALL ORDER BY m"""
+            FROM {verdicts} WHERE mask <> 0 GROUP BY ALL ORDER BY m"""
         ).fetchall()
         per_province = None
-        if prov is not None:
+        if provinces is not None:
             # Junk numbers per province: the few junk rows are the hash table, and a number
             # listed twice (two carriers) counts once.
             per_province = {
                 str(name): {Verdict.JUNK.value: junk}
                 for name, junk in con.execute(
                     f"""SELECT coalesce(CAST(province AS VARCHAR), '?'), count(DISTINCT msisdn)
-                    FROM {prov}
-                    WHERE msisdn IN (SELECT msisdn FROM {_temp("verdicts")} WHERE mask <> 0)
+                    FROM {provinces}
+                    WHERE msisdn IN (SELECT msisdn FROM {verdicts} WHERE mask <> 0)
                     GROUP BY ALL ORDER BY 1"""
                 ).fetchall()
             }
     finally:
-        _drop_temps(con)
-        con.execute(f"SET disabled_optimizers = {_literal(optimizers)}")
+        con.execute(f"DROP TABLE IF EXISTS {_temp('lookup')}")
         if scratch is not None:
             shutil.rmtree(scratch, ignore_errors=True)
 
@@ -467,13 +431,15 @@ def _create_lookup(con: duckdb.DuckDBPyConnection, masks: Sequence[int]) -> None
         con.execute(f"INSERT INTO {_temp('lookup')} VALUES {', '.join(rows)}")
 
 
-def _write_carrier(con: duckdb.DuckDBPyConnection, out_dir: Path, scratch: Path, code: str) -> Path:
+def _write_carrier(
+    con: duckdb.DuckDBPyConnection, verdicts: str, out_dir: Path, scratch: Path, code: str
+) -> Path:
     target = out_dir / f"{code}.parquet"
     partial = scratch / f"{code}.parquet"
     con.execute(
         f"""COPY (
             SELECT v.msisdn, v.carrier, l.verdict, l.reasons, l.action
-            FROM {_temp("verdicts")} v JOIN {_temp("lookup")} l USING (mask)
+            FROM {verdicts} v JOIN {_temp("lookup")} l USING (mask)
             WHERE v.carrier = {_literal(code)}
         ) TO '{str(partial).replace("'", "''")}'
         (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1)"""

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import pyarrow as pa
@@ -44,18 +44,41 @@ class Result:
     labels_outside_graph: int
 
 
+class Ranker(Protocol):
+    """What runs the methods: ``rank`` (scipy, here) or ``rank_spark.SparkGraph``."""
+
+    def sybilrank(self, seeds: Index) -> Ranking: ...
+
+    def sybilscar(self, benign: Index, sybil: Index) -> Ranking: ...
+
+
+@dataclass(frozen=True)
+class SciPy:
+    graph: Graph
+
+    def sybilrank(self, seeds: Index) -> Ranking:
+        return sybilrank(self.graph.adj, seeds)
+
+    def sybilscar(self, benign: Index, sybil: Index) -> Ranking:
+        return sybilscar(self.graph.adj, benign, sybil)
+
+
 def rank_graph(
-    graph: Graph, labels: pa.Table, method: Method, extra_seeds: Iterable[str] = ()
+    graph: Graph,
+    labels: pa.Table,
+    method: Method,
+    extra_seeds: Iterable[str] = (),
+    ranker: Ranker | None = None,
 ) -> Result:
+    """Rank ``graph``'s accounts; ``ranker`` (the same graph elsewhere, on Spark say) runs
+    the method instead of scipy here."""
     is_benign = pc.equal(labels["label"], "benign")
     benign = indexes_of(graph, labels["account"].filter(is_benign))
     sybil = indexes_of(graph, labels["account"].filter(pc.invert(is_benign)))
     extra = indexes_of(graph, pa.array(list(extra_seeds), pa.string()))
     seeds = np.union1d(benign, extra)
-    if method is Method.SYBILRANK:
-        ranking = sybilrank(graph.adj, seeds)
-    else:
-        ranking = sybilscar(graph.adj, seeds, sybil)
+    run = ranker if ranker is not None else SciPy(graph)
+    ranking = run.sybilrank(seeds) if method is Method.SYBILRANK else run.sybilscar(seeds, sybil)
     return Result(
         graph,
         ranking,

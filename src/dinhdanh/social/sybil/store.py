@@ -270,12 +270,22 @@ def graph_accounts(data_dir: Path, platform: str) -> pa.Array:
     ].combine_chunks()
 
 
-def load_graph(data_dir: Path, platform: str) -> Graph:
-    """The platform's stored graph as CSR (no sorting: the file holds CSR order)."""
+def graph_dir(data_dir: Path, platform: str) -> Path:
+    """The directory of the platform's current graph version (accounts.parquet holds the CSR
+    rows in order with their lengths, adjacency.parquet the cells)."""
     link = data_dir / "social" / check_platform(platform) / "graph"
     if not link.exists():
         raise SocialDataError(f"no graph imported for platform {platform!r}")
-    where = link.resolve()  # both files from one version, even if a new import swaps the link
+    return link.resolve()  # both files from one version, even if a new import swaps the link
+
+
+def load_graph(data_dir: Path, platform: str) -> Graph:
+    """The platform's stored graph as CSR (no sorting: the file holds CSR order)."""
+    return read_graph(graph_dir(data_dir, platform))
+
+
+def read_graph(where: Path) -> Graph:
+    """The graph stored in the directory ``where`` (see ``graph_dir``)."""
     acc = pq.read_table(where / "accounts.parquet")
     cells = pq.read_table(where / "adjacency.parquet")
     degree = np.asarray(acc["degree"].to_numpy(), dtype=np.int64)
