@@ -20,6 +20,12 @@ def _literal(text: str) -> str:
 def attach(con: duckdb.DuckDBPyConnection, engine: Engine) -> None:
     url = engine.url
     if url.get_backend_name() == "sqlite":
+        # DuckDB's scanner carries its own copy of SQLite. Two copies in one process do not
+        # see each other's POSIX locks: opening the file, DuckDB's copy takes itself for the
+        # only user and truncates the WAL index our pooled connections have mapped (SIGBUS at
+        # their next commit). So the pool is closed first, and callers open no session until
+        # the DuckDB connection is closed.
+        engine.dispose()
         load_extension(con, "sqlite_scanner")
         con.execute(f"ATTACH {_literal(url.database or '')} AS {STORE} (TYPE sqlite, READ_ONLY)")
         return

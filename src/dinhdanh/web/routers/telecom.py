@@ -114,7 +114,10 @@ def _import(
             workers=1,  # inside a server worker: no process pool
             on_reject=on_reject,
             on_finish=on_finish,
-            snapshots=c.settings.snapshot_dir,
+            # Not on SQLite: a server's other requests hold connections that DuckDB's own
+            # copy of SQLite would break (analytics.store.attach); the next reconciliation
+            # rebuilds the stale snapshot itself.
+            snapshots=None if c.engine.dialect.name == "sqlite" else c.settings.snapshot_dir,
         )
 
     report = import_with_rejects(c, spool, run)
