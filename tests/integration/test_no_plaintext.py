@@ -156,12 +156,17 @@ def test_no_personal_data_in_files_left_behind(settings: Settings, tmp_path: Pat
         for p in people
         for v in (p.id_number, p.full_name, p.date_of_birth.isoformat(), p.phone)
     ]
-    # The data directory holds the database, the key ring and an empty private spill.
-    left = [
+    # The data directory holds the database, the key ring, an empty private spill and the
+    # reconciliation's Parquet snapshots (store.snapshots: blind indexes and flags only).
+    left = sorted(
         p for p in s.data_dir.rglob("*") if p.is_file() and not p.name.startswith("dinhdanh.db")
-    ]
-    assert [p.name for p in left] == ["keyring.json"]
+    )
+    snapshots = [p for p in left if p.parent.name == "snapshots"]
+    assert sorted(p.name.split(".")[0] for p in snapshots) == ["citizens", "subscriptions-VTL"]
+    assert [p.name for p in left if p not in snapshots] == ["keyring.json"]
+    assert {_mode(p) for p in snapshots} == {0o600}
+    assert _mode(s.data_dir / "snapshots") == 0o700
     for spill in (s.data_dir / "spill").iterdir():
         assert _mode(spill) == 0o700
-    leaks = [(p.name, v) for p in outputs for v in values if v in p.read_bytes()]
+    leaks = [(p.name, v) for p in [*outputs, *snapshots] for v in values if v in p.read_bytes()]
     assert leaks == []
