@@ -27,10 +27,9 @@ def age_credential_offer(request: Request, c: ContainerDep, csrf: FormStr = "") 
     if not check_csrf(c, request, csrf):
         return bad_csrf(c, request)
     with c.unit_of_work() as session:
-        me = fresh_account(c, session, request, "/account")
-        if isinstance(me, Response):
-            return me
-        account = me[1]
+        account = fresh_account(c, session, request, "/account")
+        if isinstance(account, Response):
+            return account
         offer = c.age_issuance.offer(session, account.subject_id, c.clock())
     ctx = {
         "offer_uri": Issuance.offer_uri(offer),
@@ -46,9 +45,8 @@ def age_credentials_revoke(request: Request, c: ContainerDep, csrf: FormStr = ""
     if not check_csrf(c, request, csrf):
         return bad_csrf(c, request)
     with c.unit_of_work() as session:
-        me = fresh_account(c, session, request, "/account")
-        if isinstance(me, Response):
-            return me
-        account = me[1]
+        account = fresh_account(c, session, request, "/account")
+        if isinstance(account, Response):
+            return account
         c.age_credentials.revoke_all(session, account.subject_id, c.clock())
     return redirect("/account?age_revoked=1")

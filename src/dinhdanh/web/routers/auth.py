@@ -398,7 +398,7 @@ def _to_step_up(path: str) -> Response:
 
 def fresh_account(
     c: Container, session: Session, request: Request, login_to: str, step_up_to: str | None = None
-) -> tuple[SessionView, Account] | Response:
+) -> Account | Response:
     """The signed-in citizen with a recent second factor, as account changes need, or where
     to send the browser first: the login (back to ``login_to``) or the step-up (back to
     ``step_up_to``, by default ``login_to``)."""
@@ -408,7 +408,15 @@ def fresh_account(
     view, account = current
     if not _fresh(c, session, view, account):
         return _to_step_up(step_up_to or login_to)
-    return current
+    return account
+
+
+def _totp_account(
+    c: Container, session: Session, request: Request, next: str
+) -> Account | Response:
+    """``fresh_account`` for the TOTP setup pages: back to them, keeping ``next``."""
+    back = "/account/totp?" + urlencode({"next": safe_next(next)})
+    return fresh_account(c, session, request, "/account/totp", back)
 
 
 def _step_up_problem() -> Problem:
@@ -531,16 +539,9 @@ def _totp_setup_page(
 @router.get("/account/totp")
 def totp_page(request: Request, c: ContainerDep, next: str = "/account") -> Response:
     with c.unit_of_work() as session:
-        current = fresh_account(
-            c,
-            session,
-            request,
-            "/account/totp",
-            "/account/totp?" + urlencode({"next": safe_next(next)}),
-        )
-        if isinstance(current, Response):
-            return current
-        account = current[1]
+        account = _totp_account(c, session, request, next)
+        if isinstance(account, Response):
+            return account
         setup = c.auth.accounts.begin_totp_setup(session, account, c.clock())
     return _totp_setup_page(c, request, account, setup.secret, setup.handle, next)
 
@@ -558,16 +559,9 @@ def totp_confirm(
         return _bad_csrf(c, request)
     now = c.clock()
     with c.unit_of_work() as session:
-        current = fresh_account(
-            c,
-            session,
-            request,
-            "/account/totp",
-            "/account/totp?" + urlencode({"next": safe_next(next)}),
-        )
-        if isinstance(current, Response):
-            return current
-        account = current[1]
+        account = _totp_account(c, session, request, next)
+        if isinstance(account, Response):
+            return account
         outcome = c.auth.accounts.confirm_totp_setup(session, account, handle, code, now)
         if outcome is SetupOutcome.EXPIRED:
             return _to_login("/account/totp")
@@ -587,10 +581,9 @@ def recovery_codes(request: Request, c: ContainerDep, csrf: FormStr = "") -> Res
     if not check_csrf(c, request, csrf):
         return _bad_csrf(c, request)
     with c.unit_of_work() as session:
-        current = fresh_account(c, session, request, "/account")
-        if isinstance(current, Response):
-            return current
-        account = current[1]
+        account = fresh_account(c, session, request, "/account")
+        if isinstance(account, Response):
+            return account
         account.updated_at = c.clock()
         codes = c.auth.accounts.new_recovery_codes(session, account)
     ctx = {"codes": codes, "next": "/account"}
@@ -729,10 +722,9 @@ def passkey_revoke(request: Request, c: ContainerDep, cred_id: str, csrf: FormSt
         return _bad_csrf(c, request)
     now = c.clock()
     with c.unit_of_work() as session:
-        current = fresh_account(c, session, request, "/account")
-        if isinstance(current, Response):
-            return current
-        account = current[1]
+        account = fresh_account(c, session, request, "/account")
+        if isinstance(account, Response):
+            return account
         if c.auth.passkeys.revoke(session, account, cred_id, now):
             c.auth.login.record(session, account, "passkey", "revoked", client_ip(request), now)
     return redirect("/account")
