@@ -1,6 +1,6 @@
 """Re-identification requests in the officer console (privacy.disclosure): an investigator's
 list, new-request form and reveal page; an approver's queue. The console's gate first
-(``routers.staff._staff``): approving, refusing and revealing need an authentication at most
+(``web.staff_console.staff_gate``): approving, refusing and revealing need an authentication at most
 ``DINHDANH_STAFF_FRESH_SECONDS`` old, and the pages that lead to them ask for it on the way in,
 as the staff roles page does. The person appears only in the answer to the reveal's POST.
 
@@ -28,7 +28,7 @@ from dinhdanh.web.browser import check_csrf, redirect
 from dinhdanh.web.deps import ContainerDep, OfficerDep
 from dinhdanh.web.i18n import N_
 from dinhdanh.web.problems import problem_responses
-from dinhdanh.web.routers.staff import LEGAL_BASES, _page, _staff
+from dinhdanh.web.staff_console import LEGAL_BASES, staff_gate, staff_page
 from dinhdanh.wiring import Container
 
 router = APIRouter(include_in_schema=False)
@@ -92,7 +92,7 @@ def _ctx(c: Container, **more: Any) -> dict[str, Any]:
 @router.get(PAGE)
 def requests_page(request: Request, c: ContainerDep, done: str = "") -> Response:
     with c.unit_of_work() as session:
-        member = _staff(c, session, request, DISCLOSURE_REQUEST)
+        member = staff_gate(c, session, request, DISCLOSURE_REQUEST)
         if isinstance(member, Response):
             return member
         return _list(c, request, session, member, done=_DONE.get(done, ""))
@@ -108,7 +108,7 @@ def _list(
 ) -> Response:
     mine = c.disclosure.mine(session, member.actor, c.clock())
     ctx = _ctx(c, requests=mine, **more)
-    return _page(c, request, session, member, "staff_disclosures.html", ctx, status)
+    return staff_page(c, request, session, member, "staff_disclosures.html", ctx, status)
 
 
 def _platforms(c: Container, session: Session) -> list[tuple[str, str]]:
@@ -118,11 +118,11 @@ def _platforms(c: Container, session: Session) -> list[tuple[str, str]]:
 @router.get(PAGE + "/new")
 def new_request_page(request: Request, c: ContainerDep) -> Response:
     with c.unit_of_work() as session:
-        member = _staff(c, session, request, DISCLOSURE_REQUEST)
+        member = staff_gate(c, session, request, DISCLOSURE_REQUEST)
         if isinstance(member, Response):
             return member
         ctx = _ctx(c, form={}, platforms=_platforms(c, session), max_days=_max_days(c))
-        return _page(c, request, session, member, "staff_disclosure_new.html", ctx)
+        return staff_page(c, request, session, member, "staff_disclosure_new.html", ctx)
 
 
 def _max_days(c: Container) -> int:
@@ -145,7 +145,7 @@ def file_request(
 ) -> Response:
     form = body.model_dump(exclude={"csrf"})
     with c.unit_of_work() as session:
-        member = _staff(c, session, request, DISCLOSURE_REQUEST)
+        member = staff_gate(c, session, request, DISCLOSURE_REQUEST)
         if isinstance(member, Response):
             return member
         message = ""
@@ -159,7 +159,7 @@ def file_request(
         if message:
             platforms = _platforms(c, session)
             ctx = _ctx(c, form=form, platforms=platforms, max_days=_max_days(c), message=message)
-            return _page(c, request, session, member, "staff_disclosure_new.html", ctx, 400)
+            return staff_page(c, request, session, member, "staff_disclosure_new.html", ctx, 400)
     return redirect(PAGE + "?done=filed")
 
 
@@ -184,14 +184,14 @@ def _file(c: Container, session: Session, member: StaffMember, body: RequestForm
 def reveal_page(request: Request, c: ContainerDep, request_id: str) -> Response:
     """What will be revealed and the button; no personal data (that answers the POST)."""
     with c.unit_of_work() as session:
-        member = _staff(c, session, request, DISCLOSURE_REQUEST, approving=True)
+        member = staff_gate(c, session, request, DISCLOSURE_REQUEST, approving=True)
         if isinstance(member, Response):
             return member
         found = c.disclosure.get(session, request_id, c.clock())
         if found is None or found.requested_by != member.actor:
             return _list(c, request, session, member, 404, message=_ERRORS["disclosure_not_found"])
         ctx = _ctx(c, item=found, revealed=None)
-        return _page(c, request, session, member, "staff_disclosure_reveal.html", ctx)
+        return staff_page(c, request, session, member, "staff_disclosure_reveal.html", ctx)
 
 
 @router.post(PAGE + "/{request_id}/reveal")
@@ -200,7 +200,7 @@ def reveal(request: Request, c: ContainerDep, request_id: str, csrf: FormStr = "
     with c.unit_of_work() as session:  # an expiry is recorded even if the reveal is refused
         c.disclosure.expire_due(session, c.clock())
     with c.unit_of_work() as session:
-        member = _staff(c, session, request, DISCLOSURE_REQUEST, approving=True)
+        member = staff_gate(c, session, request, DISCLOSURE_REQUEST, approving=True)
         if isinstance(member, Response):
             return member
         if not check_csrf(c, request, csrf):
@@ -210,7 +210,7 @@ def reveal(request: Request, c: ContainerDep, request_id: str, csrf: FormStr = "
         except DomainError as exc:
             return _list(c, request, session, member, exc.status, message=_message(exc))
         ctx = _ctx(c, item=shown.request, revealed=shown)
-        return _page(c, request, session, member, "staff_disclosure_reveal.html", ctx)
+        return staff_page(c, request, session, member, "staff_disclosure_reveal.html", ctx)
 
 
 # -- the approver --------------------------------------------------------------------------
@@ -219,7 +219,7 @@ def reveal(request: Request, c: ContainerDep, request_id: str, csrf: FormStr = "
 @router.get(QUEUE)
 def queue_page(request: Request, c: ContainerDep, done: str = "") -> Response:
     with c.unit_of_work() as session:
-        member = _staff(c, session, request, DISCLOSURE_DECIDE, approving=True)
+        member = staff_gate(c, session, request, DISCLOSURE_DECIDE, approving=True)
         if isinstance(member, Response):
             return member
         return _queue(c, request, session, member, done=_DONE.get(done, ""))
@@ -237,7 +237,7 @@ def _queue(
     pending = c.disclosure.pending(session, c.clock())
     valid = c.settings.disclosure_valid_days
     ctx = _ctx(c, requests=pending, platform_names=names, valid_days=valid, **more)
-    return _page(c, request, session, member, "staff_disclosure_queue.html", ctx, status)
+    return staff_page(c, request, session, member, "staff_disclosure_queue.html", ctx, status)
 
 
 @router.post(PAGE + "/{request_id}/approve")
@@ -258,7 +258,7 @@ def _decide(
     c: Container, request: Request, request_id: str, csrf: str, note: str, done: str
 ) -> Response:
     with c.unit_of_work() as session:
-        member = _staff(c, session, request, DISCLOSURE_DECIDE, approving=True, back_to=QUEUE)
+        member = staff_gate(c, session, request, DISCLOSURE_DECIDE, approving=True, back_to=QUEUE)
         if isinstance(member, Response):
             return member
         if not check_csrf(c, request, csrf):

@@ -5,10 +5,9 @@ audit log's state. Every page passes ``staff.rules.console_gate`` first (docs/ar
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time
 from typing import Annotated, Any
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
@@ -30,35 +29,18 @@ from dinhdanh.staff.roles import (
     RECONCILIATION,
     StaffRole,
 )
-from dinhdanh.staff.rules import Gate, SessionFacts, console_gate
 from dinhdanh.staff.service import GrantInvalid, NotAPerson, StaffMember
 from dinhdanh.telecom.reconcile import CHART_TEXTS, report_charts
 from dinhdanh.telecom.timeline import State
-from dinhdanh.web.browser import SESSION_COOKIE, check_csrf, language, redirect, render
+from dinhdanh.web.browser import check_csrf, language, redirect
 from dinhdanh.web.deps import ContainerDep
 from dinhdanh.web.i18n import N_, translations
-from dinhdanh.web.portal import CITIZEN
+from dinhdanh.web.staff_console import lookup_ctx, staff_gate, staff_page
 from dinhdanh.wiring import Container
 
 router = APIRouter(include_in_schema=False)
 FormStr = Annotated[str, Form()]
 
-# Plain-language names of the configured legal-basis codes (an unknown code shows as itself).
-LEGAL_BASES = {
-    "criminal_investigation": N_("Criminal investigation"),
-    "court_order": N_("Court order"),
-    "administrative_procedure": N_("Administrative procedure"),
-    "telecom_reconciliation": N_("Telecom reconciliation"),
-    "own_request": N_("The citizen's own request"),
-}
-ROLES = {
-    StaffRole.OFFICER: N_("Officer"),
-    StaffRole.INVESTIGATOR: N_("Investigator"),
-    StaffRole.APPROVER: N_("Approver"),
-    StaffRole.AUDITOR: N_("Auditor"),
-    StaffRole.ADMIN: N_("Administrator"),
-    StaffRole.AGENCY_ADMIN: N_("Agency administrator"),
-}
 STATES = {
     State.FLAGGED: N_("Flagged"),
     State.NOTIFIED: N_("Owner notified"),
@@ -80,86 +62,13 @@ _CHART_MSGIDS = (
 assert set(_CHART_MSGIDS) == set(CHART_TEXTS)
 
 
-# -- the gate -------------------------------------------------------------------------------
-
-
-def _staff(
-    c: Container,
-    session: Session,
-    request: Request,
-    needs: Collection[StaffRole],
-    *,
-    approving: bool = False,
-    back_to: str | None = None,
-) -> StaffMember | Response:
-    """The staff member this request may act as, or where to send the browser instead
-    (and then back to ``back_to``, by default this path: a form's POST names its page)."""
-    now = c.clock()
-    path = back_to or request.url.path
-    view = c.auth.sessions.resolve(session, request.cookies.get(SESSION_COOKIE), now)
-    account = c.auth.accounts.get(session, view.account_id) if view else None
-    facts, granted, factor = None, [], False
-    if view is not None and account is not None:
-        facts = SessionFacts(
-            view.amr, view.acr, view.mfa_pending, view.auth_time, view.last_seen_at or now
-        )
-        granted = [g.role for g in c.staff.active_grants(session, account.subject_id, now)]
-        factor = c.staff.has_second_factor(session, account)
-    gate = console_gate(
-        facts,
-        granted,
-        needs,
-        has_second_factor=factor,
-        approving=approving,
-        now=now,
-        policy=c.staff_policy,
-    )
-    back = urlencode({"next": path})
-    if gate is Gate.OPEN:
-        assert account is not None
-        member = c.staff.member(session, account.subject_id, needs, now)
-        assert member is not None
-        return member
-    if gate is Gate.LOG_IN:
-        if view is not None and account is not None and not view.mfa_pending:
-            # Idle too long for staff: end the session, so coming back means logging in.
-            c.auth.sessions.revoke(session, view.id, account.id, now)
-        return redirect("/login?" + back)
-    if gate is Gate.SET_UP_FACTOR:
-        return redirect("/account/totp?" + back)
-    if gate is Gate.REAUTHENTICATE and account is not None and account.totp_sealed is not None:
-        return redirect("/account/step-up?" + back)
-    if gate in (Gate.SECOND_FACTOR, Gate.REAUTHENTICATE):
-        return redirect("/login?" + back)
-    ctx = {"roles_needed": [ROLES[r] for r in sorted(needs)]}
-    return render(c, request, "staff_forbidden.html", ctx, 403, roles=CITIZEN)
-
-
-def _roles(member: StaffMember | None, granted: Collection[StaffRole] = ()) -> set[str]:
-    return {*CITIZEN, *(r.value for r in granted), *([member.grant.role.value] if member else [])}
-
-
-def _page(
-    c: Container,
-    request: Request,
-    session: Session,
-    member: StaffMember,
-    name: str,
-    context: dict[str, Any],
-    status: int = 200,
-) -> Response:
-    granted = [g.role for g in c.staff.active_grants(session, member.subject_id, c.clock())]
-    ctx = {"member": member, "role_names": ROLES} | context
-    return render(c, request, name, ctx, status, roles=_roles(member, granted))
-
-
 # -- home -----------------------------------------------------------------------------------
 
 
 @router.get("/staff")
 def home(request: Request, c: ContainerDep) -> Response:
     with c.unit_of_work() as session:
-        member = _staff(c, session, request, set(StaffRole))
+        member = staff_gate(c, session, request, set(StaffRole))
         if isinstance(member, Response):
             return member
         grants = c.staff.active_grants(session, member.subject_id, c.clock())
@@ -173,7 +82,7 @@ def home(request: Request, c: ContainerDep) -> Response:
             "queue": bool(roles & DISCLOSURE_DECIDE),
             "posture": bool(roles & (POSTURE_MANAGE | POSTURE_APPROVE)),
         }
-        return _page(
+        return staff_page(
             c, request, session, member, "staff_home.html", {"grants": grants, "sections": sections}
         )
 
@@ -181,18 +90,13 @@ def home(request: Request, c: ContainerDep) -> Response:
 # -- looking a citizen up ---------------------------------------------------------------------
 
 
-def _lookup_ctx(c: Container, form: dict[str, str], **more: Any) -> dict[str, Any]:
-    bases = [(code, LEGAL_BASES.get(code, code)) for code in c.settings.legal_bases]
-    return {"bases": bases, "form": form, "results": None, "message": ""} | more
-
-
 @router.get("/staff/lookup")
 def lookup_page(request: Request, c: ContainerDep) -> Response:
     with c.unit_of_work() as session:
-        member = _staff(c, session, request, LOOKUP)
+        member = staff_gate(c, session, request, LOOKUP)
         if isinstance(member, Response):
             return member
-        return _page(c, request, session, member, "staff_lookup.html", _lookup_ctx(c, {}))
+        return staff_page(c, request, session, member, "staff_lookup.html", lookup_ctx(c, {}))
 
 
 class LookupForm(BaseModel):
@@ -211,20 +115,20 @@ class LookupForm(BaseModel):
 def lookup(request: Request, c: ContainerDep, body: Annotated[LookupForm, Form()]) -> Response:
     form, csrf = body.model_dump(exclude={"csrf"}), body.csrf
     with c.unit_of_work() as session:
-        member = _staff(c, session, request, LOOKUP)
+        member = staff_gate(c, session, request, LOOKUP)
         if isinstance(member, Response):
             return member
         if not check_csrf(c, request, csrf):
-            ctx = _lookup_ctx(c, form, message=N_("The form expired: send it again."))
-            return _page(c, request, session, member, "staff_lookup.html", ctx, 400)
+            ctx = lookup_ctx(c, form, message=N_("The form expired: send it again."))
+            return staff_page(c, request, session, member, "staff_lookup.html", ctx, 400)
         try:
             results = _find(c, session, member, form)
         except DomainError as exc:
-            ctx = _lookup_ctx(c, form, message=_LOOKUP_ERRORS.get(exc.code, N_("Check the form.")))
-            return _page(c, request, session, member, "staff_lookup.html", ctx, 400)
+            ctx = lookup_ctx(c, form, message=_LOOKUP_ERRORS.get(exc.code, N_("Check the form.")))
+            return staff_page(c, request, session, member, "staff_lookup.html", ctx, 400)
         rows = [_citizen_row(v.record) for v in results]
-        ctx = _lookup_ctx(c, form, results=rows)
-        return _page(c, request, session, member, "staff_lookup.html", ctx)
+        ctx = lookup_ctx(c, form, results=rows)
+        return staff_page(c, request, session, member, "staff_lookup.html", ctx)
 
 
 _LOOKUP_ERRORS = {
@@ -297,11 +201,11 @@ _DONE = {"granted": N_("The role was granted."), "revoked": N_("The role was end
 @router.get("/staff/grants")
 def grants_page(request: Request, c: ContainerDep, done: str = "") -> Response:
     with c.unit_of_work() as session:
-        member = _staff(c, session, request, GRANTS, approving=True)
+        member = staff_gate(c, session, request, GRANTS, approving=True)
         if isinstance(member, Response):
             return member
         ctx = _grants_ctx(c, session, {}, done=_DONE.get(done, ""))
-        return _page(c, request, session, member, "staff_grants.html", ctx)
+        return staff_page(c, request, session, member, "staff_grants.html", ctx)
 
 
 _GRANT_ERRORS = {
@@ -375,7 +279,7 @@ def _change_grants(
     page again with its message, else back to the page with ``done``. A step-up returns to
     the page, never to the POST-only URL of the change."""
     with c.unit_of_work() as session:
-        member = _staff(c, session, request, GRANTS, approving=True, back_to="/staff/grants")
+        member = staff_gate(c, session, request, GRANTS, approving=True, back_to="/staff/grants")
         if isinstance(member, Response):
             return member
         message = ""
@@ -388,7 +292,7 @@ def _change_grants(
                 message = _GRANT_ERRORS.get(exc.code, refused)
         if message:
             ctx = _grants_ctx(c, session, form, message)
-            return _page(c, request, session, member, "staff_grants.html", ctx, 400)
+            return staff_page(c, request, session, member, "staff_grants.html", ctx, 400)
     return redirect(f"/staff/grants?done={done}")
 
 
@@ -403,7 +307,7 @@ def _masked(msisdn: str) -> str:
 @router.get("/staff/reconciliation")
 def reconciliation(request: Request, c: ContainerDep, state: str = "") -> Response:
     with c.unit_of_work() as session:
-        member = _staff(c, session, request, RECONCILIATION)
+        member = staff_gate(c, session, request, RECONCILIATION)
         if isinstance(member, Response):
             return member
         runs = c.telecom.runs(session)
@@ -428,19 +332,19 @@ def reconciliation(request: Request, c: ContainerDep, state: str = "") -> Respon
             "state": chosen,
             "cases": cases,
         }
-        return _page(c, request, session, member, "staff_reconciliation.html", ctx)
+        return staff_page(c, request, session, member, "staff_reconciliation.html", ctx)
 
 
 @router.get("/staff/reconciliation/cases/{case_id}")
 def case(request: Request, c: ContainerDep, case_id: str) -> Response:
     with c.unit_of_work() as session:
-        member = _staff(c, session, request, RECONCILIATION)
+        member = staff_gate(c, session, request, RECONCILIATION)
         if isinstance(member, Response):
             return member
         found = c.telecom.case_history(session, case_id)
         if found is None:
             ctx: dict[str, Any] = {"case": None, "actions": []}
-            return _page(c, request, session, member, "staff_case.html", ctx, 404)
+            return staff_page(c, request, session, member, "staff_case.html", ctx, 404)
         k, actions = found
         ctx = {
             "case": {
@@ -456,7 +360,7 @@ def case(request: Request, c: ContainerDep, case_id: str) -> Response:
             "actions": actions,
             "state_names": {s.value: n for s, n in STATES.items()},
         }
-        return _page(c, request, session, member, "staff_case.html", ctx)
+        return staff_page(c, request, session, member, "staff_case.html", ctx)
 
 
 # -- the audit log --------------------------------------------------------------------------
@@ -465,8 +369,8 @@ def case(request: Request, c: ContainerDep, case_id: str) -> Response:
 @router.get("/staff/audit")
 def audit(request: Request, c: ContainerDep) -> Response:
     with c.unit_of_work() as session:
-        member = _staff(c, session, request, AUDIT)
+        member = staff_gate(c, session, request, AUDIT)
         if isinstance(member, Response):
             return member
         report = c.audit.verify(session)
-        return _page(c, request, session, member, "staff_audit.html", {"report": report})
+        return staff_page(c, request, session, member, "staff_audit.html", {"report": report})

@@ -20,7 +20,7 @@ from dinhdanh.staff.service import StaffMember
 from dinhdanh.web.browser import check_csrf
 from dinhdanh.web.deps import ContainerDep
 from dinhdanh.web.i18n import N_
-from dinhdanh.web.routers.staff import _lookup_ctx, _page, _staff
+from dinhdanh.web.staff_console import lookup_ctx, staff_gate, staff_page
 from dinhdanh.wiring import Container
 
 router = APIRouter(include_in_schema=False)
@@ -55,7 +55,7 @@ class GuardianForm(BaseModel):
 
 
 def _ctx(c: Container, form: dict[str, str], **more: Any) -> dict[str, Any]:
-    return _lookup_ctx(c, form) | {"links": None} | more
+    return lookup_ctx(c, form) | {"links": None} | more
 
 
 def _day(text: str) -> date | None:
@@ -68,10 +68,10 @@ def _day(text: str) -> date | None:
 @router.get(PAGE)
 def guardians_page(request: Request, c: ContainerDep) -> Response:
     with c.unit_of_work() as session:
-        member = _staff(c, session, request, LOOKUP)
+        member = staff_gate(c, session, request, LOOKUP)
         if isinstance(member, Response):
             return member
-        return _page(c, request, session, member, "staff_guardians.html", _ctx(c, {}))
+        return staff_page(c, request, session, member, "staff_guardians.html", _ctx(c, {}))
 
 
 @router.post(PAGE)
@@ -80,19 +80,19 @@ def guardians_form(
 ) -> Response:
     form = body.model_dump(exclude={"csrf"})
     with c.unit_of_work() as session:
-        member = _staff(c, session, request, LOOKUP)
+        member = staff_gate(c, session, request, LOOKUP)
         if isinstance(member, Response):
             return member
         if not check_csrf(c, request, body.csrf):
             ctx = _ctx(c, form, message=N_("The form expired: send it again."))
-            return _page(c, request, session, member, "staff_guardians.html", ctx, 400)
+            return staff_page(c, request, session, member, "staff_guardians.html", ctx, 400)
         try:
             links, done = _act(c, session, member, form)
         except DomainError as exc:
             ctx = _ctx(c, form, message=ERRORS.get(exc.code, N_("Check the form.")))
-            return _page(c, request, session, member, "staff_guardians.html", ctx, 400)
+            return staff_page(c, request, session, member, "staff_guardians.html", ctx, 400)
         ctx = _ctx(c, form, links=links, done=done)
-        return _page(c, request, session, member, "staff_guardians.html", ctx)
+        return staff_page(c, request, session, member, "staff_guardians.html", ctx)
 
 
 class _NotFound(DomainError):

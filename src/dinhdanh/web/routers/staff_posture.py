@@ -26,7 +26,7 @@ from dinhdanh.staff.service import StaffMember
 from dinhdanh.web.browser import check_csrf, redirect
 from dinhdanh.web.deps import ContainerDep
 from dinhdanh.web.i18n import N_
-from dinhdanh.web.routers.staff import _page, _staff
+from dinhdanh.web.staff_console import staff_gate, staff_page
 from dinhdanh.wiring import Container
 
 router = APIRouter(include_in_schema=False)
@@ -78,7 +78,7 @@ def _gate(
     c: Container, session: Session, request: Request, needs: frozenset[StaffRole], back: str
 ) -> tuple[StaffMember, _Scope] | Response:
     posting = request.method == "POST"  # a change: fresh authentication, then back to HOME
-    member = _staff(
+    member = staff_gate(
         c, session, request, needs, approving=posting, back_to=HOME if posting else back
     )
     if isinstance(member, Response):
@@ -87,7 +87,7 @@ def _gate(
 
 
 def _not_found(c: Container, request: Request, session: Session, member: StaffMember) -> Response:
-    return _page(c, request, session, member, "staff_posture_missing.html", {}, 404)
+    return staff_page(c, request, session, member, "staff_posture_missing.html", {}, 404)
 
 
 # -- the approver's ranking -------------------------------------------------------------------
@@ -119,7 +119,7 @@ def posture_home(request: Request, c: ContainerDep) -> Response:
             for code in ordered
         ]
         ctx = {"ranking": ranking}
-        return _page(c, request, session, member, "staff_posture.html", ctx)
+        return staff_page(c, request, session, member, "staff_posture.html", ctx)
 
 
 # -- one agency -------------------------------------------------------------------------------
@@ -167,7 +167,7 @@ def agency_page(request: Request, c: ContainerDep, code: str, done: str = "") ->
             ctx = _agency_ctx(c, session, code, scope, done=DONE.get(done, ""))
         except PostureError:
             return _not_found(c, request, session, member)
-        return _page(c, request, session, member, "staff_posture_agency.html", ctx)
+        return staff_page(c, request, session, member, "staff_posture_agency.html", ctx)
 
 
 def _act(
@@ -209,7 +209,7 @@ def _act(
             ctx = _agency_ctx(
                 c, session, code, scope, message=message, detail=detail, form=form or {}
             )
-            return _page(c, request, session, member, "staff_posture_agency.html", ctx, 400)
+            return staff_page(c, request, session, member, "staff_posture_agency.html", ctx, 400)
     return redirect(f"{HOME}/agencies/{code}?done={done}")
 
 
