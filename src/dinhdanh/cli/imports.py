@@ -17,6 +17,7 @@ from dinhdanh.cli.common import container_from, emit_json, err, fail, out
 # The importers (SQLAlchemy, PyArrow, the domains' models) are imported by the commands that
 # run them: this module loads with every `dinhdanh import` and `dinhdanh reconcile`.
 if TYPE_CHECKING:
+    from dinhdanh.internet.importer import Run as Options
     from dinhdanh.store.batch import BatchReport, OnReject
     from dinhdanh.store.batch import Progress as ProgressFn
     from dinhdanh.wiring import Container
@@ -92,6 +93,25 @@ def run_import(
             signal.signal(signal.SIGTERM, previous)
             c.checkpoint_audit()
     return report.as_dict()
+
+
+def batch_run(
+    c: Container, progress: ProgressFn, on_reject: OnReject | None, *, strict: bool, chunk_size: int
+) -> Options:
+    """The options of an import that takes them as one ``Run`` (internet, posture)."""
+    from dinhdanh.internet.importer import Run as Options
+    from dinhdanh.store.private import spill_dir
+
+    return Options(
+        unit_of_work=c.unit_of_work,
+        clock=c.clock,
+        today=c.clock().date(),
+        strict=strict,
+        chunk_size=chunk_size,
+        spill_dir=spill_dir(c.settings.data_dir),
+        progress=progress,
+        on_reject=on_reject,
+    )
 
 
 def finish(result: dict[str, object], json_out: bool) -> None:

@@ -17,6 +17,7 @@ from dinhdanh.cli.imports import (
     JsonOpt,
     RejectsOpt,
     StrictOpt,
+    batch_run,
     finish,
     import_app,
     run_import,
@@ -26,7 +27,6 @@ from dinhdanh.cli.telecom import AsOfOpt, reconcile_app
 # The importers and the reconciliation (SQLAlchemy, DuckDB, PyArrow) are imported by the
 # commands that run them: this module loads with `dinhdanh reconcile` and `dinhdanh import`.
 if TYPE_CHECKING:
-    from dinhdanh.internet.importer import Run
     from dinhdanh.store.batch import BatchReport, OnReject
     from dinhdanh.store.batch import Progress as ProgressFn
     from dinhdanh.wiring import Container
@@ -83,21 +83,6 @@ def registrars_list(ctx: typer.Context, json_out: JsonOpt = False) -> None:
             out.print(f"{r['code']:16} {r['name']}")
 
 
-def _run(c: Container, progress: ProgressFn, on_reject: OnReject | None, **kw: object) -> Run:
-    from dinhdanh.internet.importer import Run
-    from dinhdanh.store.private import spill_dir
-
-    return Run(
-        unit_of_work=c.unit_of_work,
-        clock=c.clock,
-        today=c.clock().date(),
-        spill_dir=spill_dir(c.settings.data_dir),
-        progress=progress,
-        on_reject=on_reject,
-        **kw,  # type: ignore[arg-type]
-    )
-
-
 @import_app.command("organisations")
 def organisations(
     ctx: typer.Context,
@@ -124,7 +109,7 @@ def organisations(
             internet=c.internet,
             ring=c.ring,
             ctx=AccessContext(who, "business_registry_import", "business registry import"),
-            run=_run(c, progress, on_reject, strict=strict, chunk_size=chunk_size),
+            run=batch_run(c, progress, on_reject, strict=strict, chunk_size=chunk_size),
         )
 
     finish(run_import(ctx, run, rejects=rejects, label="tax_code", quiet=json_out), json_out)
@@ -159,7 +144,7 @@ def domains(
             internet=c.internet,
             ring=c.ring,
             ctx=AccessContext(who, "registrar_upload", f"domain upload of {registrar}"),
-            run=_run(c, progress, on_reject, strict=strict, chunk_size=chunk_size),
+            run=batch_run(c, progress, on_reject, strict=strict, chunk_size=chunk_size),
             minor_age=c.settings.internet_minor_age,
         )
 
@@ -183,7 +168,7 @@ def ipblocks(
     from dinhdanh.internet.importer import import_ip_blocks
 
     def run(c: Container, progress: ProgressFn, on_reject: OnReject | None) -> BatchReport:
-        options = _run(c, progress, on_reject, strict=strict, chunk_size=chunk_size)
+        options = batch_run(c, progress, on_reject, strict=strict, chunk_size=chunk_size)
         return import_ip_blocks(file, internet=c.internet, run=options)
 
     finish(run_import(ctx, run, rejects=rejects, label="cidr", quiet=json_out), json_out)
@@ -207,7 +192,7 @@ def asns(
     from dinhdanh.internet.importer import import_asns
 
     def run(c: Container, progress: ProgressFn, on_reject: OnReject | None) -> BatchReport:
-        options = _run(c, progress, on_reject, strict=strict, chunk_size=chunk_size)
+        options = batch_run(c, progress, on_reject, strict=strict, chunk_size=chunk_size)
         return import_asns(file, internet=c.internet, run=options)
 
     finish(run_import(ctx, run, rejects=rejects, label="asn", quiet=json_out), json_out)

@@ -24,6 +24,7 @@ from dinhdanh.cli.imports import (
     JsonOpt,
     RejectsOpt,
     StrictOpt,
+    batch_run,
     finish,
     run_import,
 )
@@ -176,15 +177,10 @@ def systems_import(
     Columns: agency (tax code), name, level (1-5), endpoints, and optionally domains and
     blocks (each list separated by spaces). A row is one system by agency and name; the same
     row again changes nothing, another level or list brings the system in line with it."""
-    from dinhdanh.internet.importer import Run
     from dinhdanh.posture.importer import import_systems
-    from dinhdanh.store.private import spill_dir
 
     def run(c: Container, progress: ProgressFn, on_reject: OnReject | None) -> BatchReport:
-        options = Run(
-            c.unit_of_work, c.clock, c.clock().date(), strict, chunk_size, None,
-            spill_dir(c.settings.data_dir), progress, on_reject,
-        )  # fmt: skip
+        options = batch_run(c, progress, on_reject, strict=strict, chunk_size=chunk_size)
         by = operator_context("import information systems")
         return import_systems(file, register=c.posture.register, ctx=by, run=options)
 
