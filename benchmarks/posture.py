@@ -2,7 +2,7 @@
 concurrent scanner, in the same run, on the same servers.
 
     .venv/bin/python benchmarks/posture.py [--endpoints 2000] [--concurrency 32]
-        [--tls-batch 25] [--tls-parallel 2] [--fleet 2]
+        [--tls-batch 25] [--tls-parallel 2] [--fleet 2] [--peer-first]
 
 --endpoints HTTPS servers listen on distinct loopback addresses (127.11.0.0/16), served by
 --fleet processes of benchmarks/posture_fleet.py (one event loop each, no thread per
@@ -33,6 +33,7 @@ import time
 from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import NamedTuple
 
 sys.path.insert(0, str(Path(__file__).parent.parent))
 
@@ -60,6 +61,16 @@ CTX = AccessContext("operator:bench", "operator", "posture benchmark")
 
 def host(i: int) -> str:
     return f"127.11.{i // 250}.{i % 250 + 1}"
+
+
+class Side(NamedTuple):
+    """One contender's run: wall seconds, CPU seconds (itself and its children), the fleet's
+    CPU seconds while serving it, and what else it prints."""
+
+    wall: float
+    cpu: float
+    fleet: float
+    extra: str
 
 
 def write_csv(path: Path, rows: list[dict[str, str]]) -> Path:
@@ -118,6 +129,7 @@ def main() -> None:
     ap.add_argument("--tls-batch", type=int, default=ScanConfig().tls_batch)
     ap.add_argument("--tls-parallel", type=int, default=ScanConfig().tls_parallel)
     ap.add_argument("--fleet", type=int, default=2, help="server processes")
+    ap.add_argument("--peer-first", action="store_true", help="scan with the peer first")
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="posture-bench-"))
     settings = Settings(data_dir=tmp / "var", keyring=keyring_to_json(generate_keyring()))
@@ -162,26 +174,48 @@ def main() -> None:
             c.posture.register, config, Sslyze(SSLYZE, None), roots, resolver_for(None, 5)
         )
         load_before = os.getloadavg()
-        cpu0, fleet0 = cpu_seconds(), fleet_cpu(FLEET)
-        t0 = time.perf_counter()
-        report = scanner.run(c.unit_of_work, c.clock)
-        ours_s = time.perf_counter() - t0
-        cpu1, fleet1 = cpu_seconds(), fleet_cpu(FLEET)
-        ours_rss = maxrss_mib(resource.RUSAGE_SELF)
-        ours_child = maxrss_mib(resource.RUSAGE_CHILDREN)
         out = tmp / "peer.json"
         # The same number of connections at a time: sslyze opens 5 per server, and ours
         # runs tls_parallel processes of 10 server scans each (sslyze's default).
         scans = SSLYZE_SCANS * args.tls_parallel
-        t0 = time.perf_counter()
-        peer_proc = subprocess.run(
-            [SSLYZE, str(HERE / "sslyze_peer.py"), str(scans), str(out), *SSLYZE_COMMANDS,
-             *targets],
-            check=True, capture_output=True, text=True,
-        )  # fmt: skip
-        peer_s = time.perf_counter() - t0
-        cpu2, fleet2 = cpu_seconds(), fleet_cpu(FLEET)
-        peer_rss = float(peer_proc.stdout.split()[-1])
+
+        def scan_ours() -> Side:
+            cpu0, fleet0 = cpu_seconds(), fleet_cpu(FLEET)
+            t0 = time.perf_counter()
+            report = scanner.run(c.unit_of_work, c.clock)
+            wall = time.perf_counter() - t0
+            extra = (
+                f"done {report.done} failed {report.failed}  peak RSS "
+                f"{maxrss_mib(resource.RUSAGE_SELF):.0f} MiB, largest sslyze "
+                f"{maxrss_mib(resource.RUSAGE_CHILDREN):.0f} MiB  ({args.tls_parallel} sslyze "
+                f"processes x {SSLYZE_SCANS} servers x 5 connections, batches of "
+                f"{args.tls_batch})"
+            )
+            return Side(wall, cpu_seconds() - cpu0, fleet_cpu(FLEET) - fleet0, extra)
+
+        def scan_peer() -> Side:
+            cpu0, fleet0 = cpu_seconds(), fleet_cpu(FLEET)
+            t0 = time.perf_counter()
+            proc = subprocess.run(
+                [SSLYZE, str(HERE / "sslyze_peer.py"), str(scans), str(out), *SSLYZE_COMMANDS,
+                 *targets],
+                check=True, capture_output=True, text=True,
+            )  # fmt: skip
+            wall = time.perf_counter() - t0
+            extra = (
+                f"peak RSS {float(proc.stdout.split()[-1]):.0f} MiB  (sslyze.Scanner, {scans} "
+                f"servers x 5 connections, TLS only)"
+            )
+            return Side(wall, cpu_seconds() - cpu0, fleet_cpu(FLEET) - fleet0, extra)
+
+        # The machine's load can change during a long run: --peer-first swaps the order, so
+        # that two runs in both orders show whether going first favoured either side.
+        if args.peer_first:
+            peer_side = scan_peer()
+            ours_side = scan_ours()
+        else:
+            ours_side = scan_ours()
+            peer_side = scan_peer()
         load_after = os.getloadavg()
     peer: dict[str, set[str]] = {}
     for server in json.loads(out.read_text())["server_scan_results"]:
@@ -199,22 +233,17 @@ def main() -> None:
                 ours[f.target].add(f.code)
     agree = sum(ours[u] == peer.get(u) for u in urls)
     n = args.endpoints
-    ours_cpu, peer_cpu = cpu1 - cpu0, cpu2 - cpu1
+    first = "peer" if args.peer_first else "ours"
     print(f"posture scan, {n} HTTPS endpoints on loopback ({args.fleet} fleet processes), "
-          f"{os.cpu_count()} CPUs; load average {load_before[0]:.2f} before, "
+          f"{os.cpu_count()} CPUs, {first} first; load average {load_before[0]:.2f} before, "
           f"{load_after[0]:.2f} after")  # fmt: skip
-    print(f"  ours : {ours_s:8.1f} s  {n / ours_s:7.2f} endpoints/s  "
-          f"CPU {ours_cpu:7.1f} s ({1000 * ours_cpu / n:.0f} ms/endpoint)  done {report.done} "
-          f"failed {report.failed}  peak RSS {ours_rss:.0f} MiB, largest sslyze "
-          f"{ours_child:.0f} MiB  ({args.tls_parallel} sslyze processes x "
-          f"{SSLYZE_SCANS} servers x 5 connections, batches of {args.tls_batch})")  # fmt: skip
-    print(f"  peer : {peer_s:8.1f} s  {n / peer_s:7.2f} endpoints/s  "
-          f"CPU {peer_cpu:7.1f} s ({1000 * peer_cpu / n:.0f} ms/endpoint)  peak RSS "
-          f"{peer_rss:.0f} MiB  (sslyze.Scanner, {scans} servers x 5 connections, "
-          f"TLS only)")  # fmt: skip
+    for name, side in (("ours", ours_side), ("peer", peer_side)):
+        per = 1000 * side.cpu / n
+        print(f"  {name} : {side.wall:8.1f} s  {n / side.wall:7.2f} endpoints/s  CPU "
+              f"{side.cpu:7.1f} s ({per:.0f} ms/endpoint)  {side.extra}")  # fmt: skip
     print(f"  TLS findings identical on {agree} of {n} endpoints")
-    print(f"  fleet CPU serving ours {fleet1 - fleet0:.1f} s, serving the peer "
-          f"{fleet2 - fleet1:.1f} s")  # fmt: skip
+    print(f"  fleet CPU serving ours {ours_side.fleet:.1f} s, serving the peer "
+          f"{peer_side.fleet:.1f} s")  # fmt: skip
     c.close()
 
 
