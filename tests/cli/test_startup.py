@@ -86,6 +86,25 @@ def test_a_groups_help_imports_no_engine() -> None:
     assert not engines & loaded
 
 
+def test_the_import_groups_help_imports_no_engine() -> None:
+    # `dinhdanh import --help` loads every module that adds an import command (cli.social's
+    # graph and labels among them), none of the importers, stores or ranking they run.
+    loaded = modules_after("import", "--help")
+    assert {"dinhdanh.cli.imports", "dinhdanh.cli.social", "dinhdanh.cli.internet"} <= loaded
+    engines = {*HEAVY, "numpy", "alembic", "pandas", "dinhdanh.store.private"} - {
+        "pydantic",
+        "dinhdanh.cli.common",
+    }
+    assert not engines & loaded
+
+
+def test_the_rank_commands_methods_are_the_rankings() -> None:
+    from dinhdanh.cli.social import RankMethod
+    from dinhdanh.social.sybil import Method
+
+    assert {m.value for m in RankMethod} == {m.value for m in Method}
+
+
 @pytest.mark.parametrize("command", ["subscriptions", "internet"])
 def test_a_commands_help_imports_no_engine(command: str) -> None:
     loaded = modules_after("reconcile", command, "--help")

@@ -5,22 +5,28 @@ from __future__ import annotations
 from contextlib import ExitStack
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from dinhdanh.cli.common import container_from, emit_json, fail, out
 from dinhdanh.cli.imports import JsonOpt, RejectsOpt, StrictOpt, import_app
-from dinhdanh.social.errors import SocialError
-from dinhdanh.social.platform_data import Kind
-from dinhdanh.social.sybil import Method, SocialDataError, write_outputs
-from dinhdanh.store.batch import OnReject
-from dinhdanh.store.feeds import FeedError
-from dinhdanh.store.private import RejectsFile
+
+# The module loads with every `dinhdanh import` (its two commands join that group): the
+# ranking's and the stores' modules (NumPy, SciPy, PyArrow, SQLAlchemy) load in the commands.
+if TYPE_CHECKING:
+    from dinhdanh.store.batch import OnReject
 
 social_app = typer.Typer(no_args_is_help=True, help="Platform accounts: fake-account ranking.")
 
 PlatformOpt = Annotated[str, typer.Option(help="Code of a registered platform.")]
+
+
+class RankMethod(StrEnum):
+    """The ranking methods (``social.sybil.Method``'s values; a test holds them equal)."""
+
+    SYBILRANK = "sybilrank"
+    SYBILSCAR = "sybilscar"
 
 
 class RankEngine(StrEnum):
@@ -32,7 +38,7 @@ class RankEngine(StrEnum):
 
 def _run_import(
     ctx: typer.Context,
-    kind: Kind,
+    kind: str,
     file: Path,
     platform: str,
     *,
@@ -41,12 +47,23 @@ def _run_import(
     strict: bool,
     json_out: bool,
 ) -> None:
+    from dinhdanh.social.errors import SocialError
+    from dinhdanh.social.platform_data import Kind
+    from dinhdanh.store.feeds import FeedError
+    from dinhdanh.store.private import RejectsFile
+
     with container_from(ctx) as c, ExitStack() as stack:
         sink = stack.enter_context(RejectsFile(rejects, label)) if rejects else None
         on_reject: OnReject | None = sink.write if sink else None
         try:
             report = c.platform_data.import_file(
-                kind, file, platform, c.unit_of_work, c.clock(), strict=strict, on_reject=on_reject
+                Kind(kind),
+                file,
+                platform,
+                c.unit_of_work,
+                c.clock(),
+                strict=strict,
+                on_reject=on_reject,
             )
         except (FeedError, SocialError) as exc:
             fail(str(exc))
@@ -82,7 +99,7 @@ def social_graph(
     """
     _run_import(
         ctx,
-        Kind.GRAPH,
+        "graph",
         file,
         platform,
         rejects=rejects,
@@ -104,7 +121,7 @@ def social_labels(
     """Replace a platform's moderation labels (benign labels are trust seeds)."""
     _run_import(
         ctx,
-        Kind.LABELS,
+        "labels",
         file,
         platform,
         rejects=rejects,
@@ -119,7 +136,7 @@ def rank(
     ctx: typer.Context,
     platform: PlatformOpt,
     out_dir: Annotated[Path, typer.Option("--out", help="Directory for the results.")],
-    method: Annotated[Method, typer.Option(help="Ranking method.")] = Method.SYBILSCAR,
+    method: Annotated[RankMethod, typer.Option(help="Ranking method.")] = RankMethod.SYBILSCAR,
     engine: Annotated[
         RankEngine,
         typer.Option(
@@ -134,11 +151,14 @@ def rank(
     the previous ranking). Verified (bound) accounts are trust seeds. --engine spark runs
     the method on Spark."""
     from dinhdanh.analytics.spark import SparkUnavailable
+    from dinhdanh.social.errors import SocialError
+    from dinhdanh.social.sybil import Method, SocialDataError, write_outputs
+    from dinhdanh.store.feeds import FeedError
 
     with container_from(ctx) as c:
         master = c.settings.spark_master if engine is RankEngine.SPARK else None
         try:
-            result, stored = c.platform_data.rank(platform, method, c.unit_of_work, master)
+            result, stored = c.platform_data.rank(platform, Method(method), c.unit_of_work, master)
         except (SocialDataError, SocialError, FeedError, SparkUnavailable) as exc:
             fail(str(exc))
     info = write_outputs(result, platform, out_dir) | {"risk_stored": stored}
