@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from dinhdanh.internet.errors import BlockTakenMeanwhile
 from dinhdanh.internet.importer import import_asns, import_ip_blocks
 from dinhdanh.internet.models import AutNum, IpBlock
-from dinhdanh.store.batch import BatchReport
+from dinhdanh.store.batch import BatchReport, Progress
 from dinhdanh.synth.internet import generate_resources
 from dinhdanh.wiring import Container
 from tests.internet.factories import ORG, ORG2, asn, block, codes, run_of, write
@@ -80,6 +81,52 @@ def test_overlaps_between_holders_are_refused(container: Container, tmp_path: Pa
         assert i.ip_block(s, "not an address") is None
         assert [b.cidr for b in i.sub_blocks(s, "10.0.0.0/8")] == ["10.1.0.0/16"]
         assert [b.cidr for b in i.ip_blocks_of(s, ORG2)] == ["11.0.0.0/8", "2402:801::/32"]
+
+
+def _import_meanwhile(c: Container, path: Path) -> tuple[list[BatchReport], Progress]:
+    """A progress callback that runs another import of ``path`` once the first has been
+    checked, before it stores anything: two imports at once, in a fixed order."""
+    done: list[BatchReport] = []
+
+    def progress(phase: str, _done: int, _total: int | None) -> None:
+        if phase == "validating" and not done:
+            done.append(blocks(c, path))
+
+    return done, progress
+
+
+def test_a_block_stored_meanwhile_by_another_holder_stops_the_import(
+    container: Container, tmp_path: Path
+) -> None:
+    later = write(tmp_path / "later.csv", [block("10.0.0.0/16"), block("20.0.0.0/8")])
+    meanwhile, progress = _import_meanwhile(
+        container, write(tmp_path / "meanwhile.csv", [block("10.0.0.0/8", ORG2)])
+    )
+    with pytest.raises(BlockTakenMeanwhile, match=r"10\.0\.0\.0/16 overlaps 10\.0\.0\.0/8"):
+        blocks(container, later, progress=progress)
+    assert meanwhile[0].counts.created == 1
+    with container.unit_of_work() as s:
+        assert set(s.scalars(select(IpBlock.cidr))) == {"10.0.0.0/8"}  # nothing of the chunk
+    again = blocks(container, later)  # resumes; the overlap is now refused row by row
+    assert codes(again) == {2: ["ip_overlap"]}
+    assert again.counts.created == 1
+    with container.unit_of_work() as s:
+        holders = dict(s.execute(select(IpBlock.cidr, IpBlock.holder_tax_code)).all())
+    assert holders == {"10.0.0.0/8": ORG2, "20.0.0.0/8": ORG}
+
+
+def test_blocks_stored_meanwhile_elsewhere_do_not_stop_the_import(
+    container: Container, tmp_path: Path
+) -> None:
+    later = write(tmp_path / "later.csv", [block("10.0.0.0/16"), block("20.0.0.0/8")])
+    meanwhile, progress = _import_meanwhile(
+        container, write(tmp_path / "meanwhile.csv", [block("30.0.0.0/8", ORG2)])
+    )
+    report = blocks(container, later, progress=progress)
+    assert meanwhile[0].counts.created == 1
+    assert report.counts.created == 2
+    assert not report.rejected
+    assert count(container, IpBlock) == 3
 
 
 def test_a_transfer_and_a_reimport(container: Container, tmp_path: Path) -> None:

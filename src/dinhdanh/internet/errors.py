@@ -29,6 +29,14 @@ class DomainHeldElsewhere(InternetError):
     code, status, title = "domain_held_elsewhere", 409, "Another registrar holds the name"
 
 
+class BlockTakenMeanwhile(InternetError):
+    """An IP block that overlaps another holder's block stored by another import since this
+    one was checked (rows are refused one by one at validation, reason ``ip_overlap``). The
+    chunk is not applied; running the import again resumes and refuses the row."""
+
+    code, status, title = "ip_block_taken_meanwhile", 409, "Another holder's block overlaps"
+
+
 class NotYourDomain(InternetError):
     # Same answer whether the name does not exist or is someone else's.
     code, status, title = "domain_not_found", 404, "No such domain name of yours"

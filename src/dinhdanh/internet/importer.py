@@ -119,8 +119,10 @@ def import_domains(
 
 def import_ip_blocks(path: Path, *, internet: Internet, run: Run) -> BatchReport:
     """IP blocks; one overlapping another holder's block (stored, or earlier in the file)
-    is rejected with ``ip_overlap``. A holder's sub-allocation in its own block is fine."""
+    is rejected with ``ip_overlap``. A holder's sub-allocation in its own block is fine. A
+    block another import stored meanwhile stops the chunk (``Internet.apply_ip_blocks``)."""
     with run.unit_of_work() as session:
+        seen = internet.blocks_generation(session)  # read first: a later write moves it
         index = internet.prefix_index(session)
 
     def screen(items: list[tuple[int, int | str, PreparedIpBlock]]) -> dict[int, tuple[Reason]]:
@@ -136,7 +138,9 @@ def import_ip_blocks(path: Path, *, internet: Internet, run: Run) -> BatchReport
         return refused
 
     def apply(session: Session, prepared: list[PreparedIpBlock], now: datetime) -> Counts:
-        return internet.apply_ip_blocks(session, prepared, now)
+        nonlocal seen
+        counts, seen = internet.apply_ip_blocks(session, prepared, now, seen)
+        return counts
 
     return run.batch(path, spec=IpBlockFeed(), apply=apply, kind="ip_blocks", screen=screen)
 

@@ -24,6 +24,7 @@ from dinhdanh.internet import actions, rdap_queries
 from dinhdanh.internet import models as m
 from dinhdanh.internet.domains import PreparedDomain, open_person
 from dinhdanh.internet.errors import (
+    BlockTakenMeanwhile,
     DomainHeldElsewhere,
     InternetError,
     NotYourDomain,
@@ -50,11 +51,15 @@ from dinhdanh.privacy.audit import AccessContext, AuditLog
 from dinhdanh.store.batch import Counts
 from dinhdanh.store.bulk import insert_rows, lookup
 from dinhdanh.store.ids import uuid7s
+from dinhdanh.store.snapshots import bump, generations
 
 ORGANISATIONS: Table = m.Organisation.__table__  # type: ignore[assignment]
 DOMAINS: Table = m.Domain.__table__  # type: ignore[assignment]
 IP_BLOCKS: Table = m.IpBlock.__table__  # type: ignore[assignment]
 ASNS: Table = m.AutNum.__table__  # type: ignore[assignment]
+# The IP blocks' write counter (store.snapshots' table): an import checks its blocks against
+# those stored at one generation, and rechecks a chunk only when another writer moved it.
+BLOCKS = "ipblocks"
 LOADED_TABLES = (ORGANISATIONS, DOMAINS)  # bulk-loaded: indexes may be built afterwards
 REGISTRAR_CODE = re.compile(r"[A-Z0-9_-]{2,16}")
 REGISTRANT_FIELDS = ("id_number", "full_name", "date_of_birth")
@@ -348,10 +353,35 @@ class Internet:
             self._audit.append(session, [ctx.event("upload", None, REGISTRANT_FIELDS)], now)
         return counts
 
+    def blocks_generation(self, session: Session) -> int:
+        """How many times blocks were written: what an import's overlap screen was made at."""
+        return generations(session, [BLOCKS])[BLOCKS]
+
     def apply_ip_blocks(
-        self, session: Session, prepared: Sequence[PreparedIpBlock], now: datetime
-    ) -> Counts:
-        return _upsert(session, m.IpBlock, "cidr", prepared, now)[0]
+        self, session: Session, prepared: Sequence[PreparedIpBlock], now: datetime, seen: int
+    ) -> tuple[Counts, int]:
+        """Store one chunk of blocks screened against the blocks of generation ``seen``;
+        returns the counts and the generation the chunk leaves behind.
+
+        The counter is taken first and held to commit, so writers of blocks take turns. When
+        another import wrote blocks since ``seen``, the chunk is checked again against what is
+        stored now: a block overlapping another holder's stops it (BlockTakenMeanwhile) and
+        nothing of it is applied."""
+        if not prepared:
+            return Counts(), seen
+        bump(session, BLOCKS)
+        current = self.blocks_generation(session)
+        if current != seen + 1:
+            stored = self.prefix_index(session)
+            for p in prepared:
+                clash = stored.conflict(parse_cidr(p.cidr), p.holder_tax_code)
+                if clash is not None:
+                    other, holder = clash
+                    raise BlockTakenMeanwhile(
+                        f"{p.cidr} overlaps {other} of holder {holder}, stored by another "
+                        "import since this one was checked; run it again to resume"
+                    )
+        return _upsert(session, m.IpBlock, "cidr", prepared, now)[0], current
 
     def apply_asns(
         self, session: Session, prepared: Sequence[PreparedAsn], now: datetime
