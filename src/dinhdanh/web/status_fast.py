@@ -81,12 +81,12 @@ class StatusFastPath:
             ids = [account_id]
         else:
             body, more = await _read_body(receive)
-            ids_or_none = _batch_ids(scope, body)
-            if ids_or_none is None:  # FastAPI's own 400 or 422, or its answer to a odd type
-                await self.app(scope, _replay(body, more, receive), send)
+            receive = _replay(body, more, receive)  # the body, for the app if it answers
+            taken = _batch_ids(scope, body)
+            if taken is None:  # FastAPI's own 400 or 422, or its answer to another type
+                await self.app(scope, receive, send)
                 return
-            ids = ids_or_none
-            receive = _replay(body, more, receive)
+            ids = taken
         authorization = _header(scope, b"authorization")
         c = self._c
         try:
