@@ -92,9 +92,9 @@ def measure(
     if prof and args.concurrency == 1:  # the thread pool's work, one call at a time
         from dinhdanh.web.routers import platforms
 
-        read = platforms._read
+        read = platforms.read
         wrapped = prof
-        platforms._read = lambda *a: wrapped.runcall(read, *a)  # type: ignore[assignment]
+        platforms.read = lambda *a: wrapped.runcall(read, *a)  # type: ignore[assignment]
         prof = None
     else:
         wrapped = None
@@ -114,7 +114,7 @@ def measure(
         flush=True,
     )
     if wrapped:
-        platforms._read = read
+        platforms.read = read
         pstats.Stats(wrapped).sort_stats("cumulative").print_stats(60)
     if prof:
         pstats.Stats(prof).sort_stats("cumulative").print_stats(45)

@@ -42,6 +42,7 @@ from dinhdanh.web.routers import (
     staff_posture,
     telecom,
 )
+from dinhdanh.web.status_fast import StatusFastPath
 from dinhdanh.wiring import Container
 
 _HOME = """<!doctype html><html lang="en"><meta charset="utf-8"><title>dinhdanh</title>
@@ -50,9 +51,12 @@ _HOME = """<!doctype html><html lang="en"><meta charset="utf-8"><title>dinhdanh<
 <li><a href="/healthz">Health</a></li></ul></html>"""
 
 
-def create_app(container: Container, *, rdap_fast_path: bool = True) -> FastAPI:
+def create_app(
+    container: Container, *, rdap_fast_path: bool = True, status_fast_path: bool = True
+) -> FastAPI:
     """The app. ``rdap_fast_path``: anonymous RDAP lookups answered ahead of FastAPI
-    (``web/rdap_fast.py``); off only to compare the two paths."""
+    (``web/rdap_fast.py``); ``status_fast_path``: the platforms' status reads too
+    (``web/status_fast.py``); either off only to compare the two paths."""
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -69,6 +73,8 @@ def create_app(container: Container, *, rdap_fast_path: bool = True) -> FastAPI:
     sqlite = container.engine.dialect.name == "sqlite"
     app.state.db_limiter = CapacityLimiter(1 if sqlite else 40)
     problems.install(app)
+    if status_fast_path:  # inside the body limit: a batch body is counted as it comes in
+        app.add_middleware(StatusFastPath, container=container, db_limiter=app.state.db_limiter)
     app.add_middleware(BodyLimit, upload_bytes=container.settings.max_upload_bytes)
     if rdap_fast_path:  # outermost: an anonymous lookup passes nothing else
         app.add_middleware(RdapFastPath, container=container, db_limiter=app.state.db_limiter)

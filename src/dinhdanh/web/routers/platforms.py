@@ -104,7 +104,7 @@ def bind(c: ContainerDep, who: PrincipalDep, code: str, account_id: str, body: B
     return _out(status)
 
 
-def _read(c: Container, authorization: str | None, code: str, ids: list[str]) -> list[Status]:
+def read(c: Container, authorization: str | None, code: str, ids: list[str]) -> list[Status]:
     # The hot path: the key check and the read in one unit of work, run in one hop to the
     # thread pool, as many at a time as the app's db_limiter lets through (one per process
     # on SQLite); the count is written within a second, with others (docs/performance.md,
@@ -132,6 +132,18 @@ def _path_params(*names: str) -> dict[str, Any]:
 _STATUS = TypeAdapter(Status)
 
 
+def single_body(found: Status) -> bytes:
+    """The single lookup's answer: the service's dataclass dumped as a ``StatusOut``."""
+    return _STATUS.dump_json(found)
+
+
+def batch_body(items: list[Status]) -> bytes:
+    """The batch answer, a ``BatchOut``. Up to 10,000 items: serialized straight from the
+    service's dataclasses, which have StatusOut's fields (tests/social/test_status_api.py
+    holds the two answers equal)."""
+    return b'{"items":' + _STATUSES.dump_json(items) + b"}"
+
+
 @router.get(
     API + "/accounts/{account_id}/status",
     response_model=StatusOut,
@@ -146,8 +158,8 @@ async def status(request: Request) -> Response:
     c: Container = request.app.state.container
     path, authorization = request.path_params, request.headers.get("authorization")
     ids = [path["account_id"]]
-    found = await in_db_thread(request, _read, c, authorization, path["code"], ids)
-    return Response(_STATUS.dump_json(found[0]), media_type="application/json")
+    found = await in_db_thread(request, read, c, authorization, path["code"], ids)
+    return Response(single_body(found[0]), media_type="application/json")
 
 
 @router.post(API + "/accounts:status", response_model=BatchOut, responses=_ERRORS)
@@ -159,11 +171,8 @@ async def batch_status(
     authorization: AuthorizationHeader = None,
 ) -> Response:
     """The status of up to 10,000 accounts, in the order asked."""
-    items = await in_db_thread(request, _read, c, authorization, code, body.account_ids)
-    # Up to 10,000 items: serialized straight from the service's dataclasses, which have
-    # StatusOut's fields (tests/social/test_status_api.py holds the two answers equal).
-    answer = b'{"items":' + _STATUSES.dump_json(items) + b"}"
-    return Response(answer, media_type="application/json")
+    items = await in_db_thread(request, read, c, authorization, code, body.account_ids)
+    return Response(batch_body(items), media_type="application/json")
 
 
 @router.get(API + "/events", response_model=EventList, responses=_ERRORS)
