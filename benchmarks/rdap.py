@@ -96,7 +96,9 @@ def address_in(cidr: str, rng: random.Random) -> str:
     return str(net.network_address + rng.randrange(net.num_addresses))
 
 
-def load(env: dict[str, str], work: Path, args: argparse.Namespace) -> tuple[list[str], list[str]]:
+def load(
+    env: dict[str, str], work: Path, args: argparse.Namespace
+) -> tuple[list[str], list[str], dict[str, float]]:
     """Feeds through the real importers; the names and addresses wrk will ask for."""
     rng = random.Random(12)
     people = list(generate_population(max(1000, args.domains // 20), seed=7))
@@ -107,6 +109,7 @@ def load(env: dict[str, str], work: Path, args: argparse.Namespace) -> tuple[lis
     blocks = ip_blocks(args.blocks, heads, rng)
     blocks_file = write_csv(work / "blocks.csv", blocks, list(blocks[0]))
     cli(env, "registrars", "add", REGISTRAR, "--name", "Bench registrar", "--json")
+    timings: dict[str, float] = {}
     for what, path, extra in [
         ("organisations", orgs, []),
         ("domains", domains, ["--registrar", REGISTRAR]),
@@ -115,6 +118,7 @@ def load(env: dict[str, str], work: Path, args: argparse.Namespace) -> tuple[lis
         t = time.perf_counter()
         report = cli(env, "import", what, str(path), *extra, "--json")
         took = time.perf_counter() - t
+        timings[f"import_{what}_s"] = round(took, 1)
         print(
             f"  import {what}: {report['created']:,} created, {report['rejected']:,} rejected, "
             f"{took:.1f} s",
@@ -123,7 +127,7 @@ def load(env: dict[str, str], work: Path, args: argparse.Namespace) -> tuple[lis
     names = [r["domain"] for r in rng.sample(res.domains, min(SAMPLE, len(res.domains)))]
     names = [n.encode("idna").decode() if not n.isascii() else n for n in names]
     addresses = [address_in(b["cidr"], rng) for b in rng.sample(blocks, min(SAMPLE, len(blocks)))]
-    return names, addresses
+    return names, addresses, timings
 
 
 def officer_token(env: dict[str, str]) -> str:
@@ -185,18 +189,88 @@ def redis_answers() -> bool:
     return True
 
 
+OUT = Path(__file__).parent / "out"
+COPIED = ("organisations", "registrars", "domains", "ip_blocks", "asns")  # what lookups read
+
+
+def cached_store(args: argparse.Namespace) -> Path:
+    """A SQLite store loaded through the real importers, made once per size under
+    benchmarks/out/ (with its key ring, and the names and addresses wrk asks for); reruns
+    copy it. A million names take minutes of import, more on a shared machine."""
+    store = OUT / f"rdap-store-{args.domains}-{args.blocks}-{args.organisations}"
+    if (store / "done.json").exists():
+        print(f"  reusing {store} ({json.loads((store / 'done.json').read_text())})", flush=True)
+        return store
+    partial = store.with_name(store.name + ".partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    partial.mkdir(parents=True)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DINHDANH_")}
+    env["DINHDANH_DATA_DIR"] = str(partial / "data")
+    started = time.perf_counter()
+    cli(env, "init", "--json")
+    names, addresses, took = load(env, partial, args)
+    (partial / "names.txt").write_text("\n".join(names) + "\n")
+    (partial / "ips.txt").write_text("\n".join(addresses) + "\n")
+    for feed in ("orgs.csv", "domains.csv", "blocks.csv"):
+        (partial / feed).unlink()
+    took["total_s"] = round(time.perf_counter() - started, 1)
+    (partial / "done.json").write_text(json.dumps(took))
+    partial.rename(store)
+    return store
+
+
+def copy_to_postgres(sqlite_db: Path, url: str) -> float:
+    """The importers' rows, as stored in the cached SQLite store, copied into PostgreSQL
+    (`dinhdanh init` made its schema) with COPY: the same rows, without importing twice."""
+    import psycopg
+    from sqlalchemy import create_engine, select
+    from sqlalchemy.engine import make_url
+
+    from dinhdanh.store import Base
+
+    started = time.perf_counter()
+    source = create_engine(f"sqlite:///{sqlite_db}")
+    libpq = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    tables = Base.metadata.tables  # the models' types read SQLite's dates, booleans, blobs
+    with source.connect() as src, psycopg.connect(libpq) as dst:
+        for name in COPIED:
+            table = tables[name]
+            cols = [c.name for c in table.columns]
+            n = 0
+            with dst.cursor().copy(f"COPY {name} ({', '.join(cols)}) FROM STDIN") as copy:
+                for row in src.execution_options(yield_per=20_000).execute(select(table)):
+                    copy.write_row(tuple(row))
+                    n += 1
+            print(f"  copied {n:,} {name} rows to PostgreSQL", flush=True)
+        dst.execute("ANALYZE")
+        dst.commit()
+    source.dispose()
+    return time.perf_counter() - started
+
+
 def run_backend(args: argparse.Namespace, backend: str, url: str | None) -> list[dict[str, Any]]:
+    store = cached_store(args)
     work = Path(tempfile.mkdtemp(prefix="dinhdanh-bench-rdap-"))
     env = {k: v for k, v in os.environ.items() if not k.startswith("DINHDANH_")}
     env |= {"DINHDANH_DATA_DIR": str(work / "data"), "DINHDANH_RDAP_RATE_LIMIT": "1000000000"}
+    env |= dict(args.env)
     if url:
         env["DINHDANH_DATABASE_URL"] = url
     rows: list[dict[str, Any]] = []
     try:
-        cli(env, "init", "--json")
-        names, addresses = load(env, work, args)
-        (work / "names.txt").write_text("\n".join(names) + "\n")
-        (work / "ips.txt").write_text("\n".join(addresses) + "\n")
+        t = time.perf_counter()
+        shutil.copytree(store / "data", work / "data")
+        if url:
+            (work / "data" / "dinhdanh.db").unlink()
+            for extra in ("dinhdanh.db-wal", "dinhdanh.db-shm"):
+                (work / "data" / extra).unlink(missing_ok=True)
+            cli(env, "init", "--json")
+            copy_to_postgres(store / "data" / "dinhdanh.db", url)
+        print(f"  store ready in {time.perf_counter() - t:.1f} s", flush=True)
+        names = (store / "names.txt").read_text().split()
+        addresses = (store / "ips.txt").read_text().split()
+        shutil.copy(store / "names.txt", work / "names.txt")
+        shutil.copy(store / "ips.txt", work / "ips.txt")
         token = officer_token(env)
         staff = {"Authorization": f"Bearer {token}"} | BASIS
         limiters = [("database", {})]
@@ -288,7 +362,18 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=10)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--connections", type=int, default=16)
+    ap.add_argument(
+        "--env",
+        action="append",
+        default=[],
+        type=lambda kv: tuple(kv.split("=", 1)),
+        help="KEY=VALUE for the server (e.g. DINHDANH_RDAP_CACHE_SIZE=0), repeatable",
+    )
+    ap.add_argument("--prepare", action="store_true", help="only make the cached store, then exit")
     args = ap.parse_args()
+    if args.prepare:
+        cached_store(args)
+        return
     require_wrk()
     print(machine_line())
     print(

@@ -116,7 +116,7 @@ def run_backend(args: argparse.Namespace, backend: str, url: str | None) -> None
         env["DINHDANH_DATABASE_URL"] = url
     try:
         cli(env, "init", "--json")
-        names, addresses = load(env, work, args)
+        names, addresses, _ = load(env, work, args)
         token = officer_token(env)
         settings = Settings(
             data_dir=work / "data",

@@ -152,7 +152,8 @@ class Container:
     def rdap_answers(self) -> AnswerCache:
         from dinhdanh.internet.answer_cache import AnswerCache
 
-        return AnswerCache(self.settings.rdap_cache_seconds)
+        s = self.settings
+        return AnswerCache(s.rdap_cache_seconds, s.rdap_cache_size, s.rdap_cache_check_seconds)
 
     @cached_property
     def posture(self) -> Posture:

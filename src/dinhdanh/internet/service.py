@@ -22,6 +22,7 @@ from dinhdanh.crypto import KeyRing, open_sealed
 from dinhdanh.identity.service import Registry, Subject
 from dinhdanh.internet import actions, rdap_queries
 from dinhdanh.internet import models as m
+from dinhdanh.internet.answer_cache import GENERATION
 from dinhdanh.internet.domains import PreparedDomain, open_person
 from dinhdanh.internet.errors import (
     DomainHeldElsewhere,
@@ -50,6 +51,7 @@ from dinhdanh.privacy.audit import AccessContext, AuditLog
 from dinhdanh.store.batch import Counts
 from dinhdanh.store.bulk import insert_rows, lookup
 from dinhdanh.store.ids import uuid7s
+from dinhdanh.store.snapshots import bump
 
 ORGANISATIONS: Table = m.Organisation.__table__  # type: ignore[assignment]
 DOMAINS: Table = m.Domain.__table__  # type: ignore[assignment]
@@ -215,6 +217,13 @@ def own(who: Principal, registrar: str) -> str:
     raise NotYourRegistrar("this key cannot act for that registrar")
 
 
+def _changed(session: Session, counts: Counts) -> Counts:
+    """Bump the ``rdap`` generation (the servers' kept answers) when a chunk changed rows."""
+    if counts.created or counts.updated:
+        bump(session, GENERATION)
+    return counts
+
+
 def _upsert(
     session: Session,
     model: Any,
@@ -313,6 +322,7 @@ class Internet:
     ) -> Counts:
         counts, _ = _upsert(session, m.Organisation, "tax_code", prepared, now)
         if counts.created or counts.updated:
+            bump(session, GENERATION)  # RDAP answers kept by the servers are out of date
             # One entry per chunk: the feed stores a blind index and a sealed number.
             self._audit.append(session, [ctx.event("import", None, LEGAL_REP_FIELDS)], now)
         return counts
@@ -345,18 +355,19 @@ class Internet:
             extra={"registrar": registrar},
         )
         if counts.created or counts.updated:
+            bump(session, GENERATION)
             self._audit.append(session, [ctx.event("upload", None, REGISTRANT_FIELDS)], now)
         return counts
 
     def apply_ip_blocks(
         self, session: Session, prepared: Sequence[PreparedIpBlock], now: datetime
     ) -> Counts:
-        return _upsert(session, m.IpBlock, "cidr", prepared, now)[0]
+        return _changed(session, _upsert(session, m.IpBlock, "cidr", prepared, now)[0])
 
     def apply_asns(
         self, session: Session, prepared: Sequence[PreparedAsn], now: datetime
     ) -> Counts:
-        return _upsert(session, m.AutNum, "asn", prepared, now)[0]
+        return _changed(session, _upsert(session, m.AutNum, "asn", prepared, now)[0])
 
     def prefix_index(self, session: Session) -> PrefixIndex:
         """Every stored block and its holder, in memory (an import's overlap checks)."""
@@ -616,4 +627,5 @@ class Internet:
             session, found.domain.registrar, ascii_name, Reason.REGISTRANT_DISOWNED, now
         )
         self._audit.append(session, [ctx.event("domain_disowned", subject_id, ())], now)
+        bump(session, GENERATION)
         return MyDomain(found.domain, True)
