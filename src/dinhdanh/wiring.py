@@ -146,7 +146,7 @@ class Container:
 
         s = self.settings
         limit = Limit(s.rdap_rate_limit, s.rdap_rate_window_seconds)
-        return build_limiter(self.engine, self.ring, limit, s.redis_url)
+        return build_limiter(self.engine, self.ring, limit, s.redis_url, s.rdap_rate_flush_seconds)
 
     @cached_property
     def rdap_answers(self) -> AnswerCache:

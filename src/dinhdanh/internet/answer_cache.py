@@ -41,10 +41,14 @@ class AnswerCache:
     def on(self) -> bool:
         return self.ttl > 0 and self.size > 0
 
+    def due(self, now: float) -> bool:
+        """Whether ``check`` at ``now`` would read the generation counter (I/O)."""
+        return now - self._checked_at >= self.check_every
+
     def check(self, now: float, generation: Callable[[], int]) -> int:
         """Read the registry's generation (``generation()``) if ``check_every`` seconds
         passed since the last read, drop every answer if it moved; the epoch to build under."""
-        if now - self._checked_at >= self.check_every:
+        if self.due(now):
             current = generation()
             with self._lock:
                 self._checked_at = now

@@ -182,14 +182,9 @@ def client_of(scope: Scope) -> str:
     return client[0] if client else "unknown"
 
 
-def anonymous_answer(
-    c: Container, client: str, build: Build, cache_key: tuple[str, ...] | None
-) -> bytes:
-    """Count an anonymous query (429 past the limit), then its answer: kept until the
-    registry changes when it has a ``cache_key`` (``internet/answer_cache.py``), else
-    built. Runs in a database thread; the routes and the fast path (``web/rdap_fast.py``)
-    share it."""
-    wait = c.rdap_limiter.hit(client, time.time())
+def _count(c: Container, client: str, now: float) -> None:
+    """Count an anonymous query of ``client``: a 429 past the limit."""
+    wait = c.rdap_limiter.hit(client, now)
     if wait is not None:
         raise Problem(
             429,
@@ -198,6 +193,30 @@ def anonymous_answer(
             "anonymous queries are limited per client address",
             retry_after=max(1, int(wait + 0.999)),
         )
+
+
+def kept_answer(c: Container, client: str, cache_key: tuple[str, ...]) -> bytes | None:
+    """Count the query, then the kept answer, without I/O: None when the answer is not
+    kept, or when counting or the cache would need the database or Redis (then
+    ``anonymous_answer``, in a database thread, does it all). For the event loop."""
+    now, at = time.time(), time.monotonic()
+    cache = c.rdap_answers
+    if not cache.on or cache.due(at) or c.rdap_limiter.due(now):
+        return None
+    kept = cache.get(cache_key, at)
+    if kept is not None:
+        _count(c, client, now)
+    return kept
+
+
+def anonymous_answer(
+    c: Container, client: str, build: Build, cache_key: tuple[str, ...] | None
+) -> bytes:
+    """Count an anonymous query (429 past the limit), then its answer: kept until the
+    registry changes when it has a ``cache_key`` (``internet/answer_cache.py``), else
+    built. Runs in a database thread; the routes and the fast path (``web/rdap_fast.py``)
+    share it."""
+    _count(c, client, time.time())
     cache = c.rdap_answers
     if cache_key is None or not cache.on:
         with c.read_work() as session:
