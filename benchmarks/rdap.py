@@ -1,25 +1,32 @@
 """RDAP lookups per second (issue 12) against `dinhdanh serve`, end to end over HTTP.
 
-    .venv/bin/python benchmarks/rdap.py [--domains 100000] [--blocks 100000]
-        [--backend sqlite|postgres|both] [--seconds 10] [--workers 2] [--connections 16]
+    .venv/bin/python benchmarks/rdap.py [--domains 1000000] [--blocks 100000]
+        [--backend sqlite|postgres|both] [--seconds 5] [--runs 3] [--workers 2]
+        [--connections 16] [--uncached] [--redis] [--env KEY=VALUE] [--prepare]
 
-For each backend: a fresh data directory (PostgreSQL: a scratch database,
-DINHDANH_BENCH_POSTGRES_URL or the local trust-auth server), `dinhdanh init`, a registrar,
-synthetic organisations and --domains names (half to persons, half to organisations;
-`dinhdanh.synth`, fixed seed) and --blocks IP blocks (four in five IPv4 /24, the rest IPv6
-/48, spread over the organisations) loaded with the real importers (`dinhdanh import ...`),
-and one officer with a personal token. Then `dinhdanh serve --workers N` (granian) and `wrk`
-(Debian package `wrk`) with a Lua script drawing random names (A-labels) or random addresses
-inside the loaded blocks:
+The store: `dinhdanh init`, a registrar, synthetic organisations and --domains names (half
+to persons, half to organisations; `dinhdanh.synth`, fixed seed) and --blocks IP blocks
+(four in five IPv4 /24, the rest IPv6 /48, spread over the organisations), loaded with the
+real importers (`dinhdanh import ...`) into SQLite once per size and kept under
+benchmarks/out/rdap-store-D-B-O/ with its key ring and the names and addresses wrk asks for
+(a million names take minutes to import; `--prepare` only makes it). Each run copies it: for
+SQLite the data directory, for PostgreSQL (a scratch database, DINHDANH_BENCH_POSTGRES_URL or
+the local trust-auth server) the importers' rows copied over with COPY after `dinhdanh init`
+made the schema. Then one officer with a personal token, `dinhdanh serve --workers N`
+(granian) and `wrk` (Debian package `wrk`) with a Lua script drawing random names (A-labels)
+or random addresses inside the loaded blocks (20,000 of each):
 
 - anonymous domain and IP lookups, counted by the rate limiter (its limit raised out of
-  reach, so every query is counted and none refused): the database limiter (the default) and,
-  when Redis answers at DINHDANH_BENCH_REDIS_URL (default redis://127.0.0.1:6379/0), Redis;
+  reach, so every query is counted and none refused), with the answer cache on (the
+  default; after the warm-up nearly every answer is a kept one) and, with --uncached, off
+  (every answer read and built); --redis adds the Redis limiter (DINHDANH_BENCH_REDIS_URL,
+  default redis://127.0.0.1:6379/0);
 - an officer's domain and IP lookups (a legal basis, an audit entry per person read).
 
-Each row: lookups/s, p50 and p99 latency, and the CPU cores taken by the server, by wrk and by
-everything else on the machine (other processes share it). Target (2 vCPUs): 3,000
-anonymous lookups/s with p99 under 20 ms.
+Each row is the median of --runs runs by rate (its p50 and p99 those of that run), with
+every run's rate, the CPU cores taken by the server, by wrk and by everything else on the
+machine (other processes share it), and the 1-minute load average when the run began.
+Target (2 vCPUs): 3,000 anonymous lookups/s with p99 under 20 ms.
 """
 
 from __future__ import annotations
@@ -226,8 +233,10 @@ def copy_to_postgres(sqlite_db: Path, url: str) -> float:
     from sqlalchemy import create_engine, select
     from sqlalchemy.engine import make_url
 
+    from dinhdanh.internet import models
     from dinhdanh.store import Base
 
+    assert models.Domain.__tablename__ in Base.metadata.tables  # the models are registered
     started = time.perf_counter()
     source = create_engine(f"sqlite:///{sqlite_db}")
     libpq = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
@@ -273,10 +282,12 @@ def run_backend(args: argparse.Namespace, backend: str, url: str | None) -> list
         shutil.copy(store / "ips.txt", work / "ips.txt")
         token = officer_token(env)
         staff = {"Authorization": f"Bearer {token}"} | BASIS
-        limiters = [("database", {})]
-        if redis_answers():
-            limiters.append(("redis", {"DINHDANH_REDIS_URL": REDIS_URL}))
-        for limiter, extra in limiters:
+        servers = [("database", "on", {})]
+        if args.redis and redis_answers():
+            servers.append(("redis", "on", {"DINHDANH_REDIS_URL": REDIS_URL}))
+        if args.uncached:  # every answer built: what a name not asked for lately costs
+            servers.append(("database", "off", {"DINHDANH_RDAP_CACHE_SIZE": "0"}))
+        for limiter, cache, extra in servers:
             port = free_port()
             base = f"http://127.0.0.1:{port}"
             with server(env | extra, port, work / f"server-{limiter}.log", args.workers) as proc:
@@ -288,7 +299,7 @@ def run_backend(args: argparse.Namespace, backend: str, url: str | None) -> list
                     ("anonymous", "domain", "/rdap/domain/", work / "names.txt", {}),
                     ("anonymous", "ip", "/rdap/ip/", work / "ips.txt", {}),
                 ]
-                if limiter == "database":  # an officer's reads are not rate-limited
+                if (limiter, cache) == ("database", "on"):  # officers: not limited, not kept
                     scenarios += [
                         ("officer", "domain", "/rdap/domain/", work / "names.txt", staff),
                         ("officer", "ip", "/rdap/ip/", work / "ips.txt", staff),
@@ -298,37 +309,47 @@ def run_backend(args: argparse.Namespace, backend: str, url: str | None) -> list
                     run_wrk(
                         base + prefix,
                         script,
-                        seconds=2,
+                        seconds=args.warmup,
                         connections=args.connections,
                         threads=1,
                         server_pid=proc.pid,
-                    )  # warm-up
-                    busy0, total0 = cpu_busy()
-                    res = run_wrk(
-                        base + prefix,
-                        script,
-                        seconds=args.seconds,
-                        connections=args.connections,
-                        threads=1,
-                        server_pid=proc.pid,
-                    )
-                    busy1, total1 = cpu_busy()
-                    wall = (total1 - total0) / (os.cpu_count() or 1)
-                    other = max(
-                        0.0, (busy1 - busy0) / wall - res.server_cpu_cores - res.client_cpu_cores
-                    )
+                    )  # warm-up (and, with the cache on, it fills)
+                    runs = []
+                    for _ in range(args.runs):
+                        load0 = os.getloadavg()[0]
+                        busy0, total0 = cpu_busy()
+                        res = run_wrk(
+                            base + prefix,
+                            script,
+                            seconds=args.seconds,
+                            connections=args.connections,
+                            threads=1,
+                            server_pid=proc.pid,
+                        )
+                        busy1, total1 = cpu_busy()
+                        wall = (total1 - total0) / (os.cpu_count() or 1)
+                        other = max(
+                            0.0,
+                            (busy1 - busy0) / wall - res.server_cpu_cores - res.client_cpu_cores,
+                        )
+                        runs.append((res, other, load0))
+                    runs.sort(key=lambda r: r[0].rate)
+                    res, other, load0 = runs[len(runs) // 2]  # the median run by rate
                     row = {
                         "backend": backend,
                         "limiter": limiter if who == "anonymous" else "-",
+                        "cache": cache if who == "anonymous" else "-",
                         "who": who,
                         "lookup": kind,
                         "rate": round(res.rate, 1),
+                        "rates": [round(r[0].rate) for r in runs],
                         "p50_ms": round(res.p50_ms, 2),
                         "p99_ms": round(res.p99_ms, 2),
-                        "errors": res.errors,
+                        "errors": sum(r[0].errors for r in runs),
                         "server_cores": round(res.server_cpu_cores, 2),
                         "client_cores": round(res.client_cpu_cores, 2),
                         "other_cores": round(other, 2),
+                        "load1": round(load0, 1),
                     }
                     rows.append(row)
                     print(f"  {line(row)}", flush=True)
@@ -341,7 +362,8 @@ def line(r: dict[str, Any]) -> str:
     errors = "" if not r["errors"] else f"  <-- {r['errors']} ERRORS"
     return (
         f"{r['backend']:8} {r['who']:9} {r['lookup']:6} limiter {r['limiter']:8} "
-        f"{r['rate']:7,.0f}/s  p50 {r['p50_ms']:6.2f} ms  p99 {r['p99_ms']:6.2f} ms  "
+        f"cache {r['cache']:3} {r['rate']:7,.0f}/s (runs {r['rates']})  "
+        f"p50 {r['p50_ms']:6.2f} ms  p99 {r['p99_ms']:6.2f} ms  load {r['load1']}  "
         f"CPU server {r['server_cores']:.2f}, wrk {r['client_cores']:.2f}, "
         f"other {r['other_cores']:.2f}{errors}"
     )
@@ -355,13 +377,19 @@ def database(backend: str) -> Iterator[str | None]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--domains", type=int, default=100_000)
+    ap.add_argument("--domains", type=int, default=1_000_000)
     ap.add_argument("--blocks", type=int, default=100_000)
     ap.add_argument("--organisations", type=int, default=20_000)
     ap.add_argument("--backend", choices=["sqlite", "postgres", "both"], default="both")
-    ap.add_argument("--seconds", type=float, default=10)
+    ap.add_argument("--seconds", type=float, default=5)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--connections", type=int, default=16)
+    ap.add_argument("--runs", type=int, default=3, help="runs per row; the median is shown")
+    ap.add_argument("--warmup", type=float, default=3, help="seconds before the runs")
+    ap.add_argument("--redis", action="store_true", help="also the Redis limiter")
+    ap.add_argument(
+        "--uncached", action="store_true", help="also anonymous runs with the answer cache off"
+    )
     ap.add_argument(
         "--env",
         action="append",
