@@ -8,11 +8,12 @@ addresses. Fixed windows let a client make up to twice the limit across a window
 is the price of one atomic increment per query, which both stores do without a lock held
 across round trips.
 
-Redis: ``INCR`` and ``EXPIRE`` in one MULTI; keys expire with their window. The database:
-one ``INSERT ... ON CONFLICT DO UPDATE ... RETURNING`` per query on one row per client (a new
-window resets the row), in its own short transaction; rows of old windows are deleted now and
-then. On SQLite that is a write per anonymous query, serialised with every other write: fine
-for `make run` and one machine, and the reason production sets Redis (docs/architecture.md).
+Redis: ``INCRBY`` and ``EXPIRE`` per client in one MULTI; keys expire with their window. The
+database: one ``INSERT ... ON CONFLICT DO UPDATE ... RETURNING`` per client on one row per
+client (a new window resets the row), in one short transaction; rows of old windows are
+deleted now and then. The server counts through ``BatchedLimiter``: in memory, added to the
+shared store every 0.1 s in one round trip (ADR 0025), not a write or a Redis round trip per
+query.
 """
 
 from __future__ import annotations
