@@ -11,6 +11,7 @@ used my data". Searches never carry registrants, for anyone. Errors are RDAP err
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -317,9 +318,15 @@ async def help_(c: ContainerDep, request: Request) -> Response:
 
 def _domain_key(name: str) -> str:
     try:
-        return ascii_form(name)
+        return _ascii_form(name)
     except DomainNameError as exc:
         raise _bad(str(exc)) from None
+
+
+# A name's A-label form depends on the name alone, and IDNA was four fifths of the CPU of a
+# kept answer (docs/performance.md, RDAP): the last 65,536 names asked for are remembered per
+# process (names that fail are not: lru_cache keeps no exception).
+_ascii_form = functools.lru_cache(maxsize=65_536)(ascii_form)
 
 
 def _read_domain(
