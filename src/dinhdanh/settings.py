@@ -98,9 +98,16 @@ class Settings(BaseSettings):
     # counted in Redis when redis_url is set, else in the database.
     rdap_rate_limit: int = Field(default=300, ge=1)
     rdap_rate_window_seconds: int = Field(default=60, ge=1, le=3600)
-    # Seconds an anonymous domain or IP answer is reused by a server process (0: never);
-    # internet/answer_cache.py.
-    rdap_cache_seconds: float = Field(default=5, ge=0, le=60)
+    # Seconds between a server process's additions of its counted queries to the shared
+    # count (0: each query at once); internet/ratelimit.py BatchedLimiter, ADR 0025.
+    rdap_rate_flush_seconds: float = Field(default=0.1, ge=0, le=5)
+    # Anonymous domain and IP answers kept by each server process (internet/answer_cache.py,
+    # ADR 0025): until the registry's generation counter moves (read at most every
+    # rdap_cache_check_seconds), at most rdap_cache_seconds after they were read (0: never
+    # kept), at most rdap_cache_size of them (0: none), least recently used dropped first.
+    rdap_cache_seconds: float = Field(default=300, ge=0, le=86_400)
+    rdap_cache_size: int = Field(default=50_000, ge=0, le=10_000_000)
+    rdap_cache_check_seconds: float = Field(default=1, ge=0, le=60)
     redis_url: str | None = Field(
         default=None,
         description="Redis URL for limits shared by server processes; unset: the database",

@@ -146,13 +146,14 @@ class Container:
 
         s = self.settings
         limit = Limit(s.rdap_rate_limit, s.rdap_rate_window_seconds)
-        return build_limiter(self.engine, self.ring, limit, s.redis_url)
+        return build_limiter(self.engine, self.ring, limit, s.redis_url, s.rdap_rate_flush_seconds)
 
     @cached_property
     def rdap_answers(self) -> AnswerCache:
         from dinhdanh.internet.answer_cache import AnswerCache
 
-        return AnswerCache(self.settings.rdap_cache_seconds)
+        s = self.settings
+        return AnswerCache(s.rdap_cache_seconds, s.rdap_cache_size, s.rdap_cache_check_seconds)
 
     @cached_property
     def posture(self) -> Posture:

@@ -15,7 +15,13 @@ import redis
 from sqlalchemy import func, select
 
 from dinhdanh.internet.models import RateWindow
-from dinhdanh.internet.ratelimit import DatabaseLimiter, Limit, Limiter, RedisLimiter
+from dinhdanh.internet.ratelimit import (
+    BatchedLimiter,
+    DatabaseLimiter,
+    Limit,
+    Limiter,
+    RedisLimiter,
+)
 from dinhdanh.store import make_engine
 from dinhdanh.wiring import Container
 
@@ -67,6 +73,41 @@ def test_database_limiters_share_one_count(pair: tuple[Limiter, Limiter]) -> Non
 
 def test_redis_limiters_share_one_count(redis_pair: tuple[Limiter, Limiter]) -> None:
     _shared_count(*redis_pair)
+
+
+def _batched(pair: tuple[Limiter, Limiter], every: float) -> tuple[Limiter, Limiter]:
+    a, b = pair
+    assert isinstance(a, DatabaseLimiter | RedisLimiter)
+    assert isinstance(b, DatabaseLimiter | RedisLimiter)
+    return BatchedLimiter(a, LIMIT, every), BatchedLimiter(b, LIMIT, every)
+
+
+def _lagging_count(a: Limiter, b: Limiter) -> None:
+    """Two processes adding their counts once a second."""
+    ip = "203.0.113.9"
+    assert a.hit(ip, T0) is None  # a's first: added at once (shared 1)
+    assert [a.hit(ip, T0 + 0.1), a.hit(ip, T0 + 0.2)] == [None, None]  # a: 1 + 2 pending
+    assert b.hit(ip, T0 + 0.3) is None  # b's first: added (shared 2: a's two not yet)
+    # b's third query is the sixth in all, yet allowed: b does not know a's two yet
+    assert [b.hit(ip, T0 + 0.4), b.hit(ip, T0 + 0.5)] == [None, None]
+    assert a.hit(ip, T0 + 1.0) is None  # a adds its three: shared 5
+    assert b.hit(ip, T0 + 1.4) == pytest.approx(58.6)  # b adds its three: 8, past 5
+    assert a.hit(ip, T0 + 1.5) == pytest.approx(58.5)  # a's own count: 5 + 1, at once
+    assert a.hit(ip, T0 + 60) is None  # a new window
+
+
+def test_batched_limiters_with_no_delay_share_one_count_at_once(
+    pair: tuple[Limiter, Limiter], redis_pair: tuple[Limiter, Limiter]
+) -> None:
+    _shared_count(*_batched(pair, 0))
+    _shared_count(*_batched(redis_pair, 0))
+
+
+def test_batched_limiters_share_the_count_one_flush_late(
+    pair: tuple[Limiter, Limiter], redis_pair: tuple[Limiter, Limiter]
+) -> None:
+    _lagging_count(*_batched(pair, 1.0))
+    _lagging_count(*_batched(redis_pair, 1.0))
 
 
 def test_old_windows_are_purged_and_addresses_not_kept(

@@ -22,6 +22,7 @@ from dinhdanh.crypto import KeyRing, open_sealed
 from dinhdanh.identity.service import Registry, Subject
 from dinhdanh.internet import actions, rdap_queries
 from dinhdanh.internet import models as m
+from dinhdanh.internet.answer_cache import GENERATION
 from dinhdanh.internet.domains import PreparedDomain, open_person
 from dinhdanh.internet.errors import (
     BlockTakenMeanwhile,
@@ -220,6 +221,13 @@ def own(who: Principal, registrar: str) -> str:
     raise NotYourRegistrar("this key cannot act for that registrar")
 
 
+def _changed(session: Session, counts: Counts) -> Counts:
+    """Bump the ``rdap`` generation (the servers' kept answers) when a chunk changed rows."""
+    if counts.created or counts.updated:
+        bump(session, GENERATION)
+    return counts
+
+
 def _upsert(
     session: Session,
     model: Any,
@@ -318,6 +326,7 @@ class Internet:
     ) -> Counts:
         counts, _ = _upsert(session, m.Organisation, "tax_code", prepared, now)
         if counts.created or counts.updated:
+            bump(session, GENERATION)  # RDAP answers kept by the servers are out of date
             # One entry per chunk: the feed stores a blind index and a sealed number.
             self._audit.append(session, [ctx.event("import", None, LEGAL_REP_FIELDS)], now)
         return counts
@@ -350,6 +359,7 @@ class Internet:
             extra={"registrar": registrar},
         )
         if counts.created or counts.updated:
+            bump(session, GENERATION)
             self._audit.append(session, [ctx.event("upload", None, REGISTRANT_FIELDS)], now)
         return counts
 
@@ -381,12 +391,13 @@ class Internet:
                         f"{p.cidr} overlaps {other} of holder {holder}, stored by another "
                         "import since this one was checked; run it again to resume"
                     )
-        return _upsert(session, m.IpBlock, "cidr", prepared, now)[0], current
+        counts = _upsert(session, m.IpBlock, "cidr", prepared, now)[0]
+        return _changed(session, counts), current
 
     def apply_asns(
         self, session: Session, prepared: Sequence[PreparedAsn], now: datetime
     ) -> Counts:
-        return _upsert(session, m.AutNum, "asn", prepared, now)[0]
+        return _changed(session, _upsert(session, m.AutNum, "asn", prepared, now)[0])
 
     def prefix_index(self, session: Session) -> PrefixIndex:
         """Every stored block and its holder, in memory (an import's overlap checks)."""
@@ -646,4 +657,5 @@ class Internet:
             session, found.domain.registrar, ascii_name, Reason.REGISTRANT_DISOWNED, now
         )
         self._audit.append(session, [ctx.event("domain_disowned", subject_id, ())], now)
+        bump(session, GENERATION)
         return MyDomain(found.domain, True)

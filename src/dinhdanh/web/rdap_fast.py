@@ -28,6 +28,7 @@ from dinhdanh.web.routers.rdap import (
     anonymous_answer,
     base_url,
     client_of,
+    kept_answer,
     render_error,
 )
 from dinhdanh.wiring import Container
@@ -85,14 +86,19 @@ class RdapFastPath:
         try:
             key = lookup.parse(raw)
             base = self._base(scope)
-            body = await run_sync(
-                anonymous_answer,
-                c,
-                client_of(scope),
-                lookup.build(c, key, base),
-                lookup.cache_key(key, base),
-                limiter=self._db,
-            )
+            client, cache_key = client_of(scope), lookup.cache_key(key, base)
+            # A kept answer with nothing to read or write is answered on the loop: the
+            # thread hop cost more than the rest of it (docs/adr/0025-*.md).
+            body = kept_answer(c, client, cache_key)
+            if body is None:
+                body = await run_sync(
+                    anonymous_answer,
+                    c,
+                    client,
+                    lookup.build(c, key, base),
+                    cache_key,
+                    limiter=self._db,
+                )
         except DomainError as exc:
             response = render_error(Request(scope), exc, {})
             await response(scope, receive, send)

@@ -11,6 +11,7 @@ used my data". Searches never carry registrants, for anyone. Errors are RDAP err
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -26,12 +27,14 @@ from starlette.types import Scope
 
 from dinhdanh.errors import DomainError
 from dinhdanh.internet import rdap
+from dinhdanh.internet.answer_cache import GENERATION
 from dinhdanh.internet.ipindex import Address, CidrError, Network, parse_cidr
 from dinhdanh.internet.names import DomainNameError, ascii_form
 from dinhdanh.internet.service import DomainView, OrganisationView
 from dinhdanh.privacy.access import Role, check_purpose
 from dinhdanh.privacy.access_log import disclose_after
 from dinhdanh.privacy.audit import AccessContext
+from dinhdanh.store.snapshots import generations
 from dinhdanh.web.deps import AuthorizationHeader, ContainerDep, authenticated, in_db_thread
 from dinhdanh.web.problems import TYPE_BASE, Problem, add_format, errors_as
 from dinhdanh.wiring import Container
@@ -180,13 +183,9 @@ def client_of(scope: Scope) -> str:
     return client[0] if client else "unknown"
 
 
-def anonymous_answer(
-    c: Container, client: str, build: Build, cache_key: tuple[str, ...] | None
-) -> bytes:
-    """Count an anonymous query (429 past the limit), then its answer: kept a few seconds
-    when it has a ``cache_key`` (``internet/answer_cache.py``), else built. Runs in a
-    database thread; the normal routes and the fast path (``web/rdap_fast.py``) share it."""
-    wait = c.rdap_limiter.hit(client, time.time())
+def _count(c: Container, client: str, now: float) -> None:
+    """Count an anonymous query of ``client``: a 429 past the limit."""
+    wait = c.rdap_limiter.hit(client, now)
     if wait is not None:
         raise Problem(
             429,
@@ -195,16 +194,49 @@ def anonymous_answer(
             "anonymous queries are limited per client address",
             retry_after=max(1, int(wait + 0.999)),
         )
-    if cache_key is not None:
-        kept = c.rdap_answers.get(cache_key, time.monotonic())
-        if kept is not None:
-            return kept
+
+
+def kept_answer(c: Container, client: str, cache_key: tuple[str, ...]) -> bytes | None:
+    """Count the query, then the kept answer, without I/O: None when the answer is not
+    kept, or when counting or the cache would need the database or Redis (then
+    ``anonymous_answer``, in a database thread, does it all). For the event loop."""
+    now, at = time.time(), time.monotonic()
+    cache = c.rdap_answers
+    if not cache.on or cache.due(at) or c.rdap_limiter.due(now):
+        return None
+    kept = cache.get(cache_key, at)
+    if kept is not None:
+        _count(c, client, now)
+    return kept
+
+
+def anonymous_answer(
+    c: Container, client: str, build: Build, cache_key: tuple[str, ...] | None
+) -> bytes:
+    """Count an anonymous query (429 past the limit), then its answer: kept until the
+    registry changes when it has a ``cache_key`` (``internet/answer_cache.py``), else
+    built. Runs in a database thread; the routes and the fast path (``web/rdap_fast.py``)
+    share it."""
+    _count(c, client, time.time())
+    cache = c.rdap_answers
+    if cache_key is None or not cache.on:
+        with c.read_work() as session:
+            return _dump(build(session, None))
     at = time.monotonic()
+    epoch = cache.check(at, lambda: _generation(c))
+    kept = cache.get(cache_key, at)
+    if kept is not None:
+        return kept
     with c.read_work() as session:
         answer = _dump(build(session, None))
-    if cache_key is not None:
-        c.rdap_answers.put(cache_key, answer, at)
+    cache.put(cache_key, answer, at, epoch)
     return answer
+
+
+def _generation(c: Container) -> int:
+    """The registry's ``rdap`` generation (bumped by every write an answer shows)."""
+    with c.read_work() as session:
+        return generations(session, [GENERATION])[GENERATION]
 
 
 async def _serve(
@@ -217,7 +249,8 @@ async def _serve(
     cache_key: tuple[str, ...] | None = None,
 ) -> Response:
     """Count an anonymous query, then build its answer in a database thread; anonymous
-    answers with a ``cache_key`` are reused for a few seconds (``internet/answer_cache.py``)."""
+    answers with a ``cache_key`` are kept until the registry changes
+    (``internet/answer_cache.py``)."""
 
     def work() -> bytes:
         if authorization is None:
@@ -285,9 +318,15 @@ async def help_(c: ContainerDep, request: Request) -> Response:
 
 def _domain_key(name: str) -> str:
     try:
-        return ascii_form(name)
+        return _ascii_form(name)
     except DomainNameError as exc:
         raise _bad(str(exc)) from None
+
+
+# A name's A-label form depends on the name alone, and IDNA was four fifths of the CPU of a
+# kept answer (docs/performance.md, RDAP): the last 65,536 names asked for are remembered per
+# process (names that fail are not: lru_cache keeps no exception).
+_ascii_form = functools.lru_cache(maxsize=65_536)(ascii_form)
 
 
 def _read_domain(
@@ -321,7 +360,7 @@ def _read_ip(
 class Lookup(Generic[K]):
     """One kind of object lookup (``/rdap/{kind}/{key}``): the key parsed from the path (400
     when it is not one) and the answer read for it (404 when nothing is there). Answers of
-    lookups are kept a few seconds for anonymous clients, under (kind, base URL, key)."""
+    lookups are kept for anonymous clients, under (kind, base URL, key)."""
 
     kind: str
     parse: Callable[[str], K]
