@@ -146,8 +146,11 @@ def split(files: dict[str, Path], onto: int, folder: Path) -> tuple[dict[str, Pa
     return base, tail
 
 
-def onto(base_rows: int, rows: int, runs: int, chunk_size: int | None) -> list[dict[str, object]]:
-    """`import subscriptions` of `rows` rows onto a store that already holds `base_rows`."""
+def onto(
+    base_rows: int, rows: int, runs: int, chunk_size: int | None, base_dir: Path | None = None
+) -> list[dict[str, object]]:
+    """`import subscriptions` of `rows` rows onto a store that already holds `base_rows`
+    (`base_dir`: another copy of that store to start from, e.g. one at an older schema)."""
     files = uploads(base_rows + rows)
     folder = OUT / f"subscriptions-onto-{base_rows}"
     folder.mkdir(parents=True, exist_ok=True)
@@ -176,7 +179,7 @@ def onto(base_rows: int, rows: int, runs: int, chunk_size: int | None) -> list[d
     for i in range(runs):
         data = Path(tempfile.mkdtemp(prefix="dinhdanh-bench-", dir=OUT))
         try:
-            shutil.copytree(base, data, dirs_exist_ok=True)
+            shutil.copytree(base_dir or base, data, dirs_exist_ok=True)
             env["DINHDANH_DATA_DIR"] = str(data)
             measure([EXE, "init"], env)  # migrations since the base was built, not timed
             load = os.getloadavg()[0]
@@ -213,13 +216,20 @@ def main() -> None:
     ap.add_argument("--onto", type=int, help="time one upload onto a table of this many rows")
     ap.add_argument("--runs", type=int, default=1, help="with --onto: runs, each on a fresh copy")
     ap.add_argument("--chunk-size", type=int, help="with --onto: the importer's --chunk-size")
+    ap.add_argument("--base-dir", type=Path, help="with --onto: copy this store, not the base")
     ap.add_argument("--build-only", action="store_true", help="with --onto: build the base only")
     args = ap.parse_args()
     print(
         f"machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}"
     )
     if args.onto:
-        found = onto(args.onto, args.rows, 0 if args.build_only else args.runs, args.chunk_size)
+        found = onto(
+            args.onto,
+            args.rows,
+            0 if args.build_only else args.runs,
+            args.chunk_size,
+            args.base_dir,
+        )
         print(json.dumps(found))
         return
     files = uploads(args.rows)
