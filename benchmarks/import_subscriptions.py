@@ -7,6 +7,14 @@ the database: the import validates and seals rows; matching is the reconciliatio
 (benchmarks/reconcile.py).
 
     .venv/bin/python benchmarks/import_subscriptions.py [--rows 10000000] [--postgres]
+
+`--onto N` times one upload onto a table that already holds N rows instead (issue 14): the
+uploads of N + ROWS subscriptions are generated, and a base store holding the first N of them
+(VTL, VNP, then MBF's first rows; imported once, kept under benchmarks/out/ and copied for
+each run) receives the rest of MBF's upload, ROWS rows, as one timed `import subscriptions`
+(its carrier's snapshot rewrite included). `--chunk-size` passes the importer's option.
+
+    .venv/bin/python benchmarks/import_subscriptions.py --onto 10000000 --rows 1000000 --runs 3
 """
 
 from __future__ import annotations
@@ -114,14 +122,116 @@ def run(
     }
 
 
+def split(files: dict[str, Path], onto: int, folder: Path) -> tuple[dict[str, Path], Path]:
+    """The base's uploads (every carrier but the last whole, the last one's first rows, `onto`
+    rows in all) and the rest of the last carrier's upload, the timed one."""
+    base = {code: path for code, path in files.items() if code != CARRIERS[-1]}
+    last = files[CARRIERS[-1]]
+    with open(last, encoding="utf-8", newline="") as fh:
+        lines = fh.readlines()  # a few hundred MB at 11 M rows: once, when the split is made
+    header, rows = lines[0], lines[1:]
+    before = 0
+    for path in base.values():
+        with open(path, "rb") as fh:
+            before += sum(1 for _ in fh) - 1
+    head = onto - before
+    if not 0 < head < len(rows):
+        raise SystemExit(f"cannot put {onto:,} rows in the base with these uploads")
+    base[CARRIERS[-1]] = folder / f"{CARRIERS[-1]}-head.csv"
+    tail = folder / f"{CARRIERS[-1]}-tail.csv"
+    if not (folder / "split").exists():
+        base[CARRIERS[-1]].write_text(header + "".join(rows[:head]), encoding="utf-8")
+        tail.write_text(header + "".join(rows[head:]), encoding="utf-8")
+        (folder / "split").touch()
+    return base, tail
+
+
+def onto(
+    base_rows: int, rows: int, runs: int, chunk_size: int | None, base_dir: Path | None = None
+) -> list[dict[str, object]]:
+    """`import subscriptions` of `rows` rows onto a store that already holds `base_rows`
+    (`base_dir`: another copy of that store to start from, e.g. one at an older schema)."""
+    files = uploads(base_rows + rows)
+    folder = OUT / f"subscriptions-onto-{base_rows}"
+    folder.mkdir(parents=True, exist_ok=True)
+    base_files, tail = split(files, base_rows, folder)
+    base = folder / "base"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DINHDANH_")}
+    if not (folder / "base-done").exists():
+        shutil.rmtree(base, ignore_errors=True)
+        env["DINHDANH_DATA_DIR"] = str(base)
+        started = time.perf_counter()
+        measure([EXE, "init"], env)
+        for code, path in base_files.items():
+            measure([EXE, "carriers", "add", code, "--name", code], env)
+            ported_in = files[code].with_suffix(".ports")  # the whole upload's ports
+            if ported_in.exists():
+                measure([EXE, "carriers", "ports", "add", code, "--file", str(ported_in)], env)
+            m = measure(
+                [EXE, "import", "subscriptions", str(path), "--carrier", code, "--json"], env
+            )
+            print(
+                f"  base {code}: {json.loads(m.stdout)['total_rows']:,} rows in {m.seconds:.0f} s"
+            )
+        (folder / "base-done").write_text(f"{time.perf_counter() - started:.0f} s\n")
+    results = []
+    extra = ["--chunk-size", str(chunk_size)] if chunk_size else []
+    for i in range(runs):
+        data = Path(tempfile.mkdtemp(prefix="dinhdanh-bench-", dir=OUT))
+        try:
+            shutil.copytree(base_dir or base, data, dirs_exist_ok=True)
+            env["DINHDANH_DATA_DIR"] = str(data)
+            measure([EXE, "init"], env)  # migrations since the base was built, not timed
+            load = os.getloadavg()[0]
+            cmd = [EXE, "import", "subscriptions", str(tail), "--carrier", CARRIERS[-1], "--json"]
+            m = measure([*cmd, *extra], env)
+            load_after = os.getloadavg()[0]
+        finally:
+            shutil.rmtree(data, ignore_errors=True)
+        report = json.loads(m.stdout)
+        assert report["created"] + report["rejected"] == report["total_rows"], report
+        print(
+            f"run {i + 1}: {report['total_rows']:,} rows onto {base_rows:,} in {m.seconds:.1f} s"
+            f" = {report['total_rows'] / m.seconds:,.0f} rows/s, peak {m.peak_mib:,.0f} MiB,"
+            f" {report['rejected']:,} rejected; load average {load:.1f} -> {load_after:.1f}",
+            flush=True,
+        )
+        results.append(
+            {
+                "onto": base_rows,
+                "rows": report["total_rows"],
+                "seconds": round(m.seconds, 1),
+                "rows_per_second": round(report["total_rows"] / m.seconds),
+                "peak_mib": round(m.peak_mib),
+                "load": [round(load, 1), round(load_after, 1)],
+            }
+        )
+    return results
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rows", type=int, default=10_000_000)
     ap.add_argument("--postgres", action="store_true", help="also import into PostgreSQL")
+    ap.add_argument("--onto", type=int, help="time one upload onto a table of this many rows")
+    ap.add_argument("--runs", type=int, default=1, help="with --onto: runs, each on a fresh copy")
+    ap.add_argument("--chunk-size", type=int, help="with --onto: the importer's --chunk-size")
+    ap.add_argument("--base-dir", type=Path, help="with --onto: copy this store, not the base")
+    ap.add_argument("--build-only", action="store_true", help="with --onto: build the base only")
     args = ap.parse_args()
     print(
         f"machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}"
     )
+    if args.onto:
+        found = onto(
+            args.onto,
+            args.rows,
+            0 if args.build_only else args.runs,
+            args.chunk_size,
+            args.base_dir,
+        )
+        print(json.dumps(found))
+        return
     files = uploads(args.rows)
     results = [run("sqlite", files, args.rows, None)]
     if args.postgres:

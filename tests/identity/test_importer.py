@@ -17,6 +17,7 @@ from dinhdanh.identity.importer import import_citizens, write_rejects
 from dinhdanh.identity.models import Citizen
 from dinhdanh.privacy.audit import AccessContext
 from dinhdanh.privacy.models import AuditEntry
+from dinhdanh.store import batch
 from dinhdanh.store.feeds import FeedError
 from dinhdanh.store.models import ImportRun
 from dinhdanh.wiring import Container, init_data_dir
@@ -211,6 +212,35 @@ def test_resume_after_a_crash_between_chunks(container: Container, tmp_path: Pat
         runs = s.scalars(select(ImportRun)).all()
         assert [(r.status, r.created) for r in runs] == [("done", 50)]
         assert container.audit.verify(s).ok
+
+
+def test_a_commit_gathers_whole_pieces_and_a_resume_starts_after_it(
+    container: Container, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Pass 1 works in pieces of 10 rows here; a commit of 25 rows takes three whole pieces.
+    monkeypatch.setattr(batch, "CHECK_PIECE", 10)
+    rows = [row(f"001090{i:06d}", f"Nguyễn Văn {i}", "1990-05-12", "M") for i in range(50)]
+    path = write_csv(tmp_path / "big.csv", rows)
+    calls = 0
+
+    @contextmanager
+    def dying_uow() -> Iterator[Session]:
+        nonlocal calls
+        calls += 1
+        if calls == 4:  # ledger row, index check, one commit, then the process "dies"
+            raise Crash
+        with container.unit_of_work() as s:
+            yield s
+
+    uow: object = dying_uow
+    with pytest.raises(Crash):
+        run(container, path, chunk_size=25, unit_of_work=uow)
+    assert count(container, Citizen) == 30  # the pieces of one commit, all of them
+
+    report = run(container, path, chunk_size=25)
+    assert report.resumed_from_line == 32  # type: ignore[attr-defined]
+    assert report.counts.created == 50  # type: ignore[attr-defined]
+    assert count(container, Citizen) == 50
 
 
 def test_no_plaintext_in_the_database_file(container: Container, tmp_path: Path) -> None:

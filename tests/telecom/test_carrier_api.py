@@ -72,7 +72,7 @@ def test_upload_is_idempotent_and_reports_rejects(
     assert (report["created"], report["rejected"]) == (2, 2)
     # Loaded into an empty table, so its secondary indexes were built after the rows: here.
     indexes = {ix["name"] for ix in inspect(container.engine).get_indexes("subscriptions")}
-    assert {"ix_subscriptions_id_bidx", "ix_subscriptions_msisdn"} <= indexes
+    assert {"ix_subscriptions_id_bidx", "uq_subscriptions_msisdn_carrier"} <= indexes
     assert [(r["line"], r["reason"].split(" ")[0]) for r in report["rejected_rows"]] == [
         (4, "msisdn_invalid"),
         (5, "invalid_channel"),

@@ -46,4 +46,12 @@ class Citizen(Base):
             sqlite_where=text("phone_bidx IS NOT NULL"),
             postgresql_where=text("phone_bidx IS NOT NULL"),
         ),
+        # The deceased (about 0.5 %), whom every reconciliation opens: found without reading
+        # the whole registry (its WHERE is the query's, Registry.dates_of_death).
+        Index(
+            "ix_citizens_deceased",
+            "id",
+            sqlite_where=text("deceased IS 1"),
+            postgresql_where=text("deceased IS true"),
+        ),
     )

@@ -142,7 +142,9 @@ class Telecom:
             [p.msisdn for p in prepared],
             where={"carrier": carrier},
         )
-        fresh = [p for p in prepared if p.msisdn not in existing]
+        # In number order: the rows then go into the number's index page after page, not all
+        # over it (ADR 0026).
+        fresh = sorted((p for p in prepared if p.msisdn not in existing), key=_by_msisdn)
         changed = [p for p in prepared if existing.get(p.msisdn, p.digest) != p.digest]
         counts.created, counts.updated = len(fresh), len(changed)
         counts.unchanged = len(prepared) - len(fresh) - len(changed)
@@ -493,6 +495,10 @@ class Telecom:
             .order_by(m.LockCase.opened_at.desc())
         )
         return session.scalars(stmt).first()
+
+
+def _by_msisdn(p: PreparedSubscription) -> str:
+    return p.msisdn
 
 
 def _when(value: datetime | str) -> datetime:
