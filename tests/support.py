@@ -8,6 +8,7 @@ import os
 import socket
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from dinhdanh.identity.idnumber import Sex
 from dinhdanh.identity.rules import CitizenRecord
@@ -88,3 +89,10 @@ def require_java() -> None:
         if os.environ.get("CI"):
             pytest.fail("CI: the Spark tests need a Java runtime (.ci/run installs one)")
         pytest.skip("no Java runtime (apt-get install default-jre-headless) for the Spark tests")
+
+
+def assert_same_response(fast: Any, plain: Any) -> None:
+    """A fast path's answer is the app's own: status, body and headers, byte for byte."""
+    assert fast.status_code == plain.status_code, (fast.text, plain.text)
+    assert fast.content == plain.content
+    assert list(fast.headers.items()) == list(plain.headers.items())

@@ -20,6 +20,7 @@ from dinhdanh.web.rdap_fast import RdapFastPath
 from dinhdanh.wiring import Container
 from tests.internet import rdap_data as d
 from tests.internet.test_rdap import BASIS
+from tests.support import assert_same_response
 from tests.web.test_officer_api import key
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
@@ -62,16 +63,10 @@ def clients(container: Container, tmp_path: Path) -> Iterator[tuple[TestClient, 
         yield fast, plain
 
 
-def _same(fast: Any, plain: Any) -> None:
-    assert fast.status_code == plain.status_code, (fast.text, plain.text)
-    assert fast.content == plain.content
-    assert list(fast.headers.items()) == list(plain.headers.items())
-
-
 @pytest.mark.parametrize("path", PATHS)
 def test_both_paths_answer_alike(clients: tuple[TestClient, TestClient], path: str) -> None:
     fast, plain = clients
-    _same(fast.get(path), plain.get(path))
+    assert_same_response(fast.get(path), plain.get(path))
 
 
 def test_both_paths_give_the_same_429_and_share_the_count(

@@ -23,7 +23,7 @@ from dinhdanh.web.status_fast import StatusFastPath, route
 from dinhdanh.wiring import Container
 from tests.oidc.conftest import log_in
 from tests.social.conftest import Plat, add_platform, bind, sign_in
-from tests.support import Citizen, make_citizen
+from tests.support import Citizen, assert_same_response, make_citizen
 
 BASE = "https://testserver"
 ZALO = "/api/v1/platforms/zalo"
@@ -51,16 +51,10 @@ def clients(container: Container, bound: Plat) -> Iterator[tuple[TestClient, Tes
         yield fast, plain
 
 
-def _same(fast: Any, plain: Any) -> None:
-    assert fast.status_code == plain.status_code, (fast.text, plain.text)
-    assert fast.content == plain.content
-    assert list(fast.headers.items()) == list(plain.headers.items())
-
-
 def _both(clients: tuple[TestClient, TestClient], method: str, url: str, **kw: Any) -> Any:
     fast, plain = clients
     a, b = fast.request(method, url, **kw), plain.request(method, url, **kw)
-    _same(a, b)
+    assert_same_response(a, b)
     return a
 
 
