@@ -59,7 +59,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         fixtures = getattr(item, "fixturenames", ())
         if "spark" in fixtures:
             item.add_marker(pytest.mark.xdist_group("spark"))
-        elif "server" in fixtures and item.path.parent.name == "browser":
+        elif item.path.parent.name == "browser":  # one Chromium, one demo server
             item.add_marker(pytest.mark.xdist_group("browser"))
 
 
@@ -153,6 +153,7 @@ class Migrated:
     sqlite_file: Path
     pg_fingerprint: str | None = None
     pg_seeded: tuple[str, ...] = ()
+    pg_reset: str = ""
 
 
 @pytest.fixture(scope="session")
@@ -219,7 +220,10 @@ def _tables(conn: psycopg.Connection[tuple[object, ...]]) -> list[str]:
 
 def _fingerprint(conn: psycopg.Connection[tuple[object, ...]], seeded: tuple[str, ...]) -> str:
     lines = sorted(str(r[0]) for r in conn.execute(_CATALOG))
+    tables = set(_tables(conn))
     for table in seeded:
+        if table not in tables:
+            return ""  # dropped (an empty schema): not the migrated one
         rows = conn.execute(f'SELECT t::text FROM "{table}" t').fetchall()
         lines.append(f"rows {table} " + "|".join(sorted(str(r[0]) for r in rows)))
     return "\n".join(lines)
@@ -240,20 +244,9 @@ def _fresh_schema(settings: Settings, migrated: Migrated) -> None:
     with psycopg.connect(_libpq(url), autocommit=True) as conn:
         fingerprint = migrated.pg_fingerprint
         if fingerprint is not None and _fingerprint(conn, migrated.pg_seeded) == fingerprint:
-            # Same schema: empty every table the migrations left empty (triggers and
-            # foreign keys off while deleting), restart every sequence.
-            statements = ["SET session_replication_role = replica"]
-            statements += [
-                f'DELETE FROM "{t}"' for t in _tables(conn) if t not in migrated.pg_seeded
-            ]
-            sequences = conn.execute(
-                "SELECT sequencename FROM pg_sequences WHERE schemaname = 'public'"
-            )
-            statements += [f'ALTER SEQUENCE "{q[0]}" RESTART' for q in sequences]
-            statements.append("SET session_replication_role = DEFAULT")
-            with conn.transaction():
-                for statement in statements:
-                    conn.execute(statement)
+            # Same schema: empty every table the migrations left empty (triggers and foreign
+            # keys off while deleting), restart every sequence; one transaction, one trip.
+            conn.execute(migrated.pg_reset)
             return
         conn.execute("DROP SCHEMA public CASCADE")
         conn.execute("CREATE SCHEMA public")
@@ -262,6 +255,17 @@ def _fresh_schema(settings: Settings, migrated: Migrated) -> None:
         seeded = tuple(
             t for t in _tables(conn) if conn.execute(f'SELECT 1 FROM "{t}" LIMIT 1').fetchone()
         )
+        sequences = conn.execute(
+            "SELECT sequencename FROM pg_sequences WHERE schemaname = 'public'"
+        ).fetchall()
+        statements = [
+            "BEGIN",
+            "SET LOCAL session_replication_role = replica",
+            *(f'DELETE FROM "{t}"' for t in _tables(conn) if t not in seeded),
+            *(f'ALTER SEQUENCE "{q[0]}" RESTART' for q in sequences),
+            "COMMIT",
+        ]
+        migrated.pg_reset = ";\n".join(statements)
         migrated.pg_seeded = seeded
         migrated.pg_fingerprint = _fingerprint(conn, seeded)
 
