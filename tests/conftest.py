@@ -157,7 +157,7 @@ class Migrated:
 
 
 @pytest.fixture(scope="session")
-def migrated(tmp_path_factory: pytest.TempPathFactory, ring_json: str) -> Migrated:
+def migrated_template(tmp_path_factory: pytest.TempPathFactory, ring_json: str) -> Migrated:
     template = Settings(data_dir=tmp_path_factory.mktemp("template") / "var", keyring=ring_json)
     init_data_dir(template)[1].dispose()
     db = template.data_dir / "dinhdanh.db"
@@ -302,8 +302,8 @@ def settings(
 
 
 @pytest.fixture
-def container(settings: Settings, migrated: Migrated) -> Iterator[Container]:
-    _fresh_schema(settings, migrated)
+def container(settings: Settings, migrated_template: Migrated) -> Iterator[Container]:
+    _fresh_schema(settings, migrated_template)
     c = build(settings)
     try:
         yield c
