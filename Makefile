@@ -31,8 +31,11 @@ run: setup
 	       DINHDANH_ENV="$${DINHDANH_ENV:-dev}"; \
 	$(BIN)/dinhdanh init && $(BIN)/dinhdanh demo && exec $(BIN)/dinhdanh serve
 
+# In parallel, one pytest-xdist worker per CPU (tests/conftest.py gives each its own
+# databases and directories); `make test TEST_WORKERS=0` runs the suite in one process.
+TEST_WORKERS ?= auto
 test: setup
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS)
 
 lint: setup
 	$(BIN)/ruff check src tests benchmarks
