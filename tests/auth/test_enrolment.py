@@ -14,10 +14,10 @@ from sqlalchemy import select
 
 from dinhdanh.auth.enrolment import Completed, EnrolmentFailed, State
 from dinhdanh.auth.models import Enrolment
+from dinhdanh.choices import Environment
 from dinhdanh.identity import indexes
 from dinhdanh.privacy.audit import AccessContext
 from dinhdanh.privacy.models import AuditEntry
-from dinhdanh.settings import Environment
 from dinhdanh.telecom.service import Verdict
 from dinhdanh.web.app import create_app
 from dinhdanh.wiring import Container

@@ -20,7 +20,8 @@ from dinhdanh.age.credentials.keys import verifying_keys
 from dinhdanh.age.credentials.verifier import Trust, verify_presentation
 from dinhdanh.age.statuslist import StatusListCache
 from dinhdanh.age.wallet import Wallet
-from dinhdanh.settings import Environment, Settings
+from dinhdanh.choices import Environment
+from dinhdanh.settings import Settings
 from dinhdanh.web.app import create_app
 from dinhdanh.wiring import build, init_data_dir
 from tests.browser.a11y import check_page

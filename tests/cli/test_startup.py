@@ -74,6 +74,14 @@ def test_a_command_loads_only_its_own_stack() -> None:
     assert not {m for m in ("dinhdanh.cli.social", "scipy", "dinhdanh.cli.demo") if m in loaded}
 
 
+@pytest.mark.parametrize("group", ["keys", "apikeys", "serve", "init"])
+def test_the_core_commands_help_loads_no_store(group: str) -> None:
+    # cli.core's commands load the key ring, the store and the access layer when they run.
+    loaded = modules_after(group, "--help")
+    assert "dinhdanh.cli.core" in loaded
+    assert not ({*HEAVY, "dinhdanh.privacy.access"} - {"pydantic", "dinhdanh.cli.common"}) & loaded
+
+
 def test_a_groups_help_imports_no_engine() -> None:
     # `dinhdanh reconcile --help` loads the reconcile commands' modules, not what they run.
     loaded = modules_after("reconcile", "--help")

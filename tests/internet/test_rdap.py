@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 import pytest
 from fastapi.testclient import TestClient
 
-from dinhdanh.privacy.access import Role
+from dinhdanh.privacy.roles import Role
 from dinhdanh.wiring import Container
 from tests.internet import rdap_data as d
 from tests.internet.factories import ORG, ORG2

@@ -16,7 +16,7 @@ from dinhdanh.identity import indexes
 from dinhdanh.internet import models as m
 from dinhdanh.internet.answer_cache import AnswerCache
 from dinhdanh.internet.importer import import_domains, import_ip_blocks, import_organisations
-from dinhdanh.privacy.access import Role
+from dinhdanh.privacy.roles import Role
 from dinhdanh.wiring import Container
 from tests.internet import rdap_data as d
 from tests.internet.factories import CTX, NOW, ORG, block, company, org, run_of, write

@@ -14,7 +14,7 @@ import pytest
 from anyio import CapacityLimiter
 from fastapi.testclient import TestClient
 
-from dinhdanh.privacy.access import Role
+from dinhdanh.privacy.roles import Role
 from dinhdanh.web.app import create_app
 from dinhdanh.web.rdap_fast import RdapFastPath
 from dinhdanh.wiring import Container

@@ -16,7 +16,7 @@ import requests
 import uvicorn
 import whoisit
 
-from dinhdanh.privacy.access import Role
+from dinhdanh.privacy.roles import Role
 from dinhdanh.web.app import create_app
 from dinhdanh.wiring import Container
 from tests.internet import rdap_data as d

@@ -14,7 +14,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from dinhdanh.internet.domains import COLUMNS
-from dinhdanh.privacy.access import Role, create_api_key
+from dinhdanh.privacy.access import create_api_key
+from dinhdanh.privacy.roles import Role
 from dinhdanh.web.app import create_app
 from dinhdanh.web.limits import limit_for
 from dinhdanh.wiring import Container

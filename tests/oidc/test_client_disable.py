@@ -13,7 +13,8 @@ from sqlalchemy import update
 
 from dinhdanh.auth.clients import ClientInfo, Clients
 from dinhdanh.auth.models import Client
-from dinhdanh.privacy.access import Role, create_api_key
+from dinhdanh.privacy.access import create_api_key
+from dinhdanh.privacy.roles import Role
 from dinhdanh.settings import Settings
 from dinhdanh.wiring import Container
 from tests.cli.helpers import cli, cli_json

@@ -10,7 +10,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from dinhdanh.auth.clients import ClientConfigError
-from dinhdanh.privacy.access import Role, create_api_key
+from dinhdanh.privacy.access import create_api_key
+from dinhdanh.privacy.roles import Role
 from dinhdanh.settings import Settings
 from dinhdanh.wiring import Container
 from tests.cli.helpers import cli, cli_json

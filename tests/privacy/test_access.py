@@ -10,7 +10,6 @@ from dinhdanh.privacy.access import (
     CaseRefRequired,
     LegalGround,
     PurposeRequired,
-    Role,
     UnknownLegalBasis,
     authenticate,
     check_purpose,
@@ -18,6 +17,7 @@ from dinhdanh.privacy.access import (
     list_api_keys,
     revoke_api_key,
 )
+from dinhdanh.privacy.roles import Role
 from dinhdanh.wiring import Container
 
 NOW = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)

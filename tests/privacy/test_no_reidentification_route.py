@@ -40,9 +40,11 @@ from sqlalchemy import select
 from starlette.routing import BaseRoute, Mount, Route
 
 import dinhdanh
-from dinhdanh.privacy.access import Role, create_api_key
+from dinhdanh.choices import Environment
+from dinhdanh.privacy.access import create_api_key
 from dinhdanh.privacy.disclosure import SYSTEM
-from dinhdanh.settings import Environment, Settings
+from dinhdanh.privacy.roles import Role
+from dinhdanh.settings import Settings
 from dinhdanh.social.models import Binding
 from dinhdanh.staff.service import StaffMember
 from dinhdanh.web.browser import CSRF_COOKIE, SESSION_COOKIE, _csrf_for

@@ -8,8 +8,9 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import update
 
-from dinhdanh.privacy.access import RecentKeys, Role, create_api_key, revoke_api_key
+from dinhdanh.privacy.access import RecentKeys, create_api_key, revoke_api_key
 from dinhdanh.privacy.models import ApiKey
+from dinhdanh.privacy.roles import Role
 from dinhdanh.wiring import Container
 
 NOW = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)

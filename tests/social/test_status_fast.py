@@ -16,7 +16,8 @@ import pytest
 from anyio import CapacityLimiter
 from fastapi.testclient import TestClient
 
-from dinhdanh.privacy.access import Role, create_api_key, revoke_api_key
+from dinhdanh.privacy.access import create_api_key, revoke_api_key
+from dinhdanh.privacy.roles import Role
 from dinhdanh.social.service import MAX_BATCH
 from dinhdanh.web.app import create_app
 from dinhdanh.web.status_fast import StatusFastPath, route

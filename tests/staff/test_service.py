@@ -9,9 +9,10 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from dinhdanh.privacy.access import Role, authenticate, check_purpose, create_api_key, list_api_keys
+from dinhdanh.privacy.access import authenticate, check_purpose, create_api_key, list_api_keys
 from dinhdanh.privacy.audit import AccessContext
 from dinhdanh.privacy.models import AuditEntry
+from dinhdanh.privacy.roles import Role
 from dinhdanh.staff.roles import LOOKUP, StaffRole
 from dinhdanh.staff.rules import same_person
 from dinhdanh.staff.service import GrantEnded, GrantInvalid, GrantNotFound, NotAPerson

@@ -17,7 +17,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, inspect, select
 
-from dinhdanh.privacy.access import Role, create_api_key
+from dinhdanh.privacy.access import create_api_key
+from dinhdanh.privacy.roles import Role
 from dinhdanh.telecom.models import Subscription, UploadReject
 from dinhdanh.web.app import create_app
 from dinhdanh.wiring import Container

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 
 from dinhdanh.auth.phones import TelecomPhones
 from dinhdanh.identity import indexes
-from dinhdanh.privacy.access import Role
+from dinhdanh.privacy.roles import Role
 from dinhdanh.settings import Settings
 from dinhdanh.telecom import blocks
 from dinhdanh.telecom.numberplan import NumberPlan

@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from dinhdanh.auth import totp
-from dinhdanh.privacy.access import Role
+from dinhdanh.privacy.roles import Role
 from dinhdanh.wiring import Container
 from tests.oidc.conftest import log_in
 from tests.staff.factories import ORG

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from dinhdanh.settings import Environment, Settings
+from dinhdanh.choices import Environment
+from dinhdanh.settings import Settings
 from dinhdanh.web.app import create_app
 from dinhdanh.wiring import build, init_data_dir
 

@@ -29,7 +29,8 @@ from fastapi.testclient import TestClient
 from schemathesis.config import SchemathesisConfig
 from schemathesis.engine import events
 
-from dinhdanh.privacy.access import Role, create_api_key
+from dinhdanh.privacy.access import create_api_key
+from dinhdanh.privacy.roles import Role
 from dinhdanh.settings import Settings
 from dinhdanh.web.app import create_app
 from dinhdanh.wiring import build

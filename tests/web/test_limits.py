@@ -14,7 +14,8 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from dinhdanh.privacy.access import Role, create_api_key
+from dinhdanh.privacy.access import create_api_key
+from dinhdanh.privacy.roles import Role
 from dinhdanh.settings import Settings
 from dinhdanh.web.app import create_app
 from dinhdanh.web.limits import ACK_BYTES, API_BYTES, FORM_BYTES

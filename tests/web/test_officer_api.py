@@ -10,9 +10,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from dinhdanh.identity.rules import check_citizen
-from dinhdanh.privacy.access import Role, create_api_key
+from dinhdanh.privacy.access import create_api_key
 from dinhdanh.privacy.audit import AccessContext
 from dinhdanh.privacy.models import AuditEntry
+from dinhdanh.privacy.roles import Role
 from dinhdanh.web.app import create_app
 from dinhdanh.wiring import Container
 from tests.identity.factories import GOOD

@@ -12,7 +12,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from dinhdanh.posture import models as m
-from dinhdanh.privacy.access import Role, create_api_key
+from dinhdanh.privacy.access import create_api_key
+from dinhdanh.privacy.roles import Role
 from dinhdanh.staff.service import GrantInvalid
 from dinhdanh.wiring import Container
 from tests.posture.factories import (

@@ -7,7 +7,8 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from dinhdanh.privacy.access import Role, create_api_key
+from dinhdanh.privacy.access import create_api_key
+from dinhdanh.privacy.roles import Role
 from dinhdanh.web.app import create_app
 from dinhdanh.web.limits import limit_for
 from dinhdanh.wiring import Container

@@ -8,10 +8,11 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import asdict
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from dinhdanh.choices import LogLevel
 from dinhdanh.cli.common import (
     container_from,
     emit_json,
@@ -21,12 +22,12 @@ from dinhdanh.cli.common import (
     parse_expiry,
     settings_from,
 )
-from dinhdanh.crypto import CryptoError, KeyRing, load_keyring, rotate, save_keyring
-from dinhdanh.crypto.keyring import retire_token_version
-from dinhdanh.privacy.access import Role, create_api_key, list_api_keys, revoke_api_key
-from dinhdanh.settings import LogLevel
-from dinhdanh.staff.service import StaffError
-from dinhdanh.wiring import init_data_dir
+from dinhdanh.privacy.roles import Role
+
+# The key ring, the store and the access layer load in the commands that use them: `dinhdanh
+# keys --help` or `apikeys --help` loads none of them.
+if TYPE_CHECKING:
+    from dinhdanh.crypto import KeyRing
 
 init_app = typer.Typer(add_completion=False)
 serve_app = typer.Typer(add_completion=False)
@@ -42,6 +43,9 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as JSON.
 @init_app.command("init")
 def init(ctx: typer.Context, json_out: JsonOpt = False) -> None:
     """Create the data directory, the key ring (0600) and the database schema. Idempotent."""
+    from dinhdanh.crypto import CryptoError
+    from dinhdanh.wiring import init_data_dir
+
     settings = settings_from(ctx)
     try:
         created, engine = init_data_dir(settings)
@@ -136,6 +140,8 @@ def audit_verify(ctx: typer.Context, json_out: JsonOpt = False) -> None:
 
 def _change_ring(ctx: typer.Context, change: Callable[[KeyRing], KeyRing], verb: str) -> KeyRing:
     """Load the key ring file, apply ``change``, save it (0600); one clear line on failure."""
+    from dinhdanh.crypto import CryptoError, load_keyring, save_keyring
+
     settings = settings_from(ctx)
     if settings.keyring:
         fail(f"the key ring comes from DINHDANH_KEYRING: {verb} it where that value is kept")
@@ -150,6 +156,8 @@ def _change_ring(ctx: typer.Context, change: Callable[[KeyRing], KeyRing], verb:
 @keys_app.command("rotate")
 def keys_rotate(ctx: typer.Context, json_out: JsonOpt = False) -> None:
     """Add a new sealing and signing key version; old versions keep opening and verifying."""
+    from dinhdanh.crypto import rotate
+
     ring = _change_ring(ctx, rotate, "rotate")
     result = {"seal_version": ring.seal_version, "sign_version": ring.sign_version}
     if json_out:
@@ -168,6 +176,8 @@ def keys_retire(
 
     Audit checkpoints it signed still verify. Restart every server afterwards.
     """
+    from dinhdanh.crypto.keyring import retire_token_version
+
     ring = _change_ring(ctx, lambda r: retire_token_version(r, version), "retire")
     result = {"sign_version": ring.sign_version, "token_retired": sorted(ring.token_retired)}
     if json_out:
@@ -201,6 +211,9 @@ def apikeys_add(
     json_out: JsonOpt = False,
 ) -> None:
     """Create an API key; the token is printed once and never stored."""
+    from dinhdanh.privacy.access import create_api_key
+    from dinhdanh.staff.service import StaffError
+
     personal = role in (Role.OFFICER, Role.AGENCY_ADMIN)
     if personal != (staff is not None):
         fail(
@@ -249,6 +262,8 @@ def apikeys_add(
 @apikeys_app.command("list")
 def apikeys_list(ctx: typer.Context, json_out: JsonOpt = False) -> None:
     """Every API key with its role, expiry and state (never the secret)."""
+    from dinhdanh.privacy.access import list_api_keys
+
     with container_from(ctx) as c, c.unit_of_work() as session:
         keys = list_api_keys(session, c.clock())
     if json_out:
@@ -271,6 +286,8 @@ def apikeys_revoke(
     json_out: JsonOpt = False,
 ) -> None:
     """Revoke an API key: its next request is refused."""
+    from dinhdanh.privacy.access import revoke_api_key
+
     with container_from(ctx) as c, c.unit_of_work() as session:
         found = revoke_api_key(session, key_id, c.clock())
     if not found:

@@ -46,7 +46,8 @@ def carriers_add(
     json_out: JsonOpt = False,
 ) -> None:
     """Register a carrier (and, with --api-key, a key that sees only its own subscribers)."""
-    from dinhdanh.privacy.access import Role, create_api_key
+    from dinhdanh.privacy.access import create_api_key
+    from dinhdanh.privacy.roles import Role
     from dinhdanh.telecom.service import TelecomError
 
     with container_from(ctx) as c, c.unit_of_work() as session:

@@ -47,8 +47,9 @@ from dinhdanh.internet.organisations import PreparedOrganisation, rep_context
 from dinhdanh.internet.resources import PreparedAsn, PreparedIpBlock
 from dinhdanh.internet.rules import Reason
 from dinhdanh.internet.taxcode import TaxCodeError, parse_tax_code
-from dinhdanh.privacy.access import Principal, Role, create_api_key
+from dinhdanh.privacy.access import Principal, create_api_key
 from dinhdanh.privacy.audit import AccessContext, AuditLog
+from dinhdanh.privacy.roles import Role
 from dinhdanh.store.batch import Counts
 from dinhdanh.store.bulk import insert_rows, lookup
 from dinhdanh.store.ids import uuid7s

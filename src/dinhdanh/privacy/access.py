@@ -9,7 +9,6 @@ import time
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from enum import StrEnum
 from typing import Any, cast
 
 from sqlalchemy import Row, Table, bindparam, select
@@ -17,15 +16,7 @@ from sqlalchemy.orm import Session
 
 from dinhdanh.errors import DomainError
 from dinhdanh.privacy.models import ApiKey
-
-
-class Role(StrEnum):
-    OFFICER = "officer"
-    ADMIN = "admin"
-    CARRIER = "carrier"  # scope: the carrier's code; sees and changes only its own subscribers
-    PLATFORM = "platform"  # scope: the platform's code; reads only its own accounts' status
-    REGISTRAR = "registrar"  # scope: the registrar's code; uploads only its own domain names
-    AGENCY_ADMIN = "agency_admin"  # personal: an agency_admin grant's person (posture API)
+from dinhdanh.privacy.roles import Role
 
 
 class AccessError(DomainError):

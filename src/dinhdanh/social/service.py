@@ -32,8 +32,9 @@ from dinhdanh.crypto import KeyRing, open_sealed, seal
 from dinhdanh.crypto.derive import pairwise_key
 from dinhdanh.crypto.jose import JoseError, verify_jwt
 from dinhdanh.identity.service import Registry
-from dinhdanh.privacy.access import Principal, Role, create_api_key
+from dinhdanh.privacy.access import Principal, create_api_key
 from dinhdanh.privacy.audit import AccessContext
+from dinhdanh.privacy.roles import Role
 from dinhdanh.social import models as m
 from dinhdanh.social import status_queries
 from dinhdanh.social.errors import (

@@ -24,9 +24,10 @@ from dinhdanh.auth.models import Account, WebAuthnCredential
 from dinhdanh.auth.opaque import as_utc
 from dinhdanh.errors import DomainError
 from dinhdanh.internet.taxcode import TaxCodeError, parse_tax_code
-from dinhdanh.privacy.access import LegalGround, Principal, Role, create_api_key
+from dinhdanh.privacy.access import LegalGround, Principal, create_api_key
 from dinhdanh.privacy.audit import AccessContext, AuditLog
 from dinhdanh.privacy.models import ApiKey
+from dinhdanh.privacy.roles import Role
 from dinhdanh.staff.models import StaffGrant
 from dinhdanh.staff.roles import LOOKUP, PERSONAL_TOKENS, StaffRole
 from dinhdanh.staff.rules import person_actor, same_person

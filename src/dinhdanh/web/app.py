@@ -12,7 +12,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 
 from dinhdanh import __version__
-from dinhdanh.settings import Environment
+from dinhdanh.choices import Environment
 from dinhdanh.store.private import clear_stale_spills
 from dinhdanh.web import problems
 from dinhdanh.web.deps import ContainerDep

@@ -10,7 +10,8 @@ from anyio import CapacityLimiter
 from fastapi import Depends, Header, Request
 from sqlalchemy.orm import Session
 
-from dinhdanh.privacy.access import RECENT_KEYS, Principal, Role, authenticate
+from dinhdanh.privacy.access import RECENT_KEYS, Principal, authenticate
+from dinhdanh.privacy.roles import Role
 from dinhdanh.staff.roles import POSTURE_MANAGE
 from dinhdanh.staff.service import StaffMember
 from dinhdanh.web.problems import Problem

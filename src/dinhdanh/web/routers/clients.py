@@ -8,7 +8,8 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
 from dinhdanh.auth.clients import DEFAULT_GRANTS
-from dinhdanh.privacy.access import Principal, Role
+from dinhdanh.privacy.access import Principal
+from dinhdanh.privacy.roles import Role
 from dinhdanh.web.deps import ContainerDep, principal
 from dinhdanh.web.problems import Problem, problem_responses
 

@@ -31,9 +31,10 @@ from dinhdanh.internet.answer_cache import GENERATION
 from dinhdanh.internet.ipindex import Address, CidrError, Network, parse_cidr
 from dinhdanh.internet.names import DomainNameError, ascii_form
 from dinhdanh.internet.service import DomainView, OrganisationView
-from dinhdanh.privacy.access import Role, check_purpose
+from dinhdanh.privacy.access import check_purpose
 from dinhdanh.privacy.access_log import disclose_after
 from dinhdanh.privacy.audit import AccessContext
+from dinhdanh.privacy.roles import Role
 from dinhdanh.store.snapshots import generations
 from dinhdanh.web.deps import AuthorizationHeader, ContainerDep, authenticated, in_db_thread
 from dinhdanh.web.problems import TYPE_BASE, Problem, add_format, errors_as

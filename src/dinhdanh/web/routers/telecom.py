@@ -12,8 +12,9 @@ from fastapi.responses import StreamingResponse
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from dinhdanh.privacy.access import Principal, Role, create_api_key
+from dinhdanh.privacy.access import Principal, create_api_key
 from dinhdanh.privacy.audit import AccessContext
+from dinhdanh.privacy.roles import Role
 from dinhdanh.store.batch import BatchReport, OnReject
 from dinhdanh.store.private import spill_dir
 from dinhdanh.telecom.importer import import_subscriptions
