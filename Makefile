@@ -31,9 +31,10 @@ run: setup
 	       DINHDANH_ENV="$${DINHDANH_ENV:-dev}"; \
 	$(BIN)/dinhdanh init && $(BIN)/dinhdanh demo && exec $(BIN)/dinhdanh serve
 
-# In parallel, one pytest-xdist worker per CPU (tests/conftest.py gives each its own
-# databases and directories); `make test TEST_WORKERS=0` runs the suite in one process.
-TEST_WORKERS ?= auto
+# One process by default; `make test TEST_WORKERS=auto` runs pytest-xdist workers, one per
+# CPU (tests/conftest.py gives each its own databases and directories). Not yet the default:
+# no whole-suite run in workers has passed yet (docs/adr/0027).
+TEST_WORKERS ?= 0
 test: setup
 	$(BIN)/pytest -n $(TEST_WORKERS)
 
