@@ -7,15 +7,19 @@ from __future__ import annotations
 
 import base64
 import re
+import secrets
 import time
 from datetime import UTC, datetime, timedelta
 
+import redis
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select, text
 
 from dinhdanh.auth import totp
+from dinhdanh.auth.challenges import SignedChallenges
 from dinhdanh.auth.models import Challenge, UsedChallenge
 from dinhdanh.auth.passkeys import LOGIN, REGISTER
+from dinhdanh.store.once import RedisOnce
 from dinhdanh.wiring import Container
 from tests.oidc.conftest import Citizen, csrf_of, log_in
 
@@ -189,3 +193,30 @@ def test_a_sealed_challenge_does_not_open_on_another_row(container: Container) -
         assert c.auth.challenges.take(s, handle, "webauthn_register", None, T0) is None
         assert c.auth.challenges.take(s, handle, LOGIN, "someone", T0) is None
         assert c.auth.challenges.take(s, handle, LOGIN, None, T0) == b"c" * 32
+
+
+def test_passkey_challenges_used_on_one_node_are_used_on_every_node(
+    container: Container, redis_url: str
+) -> None:
+    """With Redis (several server nodes), a handle used through one node's connection is
+    refused through another's, at once; and the database holds no used handle."""
+    c = container
+    prefix = f"dinhdanh:test:{secrets.token_hex(4)}:"
+    clients = [redis.Redis.from_url(redis_url) for _ in range(2)]
+    try:
+        a, b = (SignedChallenges(c.ring, once=RedisOnce(x, prefix)) for x in clients)
+        login = c.auth.passkeys.begin_login(T0)
+        with c.unit_of_work() as s:
+            assert a.use(s, login.handle, T0)
+            assert not b.use(s, login.handle, T0)
+            assert not a.use(s, login.handle, T0)
+            other = c.auth.passkeys.begin_login(T0)
+            assert b.use(s, other.handle, T0)  # another handle is its own
+        with c.unit_of_work() as s:
+            assert s.scalar(select(func.count()).select_from(UsedChallenge)) == 0
+        assert len(list(clients[0].scan_iter(prefix + "*"))) == 2
+    finally:
+        for key in clients[0].scan_iter(prefix + "*"):
+            clients[0].delete(key)
+        for x in clients:
+            x.close()

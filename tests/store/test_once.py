@@ -63,10 +63,12 @@ def test_redis_forgets_a_value_when_it_expires(
     container: Container, redis_nodes: tuple[Once, Once]
 ) -> None:
     a, b = redis_nodes
-    short = _row("brief", timedelta(milliseconds=50))
+    # Long enough that the second use comes before the expiry on a busy machine (at 50 ms it
+    # once did not), short enough to wait for.
+    short = _row("brief", timedelta(seconds=1))
     with container.unit_of_work() as s:
         assert a.first(s, UsedDpopProof, short, T0)
         assert not b.first(s, UsedDpopProof, short, T0)
-    time.sleep(0.3)  # the key's own expiry; no timing is asserted
+    time.sleep(1.5)  # the key's own expiry; no timing is asserted
     with container.unit_of_work() as s:
         assert b.first(s, UsedDpopProof, short, T0)

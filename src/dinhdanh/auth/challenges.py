@@ -33,7 +33,7 @@ from dinhdanh.auth.models import Challenge, UsedChallenge
 from dinhdanh.auth.opaque import as_utc
 from dinhdanh.crypto import CryptoError, KeyRing, open_sealed, seal
 from dinhdanh.crypto.derive import challenge_key
-from dinhdanh.store.db import record_once
+from dinhdanh.store.once import DatabaseOnce, Once
 
 
 def _context(row_id: str, purpose: str, account_id: str | None) -> bytes:
@@ -151,13 +151,17 @@ class SignedChallenges:
     nothing, so unauthenticated requests for login options cost no row. Only the server can
     tell which challenge goes with a handle, so a client cannot make up a handle (a later
     expiry, say) for an answer signed over another challenge. Single use: a successful
-    ceremony records the handle (``use``, INSERT ... ON CONFLICT DO NOTHING) until it expires;
-    a second use, even at the same instant, finds it there.
+    ceremony records the handle (``use``: INSERT ... ON CONFLICT DO NOTHING, or with Redis
+    ``SET NX`` expiring with the handle, ``store.once``) until it expires; a second use, even
+    at the same instant and on another node, finds it there.
     """
 
-    def __init__(self, ring: KeyRing, random: opaque.RandomBytes = os.urandom) -> None:
+    def __init__(
+        self, ring: KeyRing, random: opaque.RandomBytes = os.urandom, once: Once | None = None
+    ) -> None:
         self._key = challenge_key(ring)
         self._random = random
+        self._once = once or DatabaseOnce()  # Redis when the nodes share one (store.once)
 
     def _mac(self, raw: bytes, purpose: str, account_id: str | None) -> bytes:
         message = "\x00".join((purpose, account_id or "")).encode() + b"\x00" + raw
@@ -197,4 +201,4 @@ class SignedChallenges:
             return False
         expires = datetime.fromtimestamp(int.from_bytes(raw[_NONCE:], "big"), UTC)
         row = {"id": hashlib.sha256(raw).hexdigest(), "expires_at": expires}
-        return record_once(session, UsedChallenge, row, now)
+        return self._once.first(session, UsedChallenge, row, now)

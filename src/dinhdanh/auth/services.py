@@ -85,7 +85,8 @@ def build_auth(
     outbox = OutboxGateway(ring)
     devices = DeviceCookies(ring, timedelta(days=s.device_cookie_days))
     rp_id = s.webauthn_rp_id or str(urlsplit(issuer).hostname)
-    passkeys = Passkeys(rp_id, origin_of(issuer), SignedChallenges(ring))
+    replay = build_once(s.redis_url, s.redis_prefix)
+    passkeys = Passkeys(rp_id, origin_of(issuer), SignedChallenges(ring, once=replay))
     recoveries = Recoveries(
         registry, phones, outbox, sessions, audit, wait=timedelta(hours=s.recovery_wait_hours)
     )
@@ -100,7 +101,7 @@ def build_auth(
         accounts=accounts,
         sessions=sessions,
         throttles=throttles,
-        replay=build_once(s.redis_url, s.redis_prefix),
+        replay=replay,
         login=login,
         devices=devices,
         recoveries=recoveries,

@@ -91,7 +91,11 @@ class CitizenSealer:
         )
 
     def open(self, row: Citizen) -> CitizenRecord:
-        text = open_sealed(self.ring, row.sealed, seal_context(row.id_bidx)).decode()
+        return self.open_parts(row.id_bidx, row.sealed)
+
+    def open_parts(self, id_bidx: bytes, sealed: bytes) -> CitizenRecord:
+        """A record from its two stored columns (bulk reads select them, not ORM rows)."""
+        text = open_sealed(self.ring, sealed, seal_context(id_bidx)).decode()
         return CitizenRecord.from_canonical(text)
 
 
@@ -410,11 +414,12 @@ class Registry:
         ids: list[bytes] = []
         dates: list[date | None] = []
         events = []
-        for row in session.scalars(select(Citizen).where(Citizen.deceased.is_(True))):
-            record = self.sealer.open(row)
-            ids.append(row.id_bidx)
-            dates.append(record.date_of_death)
-            events.append(ctx.event("read", row.id, ("date_of_death",)))
+        # Three columns, no ORM objects: tens of thousands of rows at national scale.
+        stmt = select(Citizen.id, Citizen.id_bidx, Citizen.sealed).where(Citizen.deceased.is_(True))
+        for subject, id_bidx, sealed in session.execute(stmt):
+            ids.append(id_bidx)
+            dates.append(self.sealer.open_parts(id_bidx, sealed).date_of_death)
+            events.append(ctx.event("read", subject, ("date_of_death",)))
         self._audit.append(session, events, now)
         return ids, dates
 
