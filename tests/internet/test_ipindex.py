@@ -152,7 +152,8 @@ def test_the_database_lookup_matches_the_oracle(
     records = [feed.check(dict(zip(feed.columns, r, strict=True)), NOW.date()) for r in rows]
     with container.unit_of_work() as s:
         s.execute(delete(IpBlock))
-        container.internet.apply_ip_blocks(s, feed.prepare(records), NOW)  # type: ignore[arg-type]
+        seen = container.internet.blocks_generation(s)  # stored as screened: no recheck
+        container.internet.apply_ip_blocks(s, feed.prepare(records), NOW, seen)  # type: ignore[arg-type]
     with container.unit_of_work() as s:
         for target in targets:
             found = container.internet.ip_block(s, target)
