@@ -103,6 +103,7 @@ def seed(data_dir: Path, database_url: str, accounts: int) -> list[str]:
                         "number_junk": False,
                         "guardian_state": None,
                         "guardian_link": None,
+                        "accounts": len(ids[i : i + held]),  # as Social._bind keeps it
                     }
                     rows.append(tuple(row[name] for name in columns))
                 i += held

@@ -22,6 +22,11 @@ class Settings(BaseSettings):
         default=None,
         description="SQLAlchemy URL; default is SQLite inside the data directory",
     )
+    # PostgreSQL connections each process keeps open (pool_size): as many as the database
+    # threads the server runs at once (web/app.py's db_limiter), so a busy route reuses
+    # connections; past it, up to as many again are opened for a burst and closed after
+    # use (a new connection costs the server a process fork: docs/performance.md).
+    db_pool_size: int = Field(default=16, ge=1, le=200)
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     log_level: LogLevel = LogLevel.INFO

@@ -337,7 +337,7 @@ def build(settings: Settings, *, check_schema: bool = True) -> Container:
         ring = read_keyring(settings)
     except CryptoError as exc:
         raise NotInitialized(f"key ring unusable: {exc}") from None
-    engine = make_engine(settings.effective_database_url)
+    engine = make_engine(settings.effective_database_url, pool_size=settings.db_pool_size)
     if check_schema and revision.stamped(engine) != revision.head():
         engine.dispose()
         raise NotInitialized("the database schema is not up to date: run `dinhdanh init`")

@@ -21,6 +21,7 @@ SHARED_BY_DESIGN = {
     "checked_at",
     "number_junk",
     "guardian_state",
+    "accounts",  # how many accounts the person bound there: a small count, most often 1
 }
 LINKING = {
     "id",

@@ -53,3 +53,31 @@ def test_parallel_binders_of_one_account_and_parallel_reads(
     with container.unit_of_work() as s:
         assert container.social.reads(s, "zalo", container.clock().date()) == 3 * BURST
         assert container.social.status(s, "zalo", ["same"], container.clock())[0].verified
+
+
+def test_accounts_bound_at_once_by_one_person_are_all_counted(
+    container: Container, app_client: TestClient, citizen: Citizen
+) -> None:
+    """Each binding carries its person's count of accounts (ACCOUNT_LIMIT): bindings made at
+    the same instant each see the others (social.account_counts), and a revocation lowers it."""
+    zalo = add_platform(container, "zalo")
+    log_in(app_client, citizen)
+    n = 6
+    tokens = [sign_in(app_client, zalo) for _ in range(n)]
+
+    def first(i: int) -> Status:
+        with container.unit_of_work() as s:
+            return container.social.bind_login(s, "zalo", f"acct-{i}", tokens[i], container.clock())
+
+    only(burst(first, n))
+    container.social.account_limit = n - 1
+    accounts = [f"acct-{i}" for i in range(n)]
+    with container.unit_of_work() as s:
+        found = container.social.status(s, "zalo", accounts, container.clock())
+    assert [st.flags for st in found] == [("ACCOUNT_LIMIT",)] * n
+    with container.unit_of_work() as s:
+        mine = container.social.bindings_of(s, citizen.subject_id)
+        assert container.social.revoke(s, citizen.subject_id, mine[0].id, container.clock())
+    with container.unit_of_work() as s:
+        found = container.social.status(s, "zalo", accounts, container.clock())
+    assert sorted(st.flags for st in found if st.verified) == [()] * (n - 1)

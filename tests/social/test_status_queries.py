@@ -9,11 +9,13 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
 from dinhdanh.social import models as m
 from dinhdanh.social import status_queries
 from dinhdanh.social.signals import lookup
+from dinhdanh.store.db import BinaryList
 from dinhdanh.wiring import Container
 from tests.oidc.conftest import log_in
 from tests.social.conftest import add_platform, bind, sign_in
@@ -59,3 +61,40 @@ def test_one_statement_finds_what_two_find(
         # Reported: the graph's accounts at its upload, r and y by the read above.
         assert set(late) == {key("zalo", i) for i in ("a", "y", "b", "r")}
         assert set(late.values()) == {due > c.clock() - timedelta(seconds=1)}
+
+
+def test_risk_and_first_reports_are_probed_by_key(container: Container) -> None:
+    """Risk and first reports are read one primary-key probe per asked key (a scalar
+    subquery, a LATERAL with LIMIT), not joined: as joins, a plan made while a table was
+    small read it whole for every key once it had filled (docs/performance.md)."""
+    c = container
+    if c.engine.dialect.name != "postgresql":
+        pytest.skip("the statement sent by psycopg is PostgreSQL's")
+    add_platform(c, "zalo")
+    keys = [c.social._account_key("zalo", f"acct-{i}") for i in range(2000)]
+    with c.engine.connect() as conn:
+        for table, extra in (("platform_first_reports", "now()"), ("platform_risk", "0.5, ''")):
+            conn.exec_driver_sql(
+                f"INSERT INTO {table} SELECT 'zalo', k, {extra} FROM unnest(%(k)s) AS k",
+                {"k": BinaryList(keys[::2])},
+            )
+            conn.exec_driver_sql(f"ANALYZE {table}")
+        conn.exec_driver_sql("SET plan_cache_mode = force_generic_plan")
+        driver = conn.connection.driver_connection
+        assert driver is not None
+        params = {"keys": BinaryList(keys[:1000]), "p": "zalo", "due": c.clock()}
+        row = driver.execute("EXPLAIN (FORMAT JSON) " + status_queries._READ_PG, params)
+        plan = row.fetchone()[0][0]["Plan"]
+        conn.rollback()
+    scans = [n for n in _nodes(plan) if n.get("Relation Name") in READ_BY_KEY]
+    assert {n["Relation Name"] for n in scans} == READ_BY_KEY
+    for node in scans:
+        assert node["Node Type"] in {"Index Scan", "Index Only Scan"}, node
+        assert "account_key = k.key" in node["Index Cond"], node
+
+
+READ_BY_KEY = {"platform_first_reports", "platform_risk"}
+
+
+def _nodes(plan: dict[str, Any]) -> list[dict[str, Any]]:
+    return [plan, *(n for child in plan.get("Plans", []) for n in _nodes(child))]

@@ -68,6 +68,9 @@ class Binding(Base):
     # one link id on two platforms' rows would join them.
     guardian_state: Mapped[str | None] = mapped_column(String(16))
     guardian_link: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # How many accounts this person has bound at this platform (ACCOUNT_LIMIT), kept by every
+    # binding and revocation (social.service): a status read does not count them.
+    accounts: Mapped[int] = mapped_column(Integer, server_default="1")
 
     __table_args__ = (
         Index("ix_platform_bindings_subject", "platform", "pairwise_sub"),

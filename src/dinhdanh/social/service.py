@@ -35,8 +35,8 @@ from dinhdanh.identity.service import Registry
 from dinhdanh.privacy.access import Principal, create_api_key
 from dinhdanh.privacy.audit import AccessContext
 from dinhdanh.privacy.roles import Role
+from dinhdanh.social import account_counts, status_queries
 from dinhdanh.social import models as m
-from dinhdanh.social import status_queries
 from dinhdanh.social.errors import (
     BatchTooLarge,
     IdTokenRejected,
@@ -264,6 +264,8 @@ class Social:
             "guardian_state": Approval.PENDING.value if ages[1] is False else None,
             "guardian_link": None,
         }
+        account_counts.hold(session, code)  # the counts of accounts per person stay exact
+        before = account_counts.owner(session, key)
         # One statement: two binders of one account at once both succeed, the last one wins.
         stmt = _insert(session, m.Binding).values(row)
         table = cast(Table, m.Binding.__table__)
@@ -279,6 +281,7 @@ class Social:
         }
         stmt = stmt.on_conflict_do_update(index_elements=["account_key"], set_=row | keep)
         session.execute(stmt)
+        account_counts.recount(session, code, (sub, before))
         self._event(session, code, account_id, "binding_created", now)
         session.flush()
         return self._statuses(session, code, [account_id], now, record=False, count=False)[0]
@@ -523,7 +526,10 @@ class Social:
         for b, _platform in self._mine(session, subject_id):
             if b.id == binding_id:
                 account_id = self._open(b)["account"]
+                account_counts.hold(session, b.platform)
                 session.delete(b)
+                session.flush()
+                account_counts.recount(session, b.platform, [b.pairwise_sub])
                 self._event(session, b.platform, account_id, "binding_revoked", now)
                 session.flush()
                 return True

@@ -20,6 +20,7 @@ from typing import Any, cast
 from psycopg.rows import namedtuple_row
 from sqlalchemy import (
     ColumnElement,
+    Engine,
     Executable,
     FromClause,
     Row,
@@ -34,7 +35,7 @@ from sqlalchemy.orm import Session
 
 from dinhdanh.social import models as m
 from dinhdanh.social.signals import Risk, lookup, to_risk
-from dinhdanh.store.db import BinaryList
+from dinhdanh.store.db import BinaryList, autocommit_driver
 
 # Rows of a platform-day's read counter: on PostgreSQL the connection's backend pid picks the
 # row, so parallel reads do not queue on one row's lock while each commit is flushed.
@@ -62,17 +63,8 @@ def _statements(pg: bool) -> dict[str, Executable]:
     add = insert(reads).values(
         platform=bindparam("platform"), day=bindparam("day"), slot=slot, reads=bindparam("n")
     )
-    # With each binding, how many accounts its person has bound at that platform
-    # (ACCOUNT_LIMIT), in the same round trip: the (platform, pairwise_sub) index answers it.
-    same = cast(Table, b.__table__).alias("same_person")
-    accounts = (
-        select(func.count())
-        .where(same.c.platform == b.platform, same.c.pairwise_sub == b.pairwise_sub)
-        .scalar_subquery()
-        .label("accounts")
-    )
     source, among = keyed(cast(Table, b.__table__), "account_key", pg)
-    bindings = select(*columns, accounts).select_from(source)
+    bindings = select(*columns).select_from(source)
     return {
         "bindings": bindings if among is None else bindings.where(among),
         "count": add.on_conflict_do_update(
@@ -103,17 +95,21 @@ _BINDING = ", ".join(
     f"b.{c.name}" for c in cast(Table, m.Binding.__table__).c if c.name != "subject_sealed"
 )
 # PostgreSQL: the whole read of a chunk in one statement and one round trip, sent by psycopg
-# itself (prepared by the server after a few calls): per key its binding with ``accounts``,
+# itself (prepared by the server after a few calls): per key its binding (``accounts`` kept),
 # the risk of the platform's ranking and whether its grace is over, each null when absent.
+# Risk and first report are one primary-key probe per key whatever the planner believes of
+# the tables (a scalar subquery, a LATERAL with LIMIT: neither is turned into a join): as
+# plain joins, a first-report table filled since its last ANALYZE was read whole for every
+# key, 200 ms of the database's CPU per batch of 1,000 (docs/performance.md, status API).
 # (The text is built from the model's column names only: S608 has no input to worry about.)
 _READ_PG = f"""SELECT k.key, {_BINDING},
- (SELECT count(*) FROM platform_bindings s
-  WHERE s.platform = b.platform AND s.pairwise_sub = b.pairwise_sub) AS accounts,
- r.score, r.reasons, f.first_at <= %(due)s AS late
+ r.score, r.reasons,
+ (SELECT f.first_at <= %(due)s FROM platform_first_reports f
+  WHERE f.platform = %(p)s AND f.account_key = k.key) AS late
 FROM unnest(%(keys)s) AS k(key)
 LEFT JOIN platform_bindings b ON b.account_key = k.key
-LEFT JOIN platform_risk r ON r.platform = %(p)s AND r.account_key = k.key
-LEFT JOIN platform_first_reports f ON f.platform = %(p)s AND f.account_key = k.key"""  # noqa: S608
+LEFT JOIN LATERAL (SELECT score, reasons FROM platform_risk
+  WHERE platform = %(p)s AND account_key = k.key LIMIT 1) r ON true"""  # noqa: S608
 
 Bound = dict[bytes, Any]  # account key -> its binding row (attributes: the columns, accounts)
 
@@ -125,30 +121,50 @@ def read(
     risk, and for keys already reported whether their grace was over at ``due``.
 
     PostgreSQL: one statement per chunk through the driver (SQLAlchemy's execution and
-    result machinery cost more than the statement: docs/performance.md); SQLite: the
-    bindings statement and ``signals.lookup``."""
-    conn = session.connection()
+    result machinery cost more than the statement: docs/performance.md), on a pooled
+    connection of its own unless ``session`` has begun a transaction; SQLite: the bindings
+    statement and ``signals.lookup``."""
+    bind = session.get_bind()
+    if bind.dialect.name != "postgresql":
+        return _read_sqlite(session, code, wanted, due)
+    if session.in_transaction() or not isinstance(bind, Engine):  # its writes must be seen
+        return _read_pg(session.connection().connection.driver_connection, code, wanted, due)
+    with autocommit_driver(bind) as driver:  # the status routes: nothing begun
+        return _read_pg(driver, code, wanted, due)
+
+
+def _read_pg(
+    driver: Any, code: str, wanted: Sequence[bytes], due: datetime
+) -> tuple[Bound, dict[bytes, Risk], dict[bytes, bool]]:
     bound: Bound = {}
     risk: dict[bytes, Risk] = {}
     late: dict[bytes, bool] = {}
-    driver = conn.connection.driver_connection if conn.dialect.name == "postgresql" else None
+    cursor = driver.cursor(row_factory=namedtuple_row)
     for i in range(0, len(wanted), CHUNK):
-        chunk = list(wanted[i : i + CHUNK])
-        if driver is None:
-            bound |= {b.account_key: b for b in bindings(session, chunk)}
-            found_risk, found_late = lookup(session, code, chunk, due)
-            risk |= found_risk
-            late |= found_late
-            continue
-        params = {"keys": BinaryList(chunk), "p": code, "due": due}
-        cursor = driver.cursor(row_factory=namedtuple_row)
-        for row in cursor.execute(_READ_PG, params, prepare=True):
+        params = {"keys": BinaryList(wanted[i : i + CHUNK]), "p": code, "due": due}
+        # fetchall: psycopg builds the rows in one go, half the CPU of iterating the cursor
+        for row in cursor.execute(_READ_PG, params, prepare=True).fetchall():
             if row.id is not None:
                 bound[row.key] = row
             if row.score is not None:
                 risk[row.key] = to_risk(row.score, row.reasons)
             if row.late is not None:
                 late[row.key] = row.late
+    return bound, risk, late
+
+
+def _read_sqlite(
+    session: Session, code: str, wanted: Sequence[bytes], due: datetime
+) -> tuple[Bound, dict[bytes, Risk], dict[bytes, bool]]:
+    bound: Bound = {}
+    risk: dict[bytes, Risk] = {}
+    late: dict[bytes, bool] = {}
+    for i in range(0, len(wanted), CHUNK):
+        chunk = list(wanted[i : i + CHUNK])
+        bound |= {b.account_key: b for b in bindings(session, chunk)}
+        found_risk, found_late = lookup(session, code, chunk, due)
+        risk |= found_risk
+        late |= found_late
     return bound, risk, late
 
 

@@ -54,13 +54,15 @@ def _sqlite_begin(conn: Any) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def make_engine(url: str, *, echo: bool = False) -> Engine:
+def make_engine(url: str, *, echo: bool = False, pool_size: int = 16) -> Engine:
+    """``pool_size``: PostgreSQL connections kept open (``Settings.db_pool_size``); as many
+    again may be opened for a burst, and are closed when given back."""
     if url.startswith("sqlite"):
         engine = create_engine(url, echo=echo)
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    engine = create_engine(url, echo=echo)
+    engine = create_engine(url, echo=echo, pool_size=pool_size, max_overflow=pool_size)
     event.listen(engine, "connect", _postgres_adapters)
     event.listen(engine, "checkin", _idle_from)
     event.listen(engine, "checkout", _ping_if_idle(engine))
@@ -144,12 +146,34 @@ def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
     session = factory()
     try:
         yield session
-        session.commit()
+        if session.in_transaction():  # else nothing ran (a hot read that used no session)
+            session.commit()
     except BaseException:
         session.rollback()
         raise
     finally:
         session.close()
+
+
+@contextmanager
+def autocommit_driver(engine: Engine) -> Iterator[Any]:
+    """A pooled PostgreSQL connection's psycopg connection in autocommit, for a hot read of
+    a statement or two outside any transaction. A session costs more than such a read
+    (taking the connection, setting and resetting its isolation level, commit and close:
+    half a status lookup's CPU, docs/performance.md); here the pool's checkout and checkin
+    remain. The connection goes back as it came (autocommit off, no transaction open); one
+    the server dropped is discarded, not given back."""
+    fairy = engine.raw_connection()
+    driver: Any = fairy.driver_connection
+    try:
+        driver.autocommit = True
+        yield driver
+    finally:
+        if driver.broken or driver.closed:
+            fairy.invalidate()
+        else:
+            driver.autocommit = False
+        fairy.close()
 
 
 @contextmanager

@@ -69,9 +69,10 @@ def create_app(
     app = FastAPI(title="dinhdanh", version=__version__, lifespan=lifespan)
     app.state.container = container
     # SQLite writes one transaction at a time for the whole file: threads beyond one per
-    # process only add to its busy-wait back-off. PostgreSQL locks rows, not the database.
+    # process only add to its busy-wait back-off. PostgreSQL locks rows, not the database:
+    # as many threads as pooled connections (more would open and close a connection each).
     sqlite = container.engine.dialect.name == "sqlite"
-    app.state.db_limiter = CapacityLimiter(1 if sqlite else 40)
+    app.state.db_limiter = CapacityLimiter(1 if sqlite else container.settings.db_pool_size)
     problems.install(app)
     if status_fast_path:  # inside the body limit: a batch body is counted as it comes in
         app.add_middleware(StatusFastPath, container=container, db_limiter=app.state.db_limiter)
