@@ -55,6 +55,12 @@ def test_one_statement_finds_what_two_find(
         assert plain(bound) == plain(two_bound)
         assert risk == two_risk
         assert late == two_late
+        for k in wanted:  # one key alone (a single lookup's own statement) finds the same
+            with c.unit_of_work() as s:
+                one_bound, one_risk, one_late = status_queries.read(s, "zalo", [k], due)
+            assert plain(one_bound) == plain({k: bound[k]} if k in bound else {})
+            assert one_risk == ({k: risk[k]} if k in risk else {})
+            assert one_late == ({k: late[k]} if k in late else {})
         assert set(bound) == {key("zalo", "a"), key("zalo", "q")}
         assert {b.accounts for b in bound.values()} == {2}
         assert set(risk) == {key("zalo", i) for i in ("a", "y", "b")}

@@ -102,14 +102,17 @@ _BINDING = ", ".join(
 # plain joins, a first-report table filled since its last ANALYZE was read whole for every
 # key, 200 ms of the database's CPU per batch of 1,000 (docs/performance.md, status API).
 # (The text is built from the model's column names only: S608 has no input to worry about.)
-_READ_PG = f"""SELECT k.key, {_BINDING},
+_READ = f"""SELECT k.key, {_BINDING},
  r.score, r.reasons,
  (SELECT f.first_at <= %(due)s FROM platform_first_reports f
   WHERE f.platform = %(p)s AND f.account_key = k.key) AS late
-FROM unnest(%(keys)s) AS k(key)
+FROM {{keys}}
 LEFT JOIN platform_bindings b ON b.account_key = k.key
 LEFT JOIN LATERAL (SELECT score, reasons FROM platform_risk
   WHERE platform = %(p)s AND account_key = k.key LIMIT 1) r ON true"""  # noqa: S608
+_READ_PG = _READ.format(keys="unnest(%(keys)s) AS k(key)")
+# One key (a single lookup): the same without the array, under half the database's CPU.
+_READ_PG_ONE = _READ.format(keys="(SELECT %(keys)s::bytea AS key) AS k")
 
 Bound = dict[bytes, Any]  # account key -> its binding row (attributes: the columns, accounts)
 
@@ -141,9 +144,13 @@ def _read_pg(
     late: dict[bytes, bool] = {}
     cursor = driver.cursor(row_factory=namedtuple_row)
     for i in range(0, len(wanted), CHUNK):
-        params = {"keys": BinaryList(wanted[i : i + CHUNK]), "p": code, "due": due}
+        if len(wanted) == 1:
+            sql, keys = _READ_PG_ONE, wanted[0]
+        else:
+            sql, keys = _READ_PG, BinaryList(wanted[i : i + CHUNK])
+        params = {"keys": keys, "p": code, "due": due}
         # fetchall: psycopg builds the rows in one go, half the CPU of iterating the cursor
-        for row in cursor.execute(_READ_PG, params, prepare=True).fetchall():
+        for row in cursor.execute(sql, params, prepare=True).fetchall():
             if row.id is not None:
                 bound[row.key] = row
             if row.score is not None:
