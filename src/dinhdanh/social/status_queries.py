@@ -144,6 +144,7 @@ def _read_pg(
     late: dict[bytes, bool] = {}
     cursor = driver.cursor(row_factory=namedtuple_row)
     for i in range(0, len(wanted), CHUNK):
+        keys: bytes | BinaryList
         if len(wanted) == 1:
             sql, keys = _READ_PG_ONE, wanted[0]
         else:
