@@ -89,9 +89,12 @@ def serve(
 
             from dinhdanh.web.accesslog import uvicorn_log_config
             from dinhdanh.web.app import create_app
+            from dinhdanh.web.asgi import settle
 
+            web_app = create_app(c)
+            settle()
             uvicorn.run(
-                create_app(c),
+                web_app,
                 host=s.host,
                 port=s.port,
                 log_level=s.log_level.value,

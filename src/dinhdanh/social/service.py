@@ -72,7 +72,9 @@ class NewPlatform:
     api_key: str  # shown once
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen: a frozen dataclass's __init__ sets each field through object.__setattr__, five
+# times the cost, and a batch read builds up to 10,000 of them (docs/performance.md).
+@dataclass(slots=True)
 class Status:
     account_id: str
     verified: bool
