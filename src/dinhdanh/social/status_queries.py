@@ -96,7 +96,8 @@ _BINDING = ", ".join(
 )
 # PostgreSQL: the whole read of a chunk in one statement and one round trip, sent by psycopg
 # itself (prepared by the server after a few calls): per key its binding (``accounts`` kept),
-# the risk of the platform's ranking and whether its grace is over, each null when absent.
+# the risk of the platform's ranking and, for an unbound key (only those can be UNVERIFIED),
+# whether its grace is over; each null when absent.
 # Risk and first report are one primary-key probe per key whatever the planner believes of
 # the tables (a scalar subquery, a LATERAL with LIMIT: neither is turned into a join): as
 # plain joins, a first-report table filled since its last ANALYZE was read whole for every
@@ -104,8 +105,8 @@ _BINDING = ", ".join(
 # (The text is built from the model's column names only: S608 has no input to worry about.)
 _READ = f"""SELECT k.key, {_BINDING},
  r.score, r.reasons,
- (SELECT f.first_at <= %(due)s FROM platform_first_reports f
-  WHERE f.platform = %(p)s AND f.account_key = k.key) AS late
+ CASE WHEN b.id IS NULL THEN (SELECT f.first_at <= %(due)s FROM platform_first_reports f
+  WHERE f.platform = %(p)s AND f.account_key = k.key) END AS late
 FROM {{keys}}
 LEFT JOIN platform_bindings b ON b.account_key = k.key
 LEFT JOIN LATERAL (SELECT score, reasons FROM platform_risk
@@ -121,7 +122,8 @@ def read(
     session: Session, code: str, wanted: Sequence[bytes], due: datetime
 ) -> tuple[Bound, dict[bytes, Risk], dict[bytes, bool]]:
     """What a status read of the platform's ``wanted`` keys (distinct) finds: their bindings,
-    risk, and for keys already reported whether their grace was over at ``due``.
+    risk, and for keys already reported whether their grace was over at ``due`` (at least
+    for the unbound ones: PostgreSQL looks no further).
 
     PostgreSQL: one statement per chunk through the driver (SQLAlchemy's execution and
     result machinery cost more than the statement: docs/performance.md), on a pooled
