@@ -13,7 +13,7 @@ index probe as a random read from disk), about 100 ms of the database's CPU per 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from typing import Any, cast
 
@@ -116,11 +116,10 @@ _READ_PG = _READ.format(keys="unnest(%(keys)s) AS k(key)")
 _READ_PG_ONE = _READ.format(keys="(SELECT %(keys)s::bytea AS key) AS k")
 
 Bound = dict[bytes, Any]  # account key -> its binding row (attributes: the columns, accounts)
+Found = tuple[Bound, dict[bytes, Risk], dict[bytes, bool]]  # bindings, risk, grace over?
 
 
-def read(
-    session: Session, code: str, wanted: Sequence[bytes], due: datetime
-) -> tuple[Bound, dict[bytes, Risk], dict[bytes, bool]]:
+def read(session: Session, code: str, wanted: Sequence[bytes], due: datetime) -> Found:
     """What a status read of the platform's ``wanted`` keys (distinct) finds: their bindings,
     risk, and for keys already reported whether their grace was over at ``due`` (at least
     for the unbound ones: PostgreSQL looks no further).
@@ -131,51 +130,49 @@ def read(
     statement and ``signals.lookup``."""
     bind = session.get_bind()
     if bind.dialect.name != "postgresql":
-        return _read_sqlite(session, code, wanted, due)
+        return _by_chunk(
+            wanted, lambda chunk, found: _sqlite_chunk(session, code, chunk, due, found)
+        )
     if session.in_transaction() or not isinstance(bind, Engine):  # its writes must be seen
-        return _read_pg(session.connection().connection.driver_connection, code, wanted, due)
-    with autocommit_driver(bind) as driver:  # the status routes: nothing begun
-        return _read_pg(driver, code, wanted, due)
+        driver = session.connection().connection.driver_connection
+        return _by_chunk(wanted, lambda chunk, found: _pg_chunk(driver, code, chunk, due, found))
+    with autocommit_driver(bind) as own:  # the status routes: nothing begun
+        return _by_chunk(wanted, lambda chunk, found: _pg_chunk(own, code, chunk, due, found))
 
 
-def _read_pg(
-    driver: Any, code: str, wanted: Sequence[bytes], due: datetime
-) -> tuple[Bound, dict[bytes, Risk], dict[bytes, bool]]:
-    bound: Bound = {}
-    risk: dict[bytes, Risk] = {}
-    late: dict[bytes, bool] = {}
+def _by_chunk(wanted: Sequence[bytes], read_chunk: Callable[[list[bytes], Found], None]) -> Found:
+    found: Found = ({}, {}, {})
+    for i in range(0, len(wanted), CHUNK):
+        read_chunk(list(wanted[i : i + CHUNK]), found)
+    return found
+
+
+def _pg_chunk(driver: Any, code: str, chunk: list[bytes], due: datetime, found: Found) -> None:
+    bound, risk, late = found
+    keys: bytes | BinaryList
+    if len(chunk) == 1:
+        sql, keys = _READ_PG_ONE, chunk[0]
+    else:
+        sql, keys = _READ_PG, BinaryList(chunk)
     cursor = driver.cursor(row_factory=namedtuple_row)
-    for i in range(0, len(wanted), CHUNK):
-        keys: bytes | BinaryList
-        if len(wanted) == 1:
-            sql, keys = _READ_PG_ONE, wanted[0]
-        else:
-            sql, keys = _READ_PG, BinaryList(wanted[i : i + CHUNK])
-        params = {"keys": keys, "p": code, "due": due}
-        # fetchall: psycopg builds the rows in one go, half the CPU of iterating the cursor
-        for row in cursor.execute(sql, params, prepare=True).fetchall():
-            if row.id is not None:
-                bound[row.key] = row
-            if row.score is not None:
-                risk[row.key] = to_risk(row.score, row.reasons)
-            if row.late is not None:
-                late[row.key] = row.late
-    return bound, risk, late
+    # fetchall: psycopg builds the rows in one go, half the CPU of iterating the cursor
+    for row in cursor.execute(sql, {"keys": keys, "p": code, "due": due}, prepare=True).fetchall():
+        if row.id is not None:
+            bound[row.key] = row
+        if row.score is not None:
+            risk[row.key] = to_risk(row.score, row.reasons)
+        if row.late is not None:
+            late[row.key] = row.late
 
 
-def _read_sqlite(
-    session: Session, code: str, wanted: Sequence[bytes], due: datetime
-) -> tuple[Bound, dict[bytes, Risk], dict[bytes, bool]]:
-    bound: Bound = {}
-    risk: dict[bytes, Risk] = {}
-    late: dict[bytes, bool] = {}
-    for i in range(0, len(wanted), CHUNK):
-        chunk = list(wanted[i : i + CHUNK])
-        bound |= {b.account_key: b for b in bindings(session, chunk)}
-        found_risk, found_late = lookup(session, code, chunk, due)
-        risk |= found_risk
-        late |= found_late
-    return bound, risk, late
+def _sqlite_chunk(
+    session: Session, code: str, chunk: list[bytes], due: datetime, found: Found
+) -> None:
+    bound, risk, late = found
+    bound |= {b.account_key: b for b in bindings(session, chunk)}
+    found_risk, found_late = lookup(session, code, chunk, due)
+    risk |= found_risk
+    late |= found_late
 
 
 def count(session: Session, code: str, day: date, n: int) -> None:
