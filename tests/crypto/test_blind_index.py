@@ -4,7 +4,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dinhdanh.crypto import KeyRing, blind_index, keyring_from_json, keyring_to_json
+from dinhdanh.crypto import (
+    KeyRing,
+    blind_index,
+    blind_indexes,
+    keyring_from_json,
+    keyring_to_json,
+)
 
 
 def test_length_and_determinism(ring: KeyRing) -> None:
@@ -54,3 +60,15 @@ def test_bad_purpose_is_refused(ring: KeyRing, purpose: str) -> None:
 @given(a=st.text(max_size=40), b=st.text(max_size=40))
 def test_distinct_values_give_distinct_indexes(ring: KeyRing, a: str, b: str) -> None:
     assert (blind_index(ring, a, "p") == blind_index(ring, b, "p")) == (a == b)
+
+
+@given(values=st.lists(st.text(max_size=40), max_size=20), prefix=st.text(max_size=10))
+def test_many_at_once_are_each_one(ring: KeyRing, values: list[str], prefix: str) -> None:
+    expected = [blind_index(ring, prefix + v, "p") for v in values]
+    assert blind_indexes(ring, values, "p", prefix) == expected
+    assert blind_indexes(ring, iter(values), "p", prefix) == expected  # any iterable
+
+
+def test_many_at_once_refuse_a_bad_purpose(ring: KeyRing) -> None:
+    with pytest.raises(ValueError, match="purpose"):
+        blind_indexes(ring, ["x"], "a\x00b")

@@ -37,6 +37,7 @@ def test_exported_members() -> None:
             "CryptoError",
             "KeyRing",
             "blind_index",
+            "blind_indexes",
             "generate_keyring",
             "hybrid_public_keys",
             "keyring_from_json",

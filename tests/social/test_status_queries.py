@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from dinhdanh.social import models as m
 from dinhdanh.social import status_queries
 from dinhdanh.social.signals import lookup
 from dinhdanh.store.db import BinaryList
@@ -22,9 +21,8 @@ from tests.social.conftest import add_platform, bind, sign_in
 from tests.social.test_risk import ranked
 from tests.support import Citizen
 
-# Every column a status read loads (all but the sealed subject), and the per-person count.
-COLUMNS = [c.name for c in m.Binding.__table__.columns if c.name != "subject_sealed"]
-COLUMNS.append("accounts")
+# Every column a status read loads (the per-person count among them).
+COLUMNS = status_queries.STATUS_COLUMNS
 
 
 def plain(rows: dict[bytes, Any]) -> dict[bytes, dict[str, Any]]:

@@ -19,6 +19,7 @@ Every failure to open, verify, unwrap or parse raises ``CryptoError``.
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterable
 from os import urandom as _urandom
 
 from cryptography.exceptions import InvalidTag
@@ -44,6 +45,7 @@ __all__ = [
     "CryptoError",
     "KeyRing",
     "blind_index",
+    "blind_indexes",
     "generate_keyring",
     "hybrid_public_keys",
     "keyring_from_json",
@@ -104,6 +106,15 @@ def blind_index(ring: KeyRing, value: str, purpose: str) -> bytes:
     for the same value. Normalize first: "0912 345 678" and "0912345678" index differently.
     """
     return ring._blind.digest(_purpose_prefix(purpose) + value.encode("utf-8"))
+
+
+def blind_indexes(
+    ring: KeyRing, values: Iterable[str], purpose: str, prefix: str = ""
+) -> list[bytes]:
+    """``blind_index(ring, prefix + v, purpose)`` for each value, in order: the purpose and
+    the common prefix are hashed once (a batch of keys is a hot path)."""
+    head = _purpose_prefix(purpose) + prefix.encode("utf-8")
+    return ring._blind.digests(head, [v.encode("utf-8") for v in values])
 
 
 def sign_hybrid(ring: KeyRing, data: bytes) -> bytes:

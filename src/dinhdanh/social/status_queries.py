@@ -53,17 +53,33 @@ def keyed(table: Table, column: str, pg: bool) -> tuple[FromClause, ColumnElemen
     return table, table.c[column].in_(bindparam("values", expanding=True))
 
 
+# The columns of a binding a status is made of: never the sealed subject (a status read
+# opens nothing), nor what only binding and revoking use (ids, pairwise subject, number key,
+# guardian link): each column more is one more value per key to format, send and parse.
+STATUS_COLUMNS = (
+    "method",  # not null: a row with a method is a binding
+    "acr",
+    "age_over_13",
+    "age_over_16",
+    "age_over_18",
+    "owner_deceased",
+    "number_junk",
+    "guardian_state",
+    "checked_at",
+    "accounts",
+)
+
+
 def _statements(pg: bool) -> dict[str, Executable]:
-    b = m.Binding
-    # Every column of a binding but the sealed subject: a status read opens nothing.
-    columns = [c for c in cast(Table, b.__table__).c if c.name != "subject_sealed"]
+    b = cast(Table, m.Binding.__table__)
+    columns = [b.c.account_key, *(b.c[name] for name in STATUS_COLUMNS)]
     reads = cast(Table, m.StatusReads.__table__)
     insert = postgresql.insert if pg else sqlite_dialect.insert
     slot = func.pg_backend_pid() % SLOTS if pg else 0  # SQLite: one writer at a time anyway
     add = insert(reads).values(
         platform=bindparam("platform"), day=bindparam("day"), slot=slot, reads=bindparam("n")
     )
-    source, among = keyed(cast(Table, b.__table__), "account_key", pg)
+    source, among = keyed(b, "account_key", pg)
     bindings = select(*columns).select_from(source)
     return {
         "bindings": bindings if among is None else bindings.where(among),
@@ -86,14 +102,13 @@ def _run(session: Session, name: str, params: dict[str, Any]) -> Any:
 
 
 def bindings(session: Session, keys: Sequence[bytes]) -> Sequence[Row[Any]]:
-    """The bindings of these account keys (any platform's: the key names the platform),
-    each with ``accounts``: how many its person has bound at that platform."""
+    """The bindings of these account keys (any platform's: the key names the platform):
+    ``account_key`` and the ``STATUS_COLUMNS``, ``accounts`` being how many its person has
+    bound at that platform."""
     return cast(Sequence[Row[Any]], _run(session, "bindings", {"values": keys}).all())
 
 
-_BINDING = ", ".join(
-    f"b.{c.name}" for c in cast(Table, m.Binding.__table__).c if c.name != "subject_sealed"
-)
+_BINDING = ", ".join(f"b.{name}" for name in STATUS_COLUMNS)
 # PostgreSQL: the whole read of a chunk in one statement and one round trip, sent by psycopg
 # itself (prepared by the server after a few calls): per key its binding (``accounts`` kept),
 # the risk of the platform's ranking and, for an unbound key (only those can be UNVERIFIED),
@@ -154,10 +169,11 @@ def _pg_chunk(driver: Any, code: str, chunk: list[bytes], due: datetime, found: 
         sql, keys = _READ_PG_ONE, chunk[0]
     else:
         sql, keys = _READ_PG, BinaryList(chunk)
-    cursor = driver.cursor(row_factory=namedtuple_row)
+    # Binary rows: no text for PostgreSQL to format (times, floats) nor for psycopg to parse.
+    cursor = driver.cursor(row_factory=namedtuple_row, binary=True)
     # fetchall: psycopg builds the rows in one go, half the CPU of iterating the cursor
     for row in cursor.execute(sql, {"keys": keys, "p": code, "due": due}, prepare=True).fetchall():
-        if row.id is not None:
+        if row.method is not None:
             bound[row.key] = row
         if row.score is not None:
             risk[row.key] = to_risk(row.score, row.reasons)
