@@ -159,6 +159,13 @@ def test_the_import_commands_default_chunk_is_the_stores() -> None:
     assert imports.DEFAULT_CHUNK_SIZE == batch.DEFAULT_CHUNK_SIZE
 
 
+def test_the_upload_commands_default_chunk_is_the_importers() -> None:
+    from dinhdanh.cli import imports
+    from dinhdanh.telecom import importer
+
+    assert imports.UPLOAD_CHUNK_SIZE == importer.UPLOAD_CHUNK_SIZE
+
+
 @pytest.mark.parametrize("name", list(COMMANDS))
 def test_listed_help_is_the_commands_own(name: str) -> None:
     spec = COMMANDS[name]

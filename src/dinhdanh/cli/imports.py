@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 # store.batch.DEFAULT_CHUNK_SIZE, the options' default (a test holds them equal): importing
 # store.batch for it would load SQLAlchemy with every --help.
 DEFAULT_CHUNK_SIZE = 20_000
+UPLOAD_CHUNK_SIZE = 100_000  # telecom.importer.UPLOAD_CHUNK_SIZE, held equal the same way
 
 import_app = typer.Typer(no_args_is_help=True, help="Batch imports (idempotent, resumable).")
 
@@ -264,7 +265,7 @@ def subscriptions(
     carrier: Annotated[str, typer.Option(help="Code of the carrier the subscribers belong to.")],
     rejects: RejectsOpt = None,
     strict: StrictOpt = False,
-    chunk_size: ChunkOpt = DEFAULT_CHUNK_SIZE,
+    chunk_size: ChunkOpt = UPLOAD_CHUNK_SIZE,
     actor: ActorOpt = None,
     json_out: JsonOpt = False,
 ) -> None:

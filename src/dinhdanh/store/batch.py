@@ -129,6 +129,24 @@ _CONFLICT = (Reason("duplicate_conflict", "the same key appears again with diffe
 _MALFORMED = (Reason("malformed_row", "the line is not a record of the expected columns"),)
 
 Checked = tuple[int, int | str, bytes, Any]  # (line, key, fingerprint, prepared)
+# Most feeds prepare named tuples. They cross from the workers and go through the spill as
+# plain tuples, with the class's ``_make`` once per piece: pickle rebuilds a named tuple by
+# calling its class's Python ``__new__`` row by row, several times the cost of a plain tuple
+# (docs/performance.md, subscription import onto a loaded table).
+Make = Callable[[Iterable[Any]], Any] | None
+
+
+def _as_plain(prepared: list[Any]) -> tuple[Make, list[Any]]:
+    """(the named tuple class's ``_make`` or None, the rows as plain tuples or unchanged)."""
+    make = getattr(type(prepared[0]), "_make", None) if prepared else None
+    if make is None or not isinstance(prepared[0], tuple):
+        return None, prepared
+    return make, [tuple(p) for p in prepared]
+
+
+def _made(make: Make, rows: list[tuple[int, Any]]) -> list[tuple[int, Any]]:
+    return rows if make is None else [(line, make(p)) for line, p in rows]
+
 
 # -- work done in worker processes (or in-process for small files) --
 _worker_spec: Any = None
@@ -167,7 +185,7 @@ def _in_worker(fn: Callable[..., T], *args: Any) -> T:
 
 def _check_chunk(
     spec: FeedSpec[Any, Any], chunk: list[tuple[int, Row | None]], today: date
-) -> list[Checked | Rejected]:
+) -> tuple[Make, list[Checked | Rejected]]:
     out: list[Checked | Rejected] = []
     valid = []
     for line, row in chunk:
@@ -181,11 +199,12 @@ def _check_chunk(
         else:
             valid.append((line, result))
     prepared = spec.prepare([rec for _, rec in valid])
+    make, plain = _as_plain(prepared)
     out += [
-        (line, spec.key(rec), spec.fingerprint(p), p)
-        for (line, rec), p in zip(valid, prepared, strict=True)
+        (line, spec.key(rec), spec.fingerprint(p), q)
+        for (line, rec), p, q in zip(valid, prepared, plain, strict=True)
     ]
-    return out
+    return make, out
 
 
 class _Mapper:
@@ -243,18 +262,20 @@ class _Spill(Generic[P]):
         self.path = Path(name)  # mkstemp creates it 0600
         self._fh: IO[bytes] = os.fdopen(fd, "w+b")
 
-    def write(self, rows: list[tuple[int, P]]) -> None:
+    def write(self, rows: list[tuple[int, Any]], make: Make = None) -> None:
+        """A piece of rows (``make``: they are named tuples kept as plain ones)."""
         if rows:
-            pickle.dump(rows, self._fh, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump((make, rows), self._fh, protocol=pickle.HIGHEST_PROTOCOL)
 
     def read(self) -> Iterator[list[tuple[int, P]]]:
         self._fh.flush()
         self._fh.seek(0)
         while True:
             try:
-                yield pickle.load(self._fh)  # noqa: S301 - our own 0600 file from this run
+                make, rows = pickle.load(self._fh)  # noqa: S301 - our own 0600 file from this run
             except EOFError:
                 return
+            yield _made(make, rows)
 
     def close(self) -> None:
         self._fh.close()
@@ -305,8 +326,8 @@ def _validate(
     keys: dict[int, int | str] = {}  # this chunk's kept lines, for the screen
     screened: set[int] = set()  # lines the screen rejected: not rejected twice
     rows = read_rows(path, spec.columns)
-    for results in mapper.map(_check_chunk, _chunked(rows, chunk_size), today):
-        keep: list[tuple[int, P]] = []
+    for make, results in mapper.map(_check_chunk, _chunked(rows, chunk_size), today):
+        keep: list[tuple[int, Any]] = []  # plain tuples where ``make`` is set
         for item in results:
             plan.total += 1
             if isinstance(item, Rejected):
@@ -325,13 +346,13 @@ def _validate(
             if screen is not None:
                 keys[line] = key
         if screen is not None and keep:
-            refused = screen([(line, keys[line], p) for line, p in keep])
+            refused = screen([(line, keys[line], p) for line, p in _made(make, keep)])
             for line in refused:
                 plan.reject(Rejected(line, _label(keys[line]), refused[line]))
             screened.update(refused)
             keep = [item for item in keep if item[0] not in refused]
             keys.clear()
-        spill.write(keep)
+        spill.write(keep, make)
         if progress:
             progress("validating", plan.total, None)
     # No copy of a conflicting key is applied: nothing tells which one is right.
