@@ -8,9 +8,10 @@ its side with these functions, so both sides agree byte for byte. HMAC-SHA-256 t
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 
-from dinhdanh.crypto import KeyRing, blind_index
+from dinhdanh.crypto import KeyRing, blind_index, blind_indexes
 from dinhdanh.identity.rules import fold_name
 
 SIZE = 16
@@ -45,3 +46,24 @@ def phone_index(ring: KeyRing, e164: str) -> bytes:
 def record_digest(ring: KeyRing, canonical: str) -> bytes:
     """Keyed digest of a whole record (CitizenRecord.canonical()), to spot unchanged rows."""
     return blind_index(ring, canonical, RECORD)[:SIZE]
+
+
+# The same, for a column of values at once (an import's piece of rows): the purpose is hashed
+# once and no Python function is called per value (crypto.blind_indexes); equal, value by
+# value, to the functions above (tests/identity/test_indexes.py).
+
+
+def id_indexes(ring: KeyRing, id_numbers: Sequence[str]) -> list[bytes]:
+    return [d[:SIZE] for d in blind_indexes(ring, id_numbers, ID)]
+
+
+def name_indexes(ring: KeyRing, full_names: Sequence[str]) -> list[bytes]:
+    return [d[:SIZE] for d in blind_indexes(ring, [fold_name(n) for n in full_names], NAME)]
+
+
+def dob_indexes(ring: KeyRing, dobs: Sequence[date]) -> list[bytes]:
+    return [d[:SIZE] for d in blind_indexes(ring, [d.isoformat() for d in dobs], DOB)]
+
+
+def record_digests(ring: KeyRing, canonicals: Sequence[str]) -> list[bytes]:
+    return [d[:SIZE] for d in blind_indexes(ring, canonicals, RECORD)]
