@@ -194,7 +194,8 @@ def one_code(label: str, pythonpath: str | None, args: argparse.Namespace) -> li
                         threads=1,
                         server_pid=root,
                     )
-                    pg_cores = pg.seconds() / res.seconds if res.seconds else 0.0
+                    backends, _background = pg.seconds()
+                    pg_cores = backends / res.seconds if res.seconds else 0.0
                 row = {
                     "code": label,
                     "nodes": n,
