@@ -62,7 +62,7 @@ def name_indexes(ring: KeyRing, full_names: Sequence[str]) -> list[bytes]:
 
 
 def dob_indexes(ring: KeyRing, dobs: Sequence[date]) -> list[bytes]:
-    return [d[:SIZE] for d in blind_indexes(ring, [d.isoformat() for d in dobs], DOB)]
+    return [d[:SIZE] for d in blind_indexes(ring, [day.isoformat() for day in dobs], DOB)]
 
 
 def record_digests(ring: KeyRing, canonicals: Sequence[str]) -> list[bytes]:

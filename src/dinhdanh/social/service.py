@@ -344,7 +344,7 @@ class Social:
         if count:
             self._count_reads(session, code, now.date(), len(account_ids))
         out = []
-        risk_of, limit = seen.risk.get, self.account_limit
+        risk_of, limit = seen.risk.get, self.account_limit  # looked up once, not per id
         for account_id, key in zip(account_ids, keys, strict=True):
             b = rows.get(key)
             if b is None:

@@ -62,9 +62,6 @@ class Seen:
     risk: dict[bytes, Risk]
     unverified: frozenset[bytes]
 
-    def risk_of(self, key: bytes) -> Risk | None:
-        return self.risk.get(key)
-
     def flags_of(self, key: bytes) -> tuple[str, ...]:
         return (UNVERIFIED,) if key in self.unverified else ()
 

@@ -14,7 +14,7 @@ from datetime import date, datetime, time
 from functools import cached_property
 from typing import Any, NamedTuple
 
-from dinhdanh.crypto import KeyRing, blind_index, blind_indexes, keyring_from_json
+from dinhdanh.crypto import KeyRing, blind_indexes, keyring_from_json
 from dinhdanh.identity import indexes
 from dinhdanh.identity.age import is_over
 from dinhdanh.identity.idnumber import IdNumberError
@@ -183,7 +183,8 @@ class SubscriptionFeed:
         return prepared.digest
 
     def prepare(self, records: list[SubscriptionRecord]) -> list[PreparedSubscription]:
-        """``prepare_one`` of each record, its keyed digests computed a column at a time."""
+        """Each record's stored form, its keyed digests computed a column at a time (the
+        identity.indexes functions of one value give the same bytes)."""
         ring, minor_age = self.ring, self.minor_age
         ids = indexes.id_indexes(ring, [r.id_number for r in records])
         names = indexes.name_indexes(ring, [r.full_name for r in records])
@@ -215,19 +216,4 @@ class SubscriptionFeed:
         ]
 
     def prepare_one(self, r: SubscriptionRecord) -> PreparedSubscription:
-        ring = self.ring
-        return PreparedSubscription(
-            r.msisdn,
-            indexes.id_index(ring, r.id_number),
-            indexes.name_index(ring, r.full_name),
-            indexes.dob_index(ring, r.date_of_birth),
-            id_dob_consistent(r.id_number, r.date_of_birth),
-            not is_over(r.date_of_birth, self.minor_age, r.activation_at),
-            r.id_number[:3],
-            r.activation_at,
-            r.channel,
-            r.agent_id,
-            blind_index(ring, r.imei, BIDX_IMEI)[: indexes.SIZE] if r.imei else None,
-            r.status,
-            indexes.record_digest(ring, "subscription\x1f" + r.canonical()),
-        )
+        return self.prepare([r])[0]
