@@ -209,6 +209,22 @@ def test_no_tampering_goes_unnoticed(
         assert chained.verify(s).ok  # the rollback left the log as it was
 
 
+def test_the_log_is_signed_about_every_checkpoint_every_entries(container: Container) -> None:
+    """A checkpoint signs every chain, so with 16 chains and one entry per request the log is
+    signed about every 160 entries, not whenever one chain has a sixteenth of that."""
+    chains, every, n = 16, 160, 1600
+    log = AuditLog(container.ring, checkpoint_every=every, chains=chains)
+    for i in range(n):
+        with container.unit_of_work() as s:
+            log.append(s, [CTX.event("read", f"subject-{i}", ("full_name",))], T0)
+    with container.unit_of_work() as s:
+        report = log.verify(s)
+    assert report.ok, report.problem
+    # At most (every/chains - 1) uncovered entries per chain before some chain is due.
+    most_between = chains * (every // chains - 1) + 1
+    assert n // most_between <= report.checkpoints <= 2 * n // every
+
+
 def test_shutdown_checkpoint_signs_every_chain(container: Container) -> None:
     log = _fill(container, n=10, every=1000)
     with container.unit_of_work() as s:
