@@ -118,9 +118,13 @@ BAD = [
 ]
 
 
-def test_rejects_are_reported_and_the_rest_applied(container: Container, tmp_path: Path) -> None:
+# Pieces of 2 rows put each repeat and each conflicting copy in a piece after its first copy.
+@pytest.mark.parametrize("chunk_size", [None, 2])
+def test_rejects_are_reported_and_the_rest_applied(
+    container: Container, tmp_path: Path, chunk_size: int | None
+) -> None:
     path = write_csv(tmp_path / "mixed.csv", [*GOOD, *BAD, GOOD[0]])  # GOOD[0] twice, same data
-    report = run(container, path)
+    report = run(container, path, **({"chunk_size": chunk_size} if chunk_size else {}))
     out = tmp_path / "rejects.csv"
     write_rejects(report.rejected, out)  # type: ignore[attr-defined]
     with out.open(encoding="utf-8") as fh:

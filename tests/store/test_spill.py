@@ -8,7 +8,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import NamedTuple
 
-from dinhdanh.store.batch import _as_plain, _Spill
+from dinhdanh.store.batch import _as_plain, _Spill, _spilled
 
 
 class Row(NamedTuple):
@@ -30,8 +30,8 @@ def test_named_tuples_come_back_as_themselves(tmp_path: Path) -> None:
     assert [type(p) for p in plain] == [tuple] * 3  # what is pickled
     spill: _Spill[Row] = _Spill(tmp_path)
     try:
-        spill.write(list(enumerate(plain[:2])), make)
-        spill.write([(2, plain[2])], make)
+        spill.write(_spilled(make, list(enumerate(plain[:2]))))
+        spill.write(_spilled(make, [(2, plain[2])]))
         back = [item for piece in spill.read() for item in piece]
     finally:
         spill.close()
@@ -46,7 +46,7 @@ def test_other_rows_are_left_as_they_are(tmp_path: Path) -> None:
         assert plain == list(rows)
         spill: _Spill[object] = _Spill(tmp_path)
         try:
-            spill.write(list(enumerate(plain)), make)
+            spill.write(_spilled(make, list(enumerate(plain))))
             assert [p for piece in spill.read() for _, p in piece] == list(rows)
         finally:
             spill.close()

@@ -1,8 +1,9 @@
 """Batch imports with the guarantees every feed gets: idempotent, resumable, rejects reported.
 
 Pass 1 reads the file once. Worker processes validate each row and prepare the valid ones for
-storage (blind indexes, sealing); the main process finds keys given twice with different data
-and spills the prepared rows, which hold no plaintext, to a private temporary file. Nothing is
+storage (blind indexes, sealing) and pickle them; the main process finds keys given twice with
+different data and spills the pickled rows as they came, which hold no plaintext, to a private
+temporary file (repeats included: pass 2 leaves out the lines withheld). Nothing is
 written to the database in pass 1, so `strict` refuses a file with any rejected row with
 nothing applied.
 
@@ -128,7 +129,6 @@ class BatchReport:
 _CONFLICT = (Reason("duplicate_conflict", "the same key appears again with different data"),)
 _MALFORMED = (Reason("malformed_row", "the line is not a record of the expected columns"),)
 
-Checked = tuple[int, int | str, bytes, Any]  # (line, key, fingerprint, prepared)
 # Most feeds prepare named tuples. They cross from the workers and go through the spill as
 # plain tuples, with the class's ``_make`` once per piece: pickle rebuilds a named tuple by
 # calling its class's Python ``__new__`` row by row, several times the cost of a plain tuple
@@ -183,28 +183,55 @@ def _in_worker(fn: Callable[..., T], *args: Any) -> T:
     return fn(_worker_spec, *args)
 
 
+@dataclass(slots=True)
+class _Piece:
+    """One checked piece of pass 1, as a worker sends it back: the rejected rows, and of the
+    valid ones their lines, keys and fingerprints (as ints) in file order, and the prepared
+    rows already pickled as the spill stores them. The main process writes ``spilled`` as it
+    is: it unpickled and pickled again every prepared row before (docs/performance.md)."""
+
+    rejected: list[Rejected]
+    lines: list[int]
+    keys: list[int | str]
+    fingerprints: list[int]
+    spilled: bytes
+
+    def prepared(self) -> list[tuple[int, Any]]:
+        """(line, prepared row) of each valid row, as pass 2 will read them."""
+        make, rows = pickle.loads(self.spilled)  # noqa: S301 - made by our own worker
+        return _made(make, rows)
+
+
+def _spilled(make: Make, rows: list[tuple[int, Any]]) -> bytes:
+    return pickle.dumps((make, rows), protocol=pickle.HIGHEST_PROTOCOL)
+
+
 def _check_chunk(
     spec: FeedSpec[Any, Any], chunk: list[tuple[int, Row | None]], today: date
-) -> tuple[Make, list[Checked | Rejected]]:
-    out: list[Checked | Rejected] = []
-    valid = []
+) -> _Piece:
+    rejected: list[Rejected] = []
+    lines: list[int] = []
+    records = []
     for line, row in chunk:
         if row is None:
-            out.append(Rejected(line, "", _MALFORMED))
+            rejected.append(Rejected(line, "", _MALFORMED))
             continue
         result = spec.check(row, today)
         if isinstance(result, list):
             label = (row.get(spec.label) or "").strip()[:_LABEL_MAX]
-            out.append(Rejected(line, label, tuple(result)))
+            rejected.append(Rejected(line, label, tuple(result)))
         else:
-            valid.append((line, result))
-    prepared = spec.prepare([rec for _, rec in valid])
+            lines.append(line)
+            records.append(result)
+    prepared = spec.prepare(records)
     make, plain = _as_plain(prepared)
-    out += [
-        (line, spec.key(rec), spec.fingerprint(p), q)
-        for (line, rec), p, q in zip(valid, prepared, plain, strict=True)
-    ]
-    return make, out
+    return _Piece(
+        rejected,
+        lines,
+        [spec.key(rec) for rec in records],
+        [int.from_bytes(spec.fingerprint(p)[:8], "big") for p in prepared],
+        _spilled(make, list(zip(lines, plain, strict=True))),
+    )
 
 
 class _Mapper:
@@ -262,10 +289,9 @@ class _Spill(Generic[P]):
         self.path = Path(name)  # mkstemp creates it 0600
         self._fh: IO[bytes] = os.fdopen(fd, "w+b")
 
-    def write(self, rows: list[tuple[int, Any]], make: Make = None) -> None:
-        """A piece of rows (``make``: they are named tuples kept as plain ones)."""
-        if rows:
-            pickle.dump((make, rows), self._fh, protocol=pickle.HIGHEST_PROTOCOL)
+    def write(self, spilled: bytes) -> None:
+        """A piece of (line, prepared) rows as ``_spilled`` pickled it."""
+        self._fh.write(spilled)
 
     def read(self) -> Iterator[list[tuple[int, P]]]:
         self._fh.flush()
@@ -289,8 +315,13 @@ class _Plan:
     total: int = 0
     rejected_count: int = 0
     first: list[Rejected] = field(default_factory=list)  # at most `keep`, by line, once sorted
-    conflicts: set[int] = field(default_factory=set)  # lines spilled but not to be applied
+    conflicts: set[int] = field(default_factory=set)  # every copy of a conflicting key
     skip: set[int] = field(default_factory=set)  # repeats of an identical row
+    refused: set[int] = field(default_factory=set)  # lines the screen rejected
+
+    def withheld(self) -> set[int]:
+        """Lines spilled but not to be applied (pass 2 leaves them out)."""
+        return self.skip | self.conflicts | self.refused
 
     def reject(self, item: Rejected) -> None:
         self.rejected_count += 1
@@ -323,36 +354,25 @@ def _validate(
     seen: dict[int | str, tuple[int, int]] = {}  # key -> (fingerprint as int, first line)
     lines_of: dict[int | str, list[int]] = {}  # only keys seen more than once
     conflicted: set[int | str] = set()
-    keys: dict[int, int | str] = {}  # this chunk's kept lines, for the screen
-    screened: set[int] = set()  # lines the screen rejected: not rejected twice
     rows = read_rows(path, spec.columns)
-    for make, results in mapper.map(_check_chunk, _chunked(rows, chunk_size), today):
-        keep: list[tuple[int, Any]] = []  # plain tuples where ``make`` is set
-        for item in results:
-            plan.total += 1
-            if isinstance(item, Rejected):
-                plan.reject(item)
-                continue
-            line, key, fingerprint, prepared = item
-            fp = int.from_bytes(fingerprint[:8], "big")
-            first = seen.setdefault(key, (fp, line))
-            if first[1] != line:
-                lines_of.setdefault(key, [first[1]]).append(line)
-                if first[0] != fp:
-                    conflicted.add(key)
-                plan.skip.add(line)  # only the first copy is applied (if no conflict)
-                continue
-            keep.append((line, prepared))
-            if screen is not None:
-                keys[line] = key
-        if screen is not None and keep:
-            refused = screen([(line, keys[line], p) for line, p in _made(make, keep)])
+    for piece in mapper.map(_check_chunk, _chunked(rows, chunk_size), today):
+        plan.total += len(piece.rejected) + len(piece.lines)
+        for item in piece.rejected:
+            plan.reject(item)
+        keys = piece.keys
+        if seen.keys().isdisjoint(keys) and len(set(keys)) == len(keys):  # the usual case
+            seen.update(zip(keys, zip(piece.fingerprints, piece.lines, strict=True), strict=True))
+        else:
+            _repeats(piece, seen, lines_of, conflicted, plan)
+        if screen is not None and keys:
+            key_of = dict(zip(piece.lines, keys, strict=True))
+            first = [(line, p) for line, p in piece.prepared() if line not in plan.skip]
+            refused = screen([(line, key_of[line], p) for line, p in first])
             for line in refused:
-                plan.reject(Rejected(line, _label(keys[line]), refused[line]))
-            screened.update(refused)
-            keep = [item for item in keep if item[0] not in refused]
-            keys.clear()
-        spill.write(keep, make)
+                plan.reject(Rejected(line, _label(key_of[line]), refused[line]))
+            plan.refused.update(refused)
+        if piece.lines:
+            spill.write(piece.spilled)
         if progress:
             progress("validating", plan.total, None)
     # No copy of a conflicting key is applied: nothing tells which one is right.
@@ -360,10 +380,28 @@ def _validate(
         for line in lines_of[key]:
             plan.skip.discard(line)
             plan.conflicts.add(line)
-            if line in screened:
+            if line in plan.refused:
                 continue
             plan.reject(Rejected(line, _label(key), _CONFLICT))
     return plan
+
+
+def _repeats(
+    piece: _Piece,
+    seen: dict[int | str, tuple[int, int]],
+    lines_of: dict[int | str, list[int]],
+    conflicted: set[int | str],
+    plan: _Plan,
+) -> None:
+    """A piece that gives a key again (within itself or after an earlier piece), row by row:
+    only the first copy is applied, and none of a key given with different data."""
+    for key, fp, line in zip(piece.keys, piece.fingerprints, piece.lines, strict=True):
+        first = seen.setdefault(key, (fp, line))
+        if first[1] != line:
+            lines_of.setdefault(key, [first[1]]).append(line)
+            if first[0] != fp:
+                conflicted.add(key)
+            plan.skip.add(line)
 
 
 def _label(key: int | str) -> str:
@@ -463,7 +501,8 @@ def run_batch(
             )
             if deferred and progress:  # runs before the indexes are rebuilt (last in, first out)
                 stack.callback(progress, "indexing", todo, todo)
-            for wanted, next_line, done_rows in _commits(spill, start, plan.conflicts, chunk_size):
+            withheld = plan.withheld()
+            for wanted, next_line, done_rows in _commits(spill, start, withheld, chunk_size):
                 if wanted:
                     commit(wanted, next_line, done=False)
                 if progress:
@@ -477,17 +516,18 @@ def run_batch(
 
 
 def _commits(
-    spill: _Spill[P], start: int, conflicts: set[int], size: int
+    spill: _Spill[P], start: int, withheld: set[int], size: int
 ) -> Iterator[tuple[list[P], int, int]]:
     """Pass 2's commits: the spilled pieces gathered into lists of at least `size` rows to
     apply (the last one shorter), each with the line a resumed run starts at once it is
-    committed and the rows read so far; lines before `start` and conflicting ones left out."""
+    committed and the rows read so far; lines before `start` and withheld ones left out."""
     wanted: list[P] = []
     done = 0
     next_line = start
     for piece in spill.read():
-        wanted += [p for line, p in piece if line >= start and line not in conflicts]
-        done += len(piece)
+        kept = [(line, p) for line, p in piece if line not in withheld]
+        wanted += [p for line, p in kept if line >= start]
+        done += len(kept)
         next_line = piece[-1][0] + 1
         if len(wanted) >= size:
             yield wanted, next_line, done
