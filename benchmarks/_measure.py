@@ -75,20 +75,36 @@ def measure(cmd: list[str], env: dict[str, str] | None = None) -> Measured:
     return Measured(seconds, peak / 1024, out)
 
 
-@contextlib.contextmanager
-def scratch_postgres() -> Iterator[str]:
-    """A fresh PostgreSQL database for one run, dropped afterwards; yields its SQLAlchemy URL.
-
-    The server comes from DINHDANH_BENCH_POSTGRES_URL (default: the local trust-auth server).
-    """
+def _postgres_server() -> tuple[str, str]:
+    """(SQLAlchemy URL, libpq URL) of DINHDANH_BENCH_POSTGRES_URL (default: the local
+    trust-auth server)."""
     base = os.environ.get(
         "DINHDANH_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
     )
+    return base, make_url(base).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+@contextlib.contextmanager
+def scratch_postgres(template: str | None = None) -> Iterator[str]:
+    """A fresh PostgreSQL database for one run (a copy of database ``template`` if given),
+    dropped afterwards; yields its SQLAlchemy URL."""
+    base, libpq = _postgres_server()
     name = f"dinhdanh_bench_{secrets.token_hex(4)}"
-    libpq = make_url(base).set(drivername="postgresql").render_as_string(hide_password=False)
+    copy = f' TEMPLATE "{template}"' if template else ""
     with psycopg.connect(libpq, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
+        admin.execute(f'CREATE DATABASE "{name}"{copy}')
         try:
             yield make_url(base).set(database=name).render_as_string(hide_password=False)
         finally:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def kept_postgres(name: str, fresh: bool) -> str:
+    """The SQLAlchemy URL of database ``name``, kept between runs (a benchmark's base);
+    ``fresh``: dropped and created empty first."""
+    base, libpq = _postgres_server()
+    with psycopg.connect(libpq, autocommit=True) as admin:
+        if fresh:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            admin.execute(f'CREATE DATABASE "{name}"')
+    return make_url(base).set(database=name).render_as_string(hide_password=False)

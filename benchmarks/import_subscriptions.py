@@ -13,6 +13,8 @@ uploads of N + ROWS subscriptions are generated, and a base store holding the fi
 (VTL, VNP, then MBF's first rows; imported once, kept under benchmarks/out/ and copied for
 each run) receives the rest of MBF's upload, ROWS rows, as one timed `import subscriptions`
 (its carrier's snapshot rewrite included). `--chunk-size` passes the importer's option.
+With `--postgres` the base is a PostgreSQL database kept on the server
+(dinhdanh_bench_onto_N) and each run imports into a copy of it.
 
     .venv/bin/python benchmarks/import_subscriptions.py --onto 10000000 --rows 1000000 --runs 3
 """
@@ -20,6 +22,7 @@ each run) receives the rest of MBF's upload, ROWS rows, as one timed `import sub
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import json
 import os
@@ -32,7 +35,7 @@ from itertools import islice
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _measure import measure, scratch_postgres
+from _measure import kept_postgres, measure, scratch_postgres
 from dinhdanh.synth import generate_population
 from dinhdanh.synth.telecom import generate_subscriptions, ported
 from dinhdanh.telecom.feed import COLUMNS
@@ -147,19 +150,31 @@ def split(files: dict[str, Path], onto: int, folder: Path) -> tuple[dict[str, Pa
 
 
 def onto(
-    base_rows: int, rows: int, runs: int, chunk_size: int | None, base_dir: Path | None = None
+    base_rows: int,
+    rows: int,
+    runs: int,
+    chunk_size: int | None,
+    base_dir: Path | None = None,
+    postgres: bool = False,
 ) -> list[dict[str, object]]:
     """`import subscriptions` of `rows` rows onto a store that already holds `base_rows`
-    (`base_dir`: another copy of that store to start from, e.g. one at an older schema)."""
+    (`base_dir`: another copy of that store to start from, e.g. one at an older schema).
+    With `postgres` the base is a kept PostgreSQL database (its data directory holds the
+    keys and snapshots) and each run imports into a copy of it (CREATE DATABASE ... TEMPLATE).
+    """
     files = uploads(base_rows + rows)
     folder = OUT / f"subscriptions-onto-{base_rows}"
     folder.mkdir(parents=True, exist_ok=True)
     base_files, tail = split(files, base_rows, folder)
-    base = folder / "base"
+    base = folder / ("base-postgres" if postgres else "base")
+    done = folder / ("base-postgres-done" if postgres else "base-done")
+    base_db = f"dinhdanh_bench_onto_{base_rows}"
     env = {k: v for k, v in os.environ.items() if not k.startswith("DINHDANH_")}
-    if not (folder / "base-done").exists():
+    if not done.exists():
         shutil.rmtree(base, ignore_errors=True)
         env["DINHDANH_DATA_DIR"] = str(base)
+        if postgres:
+            env["DINHDANH_DATABASE_URL"] = kept_postgres(base_db, fresh=True)
         started = time.perf_counter()
         measure([EXE, "init"], env)
         for code, path in base_files.items():
@@ -173,31 +188,38 @@ def onto(
             print(
                 f"  base {code}: {json.loads(m.stdout)['total_rows']:,} rows in {m.seconds:.0f} s"
             )
-        (folder / "base-done").write_text(f"{time.perf_counter() - started:.0f} s\n")
+        done.write_text(f"{time.perf_counter() - started:.0f} s\n")
     results = []
     extra = ["--chunk-size", str(chunk_size)] if chunk_size else []
     for i in range(runs):
         data = Path(tempfile.mkdtemp(prefix="dinhdanh-bench-", dir=OUT))
         try:
-            shutil.copytree(base_dir or base, data, dirs_exist_ok=True)
-            env["DINHDANH_DATA_DIR"] = str(data)
-            measure([EXE, "init"], env)  # migrations since the base was built, not timed
-            load = os.getloadavg()[0]
-            cmd = [EXE, "import", "subscriptions", str(tail), "--carrier", CARRIERS[-1], "--json"]
-            m = measure([*cmd, *extra], env)
-            load_after = os.getloadavg()[0]
+            with (
+                scratch_postgres(template=base_db) if postgres else contextlib.nullcontext()
+            ) as url:
+                shutil.copytree(base_dir or base, data, dirs_exist_ok=True)
+                env["DINHDANH_DATA_DIR"] = str(data)
+                if url:
+                    env["DINHDANH_DATABASE_URL"] = url
+                measure([EXE, "init"], env)  # migrations since the base was built, not timed
+                load = os.getloadavg()[0]
+                cmd = [EXE, "import", "subscriptions", str(tail), "--carrier", CARRIERS[-1]]
+                m = measure([*cmd, "--json", *extra], env)
+                load_after = os.getloadavg()[0]
         finally:
             shutil.rmtree(data, ignore_errors=True)
         report = json.loads(m.stdout)
         assert report["created"] + report["rejected"] == report["total_rows"], report
         print(
-            f"run {i + 1}: {report['total_rows']:,} rows onto {base_rows:,} in {m.seconds:.1f} s"
+            f"run {i + 1}{' (PostgreSQL)' if postgres else ''}: {report['total_rows']:,} rows"
+            f" onto {base_rows:,} in {m.seconds:.1f} s"
             f" = {report['total_rows'] / m.seconds:,.0f} rows/s, peak {m.peak_mib:,.0f} MiB,"
             f" {report['rejected']:,} rejected; load average {load:.1f} -> {load_after:.1f}",
             flush=True,
         )
         results.append(
             {
+                "database": "postgresql" if postgres else "sqlite",
                 "onto": base_rows,
                 "rows": report["total_rows"],
                 "seconds": round(m.seconds, 1),
@@ -212,7 +234,11 @@ def onto(
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rows", type=int, default=10_000_000)
-    ap.add_argument("--postgres", action="store_true", help="also import into PostgreSQL")
+    ap.add_argument(
+        "--postgres",
+        action="store_true",
+        help="also import into PostgreSQL (with --onto: onto a PostgreSQL base instead)",
+    )
     ap.add_argument("--onto", type=int, help="time one upload onto a table of this many rows")
     ap.add_argument("--runs", type=int, default=1, help="with --onto: runs, each on a fresh copy")
     ap.add_argument("--chunk-size", type=int, help="with --onto: the importer's --chunk-size")
@@ -229,6 +255,7 @@ def main() -> None:
             0 if args.build_only else args.runs,
             args.chunk_size,
             args.base_dir,
+            args.postgres,
         )
         print(json.dumps(found))
         return
