@@ -1,6 +1,7 @@
 """Audited reads per second with 1, 2 and 4 server processes on one PostgreSQL (issue 14.4).
 
     .venv/bin/python benchmarks/audit_nodes.py [--nodes 1 2 4] [--seconds 10] [--before REF]
+        [--pool-size N]
 
 Each "node" is a `dinhdanh serve --workers 1` process on a port of its own (standing in for a
 machine), all on one fresh PostgreSQL database (DINHDANH_BENCH_POSTGRES_URL, default the local
@@ -164,6 +165,8 @@ def one_code(label: str, pythonpath: str | None, args: argparse.Namespace) -> li
             env |= {"DINHDANH_DATA_DIR": str(work / "data"), "DINHDANH_DATABASE_URL": url}
             if pythonpath:
                 env["PYTHONPATH"] = pythonpath
+            if args.pool_size:
+                env["DINHDANH_DB_POOL_SIZE"] = str(args.pool_size)
             cli(env, "init", "--json")
             cli(env, "demo", "--count", str(COUNT), "--json")
             token = (work / "data" / "demo-officer.key").read_text().strip()
@@ -225,6 +228,9 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=10)
     ap.add_argument("--before", default="main", help="git ref of the code before")
     ap.add_argument("--only", choices=["before", "after"], help="run one side only")
+    ap.add_argument(
+        "--pool-size", type=int, help="DINHDANH_DB_POOL_SIZE of the nodes (default: theirs)"
+    )
     args = ap.parse_args()
     require_wrk()
     print(machine_line(), flush=True)
