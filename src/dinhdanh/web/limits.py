@@ -18,6 +18,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from dinhdanh.web.problems import Problem, render_oauth, render_problem
+from dinhdanh.web.scope import header
 
 KIB = 1024
 FORM_BYTES = 16 * KIB  # OAuth forms, HTML forms, passkey JSON: a few KiB is plenty
@@ -125,10 +126,10 @@ class BodyLimit:
 
 
 def _content_length(scope: Scope) -> int | None:
-    for name, value in scope["headers"]:
-        if name == b"content-length":
-            try:
-                return int(value)
-            except ValueError:
-                return None  # the server refuses a malformed length itself
-    return None
+    value = header(scope, b"content-length")
+    if value is None:
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        return None  # the server refuses a malformed length itself

@@ -31,6 +31,7 @@ from dinhdanh.web.routers.rdap import (
     kept_answer,
     render_error,
 )
+from dinhdanh.web.scope import header
 from dinhdanh.wiring import Container
 
 _DOMAIN, _IP = "/rdap/domain/", "/rdap/ip/"
@@ -60,13 +61,13 @@ class RdapFastPath:
             raw, lookup = path[len(_IP) :], IP
         else:
             return None
-        if not raw or any(name == b"authorization" for name, _ in scope["headers"]):
+        if not raw or header(scope, b"authorization") is not None:
             return None
         return lookup, raw
 
     def _base(self, scope: Scope) -> str:
         """``str(request.base_url)`` without its last ``/``, as the routes give links."""
-        host = next((v for k, v in scope["headers"] if k == b"host"), None)
+        host = header(scope, b"host")
         server = scope.get("server")
         key = (scope.get("scheme"), host, tuple(server) if server else None)
         base = self._bases.get(key)

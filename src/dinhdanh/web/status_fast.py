@@ -32,18 +32,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from dinhdanh.errors import DomainError
 from dinhdanh.web import problems
 from dinhdanh.web.routers import platforms
+from dinhdanh.web.scope import header
 from dinhdanh.wiring import Container
 
 _PREFIX = "/api/v1/platforms/"
 _JSON = (b"content-type", b"application/json")
-
-
-def _header(scope: Scope, name: bytes) -> bytes | None:
-    """The first value of header ``name``, as Starlette's ``Headers.get`` finds it."""
-    for key, value in scope["headers"]:
-        if key == name:
-            return bytes(value)
-    return None
 
 
 def route(scope: Scope) -> tuple[str, str | None] | None:
@@ -87,7 +80,7 @@ class StatusFastPath:
                 await self.app(scope, receive, send)
                 return
             ids = taken
-        authorization = _header(scope, b"authorization")
+        authorization = header(scope, b"authorization")
         c = self._c
         try:
             items = await run_sync(
@@ -142,7 +135,7 @@ def _replay(body: bytes, after: list[Message], receive: Receive) -> Receive:
 def _batch_ids(scope: Scope, body: bytes) -> list[str] | None:
     """The ids of a batch body as FastAPI would take them (``json.loads`` of an
     ``application/json`` body, then ``BatchIn``), or None to leave the body to FastAPI."""
-    if not body or _header(scope, b"content-type") != b"application/json":
+    if not body or header(scope, b"content-type") != b"application/json":
         return None
     try:
         parsed: Any = json.loads(body)
