@@ -92,6 +92,34 @@ def test_registry_links_are_derived_and_ended(container: Container) -> None:
     assert active(container, f.child.subject_id) == {f.father.subject_id}
 
 
+def test_the_derivation_reads_birth_dates_of_new_pairs_only(container: Container) -> None:
+    """Each child's guardian read is audited at every derivation; the birth dates (told by
+    their blind index) only while the pair is new, under the child and under the guardian."""
+    f = make_family(container)
+    registry_guardian(container, f.child, f.mother)
+
+    def reads() -> list[tuple[str, str]]:
+        with container.unit_of_work() as s:
+            stmt = select(AuditEntry).where(
+                AuditEntry.actor == OFFICER.actor, AuditEntry.action == "read"
+            )
+            return sorted((r.subject or "", r.fields) for r in s.scalars(stmt))
+
+    with container.unit_of_work() as s:
+        added, _, refused = container.guardians.sync_registry(s, OFFICER, NOW)
+    assert (len(added), refused) == (1, 0)
+    first = reads()
+    assert sorted(first) == sorted(
+        [
+            (f.child.subject_id, "guardian_id_number,date_of_birth"),
+            (f.mother.subject_id, "date_of_birth"),
+        ]
+    )
+    with container.unit_of_work() as s:
+        assert container.guardians.sync_registry(s, OFFICER, NOW) == ([], [], 0)
+    assert sorted(reads()) == sorted([*first, (f.child.subject_id, "guardian_id_number")])
+
+
 def test_registry_link_to_a_minor_guardian_is_refused(container: Container) -> None:
     f = make_family(container)
     registry_guardian(container, f.child, f.teen)

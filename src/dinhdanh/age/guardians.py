@@ -20,7 +20,7 @@ from dinhdanh.age.models import GuardianLink
 from dinhdanh.errors import DomainError
 from dinhdanh.identity.service import Registry
 from dinhdanh.privacy.audit import AccessContext, AuditLog
-from dinhdanh.store.batch import Counts
+from dinhdanh.store.batch import Counts, gc_paused
 from dinhdanh.store.bulk import insert_rows
 from dinhdanh.store.feeds import Reason
 from dinhdanh.store.ids import uuid7s
@@ -236,19 +236,24 @@ class Guardians:
         self._audit.append(session, [ctx.event("end", row.child, FIELDS)], now)
         return self._view(row, self.births(session, ctx, now)(row.child), now.date())
 
+    # A first load's derivation holds hundreds of thousands of pairs and audit events: the
+    # cyclic collector walked them again and again (16.3 s with it paused, 19.9 s without).
+    @gc_paused()
     def sync_registry(
         self, session: Session, ctx: AccessContext, now: datetime
     ) -> tuple[list[str], list[str], int]:
         """Links of the citizen feed's ``guardian_id_number``: add the ones not yet here, end
         the ones the registry no longer names. Returns (added ids, ended ids, refused count):
         a registry pair the rules refuse (an adult child, a minor guardian, a third
-        guardian) is left out, audited. Bulk: one pass, birth dates opened in chunks."""
+        guardian) is left out, audited. Bulk: one pass; the birth dates of new pairs only, told
+        by their blind index (Registry.guardian_pairs)."""
         today = now.date()
-        pairs = set(self.registry.guardian_pairs(session, ctx, now))
         stmt = select(GuardianLink).where(
             GuardianLink.source == "registry", GuardianLink.ended_on.is_(None)
         )
         current = {(r.child, r.guardian): r for r in session.scalars(stmt)}
+        found = self.registry.guardian_pairs(session, ctx, now, known=current.keys())
+        pairs, births = set(found.pairs), found.births
         events = []
         ended = []
         for pair, row in sorted(current.items()):
@@ -257,7 +262,6 @@ class Guardians:
                 ended.append(row.id)
                 events.append(ctx.event("end", row.child, FIELDS))
         todo = sorted(pairs - current.keys())
-        births = self.registry.birth_dates(session, [s for p in todo for s in p], ctx, now)
         children = sorted({c for c, _ in todo})
         # Each child's links as (guardian, valid_from, valid_to, ended_on).
         held: dict[str, list[tuple[str, date, date | None, date | None]]] = {}

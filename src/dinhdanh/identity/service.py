@@ -13,9 +13,9 @@ outside `identity` names the ``citizens`` table or its columns.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import NamedTuple
 
 from sqlalchemy import Row, Table, func, select, update
@@ -129,6 +129,14 @@ def _subject(row: Row[str, bytes, bytes, bytes, bool, bool] | None) -> Subject |
 
 
 SNAPSHOT = "citizens"  # the registry's snapshot (store.snapshots): registry_select's rows
+# The first day an ID number's birth year can name (idnumber: century digit 0 is 1900).
+EARLIEST_BIRTH = date(1900, 1, 1)
+
+
+@dataclass(frozen=True, slots=True)
+class GuardianPairs:
+    pairs: list[tuple[str, str]]  # (child, guardian) subject ids, every pair of the registry
+    births: dict[str, date]  # both sides of each pair not already known: subject -> birth date
 
 
 def registry_select(alias: str) -> str:
@@ -356,25 +364,6 @@ class Registry:
         )
         return found
 
-    def birth_dates(
-        self, session: Session, subject_ids: Sequence[str], ctx: AccessContext, now: datetime
-    ) -> dict[str, date]:
-        """Birth dates of many citizens (bulk rules: guardian links), each opening audited,
-        one audit append for all."""
-        out: dict[str, date] = {}
-        events = []
-        ids = sorted(set(subject_ids))
-        for i in range(0, len(ids), 1000):
-            stmt = select(Citizen.id, Citizen.id_bidx, Citizen.sealed).where(
-                Citizen.id.in_(ids[i : i + 1000])
-            )
-            for row in session.execute(stmt):  # plain rows: no ORM objects in bulk
-                text = open_sealed(self.ring, row.sealed, seal_context(row.id_bidx)).decode()
-                out[row.id] = CitizenRecord.from_canonical(text).date_of_birth
-                events.append(ctx.event("read", row.id, ("date_of_birth",)))
-        self._audit.append(session, events, now)
-        return out
-
     def born_on(
         self, session: Session, dates: Sequence[date], ctx: AccessContext, now: datetime
     ) -> list[str]:
@@ -390,21 +379,52 @@ class Registry:
         return found
 
     def guardian_pairs(
-        self, session: Session, ctx: AccessContext, now: datetime
-    ) -> list[tuple[str, str]]:
-        """(child, guardian) subject ids of every registry guardian link whose guardian is in
-        the registry, joined on the blind index (nothing opened; each child's link audited)."""
+        self,
+        session: Session,
+        ctx: AccessContext,
+        now: datetime,
+        known: Collection[tuple[str, str]] = (),
+    ) -> GuardianPairs:
+        """Every registry guardian pair (child, guardian) whose guardian is in the registry,
+        joined on the blind index, and the birth dates of both sides of each pair not in
+        ``known`` (the links already derived). A birth date is told by its blind index, matched
+        against every day a citizen can be born on: nothing else of a record is opened (the
+        bulk derivation opened both records of every new pair, 11 of a 1 M-row load's 63 s).
+        Audited: each child's guardian read, with its birth date when its pair is new, and the
+        birth date of each new pair's guardian."""
         guardian = aliased(Citizen)
         stmt = (
-            select(Citizen.id, guardian.id)
+            select(Citizen.id, Citizen.dob_bidx, guardian.id, guardian.dob_bidx)
             .join(guardian, Citizen.guardian_bidx == guardian.id_bidx)
             .order_by(Citizen.id)
         )
-        pairs = [(str(c), str(g)) for c, g in session.execute(stmt)]
-        self._audit.append(
-            session, [ctx.event("read", c, ("guardian_id_number",)) for c, _ in pairs], now
-        )
-        return pairs
+        pairs: list[tuple[str, str]] = []
+        births: dict[str, date] = {}
+        events = []
+        new_guardians: set[str] = set()
+        days: dict[bytes, date] | None = None
+        for child, child_dob, guardian_id, guardian_dob in session.execute(stmt):
+            pair = (str(child), str(guardian_id))
+            pairs.append(pair)
+            if pair in known:
+                events.append(ctx.event("read", pair[0], ("guardian_id_number",)))
+                continue
+            if days is None:
+                days = self._birth_days(now.date())
+            for subject, dob in ((pair[0], child_dob), (pair[1], guardian_dob)):
+                if dob in days:  # always, for a registry date of birth (not in the future)
+                    births[subject] = days[dob]
+            events.append(ctx.event("read", pair[0], ("guardian_id_number", "date_of_birth")))
+            new_guardians.add(pair[1])
+        events += [ctx.event("read", g, ("date_of_birth",)) for g in sorted(new_guardians)]
+        self._audit.append(session, events, now)
+        return GuardianPairs(pairs, births)
+
+    def _birth_days(self, today: date) -> dict[bytes, date]:
+        """Birth-date blind index -> date, for every day from the first an ID number encodes
+        to ``today`` (about 46,000 keyed digests, computed a column at a time)."""
+        days = [EARLIEST_BIRTH + timedelta(n) for n in range((today - EARLIEST_BIRTH).days + 1)]
+        return dict(zip(indexes.dob_indexes(self.ring, days), days, strict=True))
 
     def dates_of_death(
         self, session: Session, ctx: AccessContext, now: datetime
