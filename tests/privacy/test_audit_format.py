@@ -19,6 +19,7 @@ from dinhdanh.privacy.audit import (
     GENESIS,
     AccessContext,
     AuditLog,
+    _core,
     entry_hash,
     entry_hash_v2,
     entry_hash_v3,
@@ -197,6 +198,14 @@ def test_entry_hash_v2_frames_the_entry_as_json(
     got = entry_hash_v2(prev, *core, organisation, legal_basis, case_ref, disclose_after)
     assert got == expected
     assert got != entry_hash(prev, *core)
+
+
+@given(_text, st.text())
+def test_the_core_of_an_entry_is_json_whatever_its_subject(subject: str | None, actor: str) -> None:
+    """The subject, not cached, is framed apart from the other fields: the same bytes."""
+    values = (7, "2026-03-01T08:00:00.000000", actor, "officer", "p", "read", subject, "a,b")
+    expected = json.dumps(list(values), ensure_ascii=False, separators=(",", ":"))[1:-1]
+    assert _core(*values) == expected
 
 
 def test_append_writes_what_entry_hash_v3_computes(container: Container) -> None:
