@@ -65,8 +65,7 @@ class CitizenFeed:
         return prepared.digest  # keyed digest of the whole record
 
     def prepare(self, records: list[CitizenRecord]) -> list[Prepared]:
-        prepare = self._sealer.prepare
-        return [prepare(r) for r in records]
+        return self._sealer.prepare_many(records)
 
 
 def import_citizens(

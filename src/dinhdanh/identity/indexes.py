@@ -65,5 +65,9 @@ def dob_indexes(ring: KeyRing, dobs: Sequence[date]) -> list[bytes]:
     return [d[:SIZE] for d in blind_indexes(ring, [day.isoformat() for day in dobs], DOB)]
 
 
+def phone_indexes(ring: KeyRing, e164s: Sequence[str]) -> list[bytes]:
+    return [d[:SIZE] for d in blind_indexes(ring, e164s, PHONE)]
+
+
 def record_digests(ring: KeyRing, canonicals: Sequence[str]) -> list[bytes]:
     return [d[:SIZE] for d in blind_indexes(ring, canonicals, RECORD)]

@@ -76,19 +76,41 @@ class CitizenSealer:
         self.ring = ring
 
     def prepare(self, rec: CitizenRecord) -> Prepared:
+        return self.prepare_many([rec])[0]
+
+    def prepare_many(self, records: Sequence[CitizenRecord]) -> list[Prepared]:
+        """Each record's stored form, its keyed digests computed a column at a time (an
+        import's piece; identity.indexes' functions of one value give the same bytes)."""
         ring = self.ring
-        canonical = rec.canonical()
-        id_bidx = indexes.id_index(ring, rec.id_number)
-        return Prepared(
-            id_bidx,
-            indexes.name_index(ring, rec.full_name),
-            indexes.dob_index(ring, rec.date_of_birth),
-            indexes.id_index(ring, rec.guardian_id_number) if rec.guardian_id_number else None,
-            indexes.phone_index(ring, rec.phone) if rec.phone else None,
-            rec.date_of_death is not None,
-            seal(ring, canonical.encode(), seal_context(id_bidx)),
-            indexes.record_digest(ring, canonical),
+        canonicals = [r.canonical() for r in records]
+        ids = indexes.id_indexes(ring, [r.id_number for r in records])
+        guardians = iter(
+            indexes.id_indexes(
+                ring, [r.guardian_id_number for r in records if r.guardian_id_number]
+            )
         )
+        phones = iter(indexes.phone_indexes(ring, [r.phone for r in records if r.phone]))
+        return [
+            Prepared(
+                id_bidx,
+                name_bidx,
+                dob_bidx,
+                next(guardians) if r.guardian_id_number else None,
+                next(phones) if r.phone else None,
+                r.date_of_death is not None,
+                seal(ring, canonical.encode(), seal_context(id_bidx)),
+                digest,
+            )
+            for r, canonical, id_bidx, name_bidx, dob_bidx, digest in zip(
+                records,
+                canonicals,
+                ids,
+                indexes.name_indexes(ring, [r.full_name for r in records]),
+                indexes.dob_indexes(ring, [r.date_of_birth for r in records]),
+                indexes.record_digests(ring, canonicals),
+                strict=True,
+            )
+        ]
 
     def open(self, row: Citizen) -> CitizenRecord:
         return self.open_parts(row.id_bidx, row.sealed)
@@ -166,7 +188,7 @@ class Registry:
         self, session: Session, records: Sequence[CitizenRecord], ctx: AccessContext, now: datetime
     ) -> Counts:
         """Create or update records keyed by ID number (distinct within one call)."""
-        return self.apply(session, [self.sealer.prepare(r) for r in records], ctx, now)
+        return self.apply(session, self.sealer.prepare_many(records), ctx, now)
 
     def apply(
         self, session: Session, prepared: Sequence[Prepared], ctx: AccessContext, now: datetime
