@@ -18,6 +18,7 @@ from sqlalchemy import DateTime, Engine, bindparam, text
 from dinhdanh.privacy.audit import (
     GENESIS,
     AccessContext,
+    AuditEvent,
     AuditLog,
     _core,
     entry_hash,
@@ -206,6 +207,25 @@ def test_the_core_of_an_entry_is_json_whatever_its_subject(subject: str | None, 
     values = (7, "2026-03-01T08:00:00.000000", actor, "officer", "p", "read", subject, "a,b")
     expected = json.dumps(list(values), ensure_ascii=False, separators=(",", ":"))[1:-1]
     assert _core(*values) == expected
+
+
+@given(st.text(), st.text(), _text, _text, _text, st.lists(st.text(), max_size=3))
+def test_an_event_is_the_dataclass_of_its_fields(
+    actor: str,
+    action: str,
+    subject: str | None,
+    organisation: str | None,
+    case_ref: str | None,
+    fields: list[str],
+) -> None:
+    """AccessContext.event sets the slots itself: the same event as AuditEvent(...)."""
+    ctx = AccessContext(actor, "officer", "p", organisation, "law", case_ref, T0)
+    got = ctx.event(action, subject, tuple(fields))
+    want = AuditEvent(
+        actor, "officer", "p", action, subject, tuple(fields), organisation, "law", case_ref, T0
+    )
+    assert got == want
+    assert repr(got) == repr(want)
 
 
 def test_append_writes_what_entry_hash_v3_computes(container: Container) -> None:

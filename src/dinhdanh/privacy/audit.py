@@ -86,18 +86,34 @@ class AccessContext:
     disclose_after: datetime | None = None
 
     def event(self, action: str, subject: str | None, fields: tuple[str, ...]) -> AuditEvent:
-        return AuditEvent(
-            self.actor,
-            self.role,
-            self.purpose,
-            action,
-            subject,
-            fields,
-            self.organisation,
-            self.legal_basis,
-            self.case_ref,
-            self.disclose_after,
-        )
+        # Bulk paths make an event per row (a million for a registry load): set through the
+        # slots, not the frozen dataclass's __init__ (object.__setattr__ per field), about
+        # twice as fast; equal to AuditEvent(...) field by field (tests/privacy).
+        ev: AuditEvent = object.__new__(AuditEvent)
+        _set_actor(ev, self.actor)
+        _set_role(ev, self.role)
+        _set_purpose(ev, self.purpose)
+        _set_action(ev, action)
+        _set_subject(ev, subject)
+        _set_fields(ev, fields)
+        _set_organisation(ev, self.organisation)
+        _set_legal_basis(ev, self.legal_basis)
+        _set_case_ref(ev, self.case_ref)
+        _set_disclose_after(ev, self.disclose_after)
+        return ev
+
+
+_EVENT_SLOTS = AuditEvent.__dict__
+_set_actor = _EVENT_SLOTS["actor"].__set__
+_set_role = _EVENT_SLOTS["role"].__set__
+_set_purpose = _EVENT_SLOTS["purpose"].__set__
+_set_action = _EVENT_SLOTS["action"].__set__
+_set_subject = _EVENT_SLOTS["subject"].__set__
+_set_fields = _EVENT_SLOTS["fields"].__set__
+_set_organisation = _EVENT_SLOTS["organisation"].__set__
+_set_legal_basis = _EVENT_SLOTS["legal_basis"].__set__
+_set_case_ref = _EVENT_SLOTS["case_ref"].__set__
+_set_disclose_after = _EVENT_SLOTS["disclose_after"].__set__
 
 
 @dataclass(frozen=True, slots=True)
