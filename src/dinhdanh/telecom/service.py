@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -39,6 +39,9 @@ def snapshot_name(carrier: str) -> str:
     """The name of a carrier's subscriptions snapshot (store.snapshots)."""
     return f"subscriptions:{carrier}"
 
+
+# What an upload's chunk created or changed: (carrier, ids, rows), for the snapshot's delta.
+Written = Callable[[str, Sequence[str], Sequence[PreparedSubscription]], None]
 
 CARRIER_CODE = re.compile(r"[A-Z0-9_-]{2,16}")
 UPLOAD_FIELDS = ("msisdn", "id_number", "full_name", "date_of_birth", "imei")
@@ -129,8 +132,10 @@ class Telecom:
         prepared: Sequence[PreparedSubscription],
         ctx: AccessContext,
         now: datetime,
+        written: Written | None = None,
     ) -> Counts:
-        """Store one chunk of a carrier's upload; unchanged rows are not touched."""
+        """Store one chunk of a carrier's upload; unchanged rows are not touched. ``written``
+        gets the ids and rows of what was created or changed (the snapshot's delta)."""
         counts = Counts()
         if not prepared:
             return counts
@@ -148,13 +153,16 @@ class Telecom:
         changed = [p for p in prepared if existing.get(p.msisdn, p.digest) != p.digest]
         counts.created, counts.updated = len(fresh), len(changed)
         counts.unchanged = len(prepared) - len(fresh) - len(changed)
+        fresh_ids = uuid7s(len(fresh), now)
         insert_rows(
             session,
             SUBSCRIPTIONS,
             ("id", "carrier", *PreparedSubscription._fields),
-            [(i, carrier, *p) for i, p in zip(uuid7s(len(fresh), now), fresh, strict=True)],
+            [(i, carrier, *p) for i, p in zip(fresh_ids, fresh, strict=True)],
             constants={"created_at": now, "updated_at": now},
         )
+        if written is not None:
+            written(carrier, fresh_ids, fresh)
         if changed:
             numbers = [p.msisdn for p in changed]
             where = {"carrier": carrier}
@@ -170,6 +178,8 @@ class Telecom:
                 update(m.Subscription),
                 [{"id": ids[p.msisdn], "updated_at": now} | p._asdict() for p in changed],
             )
+            if written is not None:
+                written(carrier, [ids[p.msisdn] for p in changed], changed)
         if counts.created or counts.updated:
             bump(session, snapshot_name(carrier))  # the carrier's Parquet snapshot is stale
             # One entry per chunk: the upload stores blind indexes, it discloses nothing.
