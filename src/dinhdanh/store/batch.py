@@ -35,7 +35,7 @@ from sqlalchemy.orm import Session
 
 from dinhdanh.store.bulk import indexes_deferred
 from dinhdanh.store.db import background_checkpoints
-from dinhdanh.store.feeds import Reason, Row, check_feed, file_sha256, read_rows
+from dinhdanh.store.feeds import Reason, Row, as_row, check_feed, file_sha256, read_cells
 from dinhdanh.store.models import ImportRun
 
 R = TypeVar("R")
@@ -207,12 +207,17 @@ def _spilled(make: Make, rows: list[tuple[int, Any]]) -> bytes:
 
 
 def _check_chunk(
-    spec: FeedSpec[Any, Any], chunk: list[tuple[int, Row | None]], today: date
+    spec: FeedSpec[Any, Any],
+    chunk: list[tuple[int, Any]],
+    today: date,
+    header: list[str] | None = None,
 ) -> _Piece:
+    """Pass 1 on a piece: rows, or with a ``header`` a CSV file's cells (feeds.read_cells)."""
     rejected: list[Rejected] = []
     lines: list[int] = []
     records = []
-    for line, row in chunk:
+    for line, cells in chunk:
+        row: Row | None = cells if header is None else as_row(header, cells)
         if row is None:
             rejected.append(Rejected(line, "", _MALFORMED))
             continue
@@ -354,8 +359,8 @@ def _validate(
     seen: dict[int | str, tuple[int, int]] = {}  # key -> (fingerprint as int, first line)
     lines_of: dict[int | str, list[int]] = {}  # only keys seen more than once
     conflicted: set[int | str] = set()
-    rows = read_rows(path, spec.columns)
-    for piece in mapper.map(_check_chunk, _chunked(rows, chunk_size), today):
+    header, rows = read_cells(path, spec.columns)
+    for piece in mapper.map(_check_chunk, _chunked(rows, chunk_size), today, header):
         plan.total += len(piece.rejected) + len(piece.lines)
         for item in piece.rejected:
             plan.reject(item)

@@ -54,13 +54,52 @@ def _check_columns(path: Path, present: Sequence[str], required: Sequence[str]) 
         raise FeedError(f"{path.name}: missing column(s): {', '.join(missing)}")
 
 
-def _read_csv(path: Path, fh: IO[str], required: Sequence[str]) -> Iterator[tuple[int, Row | None]]:
-    reader = csv.DictReader(fh)
-    _check_columns(path, reader.fieldnames or (), required)
-    line = reader.line_num + 1
-    for row in reader:
-        yield line, (None if None in row else row)  # None key: more cells than header columns
-        line = reader.line_num + 1
+def as_row(header: Sequence[str], cells: Sequence[str] | None) -> Row | None:
+    """A CSV record's cells as ``csv.DictReader`` makes them a row: a short row's missing
+    cells None, a row of more cells than the header None (not a record)."""
+    if cells is None or len(cells) > len(header):
+        return None
+    if len(cells) < len(header):
+        cells = [*cells, *([None] * (len(header) - len(cells)))]  # type: ignore[list-item]
+    return dict(zip(header, cells, strict=True))
+
+
+def _csv_cells(path: Path, fh: IO[str], reader: Any) -> Iterator[tuple[int, list[str]]]:
+    with fh:
+        try:
+            line = reader.line_num + 1
+            for cells in reader:
+                if cells:  # blank lines are skipped, as DictReader does
+                    yield line, cells
+                line = reader.line_num + 1
+        except UnicodeDecodeError as exc:
+            raise FeedError(f"{path.name}: not UTF-8 ({exc.reason})") from None
+        except csv.Error as exc:
+            raise FeedError(f"{path.name}: broken CSV ({exc})") from None
+
+
+def read_cells(
+    path: Path, required: Sequence[str]
+) -> tuple[list[str] | None, Iterator[tuple[int, Any]]]:
+    """(header, (line, cells)) of a CSV file, the header checked; of other formats (None,
+    ``read_rows``). An import sends the cells to its workers, which make them rows with
+    ``as_row``: a list of strings crosses processes in half the time of a dict."""
+    check_feed(path)
+    if path.suffix.lower() != ".csv":
+        return None, read_rows(path, required)
+    fh = path.open(encoding="utf-8-sig", newline="")
+    try:
+        reader = csv.reader(fh)
+        header = next(reader, None) or []
+        _check_columns(path, header, required)
+    except BaseException as exc:
+        fh.close()
+        if isinstance(exc, UnicodeDecodeError):
+            raise FeedError(f"{path.name}: not UTF-8 ({exc.reason})") from None
+        if isinstance(exc, csv.Error):
+            raise FeedError(f"{path.name}: broken CSV ({exc})") from None
+        raise
+    return header, _csv_cells(path, fh, reader)
 
 
 def _read_jsonl(fh: IO[str]) -> Iterator[tuple[int, Row | None]]:
@@ -104,13 +143,16 @@ def read_rows(path: Path, required: Sequence[str]) -> Iterator[tuple[int, Row | 
     if suffix == ".parquet":
         yield from _read_parquet(path, required)
         return
+    if suffix == ".csv":
+        header, cells = read_cells(path, required)
+        assert header is not None
+        yield from ((line, as_row(header, c)) for line, c in cells)
+        return
     try:
         with path.open(encoding="utf-8-sig", newline="") as fh:
-            yield from (_read_csv(path, fh, required) if suffix == ".csv" else _read_jsonl(fh))
+            yield from _read_jsonl(fh)
     except UnicodeDecodeError as exc:
         raise FeedError(f"{path.name}: not UTF-8 ({exc.reason})") from None
-    except csv.Error as exc:
-        raise FeedError(f"{path.name}: broken CSV ({exc})") from None
 
 
 def file_sha256(path: Path) -> str:
