@@ -17,6 +17,7 @@ from dinhdanh.errors import DomainError
 from dinhdanh.identity.provinces import Province, province, provinces
 
 __all__ = [
+    "MIN_YEAR",
     "IdNumber",
     "IdNumberError",
     "Inconsistency",
@@ -115,7 +116,7 @@ def _new_id_number(value: str, prov: Province, sex: Sex, birth_year: int) -> IdN
 
 _DIGITS = "0123456789"
 _TWO_DIGITS = tuple(f"{yy:02d}" for yy in range(100))
-_MIN_YEAR = 1900
+MIN_YEAR = 1900  # century digit 0: the earliest birth year an ID number can name
 _MAX_YEAR = 2399
 _MAX_SERIAL = 999_999
 
@@ -174,8 +175,8 @@ def make(province_code: str, sex: Sex, birth_year: int, serial: int) -> str:
     """Build a valid ID number; ``serial`` (0..999999) fills digits 7-12."""
     if province(province_code) is None:
         raise IdNumberError("id_unknown_province", "the province code is not assigned")
-    if not _MIN_YEAR <= birth_year <= _MAX_YEAR:
-        raise ValueError(f"birth year must be in {_MIN_YEAR}..{_MAX_YEAR}")
+    if not MIN_YEAR <= birth_year <= _MAX_YEAR:
+        raise ValueError(f"birth year must be in {MIN_YEAR}..{_MAX_YEAR}")
     if not 0 <= serial <= _MAX_SERIAL:
         raise ValueError(f"serial must be in 0..{_MAX_SERIAL}")
     if sex is not Sex.MALE and sex is not Sex.FEMALE:

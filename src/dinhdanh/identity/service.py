@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, aliased
 
 from dinhdanh.crypto import KeyRing, open_sealed, seal
 from dinhdanh.identity import age, indexes
-from dinhdanh.identity.idnumber import IdNumberError
+from dinhdanh.identity.idnumber import MIN_YEAR, IdNumberError
 from dinhdanh.identity.idnumber import parse as parse_id
 from dinhdanh.identity.models import Citizen
 from dinhdanh.identity.phone import e164_or_none
@@ -151,8 +151,8 @@ def _subject(row: Row[str, bytes, bytes, bytes, bool, bool] | None) -> Subject |
 
 
 SNAPSHOT = "citizens"  # the registry's snapshot (store.snapshots): registry_select's rows
-# The first day an ID number's birth year can name (idnumber: century digit 0 is 1900).
-EARLIEST_BIRTH = date(1900, 1, 1)
+# The first day an ID number's birth year can name.
+EARLIEST_BIRTH = date(MIN_YEAR, 1, 1)
 
 
 @dataclass(frozen=True, slots=True)
