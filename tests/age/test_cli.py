@@ -32,6 +32,8 @@ def test_recheck_revokes_the_credentials_of_the_dead(settings: Settings) -> None
             "junk_sim_owner": 0,
             "age_credentials_revoked": 0,
             "guardian_approvals_ended": 0,
+            "birth_dates_corrected": 0,
+            "age_bands_corrected": 0,
             "age_bands_changed": 0,
             "age_bands_through": period_end(datetime.now(UTC).date(), 1).isoformat(),
         }

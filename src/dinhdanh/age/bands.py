@@ -26,7 +26,14 @@ from dinhdanh.social.service import Social
 from dinhdanh.store.db import insert_missing
 
 SYSTEM = AccessContext("age:bands", "system", "age bands refresh")
+RECHECK = AccessContext("age:bands", "system", "age bands after a birth-date correction")
 _ROW = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Rechecked:
+    subjects: list[str]  # citizens whose corrected birth date was rechecked
+    changed: int  # bindings whose bands moved, down or up
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +60,18 @@ class AgeBands:
         row = session.get(AgeBandRefresh, _ROW, with_for_update=True, populate_existing=True)
         assert row is not None
         return row
+
+    def recheck_corrected(self, session: Session, now: datetime) -> Rechecked:
+        """The bands of citizens whose birth date the registry corrected, set to what the
+        corrected date gives today, lowered as well as raised (a correction is not a
+        birthday: no period to wait for); then the queue is cleared. The caller revokes
+        their age credentials (``AgeCredentials.revoke_subjects``)."""
+        births = self.registry.corrected_births(session, RECHECK, now)
+        if not births:
+            return Rechecked([], 0)
+        changed = self.social.recheck_age_bands(session, births, now)
+        self.registry.clear_corrections(session, births)
+        return Rechecked(sorted(births), changed)
 
     def refresh(self, session: Session, now: datetime) -> Refreshed:
         """Raise the bands reached from the last day covered to the end of the latest

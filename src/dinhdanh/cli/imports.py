@@ -179,7 +179,15 @@ def _after_citizens(c: Container, actor: str, *, changed: bool) -> dict[str, obj
     done: dict[str, object] = {}
     # A death in the feed revokes the age credentials of the dead at once (issue 11, point 6).
     with c.unit_of_work() as session:
-        done["age_credentials_revoked"] = c.age_credentials.revoke_deceased(session, c.clock())
+        dead = c.age_credentials.revoke_deceased(session, c.clock())
+    # A corrected birth date: the bands platforms hold set again at once (a child is not left
+    # "over 16"), the citizen's age credentials revoked.
+    with c.unit_of_work() as session:
+        corrected = c.age_bands.recheck_corrected(session, c.clock())
+        revoked = c.age_credentials.revoke_subjects(session, corrected.subjects, c.clock())
+    done["age_credentials_revoked"] = dead + revoked
+    done["birth_dates_corrected"] = len(corrected.subjects)
+    done["age_bands_corrected"] = corrected.changed
     # The reconciliation's copy of the registry (store.snapshots), when stale.
     from dinhdanh.identity.service import SNAPSHOT
     from dinhdanh.telecom.store_inputs import refresh_snapshots

@@ -67,14 +67,19 @@ def platforms_recheck(ctx: typer.Context, json_out: JsonOpt = False) -> None:
     """Flag bindings whose owner has died since (OWNER_DECEASED), or whose number is now under
     a lock case (JUNK_SIM_OWNER), and tell their platforms; revoke the age credentials of the
     dead; end the guardian approvals whose link no longer holds (an 18th birthday, a validity
-    end): those accounts wait for a guardian again (guardian_pending); raise the age bands
-    reached in the periods ended since the last run (age_band_changed)."""
+    end): those accounts wait for a guardian again (guardian_pending); set the age bands of
+    citizens whose birth date the registry corrected (lowered too; their age credentials
+    revoked) and raise the bands reached in the periods ended since the last run
+    (age_band_changed)."""
     with container_from(ctx) as c, c.unit_of_work() as session:
         n = c.social.recheck_deceased(session, c.clock())
+        # Birth dates the registry corrected: bands set again (down too), credentials revoked.
+        corrected = c.age_bands.recheck_corrected(session, c.clock())
+        miscorrected = c.age_credentials.revoke_subjects(session, corrected.subjects, c.clock())
         # Before the sweep: a child who turned 16 needs no guardian, so no approval to end.
         bands = c.age_bands.refresh(session, c.clock())
         junk = c.phone_checks.recheck_numbers(session, c.clock())
-        revoked = c.age_credentials.revoke_deceased(session, c.clock())
+        revoked = c.age_credentials.revoke_deceased(session, c.clock()) + miscorrected
         ended = c.children.sweep(session, c.clock())
     if json_out:
         emit_json(
@@ -83,6 +88,8 @@ def platforms_recheck(ctx: typer.Context, json_out: JsonOpt = False) -> None:
                 "junk_sim_owner": junk,
                 "age_credentials_revoked": revoked,
                 "guardian_approvals_ended": ended,
+                "birth_dates_corrected": len(corrected.subjects),
+                "age_bands_corrected": corrected.changed,
                 "age_bands_changed": bands.changed,
                 "age_bands_through": bands.through.isoformat(),
             }
@@ -90,6 +97,10 @@ def platforms_recheck(ctx: typer.Context, json_out: JsonOpt = False) -> None:
     else:
         out.print(f"{n} binding(s) newly flagged OWNER_DECEASED")
         out.print(f"{junk} binding(s) newly flagged JUNK_SIM_OWNER")
-        out.print(f"{revoked} age credential(s) of the dead revoked")
+        out.print(f"{revoked} age credential(s) of the dead or re-dated revoked")
         out.print(f"{ended} guardian approval(s) ended with their link")
         out.print(f"{bands.changed} binding(s) with a new age band (through {bands.through})")
+        out.print(
+            f"{corrected.changed} binding(s) with bands set again after "
+            f"{len(corrected.subjects)} corrected birth date(s)"
+        )

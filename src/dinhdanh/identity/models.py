@@ -55,3 +55,14 @@ class Citizen(Base):
             postgresql_where=text("deceased IS true"),
         ),
     )
+
+
+class BirthDateCorrection(Base):
+    """A citizen whose registry birth date changed (``Registry.apply``): the age bands their
+    platforms hold and their age credentials are rechecked (``age.bands``), then the row
+    goes. Holds no date: the recheck tells it from the record's blind index."""
+
+    __tablename__ = "birth_date_corrections"
+
+    subject_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    corrected_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

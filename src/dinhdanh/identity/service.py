@@ -18,19 +18,20 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import NamedTuple
 
-from sqlalchemy import Row, Table, func, select, update
+from sqlalchemy import Row, Table, delete, func, select, update
 from sqlalchemy.orm import Session, aliased
 
 from dinhdanh.crypto import KeyRing, open_sealed, seal
 from dinhdanh.identity import age, indexes
 from dinhdanh.identity.idnumber import MIN_YEAR, IdNumberError
 from dinhdanh.identity.idnumber import parse as parse_id
-from dinhdanh.identity.models import Citizen
+from dinhdanh.identity.models import BirthDateCorrection, Citizen
 from dinhdanh.identity.phone import e164_or_none
 from dinhdanh.identity.rules import CitizenRecord
 from dinhdanh.privacy.audit import AccessContext, AuditLog
 from dinhdanh.store.batch import Counts
 from dinhdanh.store.bulk import insert_rows, lookup
+from dinhdanh.store.db import insert_missing
 from dinhdanh.store.ids import uuid7s
 from dinhdanh.store.snapshots import bump
 
@@ -213,7 +214,18 @@ class Registry:
         )
         events = [ctx.event("create", s, PERSONAL_FIELDS) for s in subjects]
         if changed:
-            ids = lookup(session, CITIZENS, "id_bidx", "id", [p.id_bidx for p in changed])
+            keys = [p.id_bidx for p in changed]
+            ids = lookup(session, CITIZENS, "id_bidx", "id", keys)
+            births = lookup(session, CITIZENS, "id_bidx", "dob_bidx", keys)
+            # A birth date corrected: the bands platforms hold and age credentials are
+            # rechecked (age.bands), lowered too: "over 16" must not outlive the correction.
+            corrected = [
+                {"subject_id": ids[p.id_bidx], "corrected_at": now}
+                for p in changed
+                if births[p.id_bidx] != p.dob_bidx
+            ]
+            if corrected:
+                insert_missing(session, BirthDateCorrection, corrected)
             session.execute(
                 update(Citizen),
                 [
@@ -447,6 +459,34 @@ class Registry:
         to ``today`` (about 46,000 keyed digests, computed a column at a time)."""
         days = [EARLIEST_BIRTH + timedelta(n) for n in range((today - EARLIEST_BIRTH).days + 1)]
         return dict(zip(indexes.dob_indexes(self.ring, days), days, strict=True))
+
+    def corrected_births(
+        self, session: Session, ctx: AccessContext, now: datetime
+    ) -> dict[str, date]:
+        """Subject id -> birth date of the citizens whose birth date was corrected and not yet
+        rechecked (``clear_corrections``); the date told by its blind index (nothing else of
+        the record opened), each one audited."""
+        stmt = select(Citizen.id, Citizen.dob_bidx).join(
+            BirthDateCorrection, BirthDateCorrection.subject_id == Citizen.id
+        )
+        rows = session.execute(stmt.order_by(Citizen.id)).all()
+        if not rows:
+            return {}
+        days = self._birth_days(now.date())
+        found = {subject: days[bidx] for subject, bidx in rows if bidx in days}
+        events = [ctx.event("read", s, ("date_of_birth",)) for s in found]
+        self._audit.append(session, events, now)
+        return found
+
+    def clear_corrections(self, session: Session, subjects: Collection[str]) -> None:
+        """The corrections of ``subjects`` are rechecked: drop them from the queue."""
+        wanted = sorted(subjects)
+        for i in range(0, len(wanted), 1000):
+            session.execute(
+                delete(BirthDateCorrection).where(
+                    BirthDateCorrection.subject_id.in_(wanted[i : i + 1000])
+                )
+            )
 
     def dates_of_death(
         self, session: Session, ctx: AccessContext, now: datetime

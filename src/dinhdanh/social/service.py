@@ -31,6 +31,7 @@ from dinhdanh.auth.oidc.provider import Provider
 from dinhdanh.crypto import KeyRing, open_sealed, seal
 from dinhdanh.crypto.derive import pairwise_key
 from dinhdanh.crypto.jose import JoseError, verify_jwt
+from dinhdanh.identity.age import is_over
 from dinhdanh.identity.service import Registry
 from dinhdanh.privacy.access import Principal, create_api_key
 from dinhdanh.privacy.audit import AccessContext
@@ -464,14 +465,46 @@ class Social:
                             b.guardian_state, b.guardian_link = None, None
                         b.checked_at = now
                         changed[b.id] = b
+        return self._bands_changed(session, changed.values(), now)
+
+    def _bands_changed(self, session: Session, changed: Iterable[m.Binding], now: datetime) -> int:
+        """Tell each changed binding's platform ``age_band_changed``; how many there are."""
         session.flush()  # the bindings first, then the platforms' feeds (lock order: _event)
         # Opened for the platform's account id, and only for the bindings that changed.
-        for code, account_id in sorted(
-            (b.platform, self._open(b)["account"]) for b in changed.values()
-        ):
+        told = sorted((b.platform, self._open(b)["account"]) for b in changed)
+        for code, account_id in told:
             self._event(session, code, account_id, "age_band_changed", now)
         session.flush()
-        return len(changed)
+        return len(told)
+
+    def recheck_age_bands(self, session: Session, births: Mapping[str, date], now: datetime) -> int:
+        """Set the bands of the bindings of citizens whose birth date was corrected
+        (``births``: subject id -> the corrected date) to what that date gives today, down
+        as well as up, as ``_bind`` would: an account now under 16 waits for a guardian
+        again, one now 16 or over needs none; each changed binding's platform is told
+        ``age_band_changed``. Returns how many bindings changed."""
+        changed: dict[str, m.Binding] = {}
+        today = now.date()
+        for p in self.platforms(session):
+            by_sub = {
+                pairwise_sub(self._pairwise, sector_of(p.code), s): d for s, d in births.items()
+            }
+            for chunk in _chunks(sorted(by_sub)):
+                stmt = select(m.Binding).where(
+                    m.Binding.platform == p.code, m.Binding.pairwise_sub.in_(chunk)
+                )
+                for b in session.scalars(stmt.with_for_update()):  # as raise_age_bands
+                    ages = [is_over(by_sub[b.pairwise_sub], y, today) for y in AGES]
+                    if [b.age_over_13, b.age_over_16, b.age_over_18] == ages:
+                        continue
+                    b.age_over_13, b.age_over_16, b.age_over_18 = ages
+                    if not ages[1] and b.guardian_state is None:
+                        b.guardian_state = Approval.PENDING.value
+                    elif ages[1]:
+                        b.guardian_state, b.guardian_link = None, None
+                    b.checked_at = now
+                    changed[b.id] = b
+        return self._bands_changed(session, changed.values(), now)
 
     def _open(self, b: m.Binding) -> dict[str, str]:
         context = self._seal_context(b.platform, b.account_key)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime, time, timedelta
 from typing import Any, cast
@@ -189,13 +189,22 @@ class AgeCredentials:
         """Revoke the credentials of citizens the registry now lists as dead; run after each
         registry import (``dinhdanh platforms recheck``). Reads the registry's clear flag
         only. Also drops the rows of expired batches. Returns how many were revoked."""
+        return self._revoke(session, lambda s: bool(self._registry.is_deceased(session, s)), now)
+
+    def revoke_subjects(self, session: Session, subjects: Collection[str], now: datetime) -> int:
+        """Revoke every credential of these citizens (their birth date was corrected: what
+        a credential says of their age may be wrong). Returns how many were revoked."""
+        wanted = set(subjects)
+        return self._revoke(session, wanted.__contains__, now) if wanted else 0
+
+    def _revoke(self, session: Session, pick: Callable[[str], bool], now: datetime) -> int:
+        """Revoke the credentials of the subjects ``pick`` says; drop expired batches."""
         session.execute(delete(BATCHES).where(BATCHES.c.expires_at <= now))
         by_subject: dict[str, list[tuple[str, list[tuple[int, int]]]]] = {}
         for batch_id, sealed in session.execute(select(BATCHES.c.id, BATCHES.c.sealed)):
             subject, entries = self._open(self._ring, batch_id, sealed)
             by_subject.setdefault(subject, []).append((batch_id, entries))
-        dead = [s for s in by_subject if self._registry.is_deceased(session, s)]
-        batches = [b for s in dead for b in by_subject[s]]
+        batches = [b for s in by_subject if pick(s) for b in by_subject[s]]
         revoked = self.lists.revoke(session, [e for _, entries in batches for e in entries], now)
         if batches:
             session.execute(delete(BATCHES).where(BATCHES.c.id.in_([b for b, _ in batches])))
