@@ -78,3 +78,31 @@ def test_a_death_in_the_registry_import_revokes_the_credentials(
         verify_presentation(fine, "n", VERIFIER, c.clock(), claims="age_over_16", trust=trust)
     # The same file again: nothing new to revoke.
     assert cli_json(s, "import", "citizens", str(feed))["age_credentials_revoked"] == 0
+
+
+def test_a_corrected_birth_date_in_the_registry_import_revokes_and_rechecks(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """`dinhdanh import citizens` that changes a birth date: the import queues the citizen,
+    rechecks them at once (their bands, here none bound) and revokes their credentials."""
+    if settings.database_url:
+        pytest.skip("one CLI run is enough; storage is covered on both databases")
+    s = Settings(data_dir=settings.data_dir)
+    cli(s, "init")
+    with closing(build(s)) as c:
+        teen = make_teen(c, c.clock().date())
+        issue(c, teen.subject_id, Wallet(), 5)
+        dob = teen.date_of_birth
+        moved = dob.replace(day=2 if dob.day == 1 else 1)  # same year: the ID number holds
+        feed = tmp_path / "correction.csv"
+        feed.write_text(
+            "id_number,full_name,date_of_birth,sex,guardian_id_number,date_of_death,phone\n"
+            + ",".join([teen.id_number, teen.full_name, moved.isoformat(), "F", "", "", teen.phone])
+            + "\n",
+            encoding="utf-8",
+        )
+    result = cli_json(s, "import", "citizens", str(feed))
+    assert result["updated"] == 1
+    assert (result["birth_dates_corrected"], result["age_credentials_revoked"]) == (1, 5)
+    again = cli_json(s, "import", "citizens", str(feed))  # unchanged: nothing to recheck
+    assert (again["birth_dates_corrected"], again["age_credentials_revoked"]) == (0, 0)
