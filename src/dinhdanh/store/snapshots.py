@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import os
 import re
+import secrets
 from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
 from pathlib import Path
@@ -131,9 +132,11 @@ class Snapshots:
         return chains
 
     def partial(self, name: str) -> Path:
-        """A private path in the directory to write a delta of ``name`` to (``extend``)."""
+        """A private path in the directory to write a delta of ``name`` to (``extend``), one
+        per upload: two uploads of one carrier in one server process write apart."""
         private_dir(self.root)
-        return self.root / f".{self._stem(name)}.delta.{os.getpid()}.partial"
+        token = secrets.token_hex(4)
+        return self.root / f".{self._stem(name)}.delta.{os.getpid()}.{token}.partial"
 
     def extend(
         self,
