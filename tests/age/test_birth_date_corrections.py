@@ -38,7 +38,7 @@ def correct(c: Container, who: Citizen, dob: date, name: str | None = None) -> N
 def recheck(c: Container) -> Rechecked:
     with c.unit_of_work() as s:
         done = c.age_bands.recheck_corrected(s, c.clock())
-        c.age_credentials.revoke_subjects(s, done.subjects, c.clock())
+        c.age_credentials.revoke_deceased(s, c.clock(), also=done.subjects)
         return done
 
 

@@ -65,7 +65,7 @@ class AgeBands:
         """The bands of citizens whose birth date the registry corrected, set to what the
         corrected date gives today, lowered as well as raised (a correction is not a
         birthday: no period to wait for); then the queue is cleared. The caller revokes
-        their age credentials (``AgeCredentials.revoke_subjects``)."""
+        their age credentials (``AgeCredentials.revoke_deceased(also=...)``)."""
         births = self.registry.corrected_births(session, RECHECK, now)
         if not births:
             return Rechecked([], 0)

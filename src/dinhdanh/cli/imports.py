@@ -177,15 +177,13 @@ def _after_citizens(c: Container, actor: str, *, changed: bool) -> dict[str, obj
     from dinhdanh.privacy.audit import AccessContext
 
     done: dict[str, object] = {}
-    # A death in the feed revokes the age credentials of the dead at once (issue 11, point 6).
-    with c.unit_of_work() as session:
-        dead = c.age_credentials.revoke_deceased(session, c.clock())
     # A corrected birth date: the bands platforms hold set again at once (a child is not left
-    # "over 16"), the citizen's age credentials revoked.
+    # "over 16"). A death in the feed revokes the age credentials of the dead at once (issue
+    # 11, point 6), a correction those of the re-dated citizen.
     with c.unit_of_work() as session:
         corrected = c.age_bands.recheck_corrected(session, c.clock())
-        revoked = c.age_credentials.revoke_subjects(session, corrected.subjects, c.clock())
-    done["age_credentials_revoked"] = dead + revoked
+        revoked = c.age_credentials.revoke_deceased(session, c.clock(), also=corrected.subjects)
+    done["age_credentials_revoked"] = revoked
     done["birth_dates_corrected"] = len(corrected.subjects)
     done["age_bands_corrected"] = corrected.changed
     # The reconciliation's copy of the registry (store.snapshots), when stale.

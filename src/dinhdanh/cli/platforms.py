@@ -75,11 +75,10 @@ def platforms_recheck(ctx: typer.Context, json_out: JsonOpt = False) -> None:
         n = c.social.recheck_deceased(session, c.clock())
         # Birth dates the registry corrected: bands set again (down too), credentials revoked.
         corrected = c.age_bands.recheck_corrected(session, c.clock())
-        miscorrected = c.age_credentials.revoke_subjects(session, corrected.subjects, c.clock())
         # Before the sweep: a child who turned 16 needs no guardian, so no approval to end.
         bands = c.age_bands.refresh(session, c.clock())
         junk = c.phone_checks.recheck_numbers(session, c.clock())
-        revoked = c.age_credentials.revoke_deceased(session, c.clock()) + miscorrected
+        revoked = c.age_credentials.revoke_deceased(session, c.clock(), also=corrected.subjects)
         ended = c.children.sweep(session, c.clock())
     if json_out:
         emit_json(

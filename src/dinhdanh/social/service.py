@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -450,22 +450,25 @@ class Social:
             column = getattr(m.Binding, f"age_over_{years}")
             for p in platforms:
                 subs = [pairwise_sub(self._pairwise, sector_of(p.code), s) for s in subjects]
-                for chunk in _chunks(sorted(subs)):
-                    stmt = select(m.Binding).where(
-                        m.Binding.platform == p.code,
-                        m.Binding.pairwise_sub.in_(chunk),
-                        column.is_(False),
-                    )
-                    # Locked: a guardian deciding at the same time sees the state end first
-                    # or is seen (``guardian_decide`` re-reads its row locked).
-                    stmt = stmt.with_for_update()
-                    for b in session.scalars(stmt):
-                        setattr(b, f"age_over_{years}", True)
-                        if years == AGES[1]:
-                            b.guardian_state, b.guardian_link = None, None
-                        b.checked_at = now
-                        changed[b.id] = b
+                for b in self._locked_bindings(session, p.code, subs, column.is_(False)):
+                    setattr(b, f"age_over_{years}", True)
+                    if years == AGES[1]:
+                        b.guardian_state, b.guardian_link = None, None
+                    b.checked_at = now
+                    changed[b.id] = b
         return self._bands_changed(session, changed.values(), now)
+
+    def _locked_bindings(
+        self, session: Session, code: str, subs: Iterable[str], *where: Any
+    ) -> Iterator[m.Binding]:
+        """The bindings at platform ``code`` of these pairwise subjects, locked: a guardian
+        deciding at the same time sees a band change first or is seen (``guardian_decide``
+        re-reads its row locked)."""
+        for chunk in _chunks(sorted(subs)):
+            stmt = select(m.Binding).where(
+                m.Binding.platform == code, m.Binding.pairwise_sub.in_(chunk), *where
+            )
+            yield from session.scalars(stmt.with_for_update())
 
     def _bands_changed(self, session: Session, changed: Iterable[m.Binding], now: datetime) -> int:
         """Tell each changed binding's platform ``age_band_changed``; how many there are."""
@@ -489,21 +492,17 @@ class Social:
             by_sub = {
                 pairwise_sub(self._pairwise, sector_of(p.code), s): d for s, d in births.items()
             }
-            for chunk in _chunks(sorted(by_sub)):
-                stmt = select(m.Binding).where(
-                    m.Binding.platform == p.code, m.Binding.pairwise_sub.in_(chunk)
-                )
-                for b in session.scalars(stmt.with_for_update()):  # as raise_age_bands
-                    ages = [is_over(by_sub[b.pairwise_sub], y, today) for y in AGES]
-                    if [b.age_over_13, b.age_over_16, b.age_over_18] == ages:
-                        continue
-                    b.age_over_13, b.age_over_16, b.age_over_18 = ages
-                    if not ages[1] and b.guardian_state is None:
-                        b.guardian_state = Approval.PENDING.value
-                    elif ages[1]:
-                        b.guardian_state, b.guardian_link = None, None
-                    b.checked_at = now
-                    changed[b.id] = b
+            for b in self._locked_bindings(session, p.code, by_sub):
+                ages = [is_over(by_sub[b.pairwise_sub], y, today) for y in AGES]
+                if [b.age_over_13, b.age_over_16, b.age_over_18] == ages:
+                    continue
+                b.age_over_13, b.age_over_16, b.age_over_18 = ages
+                if not ages[1] and b.guardian_state is None:
+                    b.guardian_state = Approval.PENDING.value
+                elif ages[1]:
+                    b.guardian_state, b.guardian_link = None, None
+                b.checked_at = now
+                changed[b.id] = b
         return self._bands_changed(session, changed.values(), now)
 
     def _open(self, b: m.Binding) -> dict[str, str]:

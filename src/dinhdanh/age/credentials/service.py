@@ -185,26 +185,25 @@ class AgeCredentials:
             session.execute(delete(BATCHES).where(BATCHES.c.id.in_([r[0] for r in rows])))
         return revoked
 
-    def revoke_deceased(self, session: Session, now: datetime) -> int:
-        """Revoke the credentials of citizens the registry now lists as dead; run after each
-        registry import (``dinhdanh platforms recheck``). Reads the registry's clear flag
-        only. Also drops the rows of expired batches. Returns how many were revoked."""
-        return self._revoke(session, lambda s: bool(self._registry.is_deceased(session, s)), now)
-
-    def revoke_subjects(self, session: Session, subjects: Collection[str], now: datetime) -> int:
-        """Revoke every credential of these citizens (their birth date was corrected: what
-        a credential says of their age may be wrong). Returns how many were revoked."""
-        wanted = set(subjects)
-        return self._revoke(session, wanted.__contains__, now) if wanted else 0
-
-    def _revoke(self, session: Session, pick: Callable[[str], bool], now: datetime) -> int:
-        """Revoke the credentials of the subjects ``pick`` says; drop expired batches."""
+    def revoke_deceased(self, session: Session, now: datetime, also: Collection[str] = ()) -> int:
+        """Revoke the credentials of citizens the registry now lists as dead, and every
+        credential of the citizens in ``also`` (their birth date was corrected: what a
+        credential says of their age may be wrong); run after each registry import
+        (``dinhdanh platforms recheck``). Reads the registry's clear flag only. One pass over
+        the batches, which opens each. Also drops the rows of expired batches. Returns how
+        many were revoked."""
+        wanted = set(also)
         session.execute(delete(BATCHES).where(BATCHES.c.expires_at <= now))
         by_subject: dict[str, list[tuple[str, list[tuple[int, int]]]]] = {}
         for batch_id, sealed in session.execute(select(BATCHES.c.id, BATCHES.c.sealed)):
             subject, entries = self._open(self._ring, batch_id, sealed)
             by_subject.setdefault(subject, []).append((batch_id, entries))
-        batches = [b for s in by_subject if pick(s) for b in by_subject[s]]
+        batches = [
+            b
+            for s in by_subject
+            if s in wanted or self._registry.is_deceased(session, s)
+            for b in by_subject[s]
+        ]
         revoked = self.lists.revoke(session, [e for _, entries in batches for e in entries], now)
         if batches:
             session.execute(delete(BATCHES).where(BATCHES.c.id.in_([b for b, _ in batches])))
