@@ -10,6 +10,7 @@ import csv
 import hashlib
 import json
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -64,18 +65,24 @@ def as_row(header: Sequence[str], cells: Sequence[str] | None) -> Row | None:
     return dict(zip(header, cells, strict=True))
 
 
+@contextmanager
+def _readable(path: Path) -> Iterator[None]:
+    """A text feed that cannot be decoded or parsed: one FeedError, whichever reader."""
+    try:
+        yield
+    except UnicodeDecodeError as exc:
+        raise FeedError(f"{path.name}: not UTF-8 ({exc.reason})") from None
+    except csv.Error as exc:
+        raise FeedError(f"{path.name}: broken CSV ({exc})") from None
+
+
 def _csv_cells(path: Path, fh: IO[str], reader: Any) -> Iterator[tuple[int, list[str]]]:
-    with fh:
-        try:
+    with fh, _readable(path):
+        line = reader.line_num + 1
+        for cells in reader:
+            if cells:  # blank lines are skipped, as DictReader does
+                yield line, cells
             line = reader.line_num + 1
-            for cells in reader:
-                if cells:  # blank lines are skipped, as DictReader does
-                    yield line, cells
-                line = reader.line_num + 1
-        except UnicodeDecodeError as exc:
-            raise FeedError(f"{path.name}: not UTF-8 ({exc.reason})") from None
-        except csv.Error as exc:
-            raise FeedError(f"{path.name}: broken CSV ({exc})") from None
 
 
 def read_cells(
@@ -89,15 +96,12 @@ def read_cells(
         return None, read_rows(path, required)
     fh = path.open(encoding="utf-8-sig", newline="")
     try:
-        reader = csv.reader(fh)
-        header = next(reader, None) or []
+        with _readable(path):
+            reader = csv.reader(fh)
+            header = next(reader, None) or []
         _check_columns(path, header, required)
-    except BaseException as exc:
+    except BaseException:
         fh.close()
-        if isinstance(exc, UnicodeDecodeError):
-            raise FeedError(f"{path.name}: not UTF-8 ({exc.reason})") from None
-        if isinstance(exc, csv.Error):
-            raise FeedError(f"{path.name}: broken CSV ({exc})") from None
         raise
     return header, _csv_cells(path, fh, reader)
 
@@ -148,11 +152,8 @@ def read_rows(path: Path, required: Sequence[str]) -> Iterator[tuple[int, Row | 
         assert header is not None
         yield from ((line, as_row(header, c)) for line, c in cells)
         return
-    try:
-        with path.open(encoding="utf-8-sig", newline="") as fh:
-            yield from _read_jsonl(fh)
-    except UnicodeDecodeError as exc:
-        raise FeedError(f"{path.name}: not UTF-8 ({exc.reason})") from None
+    with _readable(path), path.open(encoding="utf-8-sig", newline="") as fh:
+        yield from _read_jsonl(fh)
 
 
 def file_sha256(path: Path) -> str:

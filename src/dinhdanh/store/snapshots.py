@@ -88,11 +88,11 @@ class Snapshots:
     def chain(self, name: str, generation: int) -> list[Path] | None:
         """The files of the snapshot at ``generation``, full copy first; None if none."""
         deltas: list[Path] = []
+        stem = self._stem(name)
         while len(deltas) <= MAX_DELTAS:
             full = self._file(name, generation)
             if full.is_file():
                 return [full, *reversed(deltas)]
-            stem = self._stem(name)
             found = sorted(self.root.glob(f"{stem}.{generation}.from-*.parquet"))
             middle = _MIDDLE.fullmatch(found[0].name[len(stem) + 1 : -8]) if found else None
             base = int(middle.group(2)) if middle and middle.group(2) else None
@@ -101,11 +101,6 @@ class Snapshots:
             deltas.append(found[0])
             generation = base
         return None
-
-    def current(self, name: str, generation: int) -> Path | None:
-        """The snapshot at ``generation`` when it is one full file (no deltas)."""
-        files = self.chain(name, generation)
-        return files[0] if files is not None and len(files) == 1 else None
 
     def ensure(
         self,
@@ -173,10 +168,9 @@ class Snapshots:
         private_dir(self.root)
         final = self._file(name, generation)
         partial = final.with_name(f".{final.name}.{os.getpid()}.partial")
-        literal = str(partial).replace("'", "''")
         old = os.umask(0o077)  # DuckDB creates the file: 0600
         try:
-            con.execute(f"COPY ({query}) TO '{literal}' (FORMAT parquet)")
+            con.execute(f"COPY ({query}) TO {_literal(partial)} (FORMAT parquet)")
         finally:
             os.umask(old)
         partial.replace(final)
@@ -195,16 +189,18 @@ class Snapshots:
 def relation(chain: list[Path], key: str) -> str:
     """A DuckDB relation of a snapshot's rows: the full copy, each delta's rows replacing
     those of the same ``key`` before them (a key is at most once in a file)."""
-
-    def parquet(path: Path) -> str:
-        return "read_parquet('" + str(path).replace("'", "''") + "')"
-
     if not key.isidentifier():
         raise ValueError(f"not a column name: {key!r}")
-    rel = parquet(chain[0])
-    for delta in chain[1:]:
+    rel = f"read_parquet({_literal(chain[0])})"
+    for path in chain[1:]:
+        delta = f"read_parquet({_literal(path)})"
         rel = (
-            f"(SELECT b.* FROM {rel} b ANTI JOIN {parquet(delta)} d ON b.{key} = d.{key} "  # noqa: S608
-            f"UNION ALL BY NAME SELECT * FROM {parquet(delta)})"
+            f"(SELECT b.* FROM {rel} b ANTI JOIN {delta} d ON b.{key} = d.{key} "  # noqa: S608
+            f"UNION ALL BY NAME SELECT * FROM {delta})"
         )
     return rel
+
+
+def _literal(path: Path) -> str:
+    """A path as a DuckDB string literal."""
+    return "'" + str(path).replace("'", "''") + "'"

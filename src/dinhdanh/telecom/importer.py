@@ -108,9 +108,10 @@ def import_subscriptions(
 
 def _delta(snapshots: Path | None, code: str, base: int) -> SnapshotDelta | None:
     """Where the upload's rows go for its snapshot: only when there is one to add them to."""
-    if snapshots is None or Snapshots(snapshots).chain(snapshot_name(code), base) is None:
+    if snapshots is None:
         return None
-    return SnapshotDelta(Snapshots(snapshots).partial(snapshot_name(code)))
+    kept, name = Snapshots(snapshots), snapshot_name(code)
+    return None if kept.chain(name, base) is None else SnapshotDelta(kept.partial(name))
 
 
 def _snapshot(

@@ -63,7 +63,6 @@ class SnapshotDelta:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.rows = 0
         self._writer: Any = None  # pyarrow.parquet.ParquetWriter, opened at the first rows
         self._thread = ThreadPoolExecutor(1, thread_name_prefix="snapshot-delta")
         self._pending: deque[Future[None]] = deque()
@@ -74,7 +73,6 @@ class SnapshotDelta:
         while len(self._pending) >= 2:
             self._pending.popleft().result()  # raises what the thread raised
         self._pending.append(self._thread.submit(self._write, carrier, ids, rows))
-        self.rows += len(rows)
 
     def _write(
         self, carrier: str, ids: Sequence[str], rows: Sequence[PreparedSubscription]
