@@ -9,7 +9,7 @@ Row values must already be what the driver takes (bytes, str, int, None); dateti
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence, Sized
 from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -31,14 +31,16 @@ def insert_rows(
     session: Session,
     table: Table,
     columns: Sequence[str],
-    rows: Sequence[tuple[Any, ...]],
+    rows: Iterable[tuple[Any, ...]],
     constants: Mapping[str, Any] | None = None,
 ) -> None:
     """Insert rows (tuples in `columns` order); `constants` fill the same value into every row.
 
-    Constants are converted for the driver once, not once per row.
+    Constants are converted for the driver once, not once per row. `rows` may be a generator:
+    the driver takes them one at a time, so a caller that builds each row's tuple need not
+    hold all of them (half a million rows of an upload's commit are 100-200 MB).
     """
-    if not rows:
+    if isinstance(rows, Sized) and not len(rows):
         return
     conn = session.connection()
     dbapi: Any = conn.connection.driver_connection
@@ -52,7 +54,7 @@ def insert_rows(
         return
     tail = tuple(sqlite_value(v) for v in const.values())
     marks = ", ".join("?" for _ in range(len(columns) + len(tail)))
-    params = [row + tail for row in rows] if tail else rows
+    params = (row + tail for row in rows) if tail else rows
     cur = dbapi.cursor()
     try:
         cur.executemany(f"INSERT INTO {table.name} ({names}) VALUES ({marks})", params)  # noqa: S608
