@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 # store.batch.DEFAULT_CHUNK_SIZE, the options' default (a test holds them equal): importing
 # store.batch for it would load SQLAlchemy with every --help.
 DEFAULT_CHUNK_SIZE = 20_000
-UPLOAD_CHUNK_SIZE = 500_000  # telecom.importer.UPLOAD_CHUNK_SIZE, held equal the same way
+UPLOAD_CHUNK_SIZE = 100_000  # telecom.importer.UPLOAD_CHUNK_SIZE, held equal the same way
 
 import_app = typer.Typer(no_args_is_help=True, help="Batch imports (idempotent, resumable).")
 

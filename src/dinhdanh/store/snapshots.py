@@ -37,7 +37,16 @@ from dinhdanh.store.private import private_dir
 if TYPE_CHECKING:
     import duckdb
 
-__all__ = ["FOLD_AT", "MAX_DELTAS", "SNAPSHOTS", "Snapshots", "bump", "generations", "relation"]
+__all__ = [
+    "FOLD_AT",
+    "MAX_DELTAS",
+    "SNAPSHOTS",
+    "Snapshots",
+    "bump",
+    "generations",
+    "quoted",
+    "relation",
+]
 
 SNAPSHOTS = "snapshots"  # the directory's name under the data directory
 _NAME = re.compile(r"[a-z]+(:[A-Za-z0-9_-]{1,32})?")
@@ -170,7 +179,7 @@ class Snapshots:
         partial = final.with_name(f".{final.name}.{os.getpid()}.partial")
         old = os.umask(0o077)  # DuckDB creates the file: 0600
         try:
-            con.execute(f"COPY ({query}) TO {_literal(partial)} (FORMAT parquet)")
+            con.execute(f"COPY ({query}) TO {quoted(partial)} (FORMAT parquet)")
         finally:
             os.umask(old)
         partial.replace(final)
@@ -191,9 +200,9 @@ def relation(chain: list[Path], key: str) -> str:
     those of the same ``key`` before them (a key is at most once in a file)."""
     if not key.isidentifier():
         raise ValueError(f"not a column name: {key!r}")
-    rel = f"read_parquet({_literal(chain[0])})"
+    rel = f"read_parquet({quoted(chain[0])})"
     for path in chain[1:]:
-        delta = f"read_parquet({_literal(path)})"
+        delta = f"read_parquet({quoted(path)})"
         rel = (
             f"(SELECT b.* FROM {rel} b ANTI JOIN {delta} d ON b.{key} = d.{key} "  # noqa: S608
             f"UNION ALL BY NAME SELECT * FROM {delta})"
@@ -201,6 +210,6 @@ def relation(chain: list[Path], key: str) -> str:
     return rel
 
 
-def _literal(path: Path) -> str:
+def quoted(path: Path | str) -> str:
     """A path as a DuckDB string literal."""
     return "'" + str(path).replace("'", "''") + "'"

@@ -33,16 +33,16 @@ from dinhdanh.telecom.store_inputs import SNAPSHOT_KEY, SnapshotDelta, refresh_s
 log = logging.getLogger(__name__)
 KIND = "subscriptions"
 # Rows per commit of an upload. Each commit rewrites every index page its random keys (the
-# owner's blind index, the number) touched, and on a table of 10 M rows 100,000 random keys
-# already touch most pages of both: a 500,000-row upload in one commit took 59.5 s against
-# 67.1 s in five (bare SQLite: commits 9.3 s against 26.5 s), at 1.2 GB of peak memory
-# against 0.8 (docs/performance.md). A killed upload resumes from its last commit, so a
-# bigger commit costs only more work redone. Pass 1 still checks 20,000-row pieces.
-UPLOAD_CHUNK_SIZE = 500_000
+# owner's blind index, the number) touched; on a table of 10 M rows a commit of 20,000 rows
+# touches nearly as many pages as one of 100,000, so 100,000 wrote a 500,000-row upload in
+# 38-39 s against 46 s (docs/performance.md). One commit of 500,000 was no faster through
+# the importer (the background checkpointer already overlaps the commits) and held 1.15 GB
+# against 0.8. Pass 1 still checks 20,000-row pieces.
+UPLOAD_CHUNK_SIZE = 100_000
 
 
-# Collected once the snapshot's delta is written: run_batch's own collection, while the
-# delta's thread still held the last commit's rows, walked 500,000 of them (2 s).
+# Collected once the snapshot's delta is written: run_batch's own collection ran while the
+# delta's thread still held the last commit's rows (2 s at 500,000 of them).
 @gc_paused()
 def import_subscriptions(
     path: Path,

@@ -154,8 +154,6 @@ class Telecom:
         counts.created, counts.updated = len(fresh), len(changed)
         counts.unchanged = len(prepared) - len(fresh) - len(changed)
         fresh_ids = uuid7s(len(fresh), now)
-        if written is not None:  # first: its thread works while SQLite does (without the GIL)
-            written(carrier, fresh_ids, fresh)
         insert_rows(
             session,
             SUBSCRIPTIONS,
@@ -163,6 +161,8 @@ class Telecom:
             ((i, carrier, *p) for i, p in zip(fresh_ids, fresh, strict=True)),
             constants={"created_at": now, "updated_at": now},
         )
+        if written is not None:
+            written(carrier, fresh_ids, fresh)
         if changed:
             numbers = [p.msisdn for p in changed]
             where = {"carrier": carrier}

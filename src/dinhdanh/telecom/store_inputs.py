@@ -40,7 +40,7 @@ from dinhdanh.identity.service import SNAPSHOT as REGISTRY_SNAPSHOT
 from dinhdanh.identity.service import Registry, registry_select
 from dinhdanh.privacy.audit import AccessContext
 from dinhdanh.store.private import open_private
-from dinhdanh.store.snapshots import Snapshots, relation
+from dinhdanh.store.snapshots import Snapshots, quoted, relation
 from dinhdanh.telecom.feed import PreparedSubscription
 from dinhdanh.telecom.service import snapshot_name
 
@@ -147,10 +147,9 @@ def _load_deaths(con: duckdb.DuckDBPyConnection, deceased: Deceased, workdir: Pa
         out.writerow(("id_bidx", "date_of_death"))
         for bidx, day in zip(deceased.ids, deceased.dates, strict=True):
             out.writerow((bidx.hex(), day.isoformat() if day else ""))
-    literal = str(path).replace("'", "''")
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE deaths_in AS
-            SELECT unhex(id_bidx) AS id_bidx, date_of_death FROM read_csv('{literal}',
+            SELECT unhex(id_bidx) AS id_bidx, date_of_death FROM read_csv({quoted(path)},
                 header = true, columns = {{'id_bidx': 'VARCHAR', 'date_of_death': 'DATE'}})"""
     )
     path.unlink()
@@ -256,7 +255,7 @@ def snapshot_inputs(
     whole = [c[0] for c in chains.values() if len(c) == 1]  # one multi-file scan for these
     parts = [f"SELECT * FROM {relation(c, SNAPSHOT_KEY)}" for c in chains.values() if len(c) > 1]
     if whole:
-        files = ", ".join("'" + str(p).replace("'", "''") + "'" for p in whole)
+        files = ", ".join(quoted(p) for p in whole)
         parts.insert(0, f"SELECT * FROM read_parquet([{files}])")
     if not parts:
         attach_once()
