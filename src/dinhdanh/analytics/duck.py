@@ -21,8 +21,6 @@ from typing import Literal
 
 import duckdb
 
-from dinhdanh.store.snapshots import quoted
-
 __all__ = [
     "EXTENSIONS",
     "Extension",
@@ -99,7 +97,7 @@ def extension_path(name: Extension) -> Path:
 def load_extension(con: duckdb.DuckDBPyConnection, name: Extension) -> None:
     """LOAD ``name`` from its wheel by file path (no repository, no network)."""
     path = extension_path(name)
-    con.execute(f"LOAD {quoted(path)}")
+    con.execute(f"LOAD '{_quote_literal(str(path))}'")
 
 
 def stage(con: duckdb.DuckDBPyConnection, query: str, path: Path, view: str) -> str:
@@ -108,10 +106,10 @@ def stage(con: duckdb.DuckDBPyConnection, query: str, path: Path, view: str) -> 
     Batch rules scan their inputs several times; scanning SQLite or PostgreSQL through the
     scanners each time is far slower than one copy to Parquet.
     """
-    con.execute(f"COPY ({query}) TO {quoted(path)} (FORMAT parquet)")
+    con.execute(f"COPY ({query}) TO '{_quote_literal(str(path))}' (FORMAT parquet)")
     con.execute(
         f"CREATE OR REPLACE VIEW {quote_identifier(view)} AS "  # noqa: S608 (quoted)
-        f"SELECT * FROM read_parquet({quoted(path)})"
+        f"SELECT * FROM read_parquet('{_quote_literal(str(path))}')"
     )
     return view
 
@@ -121,3 +119,9 @@ def quote_identifier(name: str) -> str:
     if not name or any(not part for part in name.split(".")):
         raise ValueError("empty relation name")
     return ".".join('"' + part.replace('"', '""') + '"' for part in name.split("."))
+
+
+def _quote_literal(text: str) -> str:
+    # store.snapshots.quoted does the same; each module keeps its own so that this one
+    # loads no SQLAlchemy (the engines on Parquet) and that one no DuckDB (the upload path).
+    return text.replace("'", "''")
